@@ -1,0 +1,99 @@
+/**
+ * Errors a user of the engine, the client or the CLI can act on. Each carries a stable `code` that
+ * the HTTP API and the CLI map to a status and an exit code, and a message that says what to do.
+ */
+export type WfErrorCode =
+  | 'NOT_FOUND'
+  | 'ALREADY_STARTED'
+  | 'INVALID_ARGUMENT'
+  | 'UNKNOWN_WORKFLOW_TYPE'
+  | 'NOT_RUNNING'
+  | 'QUERY_FAILED'
+  | 'UPDATE_REJECTED'
+  | 'CORRUPT'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export class WfError extends Error {
+  override name = 'WfError';
+  constructor(
+    readonly code: WfErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** No workflow (or run) with this ID. */
+export class WorkflowNotFoundError extends WfError {
+  override name = 'WorkflowNotFoundError';
+  constructor(
+    readonly workflowId: string,
+    readonly runId?: string,
+  ) {
+    super(
+      'NOT_FOUND',
+      runId
+        ? `workflow ${JSON.stringify(workflowId)} has no run ${runId}`
+        : `no workflow with ID ${JSON.stringify(workflowId)}: check the ID, or list runs with \`wf list\``,
+    );
+  }
+}
+
+/** A run with this workflow ID is open (or the reuse policy refuses a new one). */
+export class WorkflowExecutionAlreadyStartedError extends WfError {
+  override name = 'WorkflowExecutionAlreadyStartedError';
+  constructor(
+    readonly workflowId: string,
+    readonly workflowType: string,
+    readonly runId: string,
+    reason: string,
+  ) {
+    super('ALREADY_STARTED', `workflow ${JSON.stringify(workflowId)} ${reason} (run ${runId})`);
+  }
+}
+
+/** The workflow type is not exported by the workflows module. */
+export class UnknownWorkflowTypeError extends WfError {
+  override name = 'UnknownWorkflowTypeError';
+  constructor(
+    readonly workflowType: string,
+    readonly known: string[],
+  ) {
+    super(
+      'UNKNOWN_WORKFLOW_TYPE',
+      `unknown workflow type ${JSON.stringify(workflowType)}: the workflows module exports ${
+        known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'no workflows'
+      }. Export the function from your workflows entry (src/workflows/index.ts).`,
+    );
+  }
+}
+
+/** A request that can never succeed as sent: bad JSON, bad option, bad ID. */
+export class InvalidArgumentError extends WfError {
+  override name = 'InvalidArgumentError';
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** The run is closed, so it cannot take this signal, update, cancel or terminate. */
+export class WorkflowNotRunningError extends WfError {
+  override name = 'WorkflowNotRunningError';
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super('NOT_RUNNING', `workflow ${JSON.stringify(workflowId)} (run ${runId}) is ${status.toLowerCase()}`);
+  }
+}
+
+/** A query that has no handler or whose handler threw. */
+export class QueryFailedError extends WfError {
+  override name = 'QueryFailedError';
+  constructor(message: string) {
+    super('QUERY_FAILED', message);
+  }
+}

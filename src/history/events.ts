@@ -1,0 +1,318 @@
+/**
+ * History format v1: the one definition of every event a run's history may hold.
+ *
+ * A history is a JSON Lines file, one event per line. Every event has `eventId` (1, 2, 3... with no
+ * gaps), `eventTime` (ISO-8601, the time the engine recorded it) and `type`. The first event is always
+ * `WorkflowExecutionStarted` and carries `formatVersion`. See docs/history-format.md.
+ */
+
+export const HISTORY_FORMAT_VERSION = 1;
+
+/** A serialized error: what crosses the sandbox boundary and what the history stores. */
+export interface FailureInfo {
+  message: string;
+  /** Error class name on the side that threw (`Error`, `ApplicationFailure`, `ActivityFailure`...). */
+  name: string;
+  /** Application-defined type (ApplicationFailure.type), or the class name of a plain error. */
+  type?: string;
+  nonRetryable?: boolean;
+  details?: unknown[];
+  stack?: string;
+  /** For timeouts: which timeout fired. */
+  timeoutType?: TimeoutType;
+  /** For ActivityFailure / ChildWorkflowFailure: what failed. */
+  activityType?: string;
+  workflowType?: string;
+  cause?: FailureInfo;
+}
+
+export type TimeoutType = 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT' | 'WORKFLOW_RUN';
+
+/** Where in the user's source a command was issued (resolved through the bundle's source map). */
+export interface CallSite {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface RetryPolicyRecord {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  /** 0 means unlimited. */
+  maximumAttempts: number;
+  nonRetryableErrorTypes: string[];
+}
+
+export interface ActivityOptionsRecord {
+  startToCloseTimeoutMs?: number;
+  scheduleToCloseTimeoutMs?: number;
+  heartbeatTimeoutMs?: number;
+  retry: RetryPolicyRecord;
+}
+
+export type WorkflowIdReusePolicy = 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
+export type WorkflowIdConflictPolicy = 'FAIL' | 'USE_EXISTING';
+export type ParentClosePolicy = 'TERMINATE' | 'ABANDON' | 'REQUEST_CANCEL';
+
+interface Base {
+  eventId: number;
+  eventTime: string;
+}
+
+export interface WorkflowExecutionStarted extends Base {
+  type: 'WorkflowExecutionStarted';
+  formatVersion: number;
+  workflowType: string;
+  workflowId: string;
+  runId: string;
+  args: unknown[];
+  /** Seed for Math.random and uuid4 inside the sandbox. */
+  randomnessSeed: string;
+  attempt: number;
+  /** Run timeout in ms, if any. */
+  runTimeoutMs?: number;
+  /** Set when this run was started by `continueAsNew` from the previous run. */
+  continuedFromRunId?: string;
+  parent?: { workflowId: string; runId: string; seq: number };
+  /** Run ID of the first run in a continue-as-new chain. */
+  firstRunId: string;
+  memo?: Record<string, unknown>;
+}
+
+export interface ActivityTaskScheduled extends Base {
+  type: 'ActivityTaskScheduled';
+  seq: number;
+  activityId: string;
+  activityType: string;
+  args: unknown[];
+  options: ActivityOptionsRecord;
+  callSite?: CallSite;
+}
+
+export interface ActivityTaskStarted extends Base {
+  type: 'ActivityTaskStarted';
+  seq: number;
+  attempt: number;
+}
+
+export interface ActivityTaskCompleted extends Base {
+  type: 'ActivityTaskCompleted';
+  seq: number;
+  attempt: number;
+  result: unknown;
+}
+
+/** An attempt failed. With `nextRetryDelayMs` a retry follows; without it this is the final outcome. */
+export interface ActivityTaskFailed extends Base {
+  type: 'ActivityTaskFailed';
+  seq: number;
+  attempt: number;
+  failure: FailureInfo;
+  nextRetryDelayMs?: number;
+}
+
+/** An attempt timed out. With `nextRetryDelayMs` a retry follows; without it this is the final outcome. */
+export interface ActivityTaskTimedOut extends Base {
+  type: 'ActivityTaskTimedOut';
+  seq: number;
+  attempt: number;
+  timeoutType: TimeoutType;
+  nextRetryDelayMs?: number;
+  lastFailure?: FailureInfo;
+}
+
+export interface ActivityTaskCancelRequested extends Base {
+  type: 'ActivityTaskCancelRequested';
+  seq: number;
+}
+
+export interface ActivityTaskCanceled extends Base {
+  type: 'ActivityTaskCanceled';
+  seq: number;
+}
+
+export interface TimerStarted extends Base {
+  type: 'TimerStarted';
+  seq: number;
+  durationMs: number;
+  /** Absolute deadline: eventTime + durationMs. A restart fires it at this time, never earlier. */
+  fireAt: string;
+  summary?: string;
+  callSite?: CallSite;
+}
+
+export interface TimerFired extends Base {
+  type: 'TimerFired';
+  seq: number;
+}
+
+export interface TimerCanceled extends Base {
+  type: 'TimerCanceled';
+  seq: number;
+}
+
+export interface WorkflowSignaled extends Base {
+  type: 'WorkflowSignaled';
+  signalName: string;
+  args: unknown[];
+}
+
+export interface WorkflowUpdateAccepted extends Base {
+  type: 'WorkflowUpdateAccepted';
+  updateId: string;
+  updateName: string;
+  args: unknown[];
+}
+
+export interface WorkflowUpdateCompleted extends Base {
+  type: 'WorkflowUpdateCompleted';
+  updateId: string;
+  result?: unknown;
+  failure?: FailureInfo;
+}
+
+/** An update refused by its validator: recorded for visibility, it never reaches the workflow. */
+export interface WorkflowUpdateRejected extends Base {
+  type: 'WorkflowUpdateRejected';
+  updateId: string;
+  updateName: string;
+  failure: FailureInfo;
+}
+
+export interface MarkerRecorded extends Base {
+  type: 'MarkerRecorded';
+  markerName: 'patch';
+  patchId: string;
+  deprecated: boolean;
+  callSite?: CallSite;
+}
+
+export interface ChildWorkflowExecutionStarted extends Base {
+  type: 'ChildWorkflowExecutionStarted';
+  seq: number;
+  workflowType: string;
+  workflowId: string;
+  /** Filled in once the child run exists; absent if the start itself failed. */
+  runId?: string;
+  args: unknown[];
+  parentClosePolicy: ParentClosePolicy;
+  callSite?: CallSite;
+}
+
+export interface ChildWorkflowExecutionCompleted extends Base {
+  type: 'ChildWorkflowExecutionCompleted';
+  seq: number;
+  result: unknown;
+}
+
+export interface ChildWorkflowExecutionFailed extends Base {
+  type: 'ChildWorkflowExecutionFailed';
+  seq: number;
+  failure: FailureInfo;
+}
+
+export interface WorkflowExecutionCancelRequested extends Base {
+  type: 'WorkflowExecutionCancelRequested';
+  reason?: string;
+}
+
+export interface WorkflowExecutionCompleted extends Base {
+  type: 'WorkflowExecutionCompleted';
+  result: unknown;
+}
+
+export interface WorkflowExecutionFailed extends Base {
+  type: 'WorkflowExecutionFailed';
+  failure: FailureInfo;
+}
+
+export interface WorkflowExecutionCanceled extends Base {
+  type: 'WorkflowExecutionCanceled';
+}
+
+export interface WorkflowExecutionTerminated extends Base {
+  type: 'WorkflowExecutionTerminated';
+  reason?: string;
+}
+
+export interface WorkflowExecutionTimedOut extends Base {
+  type: 'WorkflowExecutionTimedOut';
+}
+
+export interface WorkflowExecutionContinuedAsNew extends Base {
+  type: 'WorkflowExecutionContinuedAsNew';
+  newRunId: string;
+  workflowType: string;
+  args: unknown[];
+}
+
+export type HistoryEvent =
+  | WorkflowExecutionStarted
+  | ActivityTaskScheduled
+  | ActivityTaskStarted
+  | ActivityTaskCompleted
+  | ActivityTaskFailed
+  | ActivityTaskTimedOut
+  | ActivityTaskCancelRequested
+  | ActivityTaskCanceled
+  | TimerStarted
+  | TimerFired
+  | TimerCanceled
+  | WorkflowSignaled
+  | WorkflowUpdateAccepted
+  | WorkflowUpdateCompleted
+  | WorkflowUpdateRejected
+  | MarkerRecorded
+  | ChildWorkflowExecutionStarted
+  | ChildWorkflowExecutionCompleted
+  | ChildWorkflowExecutionFailed
+  | WorkflowExecutionCancelRequested
+  | WorkflowExecutionCompleted
+  | WorkflowExecutionFailed
+  | WorkflowExecutionCanceled
+  | WorkflowExecutionTerminated
+  | WorkflowExecutionTimedOut
+  | WorkflowExecutionContinuedAsNew;
+
+export type EventType = HistoryEvent['type'];
+
+/** An event before the store numbers and stamps it. */
+export type NewEvent = HistoryEvent extends infer E
+  ? E extends HistoryEvent
+    ? Omit<E, 'eventId' | 'eventTime'> & { eventTime?: string }
+    : never
+  : never;
+
+export type EventOf<T extends EventType> = Extract<HistoryEvent, { type: T }>;
+
+/** Events that close a run: nothing may follow them. */
+export const CLOSING_EVENT_TYPES = new Set<EventType>([
+  'WorkflowExecutionCompleted',
+  'WorkflowExecutionFailed',
+  'WorkflowExecutionCanceled',
+  'WorkflowExecutionTerminated',
+  'WorkflowExecutionTimedOut',
+  'WorkflowExecutionContinuedAsNew',
+]);
+
+export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW';
+
+export function statusOfClosingEvent(type: EventType): RunStatus | undefined {
+  switch (type) {
+    case 'WorkflowExecutionCompleted':
+      return 'COMPLETED';
+    case 'WorkflowExecutionFailed':
+      return 'FAILED';
+    case 'WorkflowExecutionCanceled':
+      return 'CANCELED';
+    case 'WorkflowExecutionTerminated':
+      return 'TERMINATED';
+    case 'WorkflowExecutionTimedOut':
+      return 'TIMED_OUT';
+    case 'WorkflowExecutionContinuedAsNew':
+      return 'CONTINUED_AS_NEW';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+import type { HistoryEvent } from './events.js';
+import { CLOSING_EVENT_TYPES, statusOfClosingEvent } from './events.js';
+import {
+  HistoryConflictError,
+  type HistoryStore,
+  type ListRunsFilter,
+  type RunKey,
+  RunNotFoundError,
+  type RunSummary,
+} from './store.js';
+
+interface StoredRun {
+  summary: RunSummary;
+  events: HistoryEvent[];
+}
+
+/** A store in memory: the test environment's store, and the reference for every other store. */
+export class MemoryHistoryStore implements HistoryStore {
+  private readonly runs = new Map<string, StoredRun>();
+  private readonly latestByWorkflowId = new Map<string, string>();
+  private startOrder = 0;
+  private readonly startIndex = new Map<string, number>();
+
+  async append(key: RunKey, events: HistoryEvent[]): Promise<void> {
+    this.appendSync(key, events);
+  }
+
+  appendSync(key: RunKey, events: HistoryEvent[]): void {
+    if (events.length === 0) return;
+    const id = runMapKey(key);
+    let run = this.runs.get(id);
+    const next = run ? run.events.length + 1 : 1;
+    events.forEach((event, i) => {
+      if (event.eventId !== next + i) throw new HistoryConflictError(key, event.eventId, next + i);
+    });
+    if (!run) {
+      const first = events[0]!;
+      if (first.type !== 'WorkflowExecutionStarted') {
+        throw new Error(`a new run must start with WorkflowExecutionStarted, got ${first.type}`);
+      }
+      run = {
+        events: [],
+        summary: {
+          ...key,
+          workflowType: first.workflowType,
+          status: 'RUNNING',
+          startTime: first.eventTime,
+          historyLength: 0,
+        },
+      };
+      this.runs.set(id, run);
+      this.latestByWorkflowId.set(key.workflowId, key.runId);
+      this.startIndex.set(id, this.startOrder++);
+    }
+    for (const event of events) {
+      run.events.push(event);
+      if (CLOSING_EVENT_TYPES.has(event.type)) {
+        run.summary.status = statusOfClosingEvent(event.type) ?? run.summary.status;
+        run.summary.closeTime = event.eventTime;
+      }
+    }
+    run.summary.historyLength = run.events.length;
+  }
+
+  async readHistory(key: RunKey): Promise<HistoryEvent[]> {
+    const run = this.runs.get(runMapKey(key));
+    if (!run) throw new RunNotFoundError(key);
+    return run.events.slice();
+  }
+
+  async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
+    return [...this.runs.entries()]
+      .filter(([, r]) => matches(r.summary, filter))
+      .sort(([a], [b]) => (this.startIndex.get(b) ?? 0) - (this.startIndex.get(a) ?? 0))
+      .map(([, r]) => ({ ...r.summary }));
+  }
+
+  async latestRun(workflowId: string): Promise<RunSummary | undefined> {
+    const runId = this.latestByWorkflowId.get(workflowId);
+    if (runId === undefined) return undefined;
+    const run = this.runs.get(runMapKey({ workflowId, runId }));
+    return run ? { ...run.summary } : undefined;
+  }
+
+  async close(): Promise<void> {}
+}
+
+function runMapKey(key: RunKey): string {
+  return `${key.workflowId}\u0000${key.runId}`;
+}
+
+export function matches(summary: RunSummary, filter: ListRunsFilter): boolean {
+  if (filter.status && summary.status !== filter.status) return false;
+  if (filter.workflowType && summary.workflowType !== filter.workflowType) return false;
+  if (filter.workflowId && summary.workflowId !== filter.workflowId) return false;
+  return true;
+}

@@ -1,0 +1,99 @@
+import type {
+  FailureInfo,
+  HistoryEvent,
+  RunStatus,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '../history/events.js';
+import type { ListRunsFilter, RunSummary } from '../history/store.js';
+
+export interface StartWorkflowRequest {
+  workflowType: string;
+  workflowId: string;
+  args?: unknown[];
+  /** Fails the run with a timeout once this long has passed since it started. */
+  runTimeoutMs?: number;
+  /** What to do when a closed run with this ID exists. Default ALLOW_DUPLICATE, as in Temporal. */
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
+  /** What to do when an open run with this ID exists. Default FAIL, as in Temporal. */
+  workflowIdConflictPolicy?: WorkflowIdConflictPolicy;
+  memo?: Record<string, unknown>;
+}
+
+export interface StartWorkflowResponse {
+  workflowId: string;
+  runId: string;
+  /** False when USE_EXISTING returned an open run instead of starting one. */
+  started: boolean;
+}
+
+/** The outcome of a closed run. */
+export type WorkflowOutcome =
+  | { status: 'COMPLETED'; result: unknown }
+  | { status: 'FAILED'; failure: FailureInfo }
+  | { status: 'CANCELED' }
+  | { status: 'TERMINATED'; reason?: string }
+  | { status: 'TIMED_OUT' }
+  | { status: 'CONTINUED_AS_NEW'; newRunId: string };
+
+export interface RunDescription extends RunSummary {
+  /** Activities scheduled and not yet resolved, with their latest attempt. */
+  pendingActivities: { seq: number; activityType: string; attempt: number; lastFailure?: FailureInfo }[];
+  pendingTimers: { seq: number; fireAt: string }[];
+  /** Set when the run is paused (its code no longer replays its history, or it failed to load). */
+  paused?: { reason: string };
+}
+
+export interface ListRequest extends ListRunsFilter {
+  pageSize?: number;
+  nextPageToken?: string;
+}
+
+export interface ListResponse {
+  runs: RunSummary[];
+  nextPageToken?: string;
+}
+
+export interface ResultRequest {
+  workflowId: string;
+  runId?: string;
+  /** Follow continue-as-new to the last run of the chain (default true). */
+  followRuns?: boolean;
+  /** Give up waiting after this long; the call then rejects with a timeout error. */
+  waitTimeoutMs?: number;
+}
+
+export interface EventNotice {
+  workflowId: string;
+  runId: string;
+  event: HistoryEvent;
+}
+
+/** A run addressed by workflow ID; the latest run when runId is absent. */
+export interface RunRef {
+  workflowId: string;
+  runId?: string;
+}
+
+/**
+ * Everything a client can ask of an engine. The in-process engine implements it, the HTTP server
+ * exposes it, and the HTTP transport implements it again on the client side: one client over both.
+ */
+export interface WorkflowService {
+  startWorkflow(req: StartWorkflowRequest): Promise<StartWorkflowResponse>;
+  describe(ref: RunRef): Promise<RunDescription>;
+  list(req?: ListRequest): Promise<ListResponse>;
+  history(ref: RunRef): Promise<HistoryEvent[]>;
+  signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void>;
+  query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown>;
+  /** Runs an update to completion and returns its result; rejects with its failure or validation error. */
+  update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown>;
+  cancel(ref: RunRef, reason?: string): Promise<void>;
+  terminate(ref: RunRef, reason?: string): Promise<void>;
+  /** Waits for the run to close and returns how it closed. */
+  result(req: ResultRequest): Promise<WorkflowOutcome>;
+  /** Calls `listener` for every event appended from now on. Returns an unsubscribe function. */
+  subscribe(listener: (notice: EventNotice) => void): () => void;
+}
+
+export type { RunStatus };
