@@ -1,0 +1,68 @@
+import type { ParentClosePolicy } from '../history/events.js';
+import type { Workflow } from './definitions.js';
+import { CancelledFailure, ChildWorkflowFailure } from './failures.js';
+import { captureStack, currentRun } from './run-state.js';
+import { uuid4 } from './workflow-info.js';
+
+export interface ChildWorkflowOptions<Args extends unknown[] = unknown[]> {
+  /** Default: a new UUID. */
+  workflowId?: string;
+  args?: Args;
+  /** What happens to the child when this workflow closes. Default TERMINATE, as in Temporal. */
+  parentClosePolicy?: ParentClosePolicy;
+}
+
+/** A started child workflow. */
+export interface ChildWorkflowHandle<W extends Workflow> {
+  readonly workflowId: string;
+  readonly firstExecutionRunId: string;
+  /** The child's result; rejects with ChildWorkflowFailure if it failed, was cancelled or terminated. */
+  result(): Promise<Awaited<ReturnType<W>>>;
+}
+
+type WorkflowArg<W extends Workflow> = W | string;
+
+function typeName(workflow: WorkflowArg<Workflow>): string {
+  if (typeof workflow === 'string') return workflow;
+  if (typeof workflow === 'function' && workflow.name) return workflow.name;
+  throw new TypeError('startChild() needs a workflow function or its type name');
+}
+
+/**
+ * Starts a child workflow and returns its handle once the start is recorded. If the workflow ID is
+ * already in use, the handle's `result()` rejects with ChildWorkflowFailure.
+ *
+ * @example
+ * const child = await startChild(chargeCard, { args: [order] });
+ * const receipt = await child.result();
+ */
+export async function startChild<W extends Workflow>(
+  workflow: WorkflowArg<W>,
+  options: ChildWorkflowOptions<Parameters<W>> = {},
+): Promise<ChildWorkflowHandle<W>> {
+  const stack = captureStack();
+  const run = currentRun('startChild');
+  const workflowType = typeName(workflow);
+  const scope = run.currentScope();
+  if (scope.consideredCancelled) throw new CancelledFailure('child workflow cancelled before it started');
+  const workflowId = options.workflowId ?? uuid4();
+  const runId = uuid4();
+  const args = (options.args ?? []) as unknown[];
+  const seq = run.startChild(workflowType, workflowId, runId, args, options.parentClosePolicy ?? 'TERMINATE', stack);
+  const result = new Promise<Awaited<ReturnType<W>>>((resolve, reject) => {
+    run.children.set(seq, { resolve: resolve as (v: unknown) => void, reject, workflowType, workflowId });
+  });
+  result.catch(() => undefined);
+  return { workflowId, firstExecutionRunId: runId, result: () => result };
+}
+
+/** Starts a child workflow and waits for its result. */
+export async function executeChild<W extends Workflow>(
+  workflow: WorkflowArg<W>,
+  options: ChildWorkflowOptions<Parameters<W>> = {},
+): Promise<Awaited<ReturnType<W>>> {
+  const handle = await startChild(workflow, options);
+  return handle.result();
+}
+
+export { ChildWorkflowFailure };

@@ -1,0 +1,101 @@
+/**
+ * Every non-deterministic global of the sandbox is replaced here, once per vm context. The
+ * replacements consult the run being activated (`__wfActive`, set by the host before each call),
+ * so one context serves many runs.
+ */
+import { ACTIVITY_REF } from './activities.js';
+import type { SandboxRunApi } from './protocol.js';
+
+interface ContextGlobals {
+  __wfActive?: SandboxRunApi;
+  __wfActivityRef?: (name: string) => unknown;
+}
+
+function notInWorkflows(what: string, why: string, instead: string): Error {
+  return new Error(`${what} cannot be used in workflow code because ${why}. ${instead}`);
+}
+
+export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): void {
+  const OriginalDate = g.Date;
+  const active = () => g.__wfActive;
+  const now = () => active()?.now() ?? 0;
+
+  function WorkflowDate(this: unknown, ...args: unknown[]): unknown {
+    if (!new.target) return new OriginalDate(now()).toString();
+    if (args.length === 0) return Reflect.construct(OriginalDate, [now()], new.target);
+    return Reflect.construct(OriginalDate, args, new.target);
+  }
+  WorkflowDate.prototype = OriginalDate.prototype;
+  WorkflowDate.now = now;
+  WorkflowDate.parse = OriginalDate.parse;
+  WorkflowDate.UTC = OriginalDate.UTC;
+  Object.defineProperty(OriginalDate.prototype, 'constructor', { value: WorkflowDate, writable: true, configurable: true });
+  g.Date = WorkflowDate as unknown as DateConstructor;
+
+  g.Math.random = () => {
+    const run = active();
+    if (!run) throw notInWorkflows('Math.random at module load', 'no run is active yet', 'Call it inside the workflow function.');
+    return run.random();
+  };
+
+  const timerError = (name: string) => () => {
+    throw notInWorkflows(
+      name,
+      'timers in workflows must be durable',
+      "Use sleep() or condition(fn, timeout) from 'wfkit/workflow' instead.",
+    );
+  };
+  for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']) {
+    Object.defineProperty(g, name, { value: timerError(name), configurable: true, writable: true });
+  }
+  Object.defineProperty(g, 'fetch', {
+    value: () => {
+      throw notInWorkflows('fetch', 'network calls are not deterministic', 'Call the service from an activity instead.');
+    },
+    configurable: true,
+  });
+  Object.defineProperty(g, 'require', {
+    value: (id: string) => {
+      throw notInWorkflows(
+        `require(${JSON.stringify(id)})`,
+        'workflow code is bundled ahead of time',
+        'Use a static import; Node built-ins belong in activities.',
+      );
+    },
+    configurable: true,
+  });
+  const processProxy = new Proxy(
+    {},
+    {
+      get(_t, key) {
+        if (key === Symbol.toPrimitive || key === 'toString') return () => '[process unavailable in workflows]';
+        throw notInWorkflows(
+          `process.${String(key)}`,
+          'it reads the host environment, which differs between runs and replays',
+          'Pass configuration as workflow arguments, or read it in an activity.',
+        );
+      },
+    },
+  );
+  Object.defineProperty(g, 'process', { value: processProxy, configurable: true });
+  for (const name of ['WeakRef', 'FinalizationRegistry'] as const) {
+    const original = g[name];
+    if (!original) continue;
+    Object.defineProperty(g, name, {
+      value: function unavailable() {
+        throw notInWorkflows(name, 'garbage collection timing is not deterministic', 'Use ordinary references instead.');
+      },
+      configurable: true,
+    });
+  }
+  g.__wfActivityRef = (name: string) => {
+    const ref = () => {
+      throw new Error(
+        `activity ${name} was called directly in workflow code: call it through proxyActivities() or executeActivity(${name}, ...args)`,
+      );
+    };
+    Object.defineProperty(ref, 'name', { value: name });
+    Object.defineProperty(ref, ACTIVITY_REF, { value: name });
+    return ref;
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * `wfkit/workflow`: the API workflow code imports. It runs inside wf's deterministic sandbox; the
+ * names and meanings follow Temporal's TypeScript SDK, so workflows move between the two with an
+ * import change.
+ */
+export type { ActivityOptions, RetryPolicy } from './activity-options.js';
+export { type ActivityInterfaceFor, executeActivity, proxyActivities } from './activities.js';
+export { CancellationScope, type CancellationScopeOptions } from './cancellation-scope.js';
+export {
+  type ChildWorkflowHandle,
+  type ChildWorkflowOptions,
+  executeChild,
+  startChild,
+} from './child-workflows.js';
+export {
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  type QueryDefinition,
+  type SignalDefinition,
+  type UpdateDefinition,
+  type Workflow,
+} from './definitions.js';
+export type { Duration } from './duration.js';
+export {
+  ActivityFailure,
+  ApplicationFailure,
+  type ApplicationFailureOptions,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  isCancellation,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+} from './failures.js';
+export { setHandler, type UpdateHandlerOptions } from './handlers.js';
+export { condition, sleep } from './timers.js';
+export {
+  ContinueAsNew,
+  continueAsNew,
+  deprecatePatch,
+  log,
+  makeContinueAsNewFunc,
+  patched,
+  uuid4,
+  type WorkflowInfo,
+  workflowInfo,
+} from './workflow-info.js';
+
+import { installGlobalOverrides } from './global-overrides.js';
+import { createSandboxRun } from './sandbox-api.js';
+
+/** @internal The host's entry into the sandbox (src/runtime/sandbox.ts). Not for workflow code. */
+export const __wfSandbox = { createSandboxRun, installGlobalOverrides };

@@ -1,0 +1,132 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import type { ActivityOptionsRecord, FailureInfo, ParentClosePolicy } from '../history/events.js';
+import type { CancellationScope } from './cancellation-scope.js';
+import type { Command, LogRecord, RunInfoInput } from './protocol.js';
+
+/** Host-provided globals of the sandbox context, installed by src/runtime/sandbox.ts. */
+interface SandboxGlobals {
+  __wfAsyncLocalStorage?: new <T>() => AsyncLocalStorage<T>;
+  __wfHostLog?: (runId: string, record: LogRecord) => void;
+}
+
+export interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface PendingActivity extends Pending {
+  activityType: string;
+}
+
+export interface PendingChild extends Pending {
+  workflowType: string;
+  workflowId: string;
+}
+
+export interface UpdateHandlerEntry {
+  handler: (...args: any[]) => unknown;
+  validator?: (...args: any[]) => void;
+}
+
+/**
+ * Everything one run's workflow code sees. One instance per run: each run gets its own module graph
+ * (the bundle is a factory), so module-level state here is per run.
+ */
+export class RunState {
+  info!: RunInfoInput;
+  now = 0;
+  isReplaying = false;
+  historyLength = 0;
+  completed = false;
+  random: () => number = () => 0;
+  readonly commands: Command[] = [];
+  readonly activities = new Map<number, PendingActivity>();
+  readonly timers = new Map<number, Pending>();
+  readonly children = new Map<number, PendingChild>();
+  readonly signalHandlers = new Map<string, (...args: any[]) => unknown>();
+  readonly bufferedSignals: { name: string; args: unknown[] }[] = [];
+  readonly queryHandlers = new Map<string, (...args: any[]) => unknown>();
+  readonly updateHandlers = new Map<string, UpdateHandlerEntry>();
+  readonly conditions = new Set<{ fn: () => boolean; resolve: () => void }>();
+  readonly knownPatches = new Set<string>();
+  readonly patchDecisions = new Map<string, boolean>();
+  readonly scopeStorage: AsyncLocalStorage<CancellationScope>;
+  rootScope!: CancellationScope;
+  fatal?: FailureInfo;
+  private seqs = { activity: 0, timer: 0, child: 0 };
+
+  constructor() {
+    const Storage = (globalThis as SandboxGlobals).__wfAsyncLocalStorage;
+    if (!Storage) throw new Error('wf sandbox: AsyncLocalStorage was not provided by the host');
+    this.scopeStorage = new Storage<CancellationScope>();
+  }
+
+  nextSeq(kind: 'activity' | 'timer' | 'child'): number {
+    this.seqs[kind] += 1;
+    return this.seqs[kind];
+  }
+
+  currentScope(): CancellationScope {
+    return this.scopeStorage.getStore() ?? this.rootScope;
+  }
+
+  push(command: Command): void {
+    if (this.completed) return;
+    this.commands.push(command);
+  }
+
+  scheduleActivity(
+    activityType: string,
+    args: unknown[],
+    options: ActivityOptionsRecord,
+    stack: string | undefined,
+  ): { seq: number } {
+    const seq = this.nextSeq('activity');
+    this.push({ type: 'scheduleActivity', seq, activityType, args, options, stack });
+    return { seq };
+  }
+
+  startChild(
+    workflowType: string,
+    workflowId: string,
+    runId: string,
+    args: unknown[],
+    parentClosePolicy: ParentClosePolicy,
+    stack: string | undefined,
+  ): number {
+    const seq = this.nextSeq('child');
+    this.push({ type: 'startChild', seq, workflowType, workflowId, runId, args, parentClosePolicy, stack });
+    return seq;
+  }
+
+  log(record: LogRecord): void {
+    if (this.isReplaying) return;
+    (globalThis as SandboxGlobals).__wfHostLog?.(this.info.runId, record);
+  }
+}
+
+let state: RunState | undefined;
+
+export function setRunState(next: RunState): void {
+  state = next;
+}
+
+/** The running workflow's state; throws a clear error when called outside workflow code. */
+export function currentRun(api: string): RunState {
+  if (!state) {
+    throw new Error(
+      `${api}() can only be used in workflow code, which wf runs in its sandbox. ` +
+        'Call it from a workflow function, not from activities, clients or tests.',
+    );
+  }
+  return state;
+}
+
+export function hasRunState(): boolean {
+  return state !== undefined;
+}
+
+/** The stack of the caller, captured for call-site diagnostics. */
+export function captureStack(): string | undefined {
+  return new Error().stack;
+}

@@ -1,0 +1,217 @@
+import { CancellationScope } from './cancellation-scope.js';
+import { errorToFailure, failureToError, isCancellation } from './failures.js';
+import { deliverSignal, onHandlerFailure } from './handlers.js';
+import type { Activation, Command, Job, QueryOutcome, RunInfoInput, SandboxRunApi, UpdateValidation } from './protocol.js';
+import { seededRandom } from './random.js';
+import { RunState, setRunState } from './run-state.js';
+import { ContinueAsNew } from './workflow-info.js';
+
+type WorkflowModule = Record<string, unknown>;
+
+/**
+ * Creates the API the host drives one run through. Called once per run, on that run's own module
+ * graph, so the state below belongs to one run only.
+ */
+export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
+  const run = new RunState();
+  setRunState(run);
+  run.rootScope = new CancellationScope({ cancellable: true });
+
+  const fail = (error: unknown) => finishWithError(run, error);
+  onHandlerFailure(fail);
+
+  return {
+    init(info: RunInfoInput) {
+      run.info = info;
+      run.now = info.startTime;
+      run.random = seededRandom(info.randomnessSeed);
+    },
+    activate(input: Activation | string) {
+      const activation: Activation = typeof input === 'string' ? JSON.parse(input) : input;
+      run.now = activation.now;
+      run.isReplaying = activation.isReplaying;
+      run.historyLength = activation.historyLength;
+      for (const job of activation.jobs) {
+        try {
+          applyJob(run, workflows, job);
+        } catch (error) {
+          fail(error);
+        }
+      }
+    },
+    checkConditions() {
+      let any = false;
+      for (const entry of [...run.conditions]) {
+        let ready = false;
+        try {
+          ready = entry.fn();
+        } catch (error) {
+          run.conditions.delete(entry);
+          fail(error);
+          continue;
+        }
+        if (ready) {
+          run.conditions.delete(entry);
+          entry.resolve();
+          any = true;
+        }
+      }
+      return any;
+    },
+    takeCommands(): Command[] {
+      return run.commands.splice(0, run.commands.length);
+    },
+    query(name: string, args: unknown[]): QueryOutcome {
+      const handler = run.queryHandlers.get(name);
+      if (!handler) {
+        const known = [...run.queryHandlers.keys()];
+        return {
+          ok: false,
+          failure: {
+            name: 'QueryNotRegistered',
+            message: `workflow ${run.info.workflowType} has no query handler for ${JSON.stringify(name)}${
+              known.length ? `; it handles ${known.map((k) => JSON.stringify(k)).join(', ')}` : ''
+            }`,
+          },
+        };
+      }
+      try {
+        const result = handler(...args);
+        if (result && typeof (result as Promise<unknown>).then === 'function') {
+          return {
+            ok: false,
+            failure: { name: 'QueryFailed', message: `query handler ${name} returned a promise: queries must be synchronous` },
+          };
+        }
+        return { ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };
+      } catch (error) {
+        return { ok: false, failure: errorToFailure(error) };
+      }
+    },
+    validateUpdate(_id: string, name: string, args: unknown[]): UpdateValidation {
+      const entry = run.updateHandlers.get(name);
+      if (!entry) {
+        return {
+          accepted: false,
+          failure: {
+            name: 'UpdateNotRegistered',
+            message: `workflow ${run.info.workflowType} has no update handler for ${JSON.stringify(name)}`,
+          },
+        };
+      }
+      if (!entry.validator) return { accepted: true };
+      try {
+        entry.validator(...args);
+        return { accepted: true };
+      } catch (error) {
+        return { accepted: false, failure: errorToFailure(error) };
+      }
+    },
+    setKnownPatches(patchIds: string[]) {
+      for (const id of patchIds) run.knownPatches.add(id);
+    },
+    takeFatalError() {
+      const fatal = run.fatal;
+      run.fatal = undefined;
+      return fatal;
+    },
+    now: () => run.now,
+    random: () => run.random(),
+    log: (record) => run.log(record),
+  };
+}
+
+function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
+  switch (job.type) {
+    case 'startWorkflow': {
+      const fn = workflows[run.info.workflowType];
+      if (typeof fn !== 'function') {
+        throw new Error(`the workflows module does not export a workflow named ${run.info.workflowType}`);
+      }
+      run.scopeStorage
+        .run(run.rootScope, () => Promise.resolve().then(() => fn(...job.args)))
+        .then(
+          (result: unknown) => {
+            run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+            run.completed = true;
+          },
+          (error: unknown) => finishWithError(run, error),
+        );
+      return;
+    }
+    case 'resolveActivity': {
+      const pending = run.activities.get(job.seq);
+      if (!pending) return;
+      run.activities.delete(job.seq);
+      pending.resolve(job.result);
+      return;
+    }
+    case 'failActivity': {
+      const pending = run.activities.get(job.seq);
+      if (!pending) return;
+      run.activities.delete(job.seq);
+      pending.reject(failureToError(job.failure));
+      return;
+    }
+    case 'fireTimer': {
+      const pending = run.timers.get(job.seq);
+      if (!pending) return;
+      run.timers.delete(job.seq);
+      pending.resolve(undefined);
+      return;
+    }
+    case 'resolveChild': {
+      const pending = run.children.get(job.seq);
+      if (!pending) return;
+      run.children.delete(job.seq);
+      pending.resolve(job.result);
+      return;
+    }
+    case 'failChild': {
+      const pending = run.children.get(job.seq);
+      if (!pending) return;
+      run.children.delete(job.seq);
+      pending.reject(failureToError(job.failure));
+      return;
+    }
+    case 'signal':
+      run.scopeStorage.run(run.rootScope, () => deliverSignal(job.name, job.args));
+      return;
+    case 'update': {
+      const entry = run.updateHandlers.get(job.name);
+      if (!entry) {
+        run.push({
+          type: 'completeUpdate',
+          id: job.id,
+          failure: { name: 'UpdateNotRegistered', message: `no update handler for ${JSON.stringify(job.name)}` },
+        });
+        return;
+      }
+      run.scopeStorage
+        .run(run.rootScope, () => Promise.resolve().then(() => entry.handler(...job.args)))
+        .then(
+          (result: unknown) =>
+            run.commands.push({ type: 'completeUpdate', id: job.id, result: result === undefined ? null : result }),
+          (error: unknown) => run.commands.push({ type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
+        );
+      return;
+    }
+    case 'cancelWorkflow':
+      run.rootScope.cancel();
+      return;
+    default:
+      job satisfies never;
+  }
+}
+
+function finishWithError(run: RunState, error: unknown): void {
+  if (run.completed) return;
+  if (error instanceof ContinueAsNew) {
+    run.push({ type: 'continueAsNew', workflowType: error.workflowType, args: error.args });
+  } else if (isCancellation(error) && run.rootScope.consideredCancelled) {
+    run.push({ type: 'cancelWorkflow' });
+  } else {
+    run.push({ type: 'failWorkflow', failure: errorToFailure(error) });
+  }
+  run.completed = true;
+}
