@@ -1,0 +1,180 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import vm from 'node:vm';
+import type { Activation, Command, LogRecord, QueryOutcome, RunInfoInput, SandboxRunApi, UpdateValidation } from '../workflow/protocol.js';
+
+/** What the sandbox needs of a bundle (see bundler.ts). */
+export interface SandboxBundle {
+  code: string;
+  filename: string;
+}
+
+export interface SandboxOptions {
+  /** Receives `log.*` calls from workflow code (never while replaying). */
+  log?: (runId: string, record: LogRecord) => void;
+  /** An activation that runs longer than this without yielding is reported as a deadlock. Default 5 s. */
+  activationTimeoutMs?: number;
+}
+
+interface BundleExports {
+  workflows: Record<string, unknown>;
+  runtime: {
+    __wfSandbox: {
+      createSandboxRun(workflows: Record<string, unknown>): SandboxRunApi;
+      installGlobalOverrides(g: unknown): void;
+    };
+  };
+}
+
+type ContextGlobals = {
+  __wfBundleFactory?: (module: { exports: unknown }, exports: unknown) => void;
+  __wfActive?: SandboxRunApi;
+  __wfArg?: unknown;
+  __wfAsyncLocalStorage?: typeof AsyncLocalStorage;
+  __wfHostLog?: (runId: string, record: LogRecord) => void;
+};
+
+/** The workflow code ran too long without yielding: an infinite loop or a busy wait. */
+export class WorkflowDeadlockError extends Error {
+  override name = 'WorkflowDeadlockError';
+}
+
+const activateScript = new vm.Script('__wfActive.activate(__wfArg)', { filename: 'wf-activate.js' });
+const conditionsScript = new vm.Script('__wfActive.checkConditions()', { filename: 'wf-conditions.js' });
+const takeCommandsScript = new vm.Script('JSON.stringify(__wfActive.takeCommands())', { filename: 'wf-commands.js' });
+const queryScript = new vm.Script('JSON.stringify(__wfActive.query(__wfArg.name, __wfArg.args))', {
+  filename: 'wf-query.js',
+});
+const validateScript = new vm.Script('JSON.stringify(__wfActive.validateUpdate(__wfArg.id, __wfArg.name, __wfArg.args))', {
+  filename: 'wf-validate.js',
+});
+const createRunScript = new vm.Script('__wfCreateRun()', { filename: 'wf-create-run.js' });
+
+/**
+ * One vm context for one bundle, shared by every run of that bundle. Each run gets a fresh module
+ * graph from the bundle's factory (so module state is per run) and per-run globals are swapped in by
+ * pointing `__wfActive` at the run before each call. Activations run with `microtaskMode:
+ * 'afterEvaluate'`, so every promise continuation of a run has settled when the call returns.
+ */
+export class WorkflowSandbox {
+  readonly workflowTypes: string[];
+  private readonly context: vm.Context & ContextGlobals;
+  private readonly timeout: number;
+
+  private constructor(bundle: SandboxBundle, options: SandboxOptions) {
+    this.timeout = options.activationTimeoutMs ?? 5000;
+    const globals: ContextGlobals = { __wfAsyncLocalStorage: AsyncLocalStorage };
+    if (options.log) globals.__wfHostLog = options.log;
+    this.context = vm.createContext(globals, {
+      name: 'wf-workflows',
+      codeGeneration: { strings: false, wasm: false },
+      microtaskMode: 'afterEvaluate',
+    }) as vm.Context & ContextGlobals;
+    new vm.Script(bundle.code, { filename: bundle.filename }).runInContext(this.context);
+    if (typeof this.context.__wfBundleFactory !== 'function') {
+      throw new Error('the workflow bundle did not define its factory: rebuild it with bundleWorkflows()');
+    }
+    const bootstrap = this.instantiate();
+    bootstrap.runtime.__wfSandbox.installGlobalOverrides(vm.runInContext('globalThis', this.context));
+    this.workflowTypes = Object.entries(bootstrap.workflows)
+      .filter(([, value]) => typeof value === 'function')
+      .map(([name]) => name);
+    new vm.Script(
+      `globalThis.__wfCreateRun = function () {
+        const m = { exports: {} };
+        __wfBundleFactory(m, m.exports);
+        return m.exports.runtime.__wfSandbox.createSandboxRun(m.exports.workflows);
+      };`,
+    ).runInContext(this.context);
+  }
+
+  static create(bundle: SandboxBundle, options: SandboxOptions = {}): WorkflowSandbox {
+    return new WorkflowSandbox(bundle, options);
+  }
+
+  hasWorkflow(workflowType: string): boolean {
+    return this.workflowTypes.includes(workflowType);
+  }
+
+  /** A fresh instance of the workflow code for one run. */
+  createRun(info: RunInfoInput): SandboxRun {
+    this.context.__wfActive = undefined;
+    const api = createRunScript.runInContext(this.context) as SandboxRunApi;
+    const run = new SandboxRun(this, api);
+    this.enter(api, () => api.init(info));
+    return run;
+  }
+
+  /** Runs `fn` with `api` as the active run (for Date, Math.random and logging). */
+  enter<T>(api: SandboxRunApi, fn: () => T): T {
+    this.context.__wfActive = api;
+    return fn();
+  }
+
+  run(api: SandboxRunApi, script: vm.Script, arg?: unknown): unknown {
+    this.context.__wfActive = api;
+    this.context.__wfArg = arg;
+    try {
+      return script.runInContext(this.context, { timeout: this.timeout });
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+        throw new WorkflowDeadlockError(
+          `workflow code ran for more than ${this.timeout} ms without awaiting anything: look for an infinite loop or a busy wait`,
+        );
+      }
+      throw error;
+    } finally {
+      this.context.__wfArg = undefined;
+    }
+  }
+}
+
+/** One run's instance of the workflow code. All calls are synchronous. */
+export class SandboxRun {
+  constructor(
+    private readonly sandbox: WorkflowSandbox,
+    private readonly api: SandboxRunApi,
+  ) {}
+
+  /** Delivers one activation and returns the commands the workflow issued in response. */
+  activate(activation: Activation): Command[] {
+    this.sandbox.run(this.api, activateScript, JSON.stringify(activation));
+    for (let i = 0; i < 10_000; i++) {
+      if (!this.sandbox.run(this.api, conditionsScript)) break;
+    }
+    return JSON.parse(this.sandbox.run(this.api, takeCommandsScript) as string) as Command[];
+  }
+
+  query(name: string, args: unknown[]): QueryOutcome {
+    return JSON.parse(this.sandbox.run(this.api, queryScript, { name, args: clone(args) }) as string) as QueryOutcome;
+  }
+
+  validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {
+    return JSON.parse(
+      this.sandbox.run(this.api, validateScript, { id, name, args: clone(args) }) as string,
+    ) as UpdateValidation;
+  }
+
+  setKnownPatches(patchIds: string[]): void {
+    this.sandbox.enter(this.api, () => this.api.setKnownPatches(patchIds));
+  }
+}
+
+function clone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+let rejectionFilterInstalled = false;
+
+/**
+ * Promises of a vm context that reject unhandled reach the host's process-wide hook. Those belong to
+ * workflow code (and its own error handling), not to the host, so they are not allowed to crash it.
+ */
+export function installSandboxRejectionFilter(): void {
+  if (rejectionFilterInstalled) return;
+  rejectionFilterInstalled = true;
+  process.on('unhandledRejection', (reason, promise) => {
+    if (!(promise instanceof Promise)) return;
+    if (process.listenerCount('unhandledRejection') > 1) return;
+    throw reason;
+  });
+}
