@@ -117,6 +117,32 @@ describe('bundleWorkflows', () => {
     expect(await second.counter()).toBe(1);
   });
 
+  it('runs workflow code in strict mode, so a stray assignment cannot create a global', async () => {
+    const { options } = project({
+      'src/workflows/index.ts': `export async function leak() { // @ts-ignore\n  leaked = 1; }`,
+    });
+    const { context, instantiate } = evaluate(await bundleWorkflows(options));
+    await expect(instantiate().workflows.leak()).rejects.toThrow('leaked is not defined');
+    expect(context.leaked).toBeUndefined();
+  });
+
+  it('replaces only the activities file itself when it is not an index', async () => {
+    const { options, root } = project({
+      'src/activities.ts': `import fs from 'node:fs';\nexport const ship = async () => fs.existsSync('x');`,
+      'src/shared.ts': `export const plain = () => 'real code';`,
+      'src/workflows/index.ts': `
+        import { ship } from '../activities.js';
+        import { plain } from '../shared.js';
+        export async function wf() { return [plain(), await ship()]; }
+      `,
+    });
+    const bundle = await bundleWorkflows({ ...options, activitiesPath: join(root, 'src/activities.ts') });
+    expect(bundle.activityNames).toEqual(['ship']);
+    expect(bundle.inputs).toEqual([join(root, 'src/shared.ts'), join(root, 'src/workflows/index.ts')]);
+    const { instantiate } = evaluate(bundle, { __wfActivityRef: (n: string) => async () => n });
+    expect(await instantiate().workflows.wf()).toEqual(['real code', 'ship']);
+  });
+
   it('replaces activity imports with references and never bundles activity code', async () => {
     const { options, root } = project({
       'src/activities/index.ts': `
@@ -135,7 +161,10 @@ describe('bundleWorkflows', () => {
         export async function order() { return [await shipOrder('o-1'), await chargeCard(5)]; }
       `,
     });
-    const bundle = await bundleWorkflows({ ...options, activitiesPath: join(root, 'src/activities/index.ts') });
+    const bundle = await bundleWorkflows({
+      ...options,
+      activitiesPath: join(root, 'src/activities/index.ts'),
+    });
     expect(bundle.activityNames).toEqual(['chargeCard', 'shipOrder']);
     expect(bundle.code).not.toContain('readFileSync');
     expect(bundle.code).not.toContain('createHash');
@@ -275,7 +304,11 @@ describe('createWorkflowBundler', () => {
     });
     const bundler = await createWorkflowBundler(options);
     try {
-      expect(await evaluate(await bundler.build()).instantiate().workflows.a()).toBe(1);
+      expect(
+        await evaluate(await bundler.build())
+          .instantiate()
+          .workflows.a(),
+      ).toBe(1);
       writeFileSync(
         join(root, 'src/workflows/index.ts'),
         `import fs from 'node:fs';\nexport async function a() { return fs.existsSync('x'); }`,
@@ -284,7 +317,11 @@ describe('createWorkflowBundler', () => {
         await expect(bundler.build()).rejects.toThrow('src/workflows/index.ts → node:fs');
       }
       writeFileSync(join(root, 'src/workflows/index.ts'), `export async function a() { return 2; }`);
-      expect(await evaluate(await bundler.build()).instantiate().workflows.a()).toBe(2);
+      expect(
+        await evaluate(await bundler.build())
+          .instantiate()
+          .workflows.a(),
+      ).toBe(2);
     } finally {
       await bundler.dispose();
     }

@@ -3,10 +3,16 @@ import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { WfError } from '../common/errors.js';
-import { DENIED_PACKAGES, BUILTIN_FILTER, DENIED_FILTER, forbiddenModule } from './forbidden-modules.js';
+import { BUILTIN_FILTER, DENIED_FILTER, DENIED_PACKAGES, forbiddenModule } from './forbidden-modules.js';
 import { relativeTo } from './source-map.js';
 
-export { type CallSite, formatCallSite, parseStackFrames, relativeTo, resolveCallSite } from './source-map.js';
+export {
+  type CallSite,
+  formatCallSite,
+  parseStackFrames,
+  relativeTo,
+  resolveCallSite,
+} from './source-map.js';
 
 export interface BundleOptions {
   /** The workflows entry, e.g. `<project>/src/workflows/index.ts`. */
@@ -136,18 +142,21 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
       : []),
   ];
   if (missing.length) {
-    throw new WorkflowBundleError(`Cannot bundle workflows: ${missing.join('; ')}. Check the project layout.`);
+    throw new WorkflowBundleError(
+      `Cannot bundle workflows: ${missing.join('; ')}. Check the project layout.`,
+    );
   }
 
   // Imports of the activities entry, or of any file beside it when it is an index, become stubs.
-  const activitiesScope = activitiesPath
+  const activitiesScope: { dir: string } | { file: string } | undefined = activitiesPath
     ? basename(activitiesPath, extname(activitiesPath)) === 'index'
       ? { dir: dirname(activitiesPath) }
       : { file: activitiesPath }
     : undefined;
-  const isActivityFile = (file: string): boolean =>
-    !!activitiesScope &&
-    ('dir' in activitiesScope ? isUnder(file, activitiesScope.dir) : file === activitiesScope.file);
+  const isActivityFile = (file: string): boolean => {
+    if (!activitiesScope) return false;
+    return 'dir' in activitiesScope ? isUnder(file, activitiesScope.dir) : file === activitiesScope.file;
+  };
 
   // Per-build state, reset in onStart.
   let forbidden = new Map<string, { importer: string; specifier: string }>();
@@ -320,16 +329,19 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
 
 /**
  * The factory wrapper goes on a line of its own, so the source map only needs one more leading
- * `;` (an empty generated line) to stay exact.
+ * `;` (an empty generated line) to stay exact. Strict, as ES modules are: in sloppy mode a
+ * stray assignment would create a global on the shared context and leak state between runs.
  */
 function wrapFactory(code: string): string {
-  return `globalThis.${BUNDLE_FACTORY_GLOBAL} = function (module, exports) {\n${code}\n};\n`;
+  return `globalThis.${BUNDLE_FACTORY_GLOBAL} = function (module, exports) { 'use strict';\n${code}\n};\n`;
 }
 
 /** Shifts the map one line down (for the wrapper) and makes file sources absolute. */
 function shiftSourceMap(json: string, projectRoot: string): string {
   const map = JSON.parse(json) as { sources: string[]; mappings: string; sourceRoot?: string };
-  map.sources = map.sources.map((s) => (/^[a-z-]+:/.test(s) && !/^[a-zA-Z]:[\\/]/.test(s) ? s : resolve(projectRoot, s)));
+  map.sources = map.sources.map((s) =>
+    /^[a-z-]+:/.test(s) && !/^[a-zA-Z]:[\\/]/.test(s) ? s : resolve(projectRoot, s),
+  );
   map.mappings = `;${map.mappings}`;
   delete map.sourceRoot;
   return JSON.stringify(map);
@@ -476,7 +488,10 @@ export function formatMessage(message: esbuild.PartialMessage): string {
     lines.push(message.text ?? 'unknown error');
   }
   for (const note of message.notes ?? []) {
-    if (note.text) lines.push(`    ${note.location?.file ? `${note.location.file}:${note.location.line}: ` : ''}${note.text}`);
+    if (note.text)
+      lines.push(
+        `    ${note.location?.file ? `${note.location.file}:${note.location.line}: ` : ''}${note.text}`,
+      );
   }
   return lines.join('\n');
 }

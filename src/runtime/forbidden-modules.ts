@@ -29,16 +29,14 @@ export const DENIED_PACKAGES: Readonly<Record<string, string>> = {
   'wfkit/testing': 'import wfkit/testing only in tests',
 };
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 /** Matches `node:*` and every Node built-in name (`fs`, `fs/promises`, `child_process`...). */
-export const BUILTIN_FILTER = new RegExp(
-  `^(?:node:.*|${builtinModules.map(escape).join('|')})$`,
-);
+export const BUILTIN_FILTER = new RegExp(`^(?:node:.*|${builtinModules.map(escapeRegExp).join('|')})$`);
 
 /** Matches every denied package and its subpaths. */
 export const DENIED_FILTER = new RegExp(
-  `^(?:${Object.keys(DENIED_PACKAGES).map(escape).join('|')})(?:/.*)?$`,
+  `^(?:${Object.keys(DENIED_PACKAGES).map(escapeRegExp).join('|')})(?:/.*)?$`,
 );
 
 /** Classifies an import specifier as written; undefined when workflow code may import it. */

@@ -52,10 +52,12 @@ export function resolveCallSite(bundle: WorkflowBundle, stack: string): CallSite
     if (frame.file !== bundle.filename) continue;
     // Stack positions count from 1; source maps count columns from 0.
     const segment = traceSegment(index.map, frame.line - 1, frame.column - 1);
+    // [generatedColumn, sourceIndex, sourceLine, sourceColumn, nameIndex?]; length 1 means unmapped.
     if (!segment || segment.length < 4) continue;
-    const file = index.sources[segment[1]];
+    const [, sourceIndex, line, column] = segment as readonly [number, number, number, number];
+    const file = index.sources[sourceIndex];
     if (file === undefined || !index.userFiles.has(file)) continue;
-    return { file, line: segment[2] + 1, column: segment[3] + 1 };
+    return { file, line: line + 1, column: column + 1 };
   }
   return undefined;
 }
