@@ -229,6 +229,33 @@ describe('bundleWorkflows', () => {
     ]);
   });
 
+  it('bundles packages by their module field with NODE_ENV production, and follows chains through them', async () => {
+    const { options, root } = project({
+      'node_modules/dual/package.json': '{ "name": "dual", "main": "main.cjs", "module": "mod.js" }',
+      'node_modules/dual/main.cjs': `module.exports = { which: () => 'main' };`,
+      'node_modules/dual/mod.js': `export const which = () => process.env.NODE_ENV === 'production' ? 'module' : 'dev';`,
+      'node_modules/leaky/package.json': '{ "name": "leaky", "main": "index.js" }',
+      'node_modules/leaky/index.js': `const os = require('os'); module.exports = () => os.hostname();`,
+      'src/workflows/index.ts': `
+        import { which } from 'dual';
+        export async function wf() { return which(); }
+      `,
+      'src/workflows/bad.ts': `import leaky from 'leaky';\nexport const bad = () => leaky();`,
+    });
+    const bundle = await bundleWorkflows(options);
+    expect(bundle.inputs).toEqual([join(root, 'src/workflows/index.ts')]);
+    expect(await evaluate(bundle).instantiate().workflows.wf()).toBe('module');
+
+    writeFileSync(
+      join(root, 'src/workflows/index.ts'),
+      `export { bad } from './bad.js';\nexport const ok = 1;`,
+    );
+    const error = await bundleError(options);
+    expect(error.message).toContain(
+      'src/workflows/index.ts → src/workflows/bad.ts → node_modules/leaky/index.js → os',
+    );
+  });
+
   it('refuses denied packages with a hint', async () => {
     const { options } = project({
       'src/workflows/index.ts': `
