@@ -5,7 +5,8 @@ import type { Command, LogRecord, RunInfoInput } from './protocol.js';
 
 /** Host-provided globals of the sandbox context, installed by src/runtime/sandbox.ts. */
 interface SandboxGlobals {
-  __wfAsyncLocalStorage?: new <T>() => AsyncLocalStorage<T>;
+  /** One storage per context: a run's continuations only ever run inside that run's activations. */
+  __wfScopeStorage?: AsyncLocalStorage<CancellationScope>;
   __wfHostLog?: (runId: string, record: LogRecord) => void;
 }
 
@@ -56,9 +57,9 @@ export class RunState {
   private seqs = { activity: 0, timer: 0, child: 0 };
 
   constructor() {
-    const Storage = (globalThis as SandboxGlobals).__wfAsyncLocalStorage;
-    if (!Storage) throw new Error('wf sandbox: AsyncLocalStorage was not provided by the host');
-    this.scopeStorage = new Storage<CancellationScope>();
+    const storage = (globalThis as SandboxGlobals).__wfScopeStorage;
+    if (!storage) throw new Error('wf sandbox: the host did not provide scope storage');
+    this.scopeStorage = storage;
   }
 
   nextSeq(kind: 'activity' | 'timer' | 'child'): number {
