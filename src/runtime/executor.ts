@@ -1,0 +1,497 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ActivityTaskScheduled,
+  CallSite,
+  FailureInfo,
+  HistoryEvent,
+  NewEvent,
+  ParentClosePolicy,
+  RunStatus,
+  WorkflowExecutionStarted,
+} from '../history/events.js';
+import { HISTORY_FORMAT_VERSION, statusOfClosingEvent } from '../history/events.js';
+import type { Activation, Command, Job, QueryOutcome, RunInfoInput, UpdateValidation } from '../workflow/protocol.js';
+import { describeCommand, describeEvent, NonDeterminismError } from './errors.js';
+import type { SandboxRun, WorkflowSandbox } from './sandbox.js';
+
+/** How an event takes part in replay. */
+export type EventRole = 'input' | 'command' | 'info' | 'external-close';
+
+export function roleOf(event: HistoryEvent): EventRole {
+  switch (event.type) {
+    case 'WorkflowExecutionStarted':
+    case 'ActivityTaskCompleted':
+    case 'TimerFired':
+    case 'WorkflowSignaled':
+    case 'WorkflowUpdateAccepted':
+    case 'ChildWorkflowExecutionCompleted':
+    case 'ChildWorkflowExecutionFailed':
+    case 'WorkflowExecutionCancelRequested':
+      return 'input';
+    case 'ActivityTaskFailed':
+    case 'ActivityTaskTimedOut':
+      return event.nextRetryDelayMs === undefined ? 'input' : 'info';
+    case 'ActivityTaskScheduled':
+    case 'ActivityTaskCancelRequested':
+    case 'TimerStarted':
+    case 'TimerCanceled':
+    case 'ChildWorkflowExecutionStarted':
+    case 'MarkerRecorded':
+    case 'WorkflowUpdateCompleted':
+    case 'WorkflowExecutionCompleted':
+    case 'WorkflowExecutionFailed':
+    case 'WorkflowExecutionCanceled':
+    case 'WorkflowExecutionContinuedAsNew':
+      return 'command';
+    case 'ActivityTaskStarted':
+    case 'ActivityTaskCanceled':
+    case 'WorkflowUpdateRejected':
+      return 'info';
+    case 'WorkflowExecutionTerminated':
+    case 'WorkflowExecutionTimedOut':
+      return 'external-close';
+    default:
+      return (event satisfies never as HistoryEvent).type as never;
+  }
+}
+
+export interface PendingActivity {
+  scheduled: ActivityTaskScheduled;
+  /** The attempt to run next (or running). */
+  attempt: number;
+  /** Set while waiting to retry: when the next attempt may start (epoch ms). */
+  retryAt?: number;
+  lastFailure?: FailureInfo;
+  cancelRequested: boolean;
+}
+
+export interface PendingChild {
+  seq: number;
+  workflowType: string;
+  workflowId: string;
+  runId: string;
+  parentClosePolicy: ParentClosePolicy;
+}
+
+export interface ExecutorOptions {
+  sandbox: WorkflowSandbox;
+  /** Maps a command's stack to the user's source line. */
+  resolveCallSite?: (stack: string) => CallSite | undefined;
+}
+
+export interface RunIdentity {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+}
+
+/**
+ * The deterministic state machine of one run: it feeds inputs to the workflow code, turns the
+ * commands it issues into events, and, when replaying, checks each command against the recorded
+ * event. It knows nothing of stores, clocks or activities' code: the engine carries out the events.
+ *
+ * Each input event triggers one activation, and the commands of that activation are recorded right
+ * after it; that is the invariant replay relies on.
+ */
+export class RunExecutor {
+  readonly identity: RunIdentity;
+  readonly started: WorkflowExecutionStarted;
+  status: RunStatus = 'RUNNING';
+  nextEventId = 1;
+  lastEventTime = 0;
+  readonly activities = new Map<number, PendingActivity>();
+  readonly timers = new Map<number, { seq: number; fireAt: number }>();
+  readonly children = new Map<number, PendingChild>();
+  readonly openUpdates = new Set<string>();
+  private readonly run: SandboxRun;
+  private readonly resolveCallSite: (stack: string) => CallSite | undefined;
+
+  private constructor(started: WorkflowExecutionStarted, options: ExecutorOptions) {
+    this.started = started;
+    this.identity = { workflowId: started.workflowId, runId: started.runId, workflowType: started.workflowType };
+    this.resolveCallSite = options.resolveCallSite ?? (() => undefined);
+    this.run = options.sandbox.createRun(runInfoOf(started));
+  }
+
+  /** Starts a new run: returns its first events (started, and the commands of its first activation). */
+  static start(
+    started: Omit<WorkflowExecutionStarted, 'eventId' | 'eventTime' | 'formatVersion' | 'type'>,
+    now: number,
+    options: ExecutorOptions,
+  ): { executor: RunExecutor; events: HistoryEvent[] } {
+    const event: WorkflowExecutionStarted = {
+      eventId: 1,
+      eventTime: new Date(now).toISOString(),
+      type: 'WorkflowExecutionStarted',
+      formatVersion: HISTORY_FORMAT_VERSION,
+      ...started,
+    };
+    const executor = new RunExecutor(event, options);
+    executor.nextEventId = 2;
+    executor.lastEventTime = now;
+    const events = [event, ...executor.toEvents(executor.run.activate(executor.activationFor(event, now, false)), now)];
+    return { executor, events };
+  }
+
+  /**
+   * Rebuilds a run from its history by replaying the workflow code against it. Returns the events of
+   * commands the code issued past the end of the history (to be appended), and throws
+   * NonDeterminismError where the code and the history disagree.
+   */
+  static replay(history: HistoryEvent[], options: ExecutorOptions): { executor: RunExecutor; events: HistoryEvent[] } {
+    const first = history[0];
+    if (!first || first.type !== 'WorkflowExecutionStarted') {
+      throw new Error('a history must begin with WorkflowExecutionStarted');
+    }
+    const executor = new RunExecutor(first, options);
+    executor.run.setKnownPatches(
+      history.flatMap((e) => (e.type === 'MarkerRecorded' && e.markerName === 'patch' ? [e.patchId] : [])),
+    );
+    let queue: Command[] = [];
+    history.forEach((event, index) => {
+      const role = roleOf(event);
+      if (role === 'input') {
+        if (queue.length > 0) executor.diverged(event, queue[0]);
+        executor.nextEventId = event.eventId + 1;
+        const time = Date.parse(event.eventTime);
+        executor.lastEventTime = time;
+        const activation = executor.activationFor(event, time, index < history.length - 1);
+        executor.track(event);
+        queue = executor.run.activate(activation);
+        return;
+      }
+      if (role === 'command') {
+        let command = queue[0];
+        if (event.type === 'MarkerRecorded' && !(command?.type === 'recordPatch' && command.patchId === event.patchId)) {
+          // A patch marker the code no longer asks about (the patch was removed after deprecation).
+          executor.nextEventId = event.eventId + 1;
+          return;
+        }
+        while (command?.type === 'recordPatch' && command.deprecated && event.type !== 'MarkerRecorded') {
+          // deprecatePatch() in code replaying a history recorded before the patch existed.
+          queue.shift();
+          command = queue[0];
+        }
+        if (!command || !commandMatches(command, event)) executor.diverged(event, command);
+        queue.shift();
+      }
+      executor.nextEventId = event.eventId + 1;
+      executor.lastEventTime = Date.parse(event.eventTime);
+      executor.track(event);
+    });
+    const events = executor.status === 'RUNNING' ? executor.toEvents(queue, executor.lastEventTime) : [];
+    return { executor, events };
+  }
+
+  /** Records an input event (activity outcome, timer, signal...) and returns it with the commands it caused. */
+  handle(input: NewEvent, now: number): HistoryEvent[] {
+    const event = this.stamp(input, now);
+    const activation = this.activationFor(event, now, false);
+    this.track(event);
+    return [event, ...this.toEvents(this.run.activate(activation), now)];
+  }
+
+  /** Numbers and records events that do not wake the workflow (activity attempts, rejected updates, external closes). */
+  record(inputs: NewEvent[], now: number): HistoryEvent[] {
+    return inputs.map((input) => {
+      const event = this.stamp(input, now);
+      this.track(event);
+      return event;
+    });
+  }
+
+  query(name: string, args: unknown[]): QueryOutcome {
+    return this.run.query(name, args);
+  }
+
+  validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {
+    return this.run.validateUpdate(id, name, args);
+  }
+
+  private activationFor(event: HistoryEvent, now: number, isReplaying: boolean): Activation {
+    return {
+      jobs: jobsFor(event, (seq) => this.activities.get(seq)?.scheduled.activityType ?? 'unknown'),
+      now,
+      isReplaying,
+      historyLength: event.eventId,
+    };
+  }
+
+  private stamp(input: NewEvent, now: number): HistoryEvent {
+    const event = { ...input, eventId: this.nextEventId, eventTime: new Date(now).toISOString() } as HistoryEvent;
+    this.nextEventId += 1;
+    this.lastEventTime = now;
+    return event;
+  }
+
+  private toEvents(commands: Command[], now: number): HistoryEvent[] {
+    const events: HistoryEvent[] = [];
+    for (const command of commands) {
+      if (this.status !== 'RUNNING') break;
+      const event = this.stamp(this.eventFor(command, now), now);
+      this.track(event);
+      events.push(event);
+    }
+    return events;
+  }
+
+  private callSite(command: Command): { callSite?: CallSite } {
+    if (!command.stack) return {};
+    const site = this.resolveCallSite(command.stack);
+    return site ? { callSite: site } : {};
+  }
+
+  private eventFor(command: Command, now: number): NewEvent {
+    switch (command.type) {
+      case 'scheduleActivity':
+        return {
+          type: 'ActivityTaskScheduled',
+          seq: command.seq,
+          activityId: String(command.seq),
+          activityType: command.activityType,
+          args: command.args,
+          options: command.options,
+          ...this.callSite(command),
+        };
+      case 'requestCancelActivity':
+        return { type: 'ActivityTaskCancelRequested', seq: command.seq };
+      case 'startTimer':
+        return {
+          type: 'TimerStarted',
+          seq: command.seq,
+          durationMs: command.durationMs,
+          fireAt: new Date(now + command.durationMs).toISOString(),
+          ...(command.summary === undefined ? {} : { summary: command.summary }),
+          ...this.callSite(command),
+        };
+      case 'cancelTimer':
+        return { type: 'TimerCanceled', seq: command.seq };
+      case 'startChild':
+        return {
+          type: 'ChildWorkflowExecutionStarted',
+          seq: command.seq,
+          workflowType: command.workflowType,
+          workflowId: command.workflowId,
+          runId: command.runId,
+          args: command.args,
+          parentClosePolicy: command.parentClosePolicy,
+          ...this.callSite(command),
+        };
+      case 'recordPatch':
+        return {
+          type: 'MarkerRecorded',
+          markerName: 'patch',
+          patchId: command.patchId,
+          deprecated: command.deprecated,
+          ...this.callSite(command),
+        };
+      case 'completeUpdate':
+        return {
+          type: 'WorkflowUpdateCompleted',
+          updateId: command.id,
+          ...(command.failure ? { failure: command.failure } : { result: command.result }),
+        };
+      case 'completeWorkflow':
+        return { type: 'WorkflowExecutionCompleted', result: command.result };
+      case 'failWorkflow':
+        return { type: 'WorkflowExecutionFailed', failure: command.failure };
+      case 'cancelWorkflow':
+        return { type: 'WorkflowExecutionCanceled' };
+      case 'continueAsNew':
+        return {
+          type: 'WorkflowExecutionContinuedAsNew',
+          newRunId: randomUUID(),
+          workflowType: command.workflowType,
+          args: command.args,
+        };
+      default:
+        return command satisfies never;
+    }
+  }
+
+  private track(event: HistoryEvent): void {
+    const time = Date.parse(event.eventTime);
+    switch (event.type) {
+      case 'ActivityTaskScheduled':
+        this.activities.set(event.seq, { scheduled: event, attempt: 1, cancelRequested: false });
+        return;
+      case 'ActivityTaskStarted': {
+        const pending = this.activities.get(event.seq);
+        if (pending) {
+          pending.attempt = event.attempt;
+          pending.retryAt = undefined;
+        }
+        return;
+      }
+      case 'ActivityTaskFailed':
+      case 'ActivityTaskTimedOut': {
+        const pending = this.activities.get(event.seq);
+        if (!pending) return;
+        if (event.nextRetryDelayMs === undefined) {
+          this.activities.delete(event.seq);
+          return;
+        }
+        pending.attempt = event.attempt + 1;
+        pending.retryAt = time + event.nextRetryDelayMs;
+        pending.lastFailure =
+          event.type === 'ActivityTaskFailed'
+            ? event.failure
+            : { name: 'TimeoutFailure', message: `activity timed out (${event.timeoutType})`, timeoutType: event.timeoutType };
+        return;
+      }
+      case 'ActivityTaskCompleted':
+      case 'ActivityTaskCanceled':
+        this.activities.delete(event.seq);
+        return;
+      case 'ActivityTaskCancelRequested': {
+        const pending = this.activities.get(event.seq);
+        if (pending) pending.cancelRequested = true;
+        return;
+      }
+      case 'TimerStarted':
+        this.timers.set(event.seq, { seq: event.seq, fireAt: Date.parse(event.fireAt) });
+        return;
+      case 'TimerFired':
+      case 'TimerCanceled':
+        this.timers.delete(event.seq);
+        return;
+      case 'ChildWorkflowExecutionStarted':
+        this.children.set(event.seq, {
+          seq: event.seq,
+          workflowType: event.workflowType,
+          workflowId: event.workflowId,
+          runId: event.runId ?? '',
+          parentClosePolicy: event.parentClosePolicy,
+        });
+        return;
+      case 'ChildWorkflowExecutionCompleted':
+      case 'ChildWorkflowExecutionFailed':
+        this.children.delete(event.seq);
+        return;
+      case 'WorkflowUpdateAccepted':
+        this.openUpdates.add(event.updateId);
+        return;
+      case 'WorkflowUpdateCompleted':
+        this.openUpdates.delete(event.updateId);
+        return;
+      default: {
+        const closed = statusOfClosingEvent(event.type);
+        if (closed) this.status = closed;
+      }
+    }
+  }
+
+  private diverged(event: HistoryEvent, command: Command | undefined): never {
+    const issued = command ? { description: describeCommand(command), ...this.callSite(command) } : undefined;
+    const hint = hintFor(event, command);
+    throw new NonDeterminismError({
+      ...this.identity,
+      eventId: event.eventId,
+      recorded: event,
+      recordedDescription: roleOf(event) === 'input' ? `${describeEvent(event)} (the workflow was waiting here)` : describeEvent(event),
+      issued,
+      hint,
+    });
+  }
+}
+
+function hintFor(event: HistoryEvent, command: Command | undefined): string {
+  if (!command) {
+    return 'The code no longer issues the recorded command: a step was removed or moved behind a condition. Keep the old path for old runs with `if (patched("my-change")) { new } else { old }`.';
+  }
+  if (roleOf(event) === 'input') {
+    return 'The code issued a command the history does not have: a step was added or moved earlier. Guard new steps with `if (patched("my-change")) { ... }` so runs recorded before the change keep their path.';
+  }
+  return 'The code issued a different command than the history recorded: steps were reordered, renamed or replaced. Guard the change with `patched("my-change")` so old runs keep their path, or reset runs recorded with the old code.';
+}
+
+function commandMatches(command: Command, event: HistoryEvent): boolean {
+  switch (command.type) {
+    case 'scheduleActivity':
+      return event.type === 'ActivityTaskScheduled' && event.seq === command.seq && event.activityType === command.activityType;
+    case 'requestCancelActivity':
+      return event.type === 'ActivityTaskCancelRequested' && event.seq === command.seq;
+    case 'startTimer':
+      return event.type === 'TimerStarted' && event.seq === command.seq;
+    case 'cancelTimer':
+      return event.type === 'TimerCanceled' && event.seq === command.seq;
+    case 'startChild':
+      return (
+        event.type === 'ChildWorkflowExecutionStarted' && event.seq === command.seq && event.workflowType === command.workflowType
+      );
+    case 'recordPatch':
+      return event.type === 'MarkerRecorded' && event.patchId === command.patchId;
+    case 'completeUpdate':
+      return event.type === 'WorkflowUpdateCompleted' && event.updateId === command.id;
+    case 'completeWorkflow':
+      return event.type === 'WorkflowExecutionCompleted';
+    case 'failWorkflow':
+      return event.type === 'WorkflowExecutionFailed';
+    case 'cancelWorkflow':
+      return event.type === 'WorkflowExecutionCanceled';
+    case 'continueAsNew':
+      return event.type === 'WorkflowExecutionContinuedAsNew';
+    default:
+      return command satisfies never;
+  }
+}
+
+function jobsFor(event: HistoryEvent, activityTypeOf: (seq: number) => string): Job[] {
+  switch (event.type) {
+    case 'WorkflowExecutionStarted':
+      return [{ type: 'startWorkflow', args: event.args }];
+    case 'ActivityTaskCompleted':
+      return [{ type: 'resolveActivity', seq: event.seq, result: event.result }];
+    case 'ActivityTaskFailed':
+      return [{ type: 'failActivity', seq: event.seq, failure: activityFailure(activityTypeOf(event.seq), event.failure) }];
+    case 'ActivityTaskTimedOut':
+      return [
+        {
+          type: 'failActivity',
+          seq: event.seq,
+          failure: activityFailure(activityTypeOf(event.seq), {
+            name: 'TimeoutFailure',
+            message: `activity timed out (${event.timeoutType})`,
+            timeoutType: event.timeoutType,
+            ...(event.lastFailure ? { cause: event.lastFailure } : {}),
+          }),
+        },
+      ];
+    case 'TimerFired':
+      return [{ type: 'fireTimer', seq: event.seq }];
+    case 'WorkflowSignaled':
+      return [{ type: 'signal', name: event.signalName, args: event.args }];
+    case 'WorkflowUpdateAccepted':
+      return [{ type: 'update', id: event.updateId, name: event.updateName, args: event.args }];
+    case 'ChildWorkflowExecutionCompleted':
+      return [{ type: 'resolveChild', seq: event.seq, result: event.result }];
+    case 'ChildWorkflowExecutionFailed':
+      return [{ type: 'failChild', seq: event.seq, failure: event.failure }];
+    case 'WorkflowExecutionCancelRequested':
+      return [{ type: 'cancelWorkflow', ...(event.reason === undefined ? {} : { reason: event.reason }) }];
+    default:
+      return [];
+  }
+}
+
+/** The ActivityFailure a workflow sees, wrapping what the activity's last attempt reported. */
+function activityFailure(activityType: string, cause: FailureInfo): FailureInfo {
+  return { name: 'ActivityFailure', message: `activity ${activityType} failed: ${cause.message}`, activityType, cause };
+}
+
+function runInfoOf(started: WorkflowExecutionStarted): RunInfoInput {
+  const info: RunInfoInput = {
+    workflowId: started.workflowId,
+    runId: started.runId,
+    workflowType: started.workflowType,
+    firstRunId: started.firstRunId,
+    attempt: started.attempt,
+    randomnessSeed: started.randomnessSeed,
+    startTime: Date.parse(started.eventTime),
+  };
+  if (started.continuedFromRunId) info.continuedFromRunId = started.continuedFromRunId;
+  if (started.parent) info.parent = { workflowId: started.parent.workflowId, runId: started.parent.runId };
+  if (started.memo) info.memo = started.memo;
+  if (started.runTimeoutMs !== undefined) info.runTimeoutMs = started.runTimeoutMs;
+  return info;
+}
