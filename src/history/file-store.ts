@@ -896,6 +896,7 @@ export class FileHistoryStore implements HistoryStore {
       run.corruption = { file, line: problem.line, message: problem.message };
       run.summary.status = 'CORRUPT';
       run.summary.corruption = run.corruption;
+      this.markIndexDirty(); // drop its entry, so the next open scans the file and reports it
       throw new HistoryCorruptError(run.corruption);
     }
     return scan.events;
