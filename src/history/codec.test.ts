@@ -65,12 +65,16 @@ describe('codec', () => {
   });
 
   it('checks types of nested fields', () => {
-    const e = structuredClone(sampleHistory()[1]!) as Record<string, any>;
+    const e = structuredClone(sampleHistory()[1]!) as unknown as {
+      options: { retry: Record<string, unknown> };
+    };
     e.options.retry.maximumAttempts = 'three';
     expect(corruptionOf(() => parseEvent(e, where)).message).toBe(
       'event 2 (ActivityTaskScheduled): "options.retry.maximumAttempts" must be an integer >= 0, got "three"',
     );
-    const f = structuredClone(sampleHistory()[3]!) as Record<string, any>;
+    const f = structuredClone(sampleHistory()[3]!) as unknown as {
+      failure: { cause: Record<string, unknown> };
+    };
     f.failure.cause.message = 5;
     expect(corruptionOf(() => parseEvent(f, where)).message).toMatch(
       /"failure.cause.message" must be a string/,

@@ -278,7 +278,7 @@ describe('FileHistoryStore', () => {
     const files = await runFiles();
     expect(files).toHaveLength(ids.length);
     for (const f of files) {
-      expect(f).toMatch(/^[a-z0-9_-]*\.[0-9a-f]{32}\.jsonl$|^run\.[0-9a-f]{32}\.jsonl$/);
+      expect(f).toMatch(/^[a-z0-9_-]{0,32}_[0-9a-f]{32}\.jsonl$/);
       expect(f.length).toBeLessThan(80);
     }
     expect((await fs.readdir(dir)).sort()).toEqual(['LOCK', 'runs']);

@@ -138,7 +138,8 @@ export function validateId(what: 'workflowId' | 'runId', id: unknown): string {
 
 /**
  * The file name of a run: a readable prefix of the workflow ID (letters, digits, `-` and `_` only)
- * and a SHA-256 of the exact IDs. Never a path, never a reserved device name, at most 73 characters.
+ * and a SHA-256 of the exact IDs (`order-1001_3f2a...e9.jsonl`). Never a path, never a reserved device
+ * name (`con_...` is not one, even on Windows), at most 71 characters.
  */
 export function runFileName(key: RunKey): string {
   validateId('workflowId', key.workflowId);
@@ -151,7 +152,7 @@ export function runFileName(key: RunKey): string {
     .update(JSON.stringify([key.workflowId, key.runId]))
     .digest('hex')
     .slice(0, 32);
-  return `${prefix}.${hash}.jsonl`.replace(/^\./, 'run.');
+  return `${prefix}_${hash}.jsonl`;
 }
 
 /** Reads one history file (an export, a test fixture): every problem is reported with file and line. */
