@@ -49,6 +49,13 @@ describe('codec', () => {
     }
   });
 
+  it('verifies the crc example of docs/history-format.md', () => {
+    const line =
+      '{"eventId":2,"eventTime":"2024-05-01T10:00:00.000Z","type":"TimerFired","seq":1,"crc":"2854a760"}';
+    expect(decodeEventLine(line).ok).toBe(true);
+    expect(decodeEventLine(line.replace('"seq":1', '"seq":2')).ok).toBe(false);
+  });
+
   it('names the missing field, event and line', () => {
     const c = corruptionOf(() =>
       parseEvent({ eventId: 7, eventTime: T, type: 'ActivityTaskCompleted', attempt: 1, result: 1 }, where),
