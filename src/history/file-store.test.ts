@@ -130,6 +130,27 @@ describe('FileHistoryStore', () => {
     }
   });
 
+  it('syncs appends that arrive while a sync is in flight together, and bounds open files', async () => {
+    const store = await openStore({ maxOpenFiles: 64 });
+    const key = { workflowId: 'one', runId: 'r' };
+    const first = store.append(key, [started('one', 'r')]);
+    const rest = await new Promise<Promise<void>[]>((resolve) =>
+      setImmediate(() => resolve(Array.from({ length: 50 }, (_, i) => store.append(key, [signal(i + 2)])))),
+    );
+    await Promise.all([first, ...rest]);
+    expect(store.stats()).toMatchObject({ appends: 51, events: 51 });
+    expect(store.stats().batches).toBeLessThanOrEqual(2);
+    expect(store.stats().fsyncs).toBeLessThanOrEqual(2);
+    expect(await store.readHistory(key)).toHaveLength(51);
+
+    const keys = Array.from({ length: 150 }, (_, i) => ({ workflowId: `w${i}`, runId: 'r' }));
+    await Promise.all(keys.map((k) => store.append(k, [started(k.workflowId, 'r')])));
+    expect(store.stats().openFiles).toBeLessThanOrEqual(64);
+    await Promise.all(keys.map((k) => store.append(k, [signal(2)])));
+    expect(store.stats().openFiles).toBeLessThanOrEqual(64);
+    for (const k of keys) expect(await store.readHistory(k)).toHaveLength(2);
+  });
+
   it('has everything after reopening, and continues appending', async () => {
     const store = await openStore();
     const a = { workflowId: 'a', runId: '1' };

@@ -83,6 +83,8 @@ export interface FileStoreStats {
   /** fsync calls on directories (after creating run files, after writing the index). */
   dirFsyncs: number;
   indexWrites: number;
+  /** Run files open right now (at most `maxOpenFiles` between batches). */
+  openFiles: number;
 }
 
 interface RunState {
@@ -382,7 +384,7 @@ export class FileHistoryStore implements HistoryStore {
   private closed = false;
   private lockRaw: string | undefined;
   private report!: FileStoreOpenReport;
-  private readonly counters: FileStoreStats = {
+  private readonly counters: Omit<FileStoreStats, 'openFiles'> = {
     appends: 0,
     events: 0,
     batches: 0,
@@ -430,7 +432,7 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   stats(): FileStoreStats {
-    return { ...this.counters };
+    return { ...this.counters, openFiles: this.handles.size };
   }
 
   /** The path of a run's history file (whether or not it exists yet). */
@@ -807,13 +809,13 @@ export class FileHistoryStore implements HistoryStore {
           written.splice(0, written.length, ...written.filter(([run]) => run.exists));
         }
       }
+      await this.trimHandles();
       for (const [run, p, bytes] of written) {
         run.exists = true;
         run.durableBytes += bytes;
         applyToSummary(run.summary, p.events);
         for (const w of p.waiters) w.resolve();
       }
-      await this.trimHandles();
     }
     this.markIndexDirty();
   }
