@@ -97,3 +97,27 @@ export class QueryFailedError extends WfError {
     super('QUERY_FAILED', message);
   }
 }
+
+/** Who holds a store's lock: written to `<store>/LOCK`. */
+export interface StoreLockInfo {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+}
+
+/** Another live process holds the store's lock. */
+export class StoreLockedError extends WfError {
+  override name = 'StoreLockedError';
+  constructor(
+    readonly dir: string,
+    readonly holder: StoreLockInfo,
+    readonly sameHost: boolean,
+  ) {
+    super(
+      'UNAVAILABLE',
+      sameHost
+        ? `another wf dev (pid ${holder.pid}) is using the store ${dir}: stop it, or use --store to pick another directory`
+        : `another wf dev (pid ${holder.pid} on host ${holder.hostname}) is using the store ${dir}: stop it, or use --store to pick another directory (if that host no longer runs wf, delete ${dir}/LOCK)`,
+    );
+  }
+}
