@@ -1,0 +1,1259 @@
+import { randomUUID } from 'node:crypto';
+import { Context } from '../activity/index.js';
+import {
+  InvalidArgumentError,
+  QueryFailedError,
+  UnknownWorkflowTypeError,
+  WfError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowNotRunningError,
+} from '../common/errors.js';
+import type {
+  CallSite,
+  FailureInfo,
+  HistoryEvent,
+  NewEvent,
+  TimeoutType,
+  WorkflowExecutionStarted,
+} from '../history/events.js';
+import { CLOSING_EVENT_TYPES } from '../history/events.js';
+import type { HistoryStore, RunKey, RunSummary } from '../history/store.js';
+import { CancelledFailure, errorToFailure, failureToError, TimeoutFailure } from '../workflow/failures.js';
+import { attemptDeadline, retryDelay, toRecordable } from './activity-runner.js';
+import { type Clock, RealClock, type TimerHandle } from './clock.js';
+import { RunExecutor } from './executor.js';
+import type { WorkflowSandbox } from './sandbox.js';
+import type {
+  EventNotice,
+  ListRequest,
+  ListResponse,
+  ResultRequest,
+  RunDescription,
+  RunRef,
+  StartWorkflowRequest,
+  StartWorkflowResponse,
+  WorkflowOutcome,
+  WorkflowService,
+} from './service.js';
+
+/** An activity implementation: any async function of JSON-serializable arguments. */
+export type ActivityFunction = (...args: any[]) => unknown;
+
+/** The workflow code an engine runs; swappable (hot reload). */
+export interface WorkflowCode {
+  sandbox: WorkflowSandbox;
+  resolveCallSite?: (stack: string) => CallSite | undefined;
+}
+
+export interface EngineLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface EngineOptions {
+  store: HistoryStore;
+  code: WorkflowCode;
+  activities: Record<string, ActivityFunction>;
+  clock?: Clock;
+  /** Activities running at once; more wait their turn. Default 100. */
+  maxConcurrentActivities?: number;
+  /** Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default 1000. */
+  maxCachedRuns?: number;
+  logger?: EngineLogger;
+}
+
+type Work = {
+  /** Events that do not wake the workflow, recorded first (activity attempts, rejected updates). */
+  info?: NewEvent[];
+  /** The event that wakes the workflow. */
+  input?: NewEvent;
+  /** An event that closes the run from outside (terminate, run timeout). */
+  close?: NewEvent;
+  update?: { id: string; name: string; args: unknown[] };
+  /** Called once the work's events are durable, or with the error that stopped them. */
+  done?: (error?: Error) => void;
+};
+
+interface ActivityAttempt {
+  seq: number;
+  attempt: number;
+  controller: AbortController;
+  finished: boolean;
+  sleeping: number;
+  heartbeatTimer?: TimerHandle;
+  deadlineTimer?: TimerHandle;
+}
+
+interface RunEntry {
+  key: RunKey;
+  workflowType: string;
+  executor?: RunExecutor;
+  started: WorkflowExecutionStarted;
+  mailbox: Work[];
+  processing: boolean;
+  closed: boolean;
+  paused?: string;
+  lastUsed: number;
+  resultWaiters: ((outcome: WorkflowOutcome) => void)[];
+  updateWaiters: Map<string, { resolve(value: unknown): void; reject(error: Error): void }>;
+  timers: Map<number, TimerHandle>;
+  retryTimers: Map<number, TimerHandle>;
+  attempts: Map<number, ActivityAttempt>;
+  heartbeats: Map<number, unknown>;
+  runTimeout?: TimerHandle;
+}
+
+/**
+ * The engine: runs workflows durably over a store and a clock. It carries out what the executor
+ * records (activities with retries and timeouts, timers, children, continue-as-new), appends every
+ * outcome to the store before anyone hears of it, and rebuilds runs from their histories after a
+ * restart or an eviction. `wf dev` runs it on the file store and the real clock; `wfkit/testing`
+ * on the memory store and a virtual clock.
+ */
+export class WorkflowEngine implements WorkflowService {
+  private readonly store: HistoryStore;
+  private code: WorkflowCode;
+  private activities: Record<string, ActivityFunction>;
+  readonly clock: Clock;
+  private readonly maxConcurrentActivities: number;
+  private readonly maxCachedRuns: number;
+  private readonly logger: EngineLogger;
+  private readonly runs = new Map<string, RunEntry>();
+  private readonly startLocks = new Map<string, Promise<unknown>>();
+  private readonly listeners = new Set<(notice: EventNotice) => void>();
+  private readonly closeWaiters = new Map<string, ((outcome: WorkflowOutcome) => void)[]>();
+  private runningActivities = 0;
+  private readonly activityQueue: (() => void)[] = [];
+  private busy = 0;
+  private idleWaiters: (() => void)[] = [];
+  private stopped = false;
+  private useCounter = 0;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.code = options.code;
+    this.activities = options.activities;
+    this.clock = options.clock ?? new RealClock();
+    this.maxConcurrentActivities = options.maxConcurrentActivities ?? 100;
+    this.maxCachedRuns = options.maxCachedRuns ?? 1000;
+    this.logger = options.logger ?? { info: () => undefined, warn: () => undefined, error: () => undefined };
+  }
+
+  /** Loads every open run from the store and resumes it where it stopped. */
+  async recover(): Promise<{ resumed: number; paused: number }> {
+    let resumed = 0;
+    let paused = 0;
+    await this.finishContinuedChains();
+    for (const summary of await this.store.listRuns({ status: 'RUNNING' })) {
+      const entry = await this.openEntry(summary);
+      if (!entry) continue;
+      if (entry.paused) paused++;
+      else resumed++;
+    }
+    return { resumed, paused };
+  }
+
+  /** Swaps the workflow code (hot reload): every open run is rebuilt by replay against it. */
+  async setCode(code: WorkflowCode, activities?: Record<string, ActivityFunction>): Promise<{ paused: string[] }> {
+    this.code = code;
+    if (activities) this.activities = activities;
+    const paused: string[] = [];
+    for (const entry of this.runs.values()) {
+      if (entry.closed) continue;
+      entry.executor = undefined;
+      entry.paused = undefined;
+      try {
+        await this.withRun(entry, async () => {
+          await this.load(entry);
+        });
+      } catch (error) {
+        entry.paused = (error as Error).message;
+      }
+      if (entry.paused) paused.push(entry.key.workflowId);
+      else this.kick(entry);
+    }
+    return { paused };
+  }
+
+  /** Stops timers and activities and waits for in-flight appends. The store stays open. */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const entry of this.runs.values()) this.stopEffects(entry);
+    await this.waitForIdle(5000);
+  }
+
+  // ---- WorkflowService -------------------------------------------------------------------------
+
+  async startWorkflow(req: StartWorkflowRequest): Promise<StartWorkflowResponse> {
+    validateStart(req);
+    if (!this.code.sandbox.hasWorkflow(req.workflowType)) {
+      throw new UnknownWorkflowTypeError(req.workflowType, this.code.sandbox.workflowTypes);
+    }
+    return this.serializeStart(req.workflowId, () => this.startLocked(req));
+  }
+
+  async describe(ref: RunRef): Promise<RunDescription> {
+    const summary = await this.summaryOf(ref);
+    const description: RunDescription = { ...summary, pendingActivities: [], pendingTimers: [] };
+    const entry = this.runs.get(runKeyString(summary));
+    if (entry && !entry.closed) {
+      if (entry.paused) description.paused = { reason: entry.paused };
+      const executor = entry.executor ?? (await this.tryLoad(entry));
+      if (executor) {
+        description.pendingActivities = [...executor.activities.entries()].map(([seq, p]) => ({
+          seq,
+          activityType: p.scheduled.activityType,
+          attempt: p.attempt,
+          ...(p.lastFailure ? { lastFailure: p.lastFailure } : {}),
+        }));
+        description.pendingTimers = [...executor.timers.values()].map((t) => ({
+          seq: t.seq,
+          fireAt: new Date(t.fireAt).toISOString(),
+        }));
+      }
+    }
+    return description;
+  }
+
+  async list(req: ListRequest = {}): Promise<ListResponse> {
+    const { pageSize = 100, nextPageToken, ...filter } = req;
+    const all = await this.store.listRuns(filter);
+    const offset = nextPageToken ? decodePageToken(nextPageToken) : 0;
+    const runs = all.slice(offset, offset + pageSize);
+    const next = offset + pageSize < all.length ? encodePageToken(offset + pageSize) : undefined;
+    return next ? { runs, nextPageToken: next } : { runs };
+  }
+
+  async history(ref: RunRef): Promise<HistoryEvent[]> {
+    const summary = await this.summaryOf(ref);
+    return this.store.readHistory(summary);
+  }
+
+  async signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void> {
+    const entry = await this.openRun(ref);
+    await this.submit(entry, { input: { type: 'WorkflowSignaled', signalName, args: jsonArgs(args, 'signal') } });
+  }
+
+  async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
+    const summary = await this.summaryOf(ref);
+    const entry = this.runs.get(runKeyString(summary));
+    let executor: RunExecutor;
+    if (entry && !entry.closed) {
+      executor = entry.executor ?? (await this.withRun(entry, () => this.load(entry)));
+    } else {
+      const history = await this.store.readHistory(summary);
+      executor = RunExecutor.replay(history, this.executorOptions()).executor;
+    }
+    const outcome = executor.query(queryName, jsonArgs(args, 'query'));
+    if (!outcome.ok) throw new QueryFailedError(outcome.failure.message);
+    return outcome.result;
+  }
+
+  async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
+    const entry = await this.openRun(ref);
+    const id = updateId ?? randomUUID();
+    return new Promise<unknown>((resolve, reject) => {
+      entry.updateWaiters.set(id, { resolve, reject });
+      this.enqueue(entry, {
+        update: { id, name: updateName, args: jsonArgs(args, 'update') },
+        done: (error) => {
+          if (error) {
+            entry.updateWaiters.delete(id);
+            reject(error);
+          }
+        },
+      });
+    });
+  }
+
+  async cancel(ref: RunRef, reason?: string): Promise<void> {
+    const entry = await this.openRun(ref);
+    await this.submit(entry, {
+      input: { type: 'WorkflowExecutionCancelRequested', ...(reason === undefined ? {} : { reason }) },
+    });
+  }
+
+  async terminate(ref: RunRef, reason?: string): Promise<void> {
+    const entry = await this.openRun(ref);
+    await this.submit(entry, {
+      close: { type: 'WorkflowExecutionTerminated', ...(reason === undefined ? {} : { reason }) },
+    });
+  }
+
+  async result(req: ResultRequest): Promise<WorkflowOutcome> {
+    let summary = await this.summaryOf(req);
+    const follow = req.followRuns ?? true;
+    const deadline = req.waitTimeoutMs === undefined ? undefined : Date.now() + req.waitTimeoutMs;
+    for (;;) {
+      const outcome = await this.outcomeOf(summary, deadline);
+      if (outcome.status === 'CONTINUED_AS_NEW' && follow) {
+        summary = await this.summaryOf({ workflowId: summary.workflowId, runId: outcome.newRunId });
+        continue;
+      }
+      return outcome;
+    }
+  }
+
+  subscribe(listener: (notice: EventNotice) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- idleness (for time skipping) --------------------------------------------------------------
+
+  /** True when nothing is in flight: no appends, no activations, no activity doing real work. */
+  isIdle(): boolean {
+    return this.busy === 0 && this.activeAttempts() === 0;
+  }
+
+  /** Resolves once the engine is idle (or after `timeoutMs`). */
+  async waitForIdle(timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!this.isIdle() && Date.now() < end) {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        setTimeout(resolve, 20);
+      });
+    }
+  }
+
+  private activeAttempts(): number {
+    let active = 0;
+    for (const entry of this.runs.values()) {
+      for (const attempt of entry.attempts.values()) if (!attempt.finished && attempt.sleeping === 0) active++;
+    }
+    return active + this.activityQueue.length;
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  private async track<T>(fn: () => Promise<T>): Promise<T> {
+    this.busy++;
+    try {
+      return await fn();
+    } finally {
+      this.busy--;
+      this.notifyIdle();
+    }
+  }
+
+  // ---- starting runs -----------------------------------------------------------------------------
+
+  private async serializeStart<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.startLocks.get(workflowId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.startLocks.set(workflowId, settled);
+    try {
+      return await next;
+    } finally {
+      if (this.startLocks.get(workflowId) === settled) this.startLocks.delete(workflowId);
+    }
+  }
+
+  private async startLocked(req: StartWorkflowRequest): Promise<StartWorkflowResponse> {
+    const existing = await this.store.latestRun(req.workflowId);
+    if (existing) {
+      if (existing.status === 'RUNNING') {
+        if (req.workflowIdConflictPolicy === 'USE_EXISTING') {
+          return { workflowId: existing.workflowId, runId: existing.runId, started: false };
+        }
+        throw new WorkflowExecutionAlreadyStartedError(
+          req.workflowId,
+          existing.workflowType,
+          existing.runId,
+          'is already running; wait for it, cancel it, or start with workflowIdConflictPolicy USE_EXISTING',
+        );
+      }
+      const policy = req.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
+      const failedLike = ['FAILED', 'CANCELED', 'TERMINATED', 'TIMED_OUT'].includes(existing.status);
+      if (policy === 'REJECT_DUPLICATE' || (policy === 'ALLOW_DUPLICATE_FAILED_ONLY' && !failedLike)) {
+        throw new WorkflowExecutionAlreadyStartedError(
+          req.workflowId,
+          existing.workflowType,
+          existing.runId,
+          `already ran (${existing.status.toLowerCase()}) and the reuse policy ${policy} refuses a new run`,
+        );
+      }
+    }
+    const runId = randomUUID();
+    await this.createRun({
+      workflowType: req.workflowType,
+      workflowId: req.workflowId,
+      runId,
+      args: jsonArgs(req.args ?? [], 'workflow'),
+      firstRunId: runId,
+      ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
+      ...(req.memo === undefined ? {} : { memo: req.memo }),
+    });
+    return { workflowId: req.workflowId, runId, started: true };
+  }
+
+  private async createRun(start: {
+    workflowType: string;
+    workflowId: string;
+    runId: string;
+    args: unknown[];
+    firstRunId: string;
+    runTimeoutMs?: number;
+    memo?: Record<string, unknown>;
+    continuedFromRunId?: string;
+    parent?: WorkflowExecutionStarted['parent'];
+  }): Promise<RunEntry> {
+    return this.track(async () => {
+      const now = this.clock.now();
+      const { executor, events } = RunExecutor.start(
+        { ...start, randomnessSeed: randomUUID(), attempt: 1 },
+        now,
+        this.executorOptions(),
+      );
+      const entry = this.newEntry(executor.started);
+      entry.executor = executor;
+      entry.processing = true;
+      this.runs.set(runKeyString(entry.key), entry);
+      try {
+        await this.store.append(entry.key, events);
+      } catch (error) {
+        this.runs.delete(runKeyString(entry.key));
+        throw error;
+      }
+      this.armRunTimeout(entry);
+      await this.afterAppend(entry, events);
+      entry.processing = false;
+      this.kick(entry);
+      return entry;
+    });
+  }
+
+  private newEntry(started: WorkflowExecutionStarted): RunEntry {
+    return {
+      key: { workflowId: started.workflowId, runId: started.runId },
+      workflowType: started.workflowType,
+      started,
+      mailbox: [],
+      processing: false,
+      closed: false,
+      lastUsed: this.useCounter++,
+      resultWaiters: [],
+      updateWaiters: new Map(),
+      timers: new Map(),
+      retryTimers: new Map(),
+      attempts: new Map(),
+      heartbeats: new Map(),
+    };
+  }
+
+  // ---- the mailbox -------------------------------------------------------------------------------
+
+  private submit(entry: RunEntry, work: Omit<Work, 'done'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.enqueue(entry, { ...work, done: (error) => (error ? reject(error) : resolve()) });
+    });
+  }
+
+  private enqueue(entry: RunEntry, work: Work): void {
+    if (this.stopped) {
+      work.done?.(new WfError('UNAVAILABLE', 'the engine is shutting down'));
+      return;
+    }
+    entry.mailbox.push(work);
+    this.kick(entry);
+  }
+
+  private kick(entry: RunEntry): void {
+    if (entry.processing || entry.mailbox.length === 0 || entry.paused) return;
+    entry.processing = true;
+    void this.track(() => this.drain(entry)).catch((error: unknown) => {
+      this.logger.error(`run ${entry.key.workflowId}: ${(error as Error).message}`);
+    });
+  }
+
+  private async drain(entry: RunEntry): Promise<void> {
+    try {
+      while (entry.mailbox.length > 0 && !entry.paused) {
+        const batch = entry.mailbox.splice(0);
+        let executor: RunExecutor;
+        try {
+          executor = await this.load(entry);
+        } catch (error) {
+          entry.mailbox.unshift(...batch);
+          throw error;
+        }
+        const now = this.clock.now();
+        const events: HistoryEvent[] = [];
+        const after: (() => void)[] = [];
+        try {
+          for (const work of batch) {
+            if (executor.status !== 'RUNNING') {
+              after.push(() =>
+                work.done?.(new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, executor.status)),
+              );
+              continue;
+            }
+            if (work.info?.length) events.push(...executor.record(work.info, now));
+            if (work.close) events.push(...executor.record([work.close], now));
+            if (work.update) {
+              const { id, name, args } = work.update;
+              const validation = executor.validateUpdate(id, name, args);
+              if (!validation.accepted) {
+                events.push(
+                  ...executor.record(
+                    [{ type: 'WorkflowUpdateRejected', updateId: id, updateName: name, failure: validation.failure }],
+                    now,
+                  ),
+                );
+                const waiter = entry.updateWaiters.get(id);
+                entry.updateWaiters.delete(id);
+                after.push(() => waiter?.reject(new WfError('UPDATE_REJECTED', `update ${name} rejected: ${validation.failure.message}`)));
+                continue;
+              }
+              events.push(
+                ...executor.handle({ type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args }, now),
+              );
+            }
+            if (work.input) events.push(...executor.handle(work.input, now));
+            if (work.done) after.push(() => work.done?.());
+          }
+        } catch (error) {
+          // The executor's state is ahead of the store now: drop it, keep the history as it is.
+          entry.executor = undefined;
+          this.pause(entry, error as Error);
+          for (const work of batch) work.done?.(error as Error);
+          return;
+        }
+        if (events.length > 0) {
+          try {
+            await this.store.append(entry.key, events);
+          } catch (error) {
+            entry.executor = undefined;
+            this.pause(entry, error as Error);
+            for (const work of batch) work.done?.(error as Error);
+            return;
+          }
+          await this.afterAppend(entry, events);
+        }
+        for (const fn of after) fn();
+      }
+    } finally {
+      entry.processing = false;
+      if (entry.mailbox.length > 0 && !entry.paused) this.kick(entry);
+      else this.evictIfNeeded();
+    }
+  }
+
+  private pause(entry: RunEntry, error: Error): void {
+    entry.paused = error.message;
+    this.logger.error(`workflow ${entry.key.workflowId} paused: ${error.message}`);
+  }
+
+  /** The run's executor, rebuilt from its history if it was evicted. */
+  private async load(entry: RunEntry): Promise<RunExecutor> {
+    entry.lastUsed = this.useCounter++;
+    if (entry.executor) return entry.executor;
+    const history = await this.store.readHistory(entry.key);
+    const { executor, events } = RunExecutor.replay(history, this.executorOptions());
+    entry.executor = executor;
+    if (events.length > 0) {
+      await this.store.append(entry.key, events);
+      await this.afterAppend(entry, events);
+    }
+    return executor;
+  }
+
+  private async tryLoad(entry: RunEntry): Promise<RunExecutor | undefined> {
+    if (entry.processing) return entry.executor;
+    try {
+      return await this.withRun(entry, () => this.load(entry));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Runs `fn` while holding the run's processing slot. */
+  private async withRun<T>(entry: RunEntry, fn: () => Promise<T>): Promise<T> {
+    while (entry.processing) await new Promise((resolve) => setTimeout(resolve, 1));
+    entry.processing = true;
+    try {
+      return await fn();
+    } finally {
+      entry.processing = false;
+      this.kick(entry);
+    }
+  }
+
+  private evictIfNeeded(): void {
+    const loaded = [...this.runs.values()].filter((e) => e.executor && !e.processing && e.mailbox.length === 0);
+    if (loaded.length <= this.maxCachedRuns) return;
+    loaded.sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const entry of loaded.slice(0, loaded.length - this.maxCachedRuns)) {
+      if (entry.updateWaiters.size > 0) continue;
+      entry.executor = undefined;
+    }
+  }
+
+  private executorOptions() {
+    const { sandbox, resolveCallSite } = this.code;
+    return resolveCallSite ? { sandbox, resolveCallSite } : { sandbox };
+  }
+
+  // ---- effects of recorded events ----------------------------------------------------------------
+
+  private async afterAppend(entry: RunEntry, events: HistoryEvent[]): Promise<void> {
+    for (const event of events) {
+      this.publish(entry, event);
+      switch (event.type) {
+        case 'ActivityTaskScheduled':
+          this.scheduleAttempt(entry, event.seq);
+          break;
+        case 'ActivityTaskFailed':
+        case 'ActivityTaskTimedOut':
+          if (event.nextRetryDelayMs !== undefined) this.scheduleAttempt(entry, event.seq);
+          break;
+        case 'ActivityTaskCancelRequested':
+          this.cancelActivity(entry, event.seq);
+          break;
+        case 'TimerStarted':
+          this.armTimer(entry, event.seq, Date.parse(event.fireAt));
+          break;
+        case 'TimerCanceled':
+          entry.timers.get(event.seq)?.cancel();
+          entry.timers.delete(event.seq);
+          break;
+        case 'ChildWorkflowExecutionStarted':
+          await this.startChildRun(entry, event.seq);
+          break;
+        case 'WorkflowUpdateCompleted': {
+          const waiter = entry.updateWaiters.get(event.updateId);
+          entry.updateWaiters.delete(event.updateId);
+          if (waiter) {
+            if (event.failure) waiter.reject(failureToError(event.failure));
+            else waiter.resolve(event.result);
+          }
+          break;
+        }
+        default:
+          if (CLOSING_EVENT_TYPES.has(event.type)) await this.onClosed(entry, event);
+      }
+    }
+  }
+
+  private publish(entry: RunEntry, event: HistoryEvent): void {
+    if (this.listeners.size === 0) return;
+    const notice: EventNotice = { workflowId: entry.key.workflowId, runId: entry.key.runId, event };
+    for (const listener of this.listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        this.logger.warn(`event listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private armTimer(entry: RunEntry, seq: number, fireAt: number): void {
+    if (this.stopped || entry.timers.has(seq)) return;
+    const handle = this.clock.setTimer(fireAt, () => {
+      entry.timers.delete(seq);
+      this.enqueue(entry, { input: { type: 'TimerFired', seq } });
+    });
+    entry.timers.set(seq, handle);
+  }
+
+  private armRunTimeout(entry: RunEntry): void {
+    const timeout = entry.started.runTimeoutMs;
+    if (timeout === undefined || this.stopped) return;
+    const at = Date.parse(entry.started.eventTime) + timeout;
+    entry.runTimeout = this.clock.setTimer(at, () => {
+      if (!entry.closed) this.enqueue(entry, { close: { type: 'WorkflowExecutionTimedOut' } });
+    });
+  }
+
+  private async onClosed(entry: RunEntry, event: HistoryEvent): Promise<void> {
+    entry.closed = true;
+    this.stopEffects(entry);
+    const outcome = outcomeOfClosing(event);
+    for (const waiter of entry.resultWaiters.splice(0)) waiter(outcome);
+    const key = runKeyString(entry.key);
+    for (const waiter of this.closeWaiters.get(key) ?? []) waiter(outcome);
+    this.closeWaiters.delete(key);
+    for (const [, waiter] of entry.updateWaiters) {
+      waiter.reject(new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, outcome.status));
+    }
+    entry.updateWaiters.clear();
+    this.runs.delete(key);
+    const executor = entry.executor;
+    if (executor) {
+      for (const child of executor.children.values()) {
+        if (child.parentClosePolicy === 'ABANDON') continue;
+        const ref = { workflowId: child.workflowId, runId: child.runId };
+        const action =
+          child.parentClosePolicy === 'TERMINATE'
+            ? this.terminate(ref, `parent ${entry.key.workflowId} closed`)
+            : this.cancel(ref, `parent ${entry.key.workflowId} closed`);
+        action.catch(() => undefined);
+      }
+    }
+    if (entry.started.parent) await this.notifyParent(entry.started, outcome);
+    if (event.type === 'WorkflowExecutionContinuedAsNew' && !this.stopped) {
+      await this.continueChain(entry.started, event.newRunId, event.workflowType, event.args);
+    }
+  }
+
+  private async continueChain(
+    previous: WorkflowExecutionStarted,
+    runId: string,
+    workflowType: string,
+    args: unknown[],
+  ): Promise<void> {
+    await this.createRun({
+      workflowType,
+      workflowId: previous.workflowId,
+      runId,
+      args,
+      firstRunId: previous.firstRunId,
+      continuedFromRunId: previous.runId,
+      ...(previous.runTimeoutMs === undefined ? {} : { runTimeoutMs: previous.runTimeoutMs }),
+      ...(previous.memo === undefined ? {} : { memo: previous.memo }),
+      ...(previous.parent === undefined ? {} : { parent: previous.parent }),
+    });
+  }
+
+  private stopEffects(entry: RunEntry): void {
+    for (const timer of entry.timers.values()) timer.cancel();
+    entry.timers.clear();
+    for (const timer of entry.retryTimers.values()) timer.cancel();
+    entry.retryTimers.clear();
+    entry.runTimeout?.cancel();
+    for (const attempt of entry.attempts.values()) {
+      if (!attempt.finished) attempt.controller.abort(new CancelledFailure('the workflow closed'));
+    }
+  }
+
+  // ---- activities --------------------------------------------------------------------------------
+
+  private scheduleAttempt(entry: RunEntry, seq: number): void {
+    if (this.stopped) return;
+    const pending = entry.executor?.activities.get(seq);
+    if (!pending || pending.cancelRequested || entry.attempts.get(seq)?.finished === false) return;
+    const begin = () => {
+      entry.retryTimers.delete(seq);
+      this.acquireActivitySlot(() => this.runAttempt(entry, seq));
+    };
+    if (pending.retryAt !== undefined && pending.retryAt > this.clock.now()) {
+      entry.retryTimers.get(seq)?.cancel();
+      entry.retryTimers.set(seq, this.clock.setTimer(pending.retryAt, begin));
+    } else begin();
+  }
+
+  private acquireActivitySlot(fn: () => void): void {
+    if (this.runningActivities < this.maxConcurrentActivities) {
+      this.runningActivities++;
+      fn();
+    } else this.activityQueue.push(fn);
+  }
+
+  private releaseActivitySlot(): void {
+    const next = this.activityQueue.shift();
+    if (next) next();
+    else this.runningActivities--;
+    this.notifyIdle();
+  }
+
+  private runAttempt(entry: RunEntry, seq: number): void {
+    const pending = entry.executor?.activities.get(seq);
+    if (!pending || entry.closed || this.stopped) {
+      this.releaseActivitySlot();
+      return;
+    }
+    const { scheduled } = pending;
+    const attemptNo = pending.attempt;
+    const startedAt = this.clock.now();
+    const scheduledAt = Date.parse(scheduled.eventTime);
+    const controller = new AbortController();
+    const attempt: ActivityAttempt = { seq, attempt: attemptNo, controller, finished: false, sleeping: 0 };
+    entry.attempts.set(seq, attempt);
+    const options = scheduled.options;
+    const scheduleToCloseDeadline =
+      options.scheduleToCloseTimeoutMs === undefined ? undefined : scheduledAt + options.scheduleToCloseTimeoutMs;
+
+    const finish = (work: Work) => {
+      if (attempt.finished) return;
+      attempt.finished = true;
+      attempt.deadlineTimer?.cancel();
+      attempt.heartbeatTimer?.cancel();
+      this.releaseActivitySlot();
+      if (entry.closed || this.stopped) return;
+      this.enqueue(entry, work);
+    };
+    const startedEvent: NewEvent = { type: 'ActivityTaskStarted', seq, attempt: attemptNo };
+
+    const timedOut = (timeoutType: TimeoutType) => {
+      if (attempt.finished) return;
+      controller.abort(new TimeoutFailure(`activity ${scheduled.activityType} timed out (${timeoutType})`, timeoutType));
+      const delay = retryDelay({
+        policy: options.retry,
+        attempt: attemptNo,
+        timeoutType,
+        now: this.clock.now(),
+        ...(scheduleToCloseDeadline === undefined ? {} : { scheduleToCloseDeadline }),
+      });
+      const timedOutEvent: NewEvent = {
+        type: 'ActivityTaskTimedOut',
+        seq,
+        attempt: attemptNo,
+        timeoutType,
+        ...(delay === undefined ? {} : { nextRetryDelayMs: delay }),
+      };
+      finish(delay === undefined ? { info: [startedEvent], input: timedOutEvent } : { info: [startedEvent, timedOutEvent] });
+    };
+
+    const deadline = attemptDeadline(options, startedAt, scheduledAt);
+    if (deadline) attempt.deadlineTimer = this.clock.setTimer(deadline.at, () => timedOut(deadline.type));
+    const armHeartbeat = () => {
+      if (options.heartbeatTimeoutMs === undefined) return;
+      attempt.heartbeatTimer?.cancel();
+      attempt.heartbeatTimer = this.clock.setTimer(this.clock.now() + options.heartbeatTimeoutMs, () =>
+        timedOut('HEARTBEAT'),
+      );
+    };
+    armHeartbeat();
+
+    if (pending.cancelRequested) {
+      finish({ info: [{ type: 'ActivityTaskCanceled', seq }] });
+      return;
+    }
+
+    const fn = this.activities[scheduled.activityType];
+    if (typeof fn !== 'function') {
+      const known = Object.keys(this.activities);
+      finish({
+        info: [startedEvent],
+        input: {
+          type: 'ActivityTaskFailed',
+          seq,
+          attempt: attemptNo,
+          failure: {
+            name: 'ApplicationFailure',
+            type: 'ActivityNotRegistered',
+            nonRetryable: true,
+            message: `activity ${JSON.stringify(scheduled.activityType)} is not registered: export it from your activities module${
+              known.length ? ` (registered: ${known.join(', ')})` : ''
+            }`,
+          },
+        },
+      });
+      return;
+    }
+
+    const context = new Context(
+      {
+        workflowId: entry.key.workflowId,
+        runId: entry.key.runId,
+        workflowType: entry.workflowType,
+        activityId: scheduled.activityId,
+        activityType: scheduled.activityType,
+        attempt: attemptNo,
+        idempotencyKey: `${entry.key.workflowId}/${entry.key.runId}/${scheduled.activityId}`,
+        scheduledTime: new Date(scheduledAt),
+        heartbeatDetails: entry.heartbeats.get(seq),
+        ...(options.startToCloseTimeoutMs === undefined ? {} : { startToCloseTimeoutMs: options.startToCloseTimeoutMs }),
+        ...(options.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+      },
+      controller.signal,
+      {
+        heartbeat: (details) => {
+          if (attempt.finished) return;
+          if (details !== undefined) entry.heartbeats.set(seq, details);
+          armHeartbeat();
+        },
+        sleep: (ms, signal) => this.activitySleep(attempt, ms, signal),
+      },
+    );
+
+    const onFailure = (error: unknown) => {
+      if (attempt.finished) return;
+      if (controller.signal.aborted && controller.signal.reason instanceof CancelledFailure) {
+        finish({ info: [startedEvent, { type: 'ActivityTaskCanceled', seq }] });
+        return;
+      }
+      const failure = errorToFailure(error);
+      const delay = retryDelay({
+        policy: options.retry,
+        attempt: attemptNo,
+        failure,
+        now: this.clock.now(),
+        ...(scheduleToCloseDeadline === undefined ? {} : { scheduleToCloseDeadline }),
+      });
+      const failedEvent: NewEvent = {
+        type: 'ActivityTaskFailed',
+        seq,
+        attempt: attemptNo,
+        failure,
+        ...(delay === undefined ? {} : { nextRetryDelayMs: delay }),
+      };
+      finish(delay === undefined ? { info: [startedEvent], input: failedEvent } : { info: [startedEvent, failedEvent] });
+    };
+
+    let promise: Promise<unknown>;
+    try {
+      promise = Promise.resolve(context.run(() => fn(...(scheduled.args as unknown[]))));
+    } catch (error) {
+      onFailure(error);
+      return;
+    }
+    promise.then((value) => {
+      if (attempt.finished) return;
+      if (controller.signal.aborted && controller.signal.reason instanceof CancelledFailure) {
+        finish({ info: [startedEvent, { type: 'ActivityTaskCanceled', seq }] });
+        return;
+      }
+      const recordable = toRecordable(value);
+      if (!recordable.ok) {
+        onFailure(Object.assign(new Error(recordable.failure.message), { name: 'NonSerializableResult' }));
+        return;
+      }
+      finish({
+        info: [startedEvent],
+        input: { type: 'ActivityTaskCompleted', seq, attempt: attemptNo, result: recordable.value },
+      });
+    }, onFailure);
+  }
+
+  private activitySleep(attempt: ActivityAttempt, ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      attempt.sleeping++;
+      this.notifyIdle();
+      const done = () => {
+        attempt.sleeping--;
+        signal.removeEventListener('abort', onAbort);
+      };
+      const timer = this.clock.setTimer(this.clock.now() + ms, () => {
+        done();
+        resolve();
+      });
+      const onAbort = () => {
+        timer.cancel();
+        done();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private cancelActivity(entry: RunEntry, seq: number): void {
+    const retry = entry.retryTimers.get(seq);
+    if (retry) {
+      retry.cancel();
+      entry.retryTimers.delete(seq);
+      this.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
+      return;
+    }
+    const attempt = entry.attempts.get(seq);
+    if (attempt && !attempt.finished) attempt.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
+  }
+
+  // ---- children ----------------------------------------------------------------------------------
+
+  private async startChildRun(parent: RunEntry, seq: number): Promise<void> {
+    const child = parent.executor?.children.get(seq);
+    if (!child || this.stopped) return;
+    const existing = await this.store.latestRun(child.workflowId);
+    if (existing?.runId === child.runId) {
+      if (existing.status !== 'RUNNING') await this.deliverChildOutcome(parent, seq, existing);
+      return;
+    }
+    const failStart = (failure: FailureInfo) =>
+      this.enqueue(parent, {
+        input: {
+          type: 'ChildWorkflowExecutionFailed',
+          seq,
+          failure: {
+            name: 'ChildWorkflowFailure',
+            message: `child workflow ${child.workflowType} could not start: ${failure.message}`,
+            workflowType: child.workflowType,
+            cause: failure,
+          },
+        },
+      });
+    if (!this.code.sandbox.hasWorkflow(child.workflowType)) {
+      failStart(errorToFailure(new UnknownWorkflowTypeError(child.workflowType, this.code.sandbox.workflowTypes)));
+      return;
+    }
+    if (existing?.status === 'RUNNING') {
+      failStart({
+        name: 'ApplicationFailure',
+        type: 'WorkflowExecutionAlreadyStarted',
+        message: `workflow ${JSON.stringify(child.workflowId)} is already running`,
+      });
+      return;
+    }
+    const history = await this.store.readHistory(parent.key).catch(() => []);
+    const started = history.find((e) => e.type === 'ChildWorkflowExecutionStarted' && e.seq === seq);
+    const args = started && started.type === 'ChildWorkflowExecutionStarted' ? started.args : [];
+    await this.serializeStart(child.workflowId, () =>
+      this.createRun({
+        workflowType: child.workflowType,
+        workflowId: child.workflowId,
+        runId: child.runId,
+        args,
+        firstRunId: child.runId,
+        parent: { workflowId: parent.key.workflowId, runId: parent.key.runId, seq },
+      }),
+    );
+  }
+
+  private async notifyParent(started: WorkflowExecutionStarted, outcome: WorkflowOutcome): Promise<void> {
+    if (!started.parent || outcome.status === 'CONTINUED_AS_NEW') return;
+    const parent = this.runs.get(runKeyString(started.parent));
+    if (!parent || parent.closed) return;
+    this.enqueue(parent, childOutcomeWork(started.parent.seq, started.workflowType, started.workflowId, outcome));
+  }
+
+  private async deliverChildOutcome(parent: RunEntry, seq: number, child: RunSummary): Promise<void> {
+    const outcome = await this.outcomeOf(child, undefined);
+    if (outcome.status === 'CONTINUED_AS_NEW') {
+      const result = await this.result({ workflowId: child.workflowId, runId: outcome.newRunId });
+      this.enqueue(parent, childOutcomeWork(seq, child.workflowType, child.workflowId, result));
+      return;
+    }
+    this.enqueue(parent, childOutcomeWork(seq, child.workflowType, child.workflowId, outcome));
+  }
+
+  // ---- recovery ----------------------------------------------------------------------------------
+
+  private async openEntry(summary: RunSummary): Promise<RunEntry | undefined> {
+    const key = runKeyString(summary);
+    const existing = this.runs.get(key);
+    if (existing) return existing;
+    let history: HistoryEvent[];
+    try {
+      history = await this.store.readHistory(summary);
+    } catch (error) {
+      this.logger.error((error as Error).message);
+      return undefined;
+    }
+    const first = history[0];
+    if (!first || first.type !== 'WorkflowExecutionStarted') return undefined;
+    const entry = this.newEntry(first);
+    this.runs.set(key, entry);
+    try {
+      await this.withRun(entry, async () => {
+        await this.load(entry);
+      });
+    } catch (error) {
+      this.pause(entry, error as Error);
+      return entry;
+    }
+    this.resumeEffects(entry);
+    return entry;
+  }
+
+  /** Re-arms what a recovered run was waiting on: activities, timers, children, its run timeout. */
+  private resumeEffects(entry: RunEntry): void {
+    const executor = entry.executor;
+    if (!executor) return;
+    this.armRunTimeout(entry);
+    for (const [seq, pending] of executor.activities) {
+      if (pending.cancelRequested) this.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
+      else this.scheduleAttempt(entry, seq);
+    }
+    for (const timer of executor.timers.values()) this.armTimer(entry, timer.seq, timer.fireAt);
+    for (const child of executor.children.values()) {
+      void this.startChildRun(entry, child.seq).catch((error: unknown) =>
+        this.logger.error(`child ${child.workflowId}: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  /** A crash between closing a run as continued-as-new and starting its next run: start it now. */
+  private async finishContinuedChains(): Promise<void> {
+    for (const summary of await this.store.listRuns({ status: 'CONTINUED_AS_NEW' })) {
+      const latest = await this.store.latestRun(summary.workflowId);
+      if (latest?.runId !== summary.runId) continue;
+      const history = await this.store.readHistory(summary);
+      const first = history[0];
+      const last = history[history.length - 1];
+      if (first?.type !== 'WorkflowExecutionStarted' || last?.type !== 'WorkflowExecutionContinuedAsNew') continue;
+      await this.continueChain(first, last.newRunId, last.workflowType, last.args);
+    }
+  }
+
+  // ---- lookups -----------------------------------------------------------------------------------
+
+  private async summaryOf(ref: RunRef): Promise<RunSummary> {
+    if (typeof ref.workflowId !== 'string' || ref.workflowId === '') {
+      throw new InvalidArgumentError('a workflow ID is required');
+    }
+    if (ref.runId) {
+      const runs = await this.store.listRuns({ workflowId: ref.workflowId });
+      const run = runs.find((r) => r.runId === ref.runId);
+      if (!run) throw new WorkflowNotFoundError(ref.workflowId, ref.runId);
+      return run;
+    }
+    const latest = await this.store.latestRun(ref.workflowId);
+    if (!latest) throw new WorkflowNotFoundError(ref.workflowId);
+    return latest;
+  }
+
+  private async openRun(ref: RunRef): Promise<RunEntry> {
+    const summary = await this.summaryOf(ref);
+    if (summary.status === 'CORRUPT') {
+      throw new WfError('CORRUPT', summary.corruption?.message ?? `the history of ${summary.workflowId} is corrupt`);
+    }
+    const entry = this.runs.get(runKeyString(summary));
+    if (!entry || entry.closed) {
+      throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
+    }
+    return entry;
+  }
+
+  private async outcomeOf(summary: RunSummary, deadline: number | undefined): Promise<WorkflowOutcome> {
+    const key = runKeyString(summary);
+    const entry = this.runs.get(key);
+    if (entry && !entry.closed) {
+      return new Promise<WorkflowOutcome>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const waiter = (outcome: WorkflowOutcome) => {
+          if (timer) clearTimeout(timer);
+          resolve(outcome);
+        };
+        entry.resultWaiters.push(waiter);
+        if (deadline !== undefined) {
+          timer = setTimeout(
+            () => {
+              entry.resultWaiters = entry.resultWaiters.filter((w) => w !== waiter);
+              reject(new WfError('UNAVAILABLE', `workflow ${summary.workflowId} is still running`));
+            },
+            Math.max(0, deadline - Date.now()),
+          );
+        }
+      });
+    }
+    if (summary.status === 'CORRUPT') {
+      throw new WfError('CORRUPT', summary.corruption?.message ?? 'the history is corrupt');
+    }
+    const history = await this.store.readHistory(summary);
+    const last = history[history.length - 1];
+    if (!last || !CLOSING_EVENT_TYPES.has(last.type)) {
+      // Open in the store but not loaded here (e.g. paused at recovery): wait for it to close.
+      return new Promise<WorkflowOutcome>((resolve) => {
+        const list = this.closeWaiters.get(key) ?? [];
+        list.push(resolve);
+        this.closeWaiters.set(key, list);
+      });
+    }
+    return outcomeOfClosing(last);
+  }
+}
+
+function childOutcomeWork(seq: number, workflowType: string, workflowId: string, outcome: WorkflowOutcome): Work {
+  if (outcome.status === 'COMPLETED') {
+    return { input: { type: 'ChildWorkflowExecutionCompleted', seq, result: outcome.result } };
+  }
+  let cause: FailureInfo;
+  switch (outcome.status) {
+    case 'FAILED':
+      cause = outcome.failure;
+      break;
+    case 'CANCELED':
+      cause = { name: 'CancelledFailure', message: 'child workflow cancelled' };
+      break;
+    case 'TERMINATED':
+      cause = { name: 'TerminatedFailure', message: outcome.reason ?? 'child workflow terminated' };
+      break;
+    case 'TIMED_OUT':
+      cause = { name: 'TimeoutFailure', message: 'child workflow timed out', timeoutType: 'WORKFLOW_RUN' };
+      break;
+    default:
+      cause = { name: 'Error', message: `child closed as ${outcome.status}` };
+  }
+  return {
+    input: {
+      type: 'ChildWorkflowExecutionFailed',
+      seq,
+      failure: {
+        name: 'ChildWorkflowFailure',
+        message: `child workflow ${workflowType} (${workflowId}) ${outcome.status.toLowerCase()}: ${cause.message}`,
+        workflowType,
+        cause,
+      },
+    },
+  };
+}
+
+export function outcomeOfClosing(event: HistoryEvent): WorkflowOutcome {
+  switch (event.type) {
+    case 'WorkflowExecutionCompleted':
+      return { status: 'COMPLETED', result: event.result };
+    case 'WorkflowExecutionFailed':
+      return { status: 'FAILED', failure: event.failure };
+    case 'WorkflowExecutionCanceled':
+      return { status: 'CANCELED' };
+    case 'WorkflowExecutionTerminated':
+      return event.reason === undefined ? { status: 'TERMINATED' } : { status: 'TERMINATED', reason: event.reason };
+    case 'WorkflowExecutionTimedOut':
+      return { status: 'TIMED_OUT' };
+    case 'WorkflowExecutionContinuedAsNew':
+      return { status: 'CONTINUED_AS_NEW', newRunId: event.newRunId };
+    default:
+      throw new Error(`${event.type} does not close a run`);
+  }
+}
+
+function runKeyString(key: RunKey): string {
+  return `${key.workflowId}\u0000${key.runId}`;
+}
+
+function validateStart(req: StartWorkflowRequest): void {
+  if (typeof req.workflowType !== 'string' || req.workflowType === '') {
+    throw new InvalidArgumentError('a workflow type is required');
+  }
+  if (typeof req.workflowId !== 'string' || req.workflowId === '') {
+    throw new InvalidArgumentError('a workflow ID is required');
+  }
+  if (req.workflowId.length > 1000) {
+    throw new InvalidArgumentError(`workflow ID is ${req.workflowId.length} characters long; the limit is 1000`);
+  }
+  if (req.args !== undefined && !Array.isArray(req.args)) {
+    throw new InvalidArgumentError('workflow args must be an array (one element per argument)');
+  }
+  if (req.runTimeoutMs !== undefined && !(req.runTimeoutMs > 0)) {
+    throw new InvalidArgumentError('the run timeout must be a positive duration');
+  }
+}
+
+function jsonArgs(args: unknown[], what: string): unknown[] {
+  if (!Array.isArray(args)) throw new InvalidArgumentError(`${what} args must be an array`);
+  try {
+    return JSON.parse(JSON.stringify(args)) as unknown[];
+  } catch (error) {
+    throw new InvalidArgumentError(`${what} args are not JSON-serializable: ${(error as Error).message}`);
+  }
+}
+
+function encodePageToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset })).toString('base64url');
+}
+
+function decodePageToken(token: string): number {
+  try {
+    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString()) as { offset: number };
+    if (Number.isInteger(offset) && offset >= 0) return offset;
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError('nextPageToken is not one this server issued');
+}
+
