@@ -218,7 +218,7 @@ export class RunExecutor {
   }
 
   private stamp(input: NewEvent, now: number): HistoryEvent {
-    const event = { ...input, eventId: this.nextEventId, eventTime: new Date(now).toISOString() } as HistoryEvent;
+    const event = { eventId: this.nextEventId, eventTime: new Date(now).toISOString(), ...input } as HistoryEvent;
     this.nextEventId += 1;
     this.lastEventTime = now;
     return event;
