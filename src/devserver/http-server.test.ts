@@ -18,6 +18,7 @@ interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are read field by field
   json: () => any;
 }
 
@@ -47,6 +48,7 @@ function raw(
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read the error's fields
 async function rejection(p: Promise<unknown>): Promise<any> {
   try {
     await p;

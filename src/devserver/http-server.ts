@@ -107,7 +107,8 @@ interface Ctx {
 type Handler = (ctx: Ctx) => Promise<void>;
 interface Route {
   pattern: string[];
-  methods: Partial<Record<'GET' | 'POST', Handler>>;
+  /** Lower-case method names: biome's React rules take `GET: () => ...` for a component. */
+  methods: Partial<Record<'get' | 'post', Handler>>;
 }
 
 /**
@@ -128,13 +129,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   let port = requestedPort;
 
   const routes: Route[] = [
-    { pattern: ['health'], methods: { GET: async ({ res }) => sendJson(res, 200, { status: 'ok' }) } },
-    { pattern: ['events'], methods: { GET: (ctx) => streamEvents(ctx) } },
+    { pattern: ['health'], methods: { get: async ({ res }) => sendJson(res, 200, { status: 'ok' }) } },
+    { pattern: ['events'], methods: { get: (ctx) => streamEvents(ctx) } },
     {
       pattern: ['workflows'],
       methods: {
-        GET: async ({ res, query }) => sendJson(res, 200, await service.list(parseListQuery(query))),
-        POST: async ({ req, res }) => {
+        get: async ({ res, query }) => sendJson(res, 200, await service.list(parseListQuery(query))),
+        post: async ({ req, res }) => {
           const started = await service.startWorkflow(parseStartBody(await readJsonBody(req, bodyLimit)));
           sendJson(res, started.started ? 201 : 200, started);
         },
@@ -143,22 +144,22 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     {
       pattern: ['workflows', ':id'],
       methods: {
-        GET: async ({ res, params, query }) =>
+        get: async ({ res, params, query }) =>
           sendJson(res, 200, await service.describe(runRef(params, query))),
       },
     },
     {
       pattern: ['workflows', ':id', 'history'],
       methods: {
-        GET: async ({ res, params, query }) =>
+        get: async ({ res, params, query }) =>
           sendJson(res, 200, { events: await service.history(runRef(params, query)) }),
       },
     },
-    { pattern: ['workflows', ':id', 'result'], methods: { GET: (ctx) => longPollResult(ctx) } },
+    { pattern: ['workflows', ':id', 'result'], methods: { get: (ctx) => longPollResult(ctx) } },
     {
       pattern: ['workflows', ':id', 'signal', ':name'],
       methods: {
-        POST: async ({ req, res, params, query }) => {
+        post: async ({ req, res, params, query }) => {
           const body = objectBody(await readJsonBody(req, bodyLimit));
           await service.signal(runRef(params, query), params.name!, argsOf(body));
           sendJson(res, 200, {});
@@ -168,7 +169,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     {
       pattern: ['workflows', ':id', 'query', ':name'],
       methods: {
-        POST: async ({ req, res, params, query }) => {
+        post: async ({ req, res, params, query }) => {
           const body = objectBody(await readJsonBody(req, bodyLimit));
           const result = await service.query(runRef(params, query), params.name!, argsOf(body));
           sendJson(res, 200, { result });
@@ -178,7 +179,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     {
       pattern: ['workflows', ':id', 'update', ':name'],
       methods: {
-        POST: async ({ req, res, params, query }) => {
+        post: async ({ req, res, params, query }) => {
           const body = objectBody(await readJsonBody(req, bodyLimit));
           const updateId = optionalString(body, 'updateId');
           const result = await service.update(runRef(params, query), params.name!, argsOf(body), updateId);
@@ -189,7 +190,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     {
       pattern: ['workflows', ':id', 'cancel'],
       methods: {
-        POST: async ({ req, res, params, query }) => {
+        post: async ({ req, res, params, query }) => {
           const body = objectBody(await readJsonBody(req, bodyLimit));
           await service.cancel(runRef(params, query), optionalString(body, 'reason'));
           sendJson(res, 200, {});
@@ -199,7 +200,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     {
       pattern: ['workflows', ':id', 'terminate'],
       methods: {
-        POST: async ({ req, res, params, query }) => {
+        post: async ({ req, res, params, query }) => {
           const body = objectBody(await readJsonBody(req, bodyLimit));
           await service.terminate(runRef(params, query), optionalString(body, 'reason'));
           sendJson(res, 200, {});
@@ -208,7 +209,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     },
   ];
 
-  async function longPollResult({ req, res, params, query }: Ctx): Promise<void> {
+  async function longPollResult({ res, params, query }: Ctx): Promise<void> {
     const ref = runRef(params, query);
     const wait = query.get('wait');
     const waitMs = Math.min(
@@ -236,7 +237,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
   }
 
-  async function streamEvents({ req, res, query }: Ctx): Promise<void> {
+  async function streamEvents({ res, query }: Ctx): Promise<void> {
     const filter = query.get('workflowId');
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -303,10 +304,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       for (const route of routes) {
         const params = match(route.pattern, segments);
         if (!params) continue;
-        const method = req.method === 'HEAD' ? 'GET' : req.method;
-        const handler = route.methods[method as 'GET' | 'POST'];
+        const method = (req.method === 'HEAD' ? 'GET' : (req.method ?? '')).toLowerCase();
+        const handler = Object.hasOwn(route.methods, method)
+          ? route.methods[method as 'get' | 'post']
+          : undefined;
         if (!handler) {
-          const allow = Object.keys(route.methods).join(', ');
+          const allow = Object.keys(route.methods)
+            .map((m) => m.toUpperCase())
+            .join(', ');
           throw new HttpError(
             405,
             'METHOD_NOT_ALLOWED',
