@@ -117,7 +117,15 @@ export interface WorkflowHandle<W extends Workflow = Workflow> {
  * const receipt = await handle.result();
  */
 export class WorkflowClient {
-  constructor(readonly service: WorkflowService & { close?(): Promise<void> }) {}
+  private readonly onClose: (() => Promise<void>) | undefined;
+
+  /** `onClose` releases what the client owns (connect() passes the HTTP transport's close). */
+  constructor(
+    readonly service: WorkflowService,
+    options: { onClose?: () => Promise<void> } = {},
+  ) {
+    this.onClose = options.onClose;
+  }
 
   /** Starts a workflow by function (types flow from it) or by type name. */
   async start<W extends Workflow>(
@@ -164,9 +172,9 @@ export class WorkflowClient {
     } while (nextPageToken);
   }
 
-  /** Releases the service's connections, if it holds any (the HTTP transport does). */
+  /** Releases what the client owns: the connections of a client from `connect()`. A service passed in stays open. */
   async close(): Promise<void> {
-    await this.service.close?.();
+    await this.onClose?.();
   }
 }
 

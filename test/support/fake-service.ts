@@ -81,7 +81,7 @@ export class FakeWorkflowService implements WorkflowService {
   }
 
   /** Closes a run with an outcome, appending the matching closing event. */
-  close(ref: RunRef, outcome: WorkflowOutcome): void {
+  closeRun(ref: RunRef, outcome: WorkflowOutcome): void {
     const run = this.openRun(ref);
     switch (outcome.status) {
       case 'COMPLETED':
@@ -119,18 +119,18 @@ export class FakeWorkflowService implements WorkflowService {
   }
 
   complete(workflowId: string, result: unknown): void {
-    this.close({ workflowId }, { status: 'COMPLETED', result });
+    this.closeRun({ workflowId }, { status: 'COMPLETED', result });
   }
 
   fail(workflowId: string, failure: FailureInfo): void {
-    this.close({ workflowId }, { status: 'FAILED', failure });
+    this.closeRun({ workflowId }, { status: 'FAILED', failure });
   }
 
   /** Continues the latest run as a new run and returns the new run's ID. */
   continueAsNew(workflowId: string): string {
     const old = this.find({ workflowId });
     const newRunId = `run-${this.nextRun++}`;
-    this.close({ workflowId }, { status: 'CONTINUED_AS_NEW', newRunId });
+    this.closeRun({ workflowId }, { status: 'CONTINUED_AS_NEW', newRunId });
     this.addRun(old.workflowType, workflowId, newRunId, []);
     return newRunId;
   }
@@ -262,13 +262,13 @@ export class FakeWorkflowService implements WorkflowService {
         ? { type: 'WorkflowExecutionCancelRequested', reason }
         : { type: 'WorkflowExecutionCancelRequested' },
     );
-    this.close({ workflowId: run.workflowId, runId: run.runId }, { status: 'CANCELED' });
+    this.closeRun({ workflowId: run.workflowId, runId: run.runId }, { status: 'CANCELED' });
   }
 
   async terminate(ref: RunRef, reason?: string): Promise<void> {
     this.enter('terminate', ref, reason);
     const run = this.openRun(ref);
-    this.close(
+    this.closeRun(
       { workflowId: run.workflowId, runId: run.runId },
       reason ? { status: 'TERMINATED', reason } : { status: 'TERMINATED' },
     );
