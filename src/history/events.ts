@@ -296,7 +296,14 @@ export const CLOSING_EVENT_TYPES = new Set<EventType>([
   'WorkflowExecutionContinuedAsNew',
 ]);
 
-export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW';
+export type RunStatus =
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELED'
+  | 'TERMINATED'
+  | 'TIMED_OUT'
+  | 'CONTINUED_AS_NEW';
 
 export function statusOfClosingEvent(type: EventType): RunStatus | undefined {
   switch (type) {

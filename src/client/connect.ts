@@ -1,0 +1,23 @@
+import { DEFAULT_ADDRESS } from '../common/defaults.js';
+import { WorkflowClient } from './client.js';
+import { HttpWorkflowService } from './http-transport.js';
+
+export interface ConnectOptions {
+  /** Base URL of the dev server. Default: WF_ADDRESS, then http://127.0.0.1:7466. */
+  address?: string;
+}
+
+/**
+ * A WorkflowClient talking to a running `wf dev` server over HTTP. Close it when done: it keeps
+ * connections open.
+ * @example
+ * const client = connect();
+ * const handle = await client.start(orderWorkflow, { workflowId: 'order-1', args: [order] });
+ * console.log(await handle.result());
+ * await client.close();
+ */
+export function connect(options: ConnectOptions = {}): WorkflowClient {
+  const address = options.address ?? process.env.WF_ADDRESS ?? DEFAULT_ADDRESS;
+  const service = new HttpWorkflowService({ address });
+  return new WorkflowClient(service, { onClose: () => service.close() });
+}

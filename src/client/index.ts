@@ -1,0 +1,46 @@
+/**
+ * wfkit/client: start, signal, query and wait for workflows, in-process or on a `wf dev` server.
+ * @example
+ * import { connect } from 'wfkit/client';
+ * const client = connect();
+ * const receipt = await client.execute(orderWorkflow, { workflowId: 'order-1', args: [order] });
+ */
+
+export { DEFAULT_ADDRESS, DEFAULT_PORT } from '../common/defaults.js';
+export {
+  InvalidArgumentError,
+  QueryFailedError,
+  UnknownWorkflowTypeError,
+  WfError,
+  type WfErrorCode,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowNotRunningError,
+} from '../common/errors.js';
+export {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+  WfFailure,
+} from '../common/failures.js';
+export type { FailureInfo, HistoryEvent, RunStatus } from '../history/events.js';
+export type { RunSummary } from '../history/store.js';
+export type { EventNotice, RunDescription, WorkflowOutcome, WorkflowService } from '../runtime/service.js';
+export {
+  WorkflowClient,
+  type WorkflowHandle,
+  type WorkflowListFilter,
+  type WorkflowResultType,
+  type WorkflowStartOptions,
+  type WorkflowUpdateOptions,
+} from './client.js';
+export { type ConnectOptions, connect } from './connect.js';
+export { type UnsuccessfulStatus, WorkflowFailedError } from './errors.js';
+export {
+  HttpWorkflowService,
+  type HttpWorkflowServiceOptions,
+  type SubscribeOptions,
+} from './http-transport.js';

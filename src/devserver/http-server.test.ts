@@ -1,0 +1,550 @@
+import { request as httpRequest } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeWorkflowService } from '../../test/support/fake-service.js';
+import { HttpWorkflowService } from '../client/http-transport.js';
+import {
+  InvalidArgumentError,
+  QueryFailedError,
+  UnknownWorkflowTypeError,
+  WfError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowNotRunningError,
+} from '../common/errors.js';
+import type { EventNotice } from '../runtime/service.js';
+import { type HttpServer, startHttpServer } from './http-server.js';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are read field by field
+  json: () => any;
+}
+
+/** A request with full control over the headers (undici and fetch refuse to forge Host). */
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method, path, headers: options.headers, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests read the error's fields
+async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('HTTP server and HTTP transport', () => {
+  let service: FakeWorkflowService;
+  let server: HttpServer;
+  let client: HttpWorkflowService;
+
+  beforeEach(async () => {
+    service = new FakeWorkflowService();
+    server = await startHttpServer({ service, port: 0, bodyLimitBytes: 4096, sseKeepAliveMs: 50 });
+    client = new HttpWorkflowService({ address: server.url });
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  it('starts a workflow and describes, lists and reads its history', async () => {
+    const started = await client.startWorkflow({
+      workflowType: 'orderWorkflow',
+      workflowId: 'order-1',
+      args: [{ amount: 5 }],
+      runTimeoutMs: 1000,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { team: 'a' },
+    });
+    expect(started).toEqual({ workflowId: 'order-1', runId: 'run-1', started: true });
+    expect(service.calls[0]!.args[0]).toEqual({
+      workflowType: 'orderWorkflow',
+      workflowId: 'order-1',
+      args: [{ amount: 5 }],
+      runTimeoutMs: 1000,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { team: 'a' },
+    });
+
+    const description = await client.describe({ workflowId: 'order-1' });
+    expect(description).toMatchObject({ workflowId: 'order-1', runId: 'run-1', status: 'RUNNING' });
+    await client.describe({ workflowId: 'order-1', runId: 'run-1' });
+    expect(service.calls.at(-1)!.args[0]).toEqual({ workflowId: 'order-1', runId: 'run-1' });
+
+    const history = await client.history({ workflowId: 'order-1' });
+    expect(history.map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
+  });
+
+  it('answers 201 for a new run and 200 when USE_EXISTING returns the open one', async () => {
+    const body = JSON.stringify({ workflowType: 'greet', workflowId: 'g' });
+    expect((await raw(server.port, 'POST', '/api/v1/workflows', { body })).status).toBe(201);
+    const again = await raw(server.port, 'POST', '/api/v1/workflows', {
+      body: JSON.stringify({
+        workflowType: 'greet',
+        workflowId: 'g',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    });
+    expect(again.status).toBe(200);
+    expect(again.json()).toEqual({ workflowId: 'g', runId: 'run-1', started: false });
+  });
+
+  it('lists with filters and pages', async () => {
+    for (let i = 0; i < 5; i++) await client.startWorkflow({ workflowType: 'greet', workflowId: `g-${i}` });
+    await client.startWorkflow({ workflowType: 'orderWorkflow', workflowId: 'o' });
+    service.complete('g-0', 'hi');
+
+    const page1 = await client.list({ workflowType: 'greet', pageSize: 2 });
+    expect(page1.runs.map((r) => r.workflowId)).toEqual(['g-4', 'g-3']);
+    expect(page1.nextPageToken).toBeDefined();
+    const page2 = await client.list({
+      workflowType: 'greet',
+      pageSize: 2,
+      nextPageToken: page1.nextPageToken!,
+    });
+    expect(page2.runs.map((r) => r.workflowId)).toEqual(['g-2', 'g-1']);
+
+    expect((await client.list({ status: 'COMPLETED' })).runs.map((r) => r.workflowId)).toEqual(['g-0']);
+    expect((await client.list({ workflowId: 'o' })).runs).toHaveLength(1);
+    const lower = await raw(server.port, 'GET', '/api/v1/workflows?status=completed');
+    expect(lower.json().runs).toHaveLength(1);
+    const bad = await raw(server.port, 'GET', '/api/v1/workflows?status=DONE');
+    expect(bad.status).toBe(400);
+    expect(bad.json().error.code).toBe('INVALID_ARGUMENT');
+    expect((await raw(server.port, 'GET', '/api/v1/workflows?pageSize=0')).status).toBe(400);
+  });
+
+  it('round-trips signals, queries and updates with their arguments', async () => {
+    await client.startWorkflow({ workflowType: 'orderWorkflow', workflowId: 'o' });
+    await client.signal({ workflowId: 'o' }, 'approve', ['ada', 2]);
+    expect(await client.query({ workflowId: 'o' }, 'state', [])).toEqual({ approve: ['ada', 2] });
+    expect(await client.query({ workflowId: 'o' }, 'echo', [1, { a: null }])).toEqual([1, { a: null }]);
+    expect(await client.query({ workflowId: 'o' }, 'nothing', [])).toBeUndefined();
+    expect(await client.update({ workflowId: 'o' }, 'setDiscount', [10], 'u-1')).toEqual({
+      updateName: 'setDiscount',
+      args: [10],
+      updateId: 'u-1',
+    });
+    expect(await client.update({ workflowId: 'o' }, 'setDiscount', [])).toMatchObject({
+      updateId: 'generated',
+    });
+  });
+
+  it('encodes signal, query and update names', async () => {
+    await client.startWorkflow({ workflowType: 'orderWorkflow', workflowId: 'o' });
+    await client.signal({ workflowId: 'o' }, 'a/b ?c', []);
+    expect(service.calls.at(-1)!.args[1]).toBe('a/b ?c');
+  });
+
+  it('cancels and terminates, and result() long-polls until the run closes', async () => {
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'c' });
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 't' });
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'r' });
+
+    await client.cancel({ workflowId: 'c' }, 'no longer needed');
+    expect(service.calls.at(-1)).toEqual({
+      method: 'cancel',
+      args: [{ workflowId: 'c' }, 'no longer needed'],
+    });
+    expect(await client.result({ workflowId: 'c' })).toEqual({ status: 'CANCELED' });
+
+    await client.terminate({ workflowId: 't' }, 'stuck');
+    expect(await client.result({ workflowId: 't' })).toEqual({ status: 'TERMINATED', reason: 'stuck' });
+
+    const pending = client.result({ workflowId: 'r' });
+    await new Promise((r) => setTimeout(r, 50));
+    service.complete('r', { ok: true });
+    expect(await pending).toEqual({ status: 'COMPLETED', result: { ok: true } });
+  });
+
+  it('answers 202 RUNNING when the wait runs out, so the client polls again', async () => {
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'slow' });
+    const res = await raw(server.port, 'GET', '/api/v1/workflows/slow/result?wait=50ms');
+    expect(res.status).toBe(202);
+    expect(res.json()).toEqual({ status: 'RUNNING' });
+    const bad = await raw(server.port, 'GET', '/api/v1/workflows/slow/result?wait=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.json().error.message).toMatch(/wait must be a duration/);
+  });
+
+  it('follows continue-as-new unless told not to', async () => {
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'can' });
+    const next = service.continueAsNew('can');
+    service.complete('can', 'done');
+    expect(await client.result({ workflowId: 'can', runId: 'run-1' })).toEqual({
+      status: 'COMPLETED',
+      result: 'done',
+    });
+    expect(await client.result({ workflowId: 'can', runId: 'run-1', followRuns: false })).toEqual({
+      status: 'CONTINUED_AS_NEW',
+      newRunId: next,
+    });
+  });
+
+  it('gives up a result wait after waitTimeoutMs', async () => {
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'never' });
+    const err = await rejection(client.result({ workflowId: 'never', waitTimeoutMs: 100 }));
+    expect(err).toBeInstanceOf(WfError);
+    expect(err.message).toMatch(/did not close within 100 ms/);
+  });
+
+  it('brings errors back as the same WfError subclasses, fields included', async () => {
+    await client.startWorkflow({ workflowType: 'orderWorkflow', workflowId: 'o' });
+
+    const already = await rejection(client.startWorkflow({ workflowType: 'orderWorkflow', workflowId: 'o' }));
+    expect(already).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+    expect(already).toMatchObject({ code: 'ALREADY_STARTED', workflowId: 'o', runId: 'run-1' });
+    expect(already.message).toBe('workflow "o" is already running (run run-1)');
+
+    const unknown = await rejection(client.startWorkflow({ workflowType: 'nope', workflowId: 'x' }));
+    expect(unknown).toBeInstanceOf(UnknownWorkflowTypeError);
+    expect(unknown.known).toEqual(['orderWorkflow', 'greet']);
+
+    const missing = await rejection(client.describe({ workflowId: 'ghost' }));
+    expect(missing).toBeInstanceOf(WorkflowNotFoundError);
+    expect(missing).toMatchObject({ workflowId: 'ghost', message: expect.stringContaining('wf list') });
+
+    const query = await rejection(client.query({ workflowId: 'o' }, 'nope', []));
+    expect(query).toBeInstanceOf(QueryFailedError);
+
+    const rejected = await rejection(client.update({ workflowId: 'o' }, 'reject', []));
+    expect(rejected).toBeInstanceOf(WfError);
+    expect(rejected.code).toBe('UPDATE_REJECTED');
+    expect(rejected.message).toMatch(/amount must be positive/);
+
+    const invalid = await rejection(client.update({ workflowId: 'o' }, 'bad', []));
+    expect(invalid).toBeInstanceOf(InvalidArgumentError);
+
+    service.complete('o', 1);
+    const notRunning = await rejection(client.signal({ workflowId: 'o' }, 's', []));
+    expect(notRunning).toBeInstanceOf(WorkflowNotRunningError);
+    expect(notRunning).toMatchObject({ status: 'COMPLETED', runId: 'run-1' });
+  });
+
+  it('maps codes to HTTP statuses', async () => {
+    await client.startWorkflow({ workflowType: 'orderWorkflow', workflowId: 'o' });
+    const post = (path: string, body: unknown = {}) =>
+      raw(server.port, 'POST', path, {
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+    expect((await raw(server.port, 'GET', '/api/v1/workflows/ghost')).status).toBe(404);
+    expect((await post('/api/v1/workflows', { workflowType: 'orderWorkflow', workflowId: 'o' })).status).toBe(
+      409,
+    );
+    expect((await post('/api/v1/workflows', { workflowType: 'zzz', workflowId: 'z' })).status).toBe(400);
+    expect((await post('/api/v1/workflows/o/query/nope')).status).toBe(400);
+    expect((await post('/api/v1/workflows/o/update/reject')).status).toBe(422);
+    service.failNext = new WfError('UNAVAILABLE', 'store is closing');
+    expect((await raw(server.port, 'GET', '/api/v1/workflows')).status).toBe(503);
+    service.failNext = new WfError('CORRUPT', 'corrupt history x.jsonl:3');
+    const corrupt = await raw(server.port, 'GET', '/api/v1/workflows');
+    expect(corrupt.status).toBe(409);
+    expect(corrupt.json().error.code).toBe('CORRUPT');
+    await post('/api/v1/workflows/o/terminate');
+    expect((await post('/api/v1/workflows/o/signal/s')).status).toBe(409);
+  });
+
+  it('answers 500 with a report-this-bug message for errors that are not WfErrors', async () => {
+    const seen: unknown[] = [];
+    const s2 = await startHttpServer({ service, port: 0, onInternalError: (e) => seen.push(e) });
+    try {
+      service.failNext = new TypeError('x is undefined');
+      const res = await raw(s2.port, 'GET', '/api/v1/workflows');
+      expect(res.status).toBe(500);
+      expect(res.json().error).toEqual({
+        code: 'INTERNAL',
+        message: expect.stringMatching(/x is undefined.*bug in wf.*report/),
+      });
+      expect(seen).toHaveLength(1);
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('validates request bodies', async () => {
+    const post = (path: string, body: string) => raw(server.port, 'POST', path, { body });
+    const noType = await post('/api/v1/workflows', '{"workflowId":"x"}');
+    expect(noType.status).toBe(400);
+    expect(noType.json().error.message).toMatch(/workflowType/);
+    expect(
+      (await post('/api/v1/workflows', '{"workflowType":"greet","workflowId":"x","args":3}')).status,
+    ).toBe(400);
+    expect((await post('/api/v1/workflows', '[1]')).status).toBe(400);
+    expect(
+      (
+        await post(
+          '/api/v1/workflows',
+          '{"workflowType":"greet","workflowId":"x","workflowIdReusePolicy":"NOPE"}',
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (await post('/api/v1/workflows', '{"workflowType":"greet","workflowId":"x","runTimeoutMs":-1}')).status,
+    ).toBe(400);
+  });
+
+  it('rejects malformed JSON with 400 and the parser message', async () => {
+    const res = await raw(server.port, 'POST', '/api/v1/workflows', { body: '{"workflowType": ' });
+    expect(res.status).toBe(400);
+    expect(res.json().error.code).toBe('INVALID_ARGUMENT');
+    expect(res.json().error.message).toMatch(/^request body is not valid JSON: .+/);
+  });
+
+  it('rejects prototype pollution attempts', async () => {
+    const res = await raw(server.port, 'POST', '/api/v1/workflows', {
+      body: '{"workflowType":"greet","workflowId":"p","__proto__":{"polluted":true}}',
+    });
+    expect(res.status).toBe(400);
+    expect(res.json().error.message).toMatch(/prototype/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers 413 for bodies over the limit, and the transport reports an InvalidArgumentError', async () => {
+    const big = JSON.stringify({ workflowType: 'greet', workflowId: 'b', args: ['x'.repeat(5000)] });
+    const res = await raw(server.port, 'POST', '/api/v1/workflows', { body: big });
+    expect(res.status).toBe(413);
+    expect(res.json().error).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: expect.stringContaining('4096'),
+    });
+
+    const err = await rejection(
+      client.startWorkflow({ workflowType: 'greet', workflowId: 'b', args: ['x'.repeat(5000)] }),
+    );
+    expect(err).toBeInstanceOf(WfError);
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toMatch(/larger than the limit/);
+    // The connection pool is still usable.
+    expect((await client.list()).runs).toEqual([]);
+  });
+
+  it('answers 413 for a chunked body that grows past the limit', async () => {
+    const res = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/v1/workflows', agent: false },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      for (let i = 0; i < 10; i++) req.write('x'.repeat(1000));
+      req.end();
+    });
+    expect(res).toBe(413);
+  });
+
+  it('answers 404 for unknown routes and 405 with Allow for wrong methods', async () => {
+    const notFound = await raw(server.port, 'GET', '/api/v1/nothing');
+    expect(notFound.status).toBe(404);
+    expect(notFound.json().error.code).toBe('ROUTE_NOT_FOUND');
+    expect((await raw(server.port, 'GET', '/')).status).toBe(404);
+    expect((await raw(server.port, 'GET', '/api/v1/workflows/x/bogus')).status).toBe(404);
+    const wrong = await raw(server.port, 'DELETE', '/api/v1/workflows/x');
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe('GET');
+    expect((await raw(server.port, 'GET', '/api/v1/workflows/x/cancel')).status).toBe(405);
+    expect((await raw(server.port, 'PUT', '/api/v1/workflows')).headers.allow).toBe('GET, POST');
+  });
+
+  it('refuses a Host header that is not a loopback name of this port', async () => {
+    for (const host of [
+      'evil.example',
+      `evil.example:${server.port}`,
+      'localhost:1',
+      `10.0.0.1:${server.port}`,
+    ]) {
+      const res = await raw(server.port, 'GET', '/api/v1/health', { headers: { host } });
+      expect(res.status, host).toBe(403);
+      expect(res.json().error.code).toBe('FORBIDDEN');
+    }
+    for (const host of [
+      `localhost:${server.port}`,
+      `127.0.0.1:${server.port}`,
+      `[::1]:${server.port}`,
+      `LOCALHOST:${server.port}`,
+    ]) {
+      expect((await raw(server.port, 'GET', '/api/v1/health', { headers: { host } })).status, host).toBe(200);
+    }
+  });
+
+  it('accepts extra host names from allowedHosts', async () => {
+    const s2 = await startHttpServer({ service, port: 0, allowedHosts: ['devbox.local'] });
+    try {
+      expect(
+        (await raw(s2.port, 'GET', '/api/v1/health', { headers: { host: `devbox.local:${s2.port}` } }))
+          .status,
+      ).toBe(200);
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('refuses an Origin header that is not a loopback origin', async () => {
+    for (const origin of ['https://evil.example', 'null', 'http://localhost.evil.example', 'file://']) {
+      const res = await raw(server.port, 'POST', '/api/v1/workflows', {
+        headers: { origin },
+        body: JSON.stringify({ workflowType: 'greet', workflowId: 'csrf' }),
+      });
+      expect(res.status, origin).toBe(403);
+    }
+    expect(service.runs).toHaveLength(0);
+    for (const origin of ['http://localhost:3000', 'http://127.0.0.1:5173', 'http://[::1]:8080']) {
+      expect((await raw(server.port, 'GET', '/api/v1/health', { headers: { origin } })).status, origin).toBe(
+        200,
+      );
+    }
+  });
+
+  it('round-trips workflow IDs with slashes, dots and other reserved characters', async () => {
+    const ids = ['a/b', '..', '.', '../../etc/passwd', 'x/../y', 'with space?&#%', 'ünï/cødé'];
+    for (const workflowId of ids) {
+      await client.startWorkflow({ workflowType: 'greet', workflowId });
+      expect((await client.describe({ workflowId })).workflowId).toBe(workflowId);
+      await client.signal({ workflowId }, 'ping', [workflowId]);
+      expect((await client.history({ workflowId })).at(-1)).toMatchObject({
+        type: 'WorkflowSignaled',
+        args: [workflowId],
+      });
+      await client.terminate({ workflowId });
+      expect(await client.result({ workflowId })).toEqual({ status: 'TERMINATED' });
+    }
+    expect(service.runs.map((r) => r.workflowId)).toEqual(ids);
+  });
+
+  it('answers 400 for bad percent-encoding in a path', async () => {
+    expect((await raw(server.port, 'GET', '/api/v1/workflows/%E0%A4%A')).status).toBe(400);
+  });
+
+  it('streams every appended event over server-sent events', async () => {
+    const all: EventNotice[] = [];
+    const onlyB: EventNotice[] = [];
+    let opened = 0;
+    const open = () =>
+      new Promise<void>((resolve) => {
+        opened++;
+        resolve();
+      });
+    const ready: Promise<void>[] = [];
+    const unsubs = [
+      client.subscribe((n) => all.push(n), { onOpen: () => ready.push(open()) }),
+      client.subscribe((n) => onlyB.push(n), { workflowId: 'b', onOpen: () => ready.push(open()) }),
+    ];
+    await expect.poll(() => opened).toBe(2);
+    await expect.poll(() => service.subscriberCount).toBe(2);
+
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'a' });
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'b' });
+    await client.signal({ workflowId: 'b' }, 'hello', ['line\nbreak']);
+    await expect.poll(() => all.length).toBe(3);
+    await expect.poll(() => onlyB.length).toBe(2);
+    expect(all.map((n) => [n.workflowId, n.event.type])).toEqual([
+      ['a', 'WorkflowExecutionStarted'],
+      ['b', 'WorkflowExecutionStarted'],
+      ['b', 'WorkflowSignaled'],
+    ]);
+    expect(onlyB[1]!.event).toMatchObject({ signalName: 'hello', args: ['line\nbreak'] });
+    expect(onlyB[1]!.runId).toBe('run-2');
+
+    for (const u of unsubs) u();
+    await expect.poll(() => service.subscriberCount).toBe(0);
+  });
+
+  it('sends keep-alive comments on the event stream', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: server.port, path: '/api/v1/events', agent: false },
+        (res) => {
+          expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => {
+            body += c;
+            if (body.includes(': keep-alive')) {
+              req.destroy();
+              resolve(body);
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(text).toMatch(/^: connected\n\n/);
+  });
+
+  it('ends event streams and pending long polls on close', async () => {
+    await client.startWorkflow({ workflowType: 'greet', workflowId: 'open' });
+    const poll = raw(server.port, 'GET', '/api/v1/workflows/open/result?wait=60s').catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await poll;
+    server = await startHttpServer({ service, port: 0 }); // for afterEach
+  });
+
+  it('serves health', async () => {
+    const res = await raw(server.port, 'GET', '/api/v1/health');
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('rejects with UNAVAILABLE and a --port hint when the port is in use', async () => {
+    const err = await rejection(startHttpServer({ service, port: server.port }));
+    expect(err).toBeInstanceOf(WfError);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).toBe(
+      `port ${server.port} is in use (another \`wf dev\`?): stop it, or start with --port N`,
+    );
+  });
+
+  it('reports a missing server as UNAVAILABLE with a hint to start one', async () => {
+    const s2 = await startHttpServer({ service, port: 0 });
+    const deadPort = s2.port;
+    await s2.close();
+    const lonely = new HttpWorkflowService({ address: `http://127.0.0.1:${deadPort}` });
+    try {
+      const err = await rejection(lonely.list());
+      expect(err).toBeInstanceOf(WfError);
+      expect(err.code).toBe('UNAVAILABLE');
+      expect(err.message).toBe(`no wf dev server at http://127.0.0.1:${deadPort}: start one with \`wf dev\``);
+    } finally {
+      await lonely.close();
+    }
+  });
+
+  it('refuses an address that is not an http URL', () => {
+    expect(() => new HttpWorkflowService({ address: 'localhost:7466' })).toThrow(InvalidArgumentError);
+    expect(() => new HttpWorkflowService({ address: 'not a url' })).toThrow(/not a URL/);
+  });
+});

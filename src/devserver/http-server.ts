@@ -1,0 +1,635 @@
+/**
+ * The dev server's HTTP API (docs/http-api.md): a thin JSON layer over a WorkflowService, bound to
+ * loopback. It refuses foreign Host headers (DNS rebinding) and foreign Origin headers (a web page
+ * driving the API from the user's browser), since the API has no authentication.
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sjson from 'secure-json-parse';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../common/defaults.js';
+import { parseDuration } from '../common/duration.js';
+import { wfErrorToWire } from '../common/error-wire.js';
+import { InvalidArgumentError, WfError, type WfErrorCode } from '../common/errors.js';
+import type { RunStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
+import { HistoryCorruptError, RunNotFoundError } from '../history/store.js';
+import type {
+  EventNotice,
+  ListRequest,
+  RunRef,
+  StartWorkflowRequest,
+  WorkflowService,
+} from '../runtime/service.js';
+
+export const API_PREFIX = '/api/v1';
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** `GET .../result` waits this long by default before answering 202 so the client polls again. */
+export const DEFAULT_RESULT_WAIT_MS = 30_000;
+/** Longest `?wait=` honoured: longer waits are cut to this. */
+export const MAX_RESULT_WAIT_MS = 120_000;
+const DEFAULT_SSE_KEEP_ALIVE_MS = 15_000;
+/** An event stream whose reader falls this far behind is closed rather than buffered without end. */
+const SSE_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  service: WorkflowService;
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string;
+  /** Port to bind; 0 picks a free one. Default DEFAULT_PORT. */
+  port?: number;
+  /** Largest request body accepted; bigger ones get 413. Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** Host names accepted besides localhost, 127.0.0.1 and [::1] (in Host and Origin headers). */
+  allowedHosts?: string[];
+  /** Interval of SSE keep-alive comments. Default 15 s. */
+  sseKeepAliveMs?: number;
+  /** Told about errors that are our bugs (500s). */
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface HttpServer {
+  url: string;
+  port: number;
+  /** Ends event streams and long polls, closes every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/** An HTTP-level refusal that is not a WfError (403, 404, 405, 413). */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF_CODE: Record<WfErrorCode, number> = {
+  NOT_FOUND: 404,
+  ALREADY_STARTED: 409,
+  INVALID_ARGUMENT: 400,
+  UNKNOWN_WORKFLOW_TYPE: 400,
+  NOT_RUNNING: 409,
+  QUERY_FAILED: 400,
+  UPDATE_REJECTED: 422,
+  CORRUPT: 409,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+const RUN_STATUSES = new Set<RunStatus | 'CORRUPT'>([
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CONTINUED_AS_NEW',
+  'CORRUPT',
+]);
+const REUSE_POLICIES = new Set<WorkflowIdReusePolicy>([
+  'ALLOW_DUPLICATE',
+  'ALLOW_DUPLICATE_FAILED_ONLY',
+  'REJECT_DUPLICATE',
+]);
+const CONFLICT_POLICIES = new Set<WorkflowIdConflictPolicy>(['FAIL', 'USE_EXISTING']);
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+type Params = Record<string, string>;
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Params;
+  query: URLSearchParams;
+}
+type Handler = (ctx: Ctx) => Promise<void>;
+interface Route {
+  pattern: string[];
+  /** Lower-case method names: biome's React rules take `GET: () => ...` for a component. */
+  methods: Partial<Record<'get' | 'post', Handler>>;
+}
+
+/**
+ * Starts the HTTP API over `service`. Rejects with WfError('UNAVAILABLE') when the port is taken.
+ * @example
+ * const server = await startHttpServer({ service: engine, port: 0 });
+ * console.log(server.url); // http://127.0.0.1:53412
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const service = options.service;
+  const host = options.host ?? DEFAULT_HOST;
+  const requestedPort = options.port ?? DEFAULT_PORT;
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const keepAliveMs = options.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS;
+  const extraHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
+  const streams = new Set<ServerResponse>();
+  const cleanups = new Set<() => void>();
+  let port = requestedPort;
+
+  const routes: Route[] = [
+    { pattern: ['health'], methods: { get: async ({ res }) => sendJson(res, 200, { status: 'ok' }) } },
+    { pattern: ['events'], methods: { get: (ctx) => streamEvents(ctx) } },
+    {
+      pattern: ['workflows'],
+      methods: {
+        get: async ({ res, query }) => sendJson(res, 200, await service.list(parseListQuery(query))),
+        post: async ({ req, res }) => {
+          const started = await service.startWorkflow(parseStartBody(await readJsonBody(req, bodyLimit)));
+          sendJson(res, started.started ? 201 : 200, started);
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id'],
+      methods: {
+        get: async ({ res, params, query }) =>
+          sendJson(res, 200, await service.describe(runRef(params, query))),
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'history'],
+      methods: {
+        get: async ({ res, params, query }) =>
+          sendJson(res, 200, { events: await service.history(runRef(params, query)) }),
+      },
+    },
+    { pattern: ['workflows', ':id', 'result'], methods: { get: (ctx) => longPollResult(ctx) } },
+    {
+      pattern: ['workflows', ':id', 'signal', ':name'],
+      methods: {
+        post: async ({ req, res, params, query }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          await service.signal(runRef(params, query), params.name!, argsOf(body));
+          sendJson(res, 200, {});
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'query', ':name'],
+      methods: {
+        post: async ({ req, res, params, query }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          const result = await service.query(runRef(params, query), params.name!, argsOf(body));
+          sendJson(res, 200, { result });
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'update', ':name'],
+      methods: {
+        post: async ({ req, res, params, query }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          const updateId = optionalString(body, 'updateId');
+          const result = await service.update(runRef(params, query), params.name!, argsOf(body), updateId);
+          sendJson(res, 200, { result });
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'cancel'],
+      methods: {
+        post: async ({ req, res, params, query }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          await service.cancel(runRef(params, query), optionalString(body, 'reason'));
+          sendJson(res, 200, {});
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'terminate'],
+      methods: {
+        post: async ({ req, res, params, query }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          await service.terminate(runRef(params, query), optionalString(body, 'reason'));
+          sendJson(res, 200, {});
+        },
+      },
+    },
+  ];
+
+  async function longPollResult({ res, params, query }: Ctx): Promise<void> {
+    const ref = runRef(params, query);
+    const wait = query.get('wait');
+    const waitMs = Math.min(
+      wait === null ? DEFAULT_RESULT_WAIT_MS : parseDuration(wait, 'wait'),
+      MAX_RESULT_WAIT_MS,
+    );
+    const followRuns = query.get('followRuns') !== 'false';
+    // The service's own deadline comes after ours, so it only cleans up its waiter; we answer 202.
+    const outcome = service.result({ ...ref, followRuns, waitTimeoutMs: waitMs + 1000 });
+    outcome.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), waitMs);
+    });
+    const cleanup = () => clearTimeout(timer);
+    cleanups.add(cleanup);
+    res.once('close', cleanup);
+    try {
+      const first = await Promise.race([outcome, timedOut]);
+      if (first === 'timeout') sendJson(res, 202, { status: 'RUNNING' });
+      else sendJson(res, 200, first);
+    } finally {
+      cleanup();
+      cleanups.delete(cleanup);
+    }
+  }
+
+  async function streamEvents({ res, query }: Ctx): Promise<void> {
+    const filter = query.get('workflowId');
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.write(': connected\n\n');
+    streams.add(res);
+    const unsubscribe = service.subscribe((notice: EventNotice) => {
+      if (filter !== null && notice.workflowId !== filter) return;
+      if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
+        end();
+        return;
+      }
+      res.write(`data: ${JSON.stringify(notice)}\n\n`);
+    });
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(keepAlive);
+      unsubscribe();
+      streams.delete(res);
+      cleanups.delete(end);
+      res.end();
+    };
+    cleanups.add(end);
+    res.once('close', end);
+  }
+
+  function checkHeaders(req: IncomingMessage): void {
+    const hostHeader = req.headers.host;
+    if (!hostHeader || !hostAllowed(hostHeader, port, extraHosts)) {
+      throw new HttpError(
+        403,
+        'FORBIDDEN',
+        `refused: Host ${JSON.stringify(hostHeader ?? '')} is not a loopback address of this server. ` +
+          `Use http://127.0.0.1:${port} (the dev server answers loopback names only, to defeat DNS rebinding).`,
+      );
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(origin, extraHosts)) {
+      throw new HttpError(
+        403,
+        'FORBIDDEN',
+        `refused: Origin ${JSON.stringify(origin)} is not a loopback origin. ` +
+          'Web pages from other sites may not drive the dev server.',
+      );
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      checkHeaders(req);
+      const rawUrl = req.url ?? '/';
+      const q = rawUrl.indexOf('?');
+      // Not new URL(): it would resolve `..` segments, and `..` is a valid workflow ID.
+      const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+      const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+      if (!rawPath.startsWith(`${API_PREFIX}/`)) throw notFound(rawPath);
+      const segments = rawPath.slice(API_PREFIX.length + 1).split('/');
+      for (const route of routes) {
+        const params = match(route.pattern, segments);
+        if (!params) continue;
+        const method = (req.method === 'HEAD' ? 'GET' : (req.method ?? '')).toLowerCase();
+        const handler = Object.hasOwn(route.methods, method)
+          ? route.methods[method as 'get' | 'post']
+          : undefined;
+        if (!handler) {
+          const allow = Object.keys(route.methods)
+            .map((m) => m.toUpperCase())
+            .join(', ');
+          throw new HttpError(
+            405,
+            'METHOD_NOT_ALLOWED',
+            `${req.method} is not allowed on ${rawPath}: use ${allow}`,
+            {
+              Allow: allow,
+            },
+          );
+        }
+        await handler({ req, res, params, query });
+        return;
+      }
+      throw notFound(rawPath);
+    } catch (err) {
+      sendError(res, err, options.onInternalError);
+      // Unread body bytes (a 413, an early refusal) are drained so the connection stays usable.
+      if (!req.complete) req.resume();
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new WfError(
+            'UNAVAILABLE',
+            `port ${requestedPort} is in use (another \`wf dev\`?): stop it, or start with --port N`,
+            { cause: err },
+          ),
+        );
+      } else if (err.code === 'EACCES') {
+        reject(
+          new WfError(
+            'UNAVAILABLE',
+            `no permission to listen on ${host}:${requestedPort}: pick a port above 1024 with --port N`,
+            { cause: err },
+          ),
+        );
+      } else {
+        reject(
+          new WfError('UNAVAILABLE', `cannot listen on ${host}:${requestedPort}: ${err.message}`, {
+            cause: err,
+          }),
+        );
+      }
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(requestedPort, host);
+  });
+  port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    async close() {
+      for (const cleanup of [...cleanups]) cleanup();
+      for (const res of streams) res.end();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function notFound(path: string): HttpError {
+  return new HttpError(
+    404,
+    'ROUTE_NOT_FOUND',
+    `no route ${path}: the API lives under ${API_PREFIX}, see docs/http-api.md`,
+  );
+}
+
+function match(pattern: string[], segments: string[]): Params | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Params = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const s = segments[i]!;
+    if (p.startsWith(':')) {
+      if (s === '') return undefined;
+      try {
+        params[p.slice(1)] = decodeURIComponent(s);
+      } catch {
+        throw new InvalidArgumentError(`path segment ${JSON.stringify(s)} is not valid percent-encoding`);
+      }
+    } else if (p !== s) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+function hostAllowed(hostHeader: string, port: number, extra: Set<string>): boolean {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(hostHeader.trim().toLowerCase());
+  if (!m) return false;
+  const name = m[1]!;
+  const hostPort = m[2] === undefined ? 80 : Number(m[2]);
+  return hostPort === port && (LOOPBACK_NAMES.has(name) || extra.has(name));
+}
+
+function originAllowed(origin: string, extra: Set<string>): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false; // includes the opaque origin "null"
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  const name = url.hostname.toLowerCase();
+  return LOOPBACK_NAMES.has(name) || extra.has(name);
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown, onInternalError?: (err: unknown) => void): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err instanceof HttpError) {
+    sendJson(res, err.status, { error: { code: err.code, message: err.message } }, err.headers);
+  } else if (err instanceof WfError) {
+    sendJson(res, STATUS_OF_CODE[err.code] ?? 500, { error: wfErrorToWire(err) });
+  } else if (err instanceof RunNotFoundError) {
+    const { workflowId, runId } = err.key;
+    sendJson(res, 404, {
+      error: { code: 'NOT_FOUND', message: err.message, details: { workflowId, runId } },
+    });
+  } else if (err instanceof HistoryCorruptError) {
+    sendJson(res, 409, { error: { code: 'CORRUPT', message: err.message, details: { ...err.corruption } } });
+  } else {
+    onInternalError?.(err);
+    const message = err instanceof Error ? err.message : String(err);
+    sendJson(res, 500, {
+      error: {
+        code: 'INTERNAL',
+        message: `internal error in the wf dev server: ${message}. This is a bug in wf: please report it with the steps that led here.`,
+      },
+    });
+  }
+}
+
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const text = await readBody(req, limit);
+  if (text.trim() === '') return {};
+  try {
+    return sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
+  } catch (err) {
+    throw new InvalidArgumentError(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Reads the body as UTF-8. A body over the limit is read to its end and dropped before the 413 goes
+ * out, because a client still sending when the server closes sees a reset instead of the answer;
+ * only a body far over the limit (64x) is cut off at once.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = () =>
+    new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body is larger than the limit of ${limit} bytes`, {
+      Connection: 'close',
+    });
+  const hardCap = limit * 64;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > hardCap) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > hardCap) {
+        cleanup();
+        reject(tooLarge());
+      } else if (size <= limit) {
+        chunks.push(chunk);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      if (size > limit) reject(tooLarge());
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidArgumentError('request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function argsOf(body: Record<string, unknown>): unknown[] {
+  if (body.args === undefined) return [];
+  if (!Array.isArray(body.args)) throw new InvalidArgumentError('"args" must be a JSON array of arguments');
+  return body.args;
+}
+
+function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new InvalidArgumentError(`"${key}" must be a string`);
+  return value;
+}
+
+function runRef(params: Params, query: URLSearchParams): RunRef {
+  const runId = query.get('runId');
+  return runId ? { workflowId: params.id!, runId } : { workflowId: params.id! };
+}
+
+function parseStartBody(raw: unknown): StartWorkflowRequest {
+  const body = objectBody(raw);
+  const workflowType = body.workflowType;
+  const workflowId = body.workflowId;
+  if (typeof workflowType !== 'string' || workflowType === '') {
+    throw new InvalidArgumentError('"workflowType" is required: the name of an exported workflow function');
+  }
+  if (typeof workflowId !== 'string' || workflowId === '') {
+    throw new InvalidArgumentError('"workflowId" is required: a non-empty string');
+  }
+  const req: StartWorkflowRequest = { workflowType, workflowId, args: argsOf(body) };
+  if (body.runTimeoutMs !== undefined) {
+    if (typeof body.runTimeoutMs !== 'number' || !(body.runTimeoutMs > 0)) {
+      throw new InvalidArgumentError('"runTimeoutMs" must be a positive number of milliseconds');
+    }
+    req.runTimeoutMs = body.runTimeoutMs;
+  }
+  if (body.workflowIdReusePolicy !== undefined) {
+    if (!REUSE_POLICIES.has(body.workflowIdReusePolicy as WorkflowIdReusePolicy)) {
+      throw new InvalidArgumentError(
+        `"workflowIdReusePolicy" must be one of ${[...REUSE_POLICIES].join(', ')}`,
+      );
+    }
+    req.workflowIdReusePolicy = body.workflowIdReusePolicy as WorkflowIdReusePolicy;
+  }
+  if (body.workflowIdConflictPolicy !== undefined) {
+    if (!CONFLICT_POLICIES.has(body.workflowIdConflictPolicy as WorkflowIdConflictPolicy)) {
+      throw new InvalidArgumentError(
+        `"workflowIdConflictPolicy" must be one of ${[...CONFLICT_POLICIES].join(', ')}`,
+      );
+    }
+    req.workflowIdConflictPolicy = body.workflowIdConflictPolicy as WorkflowIdConflictPolicy;
+  }
+  if (body.memo !== undefined) {
+    if (typeof body.memo !== 'object' || body.memo === null || Array.isArray(body.memo)) {
+      throw new InvalidArgumentError('"memo" must be a JSON object');
+    }
+    req.memo = body.memo as Record<string, unknown>;
+  }
+  return req;
+}
+
+function parseListQuery(query: URLSearchParams): ListRequest {
+  const req: ListRequest = {};
+  const status = query.get('status');
+  if (status) {
+    const upper = status.toUpperCase() as RunStatus | 'CORRUPT';
+    if (!RUN_STATUSES.has(upper)) {
+      throw new InvalidArgumentError(
+        `status must be one of ${[...RUN_STATUSES].join(', ')}; got ${JSON.stringify(status)}`,
+      );
+    }
+    req.status = upper;
+  }
+  const type = query.get('type');
+  if (type) req.workflowType = type;
+  const workflowId = query.get('workflowId');
+  if (workflowId) req.workflowId = workflowId;
+  const pageSize = query.get('pageSize');
+  if (pageSize) {
+    const n = Number(pageSize);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      throw new InvalidArgumentError(
+        `pageSize must be an integer from 1 to 1000; got ${JSON.stringify(pageSize)}`,
+      );
+    }
+    req.pageSize = n;
+  }
+  const token = query.get('nextPageToken');
+  if (token) req.nextPageToken = token;
+  return req;
+}
