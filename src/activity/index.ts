@@ -3,8 +3,8 @@
  * host; `Context.current()` gives the one running its identity, a heartbeat and a cancellation signal.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { CancelledFailure } from '../workflow/failures.js';
 import { type Duration, toMs } from '../workflow/duration.js';
+import { CancelledFailure } from '../workflow/failures.js';
 
 export {
   ApplicationFailure,
@@ -47,7 +47,9 @@ export class Context {
   static current(): Context {
     const context = storage.getStore();
     if (!context) {
-      throw new Error('Context.current() can only be called while an activity runs (from code the activity calls)');
+      throw new Error(
+        'Context.current() can only be called while an activity runs (from code the activity calls)',
+      );
     }
     return context;
   }

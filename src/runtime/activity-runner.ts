@@ -1,4 +1,9 @@
-import type { ActivityOptionsRecord, FailureInfo, RetryPolicyRecord, TimeoutType } from '../history/events.js';
+import type {
+  ActivityOptionsRecord,
+  FailureInfo,
+  RetryPolicyRecord,
+  TimeoutType,
+} from '../history/events.js';
 import { errorToFailure } from '../workflow/failures.js';
 
 /** The delay before the next attempt, or undefined when the failure is final. */
@@ -42,7 +47,9 @@ export function attemptDeadline(
 }
 
 /** An activity's result as it will be recorded: JSON, with undefined as null. */
-export function toRecordable(value: unknown): { ok: true; value: unknown } | { ok: false; failure: FailureInfo } {
+export function toRecordable(
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; failure: FailureInfo } {
   try {
     const json = JSON.stringify(value ?? null);
     return { ok: true, value: json === undefined ? null : JSON.parse(json) };

@@ -70,7 +70,11 @@ export class VirtualClock implements Clock {
       queueMicrotask(() => {
         if (!timer.cancelled) fn();
       });
-      return { cancel: () => void (timer.cancelled = true) };
+      return {
+        cancel: () => {
+          timer.cancelled = true;
+        },
+      };
     }
     this.timers.push(timer);
     this.timers.sort((a, b) => a.at - b.at || a.order - b.order);

@@ -156,7 +156,10 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   /** Swaps the workflow code (hot reload): every open run is rebuilt by replay against it. */
-  async setCode(code: WorkflowCode, activities?: Record<string, ActivityFunction>): Promise<{ paused: string[] }> {
+  async setCode(
+    code: WorkflowCode,
+    activities?: Record<string, ActivityFunction>,
+  ): Promise<{ paused: string[] }> {
     this.code = code;
     if (activities) this.activities = activities;
     const paused: string[] = [];
@@ -233,7 +236,9 @@ export class WorkflowEngine implements WorkflowService {
 
   async signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void> {
     const entry = await this.openRun(ref);
-    await this.submit(entry, { input: { type: 'WorkflowSignaled', signalName, args: jsonArgs(args, 'signal') } });
+    await this.submit(entry, {
+      input: { type: 'WorkflowSignaled', signalName, args: jsonArgs(args, 'signal') },
+    });
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
@@ -322,7 +327,8 @@ export class WorkflowEngine implements WorkflowService {
   private activeAttempts(): number {
     let active = 0;
     for (const entry of this.runs.values()) {
-      for (const attempt of entry.attempts.values()) if (!attempt.finished && attempt.sleeping === 0) active++;
+      for (const attempt of entry.attempts.values())
+        if (!attempt.finished && attempt.sleeping === 0) active++;
     }
     return active + this.activityQueue.length;
   }
@@ -495,7 +501,9 @@ export class WorkflowEngine implements WorkflowService {
           for (const work of batch) {
             if (executor.status !== 'RUNNING') {
               after.push(() =>
-                work.done?.(new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, executor.status)),
+                work.done?.(
+                  new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, executor.status),
+                ),
               );
               continue;
             }
@@ -507,17 +515,31 @@ export class WorkflowEngine implements WorkflowService {
               if (!validation.accepted) {
                 events.push(
                   ...executor.record(
-                    [{ type: 'WorkflowUpdateRejected', updateId: id, updateName: name, failure: validation.failure }],
+                    [
+                      {
+                        type: 'WorkflowUpdateRejected',
+                        updateId: id,
+                        updateName: name,
+                        failure: validation.failure,
+                      },
+                    ],
                     now,
                   ),
                 );
                 const waiter = entry.updateWaiters.get(id);
                 entry.updateWaiters.delete(id);
-                after.push(() => waiter?.reject(new WfError('UPDATE_REJECTED', `update ${name} rejected: ${validation.failure.message}`)));
+                after.push(() =>
+                  waiter?.reject(
+                    new WfError('UPDATE_REJECTED', `update ${name} rejected: ${validation.failure.message}`),
+                  ),
+                );
                 continue;
               }
               events.push(
-                ...executor.handle({ type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args }, now),
+                ...executor.handle(
+                  { type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args },
+                  now,
+                ),
               );
             }
             if (work.input) events.push(...executor.handle(work.input, now));
@@ -591,7 +613,9 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   private evictIfNeeded(): void {
-    const loaded = [...this.runs.values()].filter((e) => e.executor && !e.processing && e.mailbox.length === 0);
+    const loaded = [...this.runs.values()].filter(
+      (e) => e.executor && !e.processing && e.mailbox.length === 0,
+    );
     if (loaded.length <= this.maxCachedRuns) return;
     loaded.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const entry of loaded.slice(0, loaded.length - this.maxCachedRuns)) {
@@ -782,7 +806,9 @@ export class WorkflowEngine implements WorkflowService {
     entry.attempts.set(seq, attempt);
     const options = scheduled.options;
     const scheduleToCloseDeadline =
-      options.scheduleToCloseTimeoutMs === undefined ? undefined : scheduledAt + options.scheduleToCloseTimeoutMs;
+      options.scheduleToCloseTimeoutMs === undefined
+        ? undefined
+        : scheduledAt + options.scheduleToCloseTimeoutMs;
 
     const finish = (work: Work) => {
       if (attempt.finished) return;
@@ -797,7 +823,9 @@ export class WorkflowEngine implements WorkflowService {
 
     const timedOut = (timeoutType: TimeoutType) => {
       if (attempt.finished) return;
-      controller.abort(new TimeoutFailure(`activity ${scheduled.activityType} timed out (${timeoutType})`, timeoutType));
+      controller.abort(
+        new TimeoutFailure(`activity ${scheduled.activityType} timed out (${timeoutType})`, timeoutType),
+      );
       const delay = retryDelay({
         policy: options.retry,
         attempt: attemptNo,
@@ -812,7 +840,11 @@ export class WorkflowEngine implements WorkflowService {
         timeoutType,
         ...(delay === undefined ? {} : { nextRetryDelayMs: delay }),
       };
-      finish(delay === undefined ? { info: [startedEvent], input: timedOutEvent } : { info: [startedEvent, timedOutEvent] });
+      finish(
+        delay === undefined
+          ? { info: [startedEvent], input: timedOutEvent }
+          : { info: [startedEvent, timedOutEvent] },
+      );
     };
 
     const deadline = attemptDeadline(options, startedAt, scheduledAt);
@@ -864,8 +896,12 @@ export class WorkflowEngine implements WorkflowService {
         idempotencyKey: `${entry.key.workflowId}/${entry.key.runId}/${scheduled.activityId}`,
         scheduledTime: new Date(scheduledAt),
         heartbeatDetails: entry.heartbeats.get(seq),
-        ...(options.startToCloseTimeoutMs === undefined ? {} : { startToCloseTimeoutMs: options.startToCloseTimeoutMs }),
-        ...(options.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+        ...(options.startToCloseTimeoutMs === undefined
+          ? {}
+          : { startToCloseTimeoutMs: options.startToCloseTimeoutMs }),
+        ...(options.heartbeatTimeoutMs === undefined
+          ? {}
+          : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
       },
       controller.signal,
       {
@@ -899,7 +935,11 @@ export class WorkflowEngine implements WorkflowService {
         failure,
         ...(delay === undefined ? {} : { nextRetryDelayMs: delay }),
       };
-      finish(delay === undefined ? { info: [startedEvent], input: failedEvent } : { info: [startedEvent, failedEvent] });
+      finish(
+        delay === undefined
+          ? { info: [startedEvent], input: failedEvent }
+          : { info: [startedEvent, failedEvent] },
+      );
     };
 
     let promise: Promise<unknown>;
@@ -961,7 +1001,8 @@ export class WorkflowEngine implements WorkflowService {
       return;
     }
     const attempt = entry.attempts.get(seq);
-    if (attempt && !attempt.finished) attempt.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
+    if (attempt && !attempt.finished)
+      attempt.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
   }
 
   // ---- children ----------------------------------------------------------------------------------
@@ -988,7 +1029,9 @@ export class WorkflowEngine implements WorkflowService {
         },
       });
     if (!this.code.sandbox.hasWorkflow(child.workflowType)) {
-      failStart(errorToFailure(new UnknownWorkflowTypeError(child.workflowType, this.code.sandbox.workflowTypes)));
+      failStart(
+        errorToFailure(new UnknownWorkflowTypeError(child.workflowType, this.code.sandbox.workflowTypes)),
+      );
       return;
     }
     if (existing?.status === 'RUNNING') {
@@ -1018,7 +1061,10 @@ export class WorkflowEngine implements WorkflowService {
     if (!started.parent || outcome.status === 'CONTINUED_AS_NEW') return;
     const parent = this.runs.get(runKeyString(started.parent));
     if (!parent || parent.closed) return;
-    this.enqueue(parent, childOutcomeWork(started.parent.seq, started.workflowType, started.workflowId, outcome));
+    this.enqueue(
+      parent,
+      childOutcomeWork(started.parent.seq, started.workflowType, started.workflowId, outcome),
+    );
   }
 
   private async deliverChildOutcome(parent: RunEntry, seq: number, child: RunSummary): Promise<void> {
@@ -1045,7 +1091,7 @@ export class WorkflowEngine implements WorkflowService {
       return undefined;
     }
     const first = history[0];
-    if (!first || first.type !== 'WorkflowExecutionStarted') return undefined;
+    if (first?.type !== 'WorkflowExecutionStarted') return undefined;
     const entry = this.newEntry(first);
     this.runs.set(key, entry);
     try {
@@ -1085,7 +1131,8 @@ export class WorkflowEngine implements WorkflowService {
       const history = await this.store.readHistory(summary);
       const first = history[0];
       const last = history[history.length - 1];
-      if (first?.type !== 'WorkflowExecutionStarted' || last?.type !== 'WorkflowExecutionContinuedAsNew') continue;
+      if (first?.type !== 'WorkflowExecutionStarted' || last?.type !== 'WorkflowExecutionContinuedAsNew')
+        continue;
       await this.continueChain(first, last.newRunId, last.workflowType, last.args);
     }
   }
@@ -1110,7 +1157,10 @@ export class WorkflowEngine implements WorkflowService {
   private async openRun(ref: RunRef): Promise<RunEntry> {
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') {
-      throw new WfError('CORRUPT', summary.corruption?.message ?? `the history of ${summary.workflowId} is corrupt`);
+      throw new WfError(
+        'CORRUPT',
+        summary.corruption?.message ?? `the history of ${summary.workflowId} is corrupt`,
+      );
     }
     const entry = this.runs.get(runKeyString(summary));
     if (!entry || entry.closed) {
@@ -1158,7 +1208,12 @@ export class WorkflowEngine implements WorkflowService {
   }
 }
 
-function childOutcomeWork(seq: number, workflowType: string, workflowId: string, outcome: WorkflowOutcome): Work {
+function childOutcomeWork(
+  seq: number,
+  workflowType: string,
+  workflowId: string,
+  outcome: WorkflowOutcome,
+): Work {
   if (outcome.status === 'COMPLETED') {
     return { input: { type: 'ChildWorkflowExecutionCompleted', seq, result: outcome.result } };
   }
@@ -1202,7 +1257,9 @@ export function outcomeOfClosing(event: HistoryEvent): WorkflowOutcome {
     case 'WorkflowExecutionCanceled':
       return { status: 'CANCELED' };
     case 'WorkflowExecutionTerminated':
-      return event.reason === undefined ? { status: 'TERMINATED' } : { status: 'TERMINATED', reason: event.reason };
+      return event.reason === undefined
+        ? { status: 'TERMINATED' }
+        : { status: 'TERMINATED', reason: event.reason };
     case 'WorkflowExecutionTimedOut':
       return { status: 'TIMED_OUT' };
     case 'WorkflowExecutionContinuedAsNew':
@@ -1224,7 +1281,9 @@ function validateStart(req: StartWorkflowRequest): void {
     throw new InvalidArgumentError('a workflow ID is required');
   }
   if (req.workflowId.length > 1000) {
-    throw new InvalidArgumentError(`workflow ID is ${req.workflowId.length} characters long; the limit is 1000`);
+    throw new InvalidArgumentError(
+      `workflow ID is ${req.workflowId.length} characters long; the limit is 1000`,
+    );
   }
   if (req.args !== undefined && !Array.isArray(req.args)) {
     throw new InvalidArgumentError('workflow args must be an array (one element per argument)');
@@ -1256,4 +1315,3 @@ function decodePageToken(token: string): number {
   }
   throw new InvalidArgumentError('nextPageToken is not one this server issued');
 }
-

@@ -10,7 +10,14 @@ import type {
   WorkflowExecutionStarted,
 } from '../history/events.js';
 import { HISTORY_FORMAT_VERSION, statusOfClosingEvent } from '../history/events.js';
-import type { Activation, Command, Job, QueryOutcome, RunInfoInput, UpdateValidation } from '../workflow/protocol.js';
+import type {
+  Activation,
+  Command,
+  Job,
+  QueryOutcome,
+  RunInfoInput,
+  UpdateValidation,
+} from '../workflow/protocol.js';
 import { describeCommand, describeEvent, NonDeterminismError } from './errors.js';
 import type { SandboxRun, WorkflowSandbox } from './sandbox.js';
 
@@ -108,7 +115,11 @@ export class RunExecutor {
 
   private constructor(started: WorkflowExecutionStarted, options: ExecutorOptions) {
     this.started = started;
-    this.identity = { workflowId: started.workflowId, runId: started.runId, workflowType: started.workflowType };
+    this.identity = {
+      workflowId: started.workflowId,
+      runId: started.runId,
+      workflowType: started.workflowType,
+    };
     this.resolveCallSite = options.resolveCallSite ?? (() => undefined);
     this.run = options.sandbox.createRun(runInfoOf(started));
   }
@@ -129,7 +140,10 @@ export class RunExecutor {
     const executor = new RunExecutor(event, options);
     executor.nextEventId = 2;
     executor.lastEventTime = now;
-    const events = [event, ...executor.toEvents(executor.run.activate(executor.activationFor(event, now, false)), now)];
+    const events = [
+      event,
+      ...executor.toEvents(executor.run.activate(executor.activationFor(event, now, false)), now),
+    ];
     return { executor, events };
   }
 
@@ -138,9 +152,12 @@ export class RunExecutor {
    * commands the code issued past the end of the history (to be appended), and throws
    * NonDeterminismError where the code and the history disagree.
    */
-  static replay(history: HistoryEvent[], options: ExecutorOptions): { executor: RunExecutor; events: HistoryEvent[] } {
+  static replay(
+    history: HistoryEvent[],
+    options: ExecutorOptions,
+  ): { executor: RunExecutor; events: HistoryEvent[] } {
     const first = history[0];
-    if (!first || first.type !== 'WorkflowExecutionStarted') {
+    if (first?.type !== 'WorkflowExecutionStarted') {
       throw new Error('a history must begin with WorkflowExecutionStarted');
     }
     const executor = new RunExecutor(first, options);
@@ -162,7 +179,10 @@ export class RunExecutor {
       }
       if (role === 'command') {
         let command = queue[0];
-        if (event.type === 'MarkerRecorded' && !(command?.type === 'recordPatch' && command.patchId === event.patchId)) {
+        if (
+          event.type === 'MarkerRecorded' &&
+          !(command?.type === 'recordPatch' && command.patchId === event.patchId)
+        ) {
           // A patch marker the code no longer asks about (the patch was removed after deprecation).
           executor.nextEventId = event.eventId + 1;
           return;
@@ -218,7 +238,11 @@ export class RunExecutor {
   }
 
   private stamp(input: NewEvent, now: number): HistoryEvent {
-    const event = { eventId: this.nextEventId, eventTime: new Date(now).toISOString(), ...input } as HistoryEvent;
+    const event = {
+      eventId: this.nextEventId,
+      eventTime: new Date(now).toISOString(),
+      ...input,
+    } as HistoryEvent;
     this.nextEventId += 1;
     this.lastEventTime = now;
     return event;
@@ -336,7 +360,11 @@ export class RunExecutor {
         pending.lastFailure =
           event.type === 'ActivityTaskFailed'
             ? event.failure
-            : { name: 'TimeoutFailure', message: `activity timed out (${event.timeoutType})`, timeoutType: event.timeoutType };
+            : {
+                name: 'TimeoutFailure',
+                message: `activity timed out (${event.timeoutType})`,
+                timeoutType: event.timeoutType,
+              };
         return;
       }
       case 'ActivityTaskCompleted':
@@ -388,7 +416,10 @@ export class RunExecutor {
       ...this.identity,
       eventId: event.eventId,
       recorded: event,
-      recordedDescription: roleOf(event) === 'input' ? `${describeEvent(event)} (the workflow was waiting here)` : describeEvent(event),
+      recordedDescription:
+        roleOf(event) === 'input'
+          ? `${describeEvent(event)} (the workflow was waiting here)`
+          : describeEvent(event),
       issued,
       hint,
     });
@@ -408,7 +439,11 @@ function hintFor(event: HistoryEvent, command: Command | undefined): string {
 function commandMatches(command: Command, event: HistoryEvent): boolean {
   switch (command.type) {
     case 'scheduleActivity':
-      return event.type === 'ActivityTaskScheduled' && event.seq === command.seq && event.activityType === command.activityType;
+      return (
+        event.type === 'ActivityTaskScheduled' &&
+        event.seq === command.seq &&
+        event.activityType === command.activityType
+      );
     case 'requestCancelActivity':
       return event.type === 'ActivityTaskCancelRequested' && event.seq === command.seq;
     case 'startTimer':
@@ -417,7 +452,9 @@ function commandMatches(command: Command, event: HistoryEvent): boolean {
       return event.type === 'TimerCanceled' && event.seq === command.seq;
     case 'startChild':
       return (
-        event.type === 'ChildWorkflowExecutionStarted' && event.seq === command.seq && event.workflowType === command.workflowType
+        event.type === 'ChildWorkflowExecutionStarted' &&
+        event.seq === command.seq &&
+        event.workflowType === command.workflowType
       );
     case 'recordPatch':
       return event.type === 'MarkerRecorded' && event.patchId === command.patchId;
@@ -443,7 +480,13 @@ function jobsFor(event: HistoryEvent, activityTypeOf: (seq: number) => string): 
     case 'ActivityTaskCompleted':
       return [{ type: 'resolveActivity', seq: event.seq, result: event.result }];
     case 'ActivityTaskFailed':
-      return [{ type: 'failActivity', seq: event.seq, failure: activityFailure(activityTypeOf(event.seq), event.failure) }];
+      return [
+        {
+          type: 'failActivity',
+          seq: event.seq,
+          failure: activityFailure(activityTypeOf(event.seq), event.failure),
+        },
+      ];
     case 'ActivityTaskTimedOut':
       return [
         {
@@ -476,7 +519,12 @@ function jobsFor(event: HistoryEvent, activityTypeOf: (seq: number) => string): 
 
 /** The ActivityFailure a workflow sees, wrapping what the activity's last attempt reported. */
 function activityFailure(activityType: string, cause: FailureInfo): FailureInfo {
-  return { name: 'ActivityFailure', message: `activity ${activityType} failed: ${cause.message}`, activityType, cause };
+  return {
+    name: 'ActivityFailure',
+    message: `activity ${activityType} failed: ${cause.message}`,
+    activityType,
+    cause,
+  };
 }
 
 function runInfoOf(started: WorkflowExecutionStarted): RunInfoInput {

@@ -1,6 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import vm from 'node:vm';
-import type { Activation, Command, LogRecord, QueryOutcome, RunInfoInput, SandboxRunApi, UpdateValidation } from '../workflow/protocol.js';
+import type {
+  Activation,
+  Command,
+  LogRecord,
+  QueryOutcome,
+  RunInfoInput,
+  SandboxRunApi,
+  UpdateValidation,
+} from '../workflow/protocol.js';
 
 /** What the sandbox needs of a bundle (see bundler.ts). */
 export interface SandboxBundle {
@@ -40,13 +48,18 @@ export class WorkflowDeadlockError extends Error {
 
 const activateScript = new vm.Script('__wfActive.activate(__wfArg)', { filename: 'wf-activate.js' });
 const conditionsScript = new vm.Script('__wfActive.checkConditions()', { filename: 'wf-conditions.js' });
-const takeCommandsScript = new vm.Script('JSON.stringify(__wfActive.takeCommands())', { filename: 'wf-commands.js' });
+const takeCommandsScript = new vm.Script('JSON.stringify(__wfActive.takeCommands())', {
+  filename: 'wf-commands.js',
+});
 const queryScript = new vm.Script('JSON.stringify(__wfActive.query(__wfArg.name, __wfArg.args))', {
   filename: 'wf-query.js',
 });
-const validateScript = new vm.Script('JSON.stringify(__wfActive.validateUpdate(__wfArg.id, __wfArg.name, __wfArg.args))', {
-  filename: 'wf-validate.js',
-});
+const validateScript = new vm.Script(
+  'JSON.stringify(__wfActive.validateUpdate(__wfArg.id, __wfArg.name, __wfArg.args))',
+  {
+    filename: 'wf-validate.js',
+  },
+);
 const createRunScript = new vm.Script('__wfCreateRun()', { filename: 'wf-create-run.js' });
 
 /**
@@ -157,7 +170,9 @@ export class SandboxRun {
   }
 
   query(name: string, args: unknown[]): QueryOutcome {
-    return JSON.parse(this.sandbox.run(this.api, queryScript, { name, args: clone(args) }) as string) as QueryOutcome;
+    return JSON.parse(
+      this.sandbox.run(this.api, queryScript, { name, args: clone(args) }) as string,
+    ) as QueryOutcome;
   }
 
   validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {

@@ -1,5 +1,11 @@
 import type { CallSite } from '../history/events.js';
-import { type BundleOptions, bundleWorkflows, relativeTo, resolveCallSite, type WorkflowBundle } from './bundler.js';
+import {
+  type BundleOptions,
+  bundleWorkflows,
+  relativeTo,
+  resolveCallSite,
+  type WorkflowBundle,
+} from './bundler.js';
 import type { WorkflowCode } from './engine.js';
 import { installSandboxRejectionFilter, type SandboxOptions, WorkflowSandbox } from './sandbox.js';
 
@@ -8,7 +14,10 @@ export interface LoadedWorkflowCode extends WorkflowCode {
 }
 
 /** Workflow code ready to run: a sandbox over the bundle, and call sites relative to the project. */
-export function workflowCodeFromBundle(bundle: WorkflowBundle, options: SandboxOptions = {}): LoadedWorkflowCode {
+export function workflowCodeFromBundle(
+  bundle: WorkflowBundle,
+  options: SandboxOptions = {},
+): LoadedWorkflowCode {
   installSandboxRejectionFilter();
   const sandbox = WorkflowSandbox.create(bundle, options);
   const cache = new Map<string, CallSite | undefined>();
@@ -27,9 +36,7 @@ export function workflowCodeFromBundle(bundle: WorkflowBundle, options: SandboxO
 }
 
 /** Bundles the workflows entry and loads it into a sandbox. */
-export async function loadWorkflowCode(
-  options: BundleOptions & SandboxOptions,
-): Promise<LoadedWorkflowCode> {
+export async function loadWorkflowCode(options: BundleOptions & SandboxOptions): Promise<LoadedWorkflowCode> {
   const bundle = await bundleWorkflows(options);
   return workflowCodeFromBundle(bundle, options);
 }

@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { WorkflowClient } from '../client/client.js';
-import type { HistoryEvent } from '../history/events.js';
 import { parseHistoryJsonl } from '../history/codec.js';
+import type { HistoryEvent } from '../history/events.js';
 import { MemoryHistoryStore } from '../history/memory-store.js';
 import { type Clock, RealClock, VirtualClock } from '../runtime/clock.js';
 import { type ActivityFunction, WorkflowEngine } from '../runtime/engine.js';
@@ -30,7 +30,10 @@ export interface TestEnvironmentOptions {
   /** Virtual start time (time-skipping environments). Default: now. */
   startTime?: Date | number;
   /** Receives workflow `log` calls. Default: silent. */
-  log?: (runId: string, record: { level: string; message: string; attributes?: Record<string, unknown> }) => void;
+  log?: (
+    runId: string,
+    record: { level: string; message: string; attributes?: Record<string, unknown> },
+  ) => void;
 }
 
 /**
@@ -66,7 +69,10 @@ export class TestWorkflowEnvironment {
     return TestWorkflowEnvironment.create(options, new RealClock());
   }
 
-  private static async create(options: TestEnvironmentOptions, clock: Clock): Promise<TestWorkflowEnvironment> {
+  private static async create(
+    options: TestEnvironmentOptions,
+    clock: Clock,
+  ): Promise<TestWorkflowEnvironment> {
     const workflowsPath = resolve(options.workflowsPath);
     const activitiesPath = options.activitiesPath ?? conventionalActivitiesPath(workflowsPath);
     const code = await loadWorkflowCode({
@@ -132,7 +138,13 @@ function timeSkipping(engine: WorkflowEngine, clock: VirtualClock): WorkflowServ
       await settle(engine);
       if (done) break;
       if (engine.isIdle() && clock.advanceToNextTimer()) continue;
-      await Promise.race([tracked.then(() => undefined, () => undefined), new Promise((r) => setTimeout(r, 5))]);
+      await Promise.race([
+        tracked.then(
+          () => undefined,
+          () => undefined,
+        ),
+        new Promise((r) => setTimeout(r, 5)),
+      ]);
     }
     return tracked;
   };
@@ -162,8 +174,12 @@ export interface ReplayOptions {
  * @example
  * await runReplayHistory({ workflowsPath }, 'test/fixtures/order-happy-path.jsonl');
  */
-export async function runReplayHistory(options: ReplayOptions, history: HistoryEvent[] | string): Promise<void> {
-  const events = typeof history === 'string' ? parseHistoryJsonl(await readFile(history, 'utf8'), history) : history;
+export async function runReplayHistory(
+  options: ReplayOptions,
+  history: HistoryEvent[] | string,
+): Promise<void> {
+  const events =
+    typeof history === 'string' ? parseHistoryJsonl(await readFile(history, 'utf8'), history) : history;
   const workflowsPath = resolve(options.workflowsPath);
   const activitiesPath = options.activitiesPath ?? conventionalActivitiesPath(workflowsPath);
   const code = await loadWorkflowCode({ workflowsPath, ...(activitiesPath ? { activitiesPath } : {}) });

@@ -9,7 +9,9 @@ type AnyFunction = (...args: any[]) => any;
 
 /** Activity functions as workflow code sees them: each returns a promise of its result. */
 export type ActivityInterfaceFor<T> = {
-  [K in keyof T]: T[K] extends AnyFunction ? (...args: Parameters<T[K]>) => Promise<Awaited<ReturnType<T[K]>>> : never;
+  [K in keyof T]: T[K] extends AnyFunction
+    ? (...args: Parameters<T[K]>) => Promise<Awaited<ReturnType<T[K]>>>
+    : never;
 };
 
 const DEFAULT_OPTIONS: ActivityOptions = { startToCloseTimeout: '10 minutes' };
@@ -22,7 +24,9 @@ const DEFAULT_OPTIONS: ActivityOptions = { startToCloseTimeout: '10 minutes' };
  * const { shipOrder } = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });
  * await shipOrder(order);
  */
-export function proxyActivities<A = Record<string, AnyFunction>>(options: ActivityOptions): ActivityInterfaceFor<A> {
+export function proxyActivities<A = Record<string, AnyFunction>>(
+  options: ActivityOptions,
+): ActivityInterfaceFor<A> {
   const compiled = compileActivityOptions(options);
   return new Proxy({} as ActivityInterfaceFor<A>, {
     get(_target, name) {
@@ -43,7 +47,10 @@ export function executeActivity<F extends AnyFunction>(
   options: ActivityOptions,
   ...args: Parameters<F>
 ): Promise<Awaited<ReturnType<F>>>;
-export function executeActivity<F extends AnyFunction>(fn: F, ...args: Parameters<F>): Promise<Awaited<ReturnType<F>>>;
+export function executeActivity<F extends AnyFunction>(
+  fn: F,
+  ...args: Parameters<F>
+): Promise<Awaited<ReturnType<F>>>;
 export function executeActivity(fn: AnyFunction | string, ...rest: unknown[]): Promise<unknown> {
   const stack = captureStack();
   const activityType = activityTypeOf(fn);
@@ -81,7 +88,11 @@ function scheduleActivity(
   const scope = run.currentScope();
   if (scope.consideredCancelled) {
     return Promise.reject(
-      new ActivityFailure(`activity ${activityType} cancelled before it started`, activityType, '', new CancelledFailure()),
+      new ActivityFailure(
+        `activity ${activityType} cancelled before it started`,
+        activityType,
+        new CancelledFailure(),
+      ),
     );
   }
   return new Promise((resolve, reject) => {
@@ -91,9 +102,7 @@ function scheduleActivity(
       if (!run.activities.has(seq)) return;
       run.activities.delete(seq);
       run.push({ type: 'requestCancelActivity', seq });
-      reject(
-        new ActivityFailure(`activity ${activityType} cancelled`, activityType, String(seq), new CancelledFailure()),
-      );
+      reject(new ActivityFailure(`activity ${activityType} cancelled`, activityType, new CancelledFailure()));
     });
   });
 }

@@ -65,18 +65,27 @@ export function compileRetryPolicy(retry: RetryPolicy): RetryPolicyRecord {
   const initialIntervalMs = toMs(retry.initialInterval ?? 1000, 'retry.initialInterval');
   if (initialIntervalMs <= 0) throw new TypeError('retry.initialInterval must be greater than 0');
   const backoffCoefficient = retry.backoffCoefficient ?? 2;
-  if (!(backoffCoefficient >= 1)) throw new TypeError(`retry.backoffCoefficient must be at least 1, got ${backoffCoefficient}`);
+  if (!(backoffCoefficient >= 1))
+    throw new TypeError(`retry.backoffCoefficient must be at least 1, got ${backoffCoefficient}`);
   const maximumIntervalMs = toMs(retry.maximumInterval ?? initialIntervalMs * 100, 'retry.maximumInterval');
   if (maximumIntervalMs < initialIntervalMs) {
     throw new TypeError('retry.maximumInterval must be at least retry.initialInterval');
   }
   const maximumAttempts = retry.maximumAttempts ?? 0;
   if (!Number.isInteger(maximumAttempts) || maximumAttempts < 0) {
-    throw new TypeError(`retry.maximumAttempts must be a whole number >= 0 (0 = unlimited), got ${maximumAttempts}`);
+    throw new TypeError(
+      `retry.maximumAttempts must be a whole number >= 0 (0 = unlimited), got ${maximumAttempts}`,
+    );
   }
   const nonRetryableErrorTypes = retry.nonRetryableErrorTypes ?? [];
   if (!Array.isArray(nonRetryableErrorTypes) || nonRetryableErrorTypes.some((t) => typeof t !== 'string')) {
     throw new TypeError('retry.nonRetryableErrorTypes must be an array of error type names');
   }
-  return { initialIntervalMs, backoffCoefficient, maximumIntervalMs, maximumAttempts, nonRetryableErrorTypes };
+  return {
+    initialIntervalMs,
+    backoffCoefficient,
+    maximumIntervalMs,
+    maximumAttempts,
+    nonRetryableErrorTypes,
+  };
 }

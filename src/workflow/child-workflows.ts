@@ -48,7 +48,14 @@ export async function startChild<W extends Workflow>(
   const workflowId = options.workflowId ?? uuid4();
   const runId = uuid4();
   const args = (options.args ?? []) as unknown[];
-  const seq = run.startChild(workflowType, workflowId, runId, args, options.parentClosePolicy ?? 'TERMINATE', stack);
+  const seq = run.startChild(
+    workflowType,
+    workflowId,
+    runId,
+    args,
+    options.parentClosePolicy ?? 'TERMINATE',
+    stack,
+  );
   const result = new Promise<Awaited<ReturnType<W>>>((resolve, reject) => {
     run.children.set(seq, { resolve: resolve as (v: unknown) => void, reject, workflowType, workflowId });
   });

@@ -29,12 +29,21 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
   WorkflowDate.now = now;
   WorkflowDate.parse = OriginalDate.parse;
   WorkflowDate.UTC = OriginalDate.UTC;
-  Object.defineProperty(OriginalDate.prototype, 'constructor', { value: WorkflowDate, writable: true, configurable: true });
+  Object.defineProperty(OriginalDate.prototype, 'constructor', {
+    value: WorkflowDate,
+    writable: true,
+    configurable: true,
+  });
   g.Date = WorkflowDate as unknown as DateConstructor;
 
   g.Math.random = () => {
     const run = active();
-    if (!run) throw notInWorkflows('Math.random at module load', 'no run is active yet', 'Call it inside the workflow function.');
+    if (!run)
+      throw notInWorkflows(
+        'Math.random at module load',
+        'no run is active yet',
+        'Call it inside the workflow function.',
+      );
     return run.random();
   };
 
@@ -45,12 +54,23 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
       "Use sleep() or condition(fn, timeout) from 'wfkit/workflow' instead.",
     );
   };
-  for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']) {
+  for (const name of [
+    'setTimeout',
+    'setInterval',
+    'setImmediate',
+    'clearTimeout',
+    'clearInterval',
+    'clearImmediate',
+  ]) {
     Object.defineProperty(g, name, { value: timerError(name), configurable: true, writable: true });
   }
   Object.defineProperty(g, 'fetch', {
     value: () => {
-      throw notInWorkflows('fetch', 'network calls are not deterministic', 'Call the service from an activity instead.');
+      throw notInWorkflows(
+        'fetch',
+        'network calls are not deterministic',
+        'Call the service from an activity instead.',
+      );
     },
     configurable: true,
   });
@@ -68,7 +88,8 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
     {},
     {
       get(_t, key) {
-        if (key === Symbol.toPrimitive || key === 'toString') return () => '[process unavailable in workflows]';
+        if (key === Symbol.toPrimitive || key === 'toString')
+          return () => '[process unavailable in workflows]';
         throw notInWorkflows(
           `process.${String(key)}`,
           'it reads the host environment, which differs between runs and replays',
@@ -83,7 +104,11 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
     if (!original) continue;
     Object.defineProperty(g, name, {
       value: function unavailable() {
-        throw notInWorkflows(name, 'garbage collection timing is not deterministic', 'Use ordinary references instead.');
+        throw notInWorkflows(
+          name,
+          'garbage collection timing is not deterministic',
+          'Use ordinary references instead.',
+        );
       },
       configurable: true,
     });

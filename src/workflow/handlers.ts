@@ -43,7 +43,11 @@ export function setHandler(
       run.signalHandlers.set(def.name, handler);
       const pending = run.bufferedSignals.filter((s) => s.name === def.name);
       if (pending.length) {
-        run.bufferedSignals.splice(0, run.bufferedSignals.length, ...run.bufferedSignals.filter((s) => s.name !== def.name));
+        run.bufferedSignals.splice(
+          0,
+          run.bufferedSignals.length,
+          ...run.bufferedSignals.filter((s) => s.name !== def.name),
+        );
         for (const signal of pending) deliverSignal(signal.name, signal.args);
       }
       return;

@@ -3,8 +3,9 @@
  * names and meanings follow Temporal's TypeScript SDK, so workflows move between the two with an
  * import change.
  */
-export type { ActivityOptions, RetryPolicy } from './activity-options.js';
+
 export { type ActivityInterfaceFor, executeActivity, proxyActivities } from './activities.js';
+export type { ActivityOptions, RetryPolicy } from './activity-options.js';
 export { CancellationScope, type CancellationScopeOptions } from './cancellation-scope.js';
 export {
   type ChildWorkflowHandle,
@@ -32,6 +33,7 @@ export {
   TemporalFailure,
   TerminatedFailure,
   TimeoutFailure,
+  WfFailure,
 } from './failures.js';
 export { setHandler, type UpdateHandlerOptions } from './handlers.js';
 export { condition, sleep } from './timers.js';

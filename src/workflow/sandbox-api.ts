@@ -1,7 +1,15 @@
 import { CancellationScope } from './cancellation-scope.js';
 import { errorToFailure, failureToError, isCancellation } from './failures.js';
 import { deliverSignal, onHandlerFailure } from './handlers.js';
-import type { Activation, Command, Job, QueryOutcome, RunInfoInput, SandboxRunApi, UpdateValidation } from './protocol.js';
+import type {
+  Activation,
+  Command,
+  Job,
+  QueryOutcome,
+  RunInfoInput,
+  SandboxRunApi,
+  UpdateValidation,
+} from './protocol.js';
 import { seededRandom } from './random.js';
 import { RunState, setRunState } from './run-state.js';
 import { ContinueAsNew } from './workflow-info.js';
@@ -80,7 +88,10 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
         if (result && typeof (result as Promise<unknown>).then === 'function') {
           return {
             ok: false,
-            failure: { name: 'QueryFailed', message: `query handler ${name} returned a promise: queries must be synchronous` },
+            failure: {
+              name: 'QueryFailed',
+              message: `query handler ${name} returned a promise: queries must be synchronous`,
+            },
           };
         }
         return { ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };
@@ -183,7 +194,10 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         run.push({
           type: 'completeUpdate',
           id: job.id,
-          failure: { name: 'UpdateNotRegistered', message: `no update handler for ${JSON.stringify(job.name)}` },
+          failure: {
+            name: 'UpdateNotRegistered',
+            message: `no update handler for ${JSON.stringify(job.name)}`,
+          },
         });
         return;
       }
@@ -191,8 +205,13 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         .run(run.rootScope, () => Promise.resolve().then(() => entry.handler(...job.args)))
         .then(
           (result: unknown) =>
-            run.commands.push({ type: 'completeUpdate', id: job.id, result: result === undefined ? null : result }),
-          (error: unknown) => run.commands.push({ type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
+            run.commands.push({
+              type: 'completeUpdate',
+              id: job.id,
+              result: result === undefined ? null : result,
+            }),
+          (error: unknown) =>
+            run.commands.push({ type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
         );
       return;
     }

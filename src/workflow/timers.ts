@@ -14,7 +14,8 @@ export function sleep(duration: Duration, options: { summary?: string } = {}): P
   const run = currentRun('sleep');
   const durationMs = toMs(duration, 'sleep duration');
   const scope = run.currentScope();
-  if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('sleep cancelled before it started'));
+  if (scope.consideredCancelled)
+    return Promise.reject(new CancelledFailure('sleep cancelled before it started'));
   const seq = run.nextSeq('timer');
   return new Promise<void>((resolve, reject) => {
     run.timers.set(seq, { resolve: () => resolve(), reject });

@@ -80,7 +80,11 @@ const CONTINUE_AS_NEW = Symbol.for('wf.ContinueAsNew');
 /** Thrown by `continueAsNew`: ends this run and starts a new one with a fresh history. */
 export class ContinueAsNew extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONTINUE_AS_NEW] === true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[CONTINUE_AS_NEW] === true
+    );
   }
   override name = 'ContinueAsNew';
   constructor(

@@ -55,7 +55,9 @@ describe('orderWorkflow', () => {
     ]);
     const completed = history.find((e) => e.type === 'ActivityTaskCompleted' && e.attempt === 3);
     expect(completed).toBeDefined();
-    const failedAt = history.filter((e) => e.type === 'ActivityTaskFailed').map((e) => Date.parse(e.eventTime));
+    const failedAt = history
+      .filter((e) => e.type === 'ActivityTaskFailed')
+      .map((e) => Date.parse(e.eventTime));
     const startedAgain = history
       .filter((e) => e.type === 'ActivityTaskStarted' && e.attempt > 1)
       .map((e) => Date.parse(e.eventTime));
@@ -80,8 +82,9 @@ describe('orderWorkflow', () => {
     const handle = await env.client.start(orderWorkflow, { workflowId: 'order-3', args: [order] });
     const error = await handle.result().catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'WorkflowFailedError' });
-    const cause = (error as { cause: Error & { type?: string; cause?: Error & { cause?: Error & { type?: string } } } })
-      .cause;
+    const cause = (
+      error as { cause: Error & { type?: string; cause?: Error & { cause?: Error & { type?: string } } } }
+    ).cause;
     expect(cause.message).toContain('order order-1 failed');
     expect(cause.type).toBe('OrderFailed');
     expect(cause.cause?.name).toBe('ActivityFailure');
