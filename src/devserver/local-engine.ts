@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import type { LogRecord } from '../workflow/protocol.js';
+import { FileHistoryStore, type FileStoreOpenReport } from '../history/file-store.js';
+import { loadActivities } from '../runtime/activities-loader.js';
+import { type EngineLogger, WorkflowEngine } from '../runtime/engine.js';
+import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
+import type { ProjectConfig } from './project-config.js';
+
+export interface LocalEngine {
+  engine: WorkflowEngine;
+  store: FileHistoryStore;
+  code: LoadedWorkflowCode;
+  openReport: FileStoreOpenReport;
+  recovered: { resumed: number; paused: number };
+  /** Stops the engine and releases the store (flushing its index and its lock). */
+  close(): Promise<void>;
+}
+
+export interface LocalEngineOptions {
+  maxConcurrentActivities?: number;
+  maxCachedRuns?: number;
+  logger?: EngineLogger;
+  workflowLog?: (runId: string, record: LogRecord) => void;
+}
+
+/**
+ * The engine of `wf dev` and `wf run`: the project's workflows and activities over the crash-safe
+ * file store in `.wf/`, on the real clock, with every open run resumed where it stopped.
+ */
+export async function openLocalEngine(config: ProjectConfig, options: LocalEngineOptions = {}): Promise<LocalEngine> {
+  const code = await loadWorkflowCode({
+    workflowsPath: config.workflowsPath,
+    ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
+    projectRoot: config.root,
+    ...(options.workflowLog ? { log: options.workflowLog } : {}),
+  });
+  const activities = config.activitiesPath
+    ? await loadActivities({ activitiesPath: config.activitiesPath, buildDir: join(config.storeDir, 'build') })
+    : {};
+  const store = await FileHistoryStore.open(config.storeDir);
+  const engine = new WorkflowEngine({
+    store,
+    code,
+    activities,
+    ...(options.maxConcurrentActivities ? { maxConcurrentActivities: options.maxConcurrentActivities } : {}),
+    ...(options.maxCachedRuns ? { maxCachedRuns: options.maxCachedRuns } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  let recovered: { resumed: number; paused: number };
+  try {
+    recovered = await engine.recover();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return {
+    engine,
+    store,
+    code,
+    openReport: store.openReport(),
+    recovered,
+    async close() {
+      await engine.shutdown();
+      await store.close();
+    },
+  };
+}
