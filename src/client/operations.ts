@@ -1,0 +1,220 @@
+/**
+ * What the CLI's client commands do, as functions over option objects: each connects to a dev
+ * server, makes its calls, closes, and returns data for the command to render.
+ */
+
+import sjson from 'secure-json-parse';
+import { type Duration, parseDuration } from '../common/duration.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import type {
+  HistoryEvent,
+  RunStatus,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '../history/events.js';
+import type { RunSummary } from '../history/store.js';
+import type { RunDescription, RunRef } from '../runtime/service.js';
+import type { WorkflowClient } from './client.js';
+import { connect } from './connect.js';
+
+export interface ConnectionOptions {
+  /** Dev server URL; undefined means WF_ADDRESS, then the default address. */
+  address?: string | undefined;
+}
+
+export interface TargetOptions extends ConnectionOptions {
+  workflowId: string;
+  runId?: string | undefined;
+}
+
+/** Runs `fn` with a client connected to the dev server, and closes it. */
+export async function withClient<T>(
+  options: ConnectionOptions,
+  fn: (client: WorkflowClient) => Promise<T>,
+): Promise<T> {
+  const client = connect(options.address === undefined ? {} : { address: options.address });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Parses each value of a repeatable JSON flag (`--input`): one workflow argument per value. */
+export function parseJsonValues(flag: string, values: readonly string[] | undefined): unknown[] {
+  return (values ?? []).map((text) => {
+    try {
+      return sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
+    } catch (err) {
+      throw new InvalidArgumentError(`--${flag} is not valid JSON: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** Accepts our names (ALLOW_DUPLICATE) and the Temporal CLI's (AllowDuplicate), in any case. */
+function matchEnum<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  const norm = (s: string) => s.replace(/[^a-z]/gi, '').toLowerCase();
+  const found = allowed.find((a) => norm(a) === norm(value));
+  if (!found)
+    throw new InvalidArgumentError(
+      `--${flag} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`,
+    );
+  return found;
+}
+
+export const REUSE_POLICIES = ['ALLOW_DUPLICATE', 'ALLOW_DUPLICATE_FAILED_ONLY', 'REJECT_DUPLICATE'] as const;
+export const CONFLICT_POLICIES = ['FAIL', 'USE_EXISTING'] as const;
+export const RUN_STATUSES = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CONTINUED_AS_NEW',
+  'CORRUPT',
+] as const;
+
+export function parseReusePolicy(value: string): WorkflowIdReusePolicy {
+  return matchEnum('id-reuse-policy', value, REUSE_POLICIES);
+}
+
+export function parseConflictPolicy(value: string): WorkflowIdConflictPolicy {
+  return matchEnum('id-conflict-policy', value, CONFLICT_POLICIES);
+}
+
+export function parseStatus(value: string): RunStatus | 'CORRUPT' {
+  return matchEnum('status', value, RUN_STATUSES);
+}
+
+export interface StartOptions extends ConnectionOptions {
+  workflowType: string;
+  workflowId: string;
+  /** Raw `--input` values, one JSON document per argument. */
+  inputs?: readonly string[] | undefined;
+  reusePolicy?: string | undefined;
+  conflictPolicy?: string | undefined;
+  runTimeout?: Duration | undefined;
+}
+
+function startOptionsOf(options: StartOptions) {
+  return {
+    workflowId: options.workflowId,
+    args: parseJsonValues('input', options.inputs),
+    ...(options.reusePolicy ? { workflowIdReusePolicy: parseReusePolicy(options.reusePolicy) } : {}),
+    ...(options.conflictPolicy
+      ? { workflowIdConflictPolicy: parseConflictPolicy(options.conflictPolicy) }
+      : {}),
+    ...(options.runTimeout !== undefined
+      ? { workflowRunTimeout: parseDuration(options.runTimeout, '--run-timeout') }
+      : {}),
+  };
+}
+
+/** Starts a workflow; returns its IDs. */
+export async function startWorkflow(options: StartOptions): Promise<{ workflowId: string; runId: string }> {
+  const startOptions = startOptionsOf(options);
+  return withClient(options, async (client) => {
+    const handle = await client.start(options.workflowType, startOptions);
+    return { workflowId: handle.workflowId, runId: handle.runId! };
+  });
+}
+
+/** Starts a workflow and waits for its result (throws WorkflowFailedError if it does not complete). */
+export async function executeWorkflow(
+  options: StartOptions,
+): Promise<{ workflowId: string; runId: string; result: unknown }> {
+  const startOptions = startOptionsOf(options);
+  return withClient(options, async (client) => {
+    const handle = await client.start(options.workflowType, startOptions);
+    const result = await handle.result();
+    return { workflowId: handle.workflowId, runId: handle.runId!, result };
+  });
+}
+
+function handleOf(client: WorkflowClient, target: TargetOptions) {
+  return client.getHandle(target.workflowId, target.runId);
+}
+
+export async function signalWorkflow(
+  options: TargetOptions & { name: string; inputs?: readonly string[] | undefined },
+) {
+  const args = parseJsonValues('input', options.inputs);
+  await withClient(options, (client) => handleOf(client, options).signal(options.name, ...args));
+}
+
+export async function queryWorkflow(
+  options: TargetOptions & { name: string; inputs?: readonly string[] | undefined },
+): Promise<unknown> {
+  const args = parseJsonValues('input', options.inputs);
+  return withClient(options, (client) => handleOf(client, options).query(options.name, ...args));
+}
+
+export async function updateWorkflow(
+  options: TargetOptions & {
+    name: string;
+    inputs?: readonly string[] | undefined;
+    updateId?: string | undefined;
+  },
+): Promise<unknown> {
+  const args = parseJsonValues('input', options.inputs);
+  return withClient(options, (client) =>
+    handleOf(client, options).executeUpdate(options.name, {
+      args,
+      ...(options.updateId ? { updateId: options.updateId } : {}),
+    }),
+  );
+}
+
+export async function cancelWorkflow(
+  options: TargetOptions & { reason?: string | undefined },
+): Promise<void> {
+  await withClient(options, (client) => handleOf(client, options).cancel(options.reason));
+}
+
+export async function terminateWorkflow(
+  options: TargetOptions & { reason?: string | undefined },
+): Promise<void> {
+  await withClient(options, (client) => handleOf(client, options).terminate(options.reason));
+}
+
+export async function describeWorkflow(options: TargetOptions): Promise<RunDescription> {
+  return withClient(options, (client) => handleOf(client, options).describe());
+}
+
+export async function workflowHistory(options: TargetOptions): Promise<HistoryEvent[]> {
+  return withClient(options, (client) => handleOf(client, options).history());
+}
+
+/** Waits for the result (following continue-as-new); throws WorkflowFailedError if the run did not complete. */
+export async function workflowResult(options: TargetOptions): Promise<unknown> {
+  return withClient(options, (client) => handleOf(client, options).result());
+}
+
+export interface ListOptions extends ConnectionOptions {
+  status?: string | undefined;
+  workflowType?: string | undefined;
+  workflowId?: string | undefined;
+  /** At most this many runs. */
+  limit: number;
+}
+
+/** Runs newest first, at most `limit`; `more` says whether some were left out. */
+export async function listWorkflows(options: ListOptions): Promise<{ runs: RunSummary[]; more: boolean }> {
+  const filter = {
+    ...(options.status ? { status: parseStatus(options.status) } : {}),
+    ...(options.workflowType ? { workflowType: options.workflowType } : {}),
+    ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+    pageSize: Math.min(Math.max(options.limit + 1, 1), 1000),
+  };
+  return withClient(options, async (client) => {
+    const runs: RunSummary[] = [];
+    for await (const run of client.list(filter)) {
+      if (runs.length === options.limit) return { runs, more: true };
+      runs.push(run);
+    }
+    return { runs, more: false };
+  });
+}
+
+export type { RunRef };

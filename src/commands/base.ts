@@ -1,0 +1,94 @@
+import { Command, Flags } from '@oclif/core';
+import { WfError } from '../common/errors.js';
+
+/** Exit codes: 1 for failures (not found, workflow failed, server down), 2 for bad usage. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Flags shared by every command that talks to a dev server. */
+export const workflowIdFlag = Flags.string({
+  char: 'w',
+  description: 'Workflow ID.',
+  required: true,
+});
+
+export const runIdFlag = Flags.string({
+  char: 'r',
+  description: 'Run ID. Default: the latest run of the workflow ID.',
+});
+
+export const inputFlag = Flags.string({
+  char: 'i',
+  description: 'An argument as JSON. Repeat for several arguments, in order.',
+  multiple: true,
+});
+
+/**
+ * The base of commands that talk to a dev server: `--address`, `--output`, and errors turned into
+ * one line on stderr with an exit code instead of a stack trace.
+ */
+export abstract class WfCommand extends Command {
+  static override baseFlags = {
+    address: Flags.string({
+      description: 'Dev server address. Default: http://127.0.0.1:7466.',
+      env: 'WF_ADDRESS',
+      helpGroup: 'GLOBAL',
+    }),
+    output: Flags.option({
+      char: 'o',
+      description: 'Output format.',
+      options: ['text', 'json'] as const,
+      default: 'text' as const,
+      helpGroup: 'GLOBAL',
+    })(),
+  };
+
+  /** Colour only for a terminal, and never when NO_COLOR is set. */
+  protected get color(): boolean {
+    return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  }
+
+  /** Prints a value as one JSON line. */
+  protected printJson(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value === undefined ? null : value)}\n`);
+  }
+
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<void> {
+    // oclif's own usage errors (missing flag, bad option) print themselves and exit 2.
+    if (err.oclif) throw err;
+    const { message, exitCode } = describeError(err);
+    process.stderr.write(`${message}\n`);
+    process.exitCode = exitCode;
+  }
+}
+
+/** The line a user sees for an error, and the exit code that goes with it. */
+export function describeError(err: unknown): { message: string; exitCode: number } {
+  if (err instanceof WfError) {
+    switch (err.code) {
+      case 'INVALID_ARGUMENT':
+      case 'UNKNOWN_WORKFLOW_TYPE':
+        return { message: `Error: ${err.message}`, exitCode: EXIT_USAGE };
+      case 'INTERNAL':
+        return { message: bugMessage(err), exitCode: EXIT_FAILURE };
+      default:
+        return { message: `Error: ${err.message}`, exitCode: EXIT_FAILURE };
+    }
+  }
+  if (err instanceof Error && err.name === 'WorkflowFailedError') {
+    return { message: `Error: ${err.message}`, exitCode: EXIT_FAILURE };
+  }
+  return { message: bugMessage(err), exitCode: EXIT_FAILURE };
+}
+
+function bugMessage(err: unknown): string {
+  const detail = err instanceof Error ? err.message : String(err);
+  const stack = process.env.DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
+  return (
+    `Error: ${detail}\n` +
+    'This looks like a bug in wf. Please report it with the command you ran (set DEBUG=1 for a stack trace).' +
+    stack
+  );
+}

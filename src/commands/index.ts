@@ -1,0 +1,31 @@
+/**
+ * The CLI's commands, by id (oclif's explicit strategy: package.json points here). Command modules
+ * import only oclif and their base at top level; clients and views load inside run(), so `wf --help`
+ * stays fast.
+ */
+
+import { Cancel } from './cancel.js';
+import { Describe } from './describe.js';
+import { Execute } from './execute.js';
+import { List } from './list.js';
+import { Query } from './query.js';
+import { Result } from './result.js';
+import { Show } from './show.js';
+import { Signal } from './signal.js';
+import { Start } from './start.js';
+import { Terminate } from './terminate.js';
+import { Update } from './update.js';
+
+export const COMMANDS = {
+  start: Start,
+  execute: Execute,
+  signal: Signal,
+  query: Query,
+  update: Update,
+  cancel: Cancel,
+  terminate: Terminate,
+  list: List,
+  describe: Describe,
+  show: Show,
+  result: Result,
+};

@@ -1,0 +1,89 @@
+/** Plain-text renderings of client results for the CLI (`--output text`). */
+
+import pc from 'picocolors';
+import type { RunSummary } from '../history/store.js';
+import type { RunDescription } from '../runtime/service.js';
+import { summarizeFailure } from './timeline.js';
+
+export interface RenderOptions {
+  color: boolean;
+}
+
+/** A value as the CLI prints it: strings bare, everything else as indented JSON. */
+export function renderValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value, null, 2);
+}
+
+function statusColor(c: ReturnType<typeof pc.createColors>, status: string): string {
+  switch (status) {
+    case 'RUNNING':
+      return c.cyan(status);
+    case 'COMPLETED':
+      return c.green(status);
+    case 'CONTINUED_AS_NEW':
+      return c.blue(status);
+    default:
+      return c.red(status);
+  }
+}
+
+/** Runs as an aligned table, newest first. */
+export function renderRunTable(runs: readonly RunSummary[], options: RenderOptions): string {
+  if (runs.length === 0) return 'no workflows';
+  const c = pc.createColors(options.color);
+  const header = ['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'EVENTS', 'RUN ID'];
+  const rows = runs.map((r) => [
+    r.workflowId,
+    r.workflowType,
+    r.status,
+    r.startTime,
+    String(r.historyLength),
+    r.runId,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[], paint: (s: string, i: number) => string) =>
+    cells
+      .map((cell, i) => paint(i === cells.length - 1 ? cell : cell.padEnd(widths[i]!), i))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(header, (s) => c.bold(s)),
+    ...rows.map((row) =>
+      line(row, (s, i) => (i === 2 ? s.replace(row[2]!, statusColor(c, row[2]!)) : i === 5 ? c.dim(s) : s)),
+    ),
+  ].join('\n');
+}
+
+/** A run's description as `key: value` lines, with pending work below. */
+export function renderDescription(d: RunDescription, options: RenderOptions): string {
+  const c = pc.createColors(options.color);
+  const lines = [
+    `${c.bold('Workflow ID')}  ${d.workflowId}`,
+    `${c.bold('Run ID')}       ${d.runId}`,
+    `${c.bold('Type')}         ${d.workflowType}`,
+    `${c.bold('Status')}       ${statusColor(c, d.status)}`,
+    `${c.bold('Started')}      ${d.startTime}`,
+  ];
+  if (d.closeTime) lines.push(`${c.bold('Closed')}       ${d.closeTime}`);
+  lines.push(`${c.bold('Events')}       ${d.historyLength}`);
+  if (d.paused) lines.push(`${c.bold('Paused')}       ${c.yellow(d.paused.reason)}`);
+  if (d.corruption) {
+    lines.push(
+      `${c.bold('Corrupt')}      ${c.red(`${d.corruption.file}:${d.corruption.line}: ${d.corruption.message}`)}`,
+    );
+  }
+  if (d.pendingActivities.length) {
+    lines.push('', c.bold('Pending activities'));
+    for (const a of d.pendingActivities) {
+      const last = a.lastFailure ? `, last failure: ${summarizeFailure(a.lastFailure)}` : '';
+      lines.push(`  #${a.seq} ${a.activityType} attempt ${a.attempt}${last}`);
+    }
+  }
+  if (d.pendingTimers.length) {
+    lines.push('', c.bold('Pending timers'));
+    for (const t of d.pendingTimers) lines.push(`  #${t.seq} fires at ${t.fireAt}`);
+  }
+  return lines.join('\n');
+}
