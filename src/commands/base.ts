@@ -92,3 +92,34 @@ function bugMessage(err: unknown): string {
     stack
   );
 }
+
+/** Flags of commands that run the engine in this process on a project (`wf dev`, `wf run`). */
+export const projectFlags = {
+  project: Flags.string({
+    char: 'p',
+    description: 'Project directory. Default: the current directory.',
+  }),
+  workflows: Flags.string({
+    description: 'Workflows entry. Default: src/workflows/index.ts (or "workflows" in wf.config.json).',
+  }),
+  activities: Flags.string({
+    description: 'Activities entry. Default: src/activities/index.ts (or "activities" in wf.config.json).',
+  }),
+  store: Flags.string({
+    description: 'Store directory, kept between runs. Default: .wf in the project.',
+  }),
+};
+
+/** The base of commands that run the engine themselves: errors as one line and an exit code. */
+export abstract class LocalCommand extends Command {
+  protected get color(): boolean {
+    return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  }
+
+  protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {
+    if (err.oclif) throw err;
+    const { message, exitCode } = describeError(err);
+    process.stderr.write(`${message}\n`);
+    process.exitCode = exitCode;
+  }
+}

@@ -6,10 +6,12 @@
 
 import { Cancel } from './cancel.js';
 import { Describe } from './describe.js';
+import { Dev } from './dev.js';
 import { Execute } from './execute.js';
 import { List } from './list.js';
 import { Query } from './query.js';
 import { Result } from './result.js';
+import { Run } from './run.js';
 import { Show } from './show.js';
 import { Signal } from './signal.js';
 import { Start } from './start.js';
@@ -17,6 +19,8 @@ import { Terminate } from './terminate.js';
 import { Update } from './update.js';
 
 export const COMMANDS = {
+  dev: Dev,
+  run: Run,
   start: Start,
   execute: Execute,
   signal: Signal,

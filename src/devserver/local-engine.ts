@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { LogRecord } from '../workflow/protocol.js';
 import { FileHistoryStore, type FileStoreOpenReport } from '../history/file-store.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { type EngineLogger, WorkflowEngine } from '../runtime/engine.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
+import type { LogRecord } from '../workflow/protocol.js';
 import type { ProjectConfig } from './project-config.js';
 
 export interface LocalEngine {
@@ -27,7 +27,10 @@ export interface LocalEngineOptions {
  * The engine of `wf dev` and `wf run`: the project's workflows and activities over the crash-safe
  * file store in `.wf/`, on the real clock, with every open run resumed where it stopped.
  */
-export async function openLocalEngine(config: ProjectConfig, options: LocalEngineOptions = {}): Promise<LocalEngine> {
+export async function openLocalEngine(
+  config: ProjectConfig,
+  options: LocalEngineOptions = {},
+): Promise<LocalEngine> {
   const code = await loadWorkflowCode({
     workflowsPath: config.workflowsPath,
     ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
@@ -35,7 +38,10 @@ export async function openLocalEngine(config: ProjectConfig, options: LocalEngin
     ...(options.workflowLog ? { log: options.workflowLog } : {}),
   });
   const activities = config.activitiesPath
-    ? await loadActivities({ activitiesPath: config.activitiesPath, buildDir: join(config.storeDir, 'build') })
+    ? await loadActivities({
+        activitiesPath: config.activitiesPath,
+        buildDir: join(config.storeDir, 'build'),
+      })
     : {};
   const store = await FileHistoryStore.open(config.storeDir);
   const engine = new WorkflowEngine({

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sjson from 'secure-json-parse';
-import { InvalidArgumentError } from '../common/errors.js';
 import { DEFAULT_PORT } from '../common/defaults.js';
+import { InvalidArgumentError } from '../common/errors.js';
 import { resolveEntry } from '../runtime/project.js';
 
 export const CONFIG_FILE = 'wf.config.json';
@@ -79,12 +79,16 @@ async function readConfigFile(root: string): Promise<ConfigFile> {
     throw new InvalidArgumentError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidArgumentError(`${path} must hold a JSON object like {"workflows": "src/workflows/index.ts"}`);
+    throw new InvalidArgumentError(
+      `${path} must hold a JSON object like {"workflows": "src/workflows/index.ts"}`,
+    );
   }
   const config = parsed as Record<string, unknown>;
   for (const key of Object.keys(config)) {
     if (!['workflows', 'activities', 'store', 'port', '$schema'].includes(key)) {
-      throw new InvalidArgumentError(`${path}: unknown setting "${key}" (known: workflows, activities, store, port)`);
+      throw new InvalidArgumentError(
+        `${path}: unknown setting "${key}" (known: workflows, activities, store, port)`,
+      );
     }
   }
   for (const key of ['workflows', 'activities', 'store'] as const) {

@@ -51,7 +51,8 @@ export async function loadActivities(options: {
     });
   } catch (error) {
     const messages = (error as esbuild.BuildFailure).errors?.map(
-      (m) => `${m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : ''}${m.text}`,
+      (m) =>
+        `${m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : ''}${m.text}`,
     );
     throw new WfError(
       'INVALID_ARGUMENT',

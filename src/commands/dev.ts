@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core';
+import { LocalCommand, projectFlags } from './base.js';
+
+export class Dev extends LocalCommand {
+  static override summary = 'Run the local dev server: workflows run durably, histories kept in .wf/.';
+  static override description =
+    'Bundles the workflows (src/workflows/index.ts) and loads the activities (src/activities/index.ts), opens the ' +
+    'crash-safe store in .wf/ and resumes every open run where it stopped, then serves the HTTP API on loopback for ' +
+    '`wf start`, `wf signal`, `wf show` and wfkit/client. Stop it with Ctrl+C; runs continue at the next start.';
+  static override examples = [
+    '<%= config.bin %> dev',
+    '<%= config.bin %> dev --port 8080 --store /tmp/wf-store',
+    '<%= config.bin %> dev --project examples/order-saga',
+  ];
+  static override flags = {
+    ...projectFlags,
+    port: Flags.integer({ description: 'Port of the HTTP API (on 127.0.0.1). Default: 7466.' }),
+    'max-concurrent-activities': Flags.integer({
+      description: 'Activities running at once; more wait their turn. Default: 100.',
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Dev);
+    const { resolveProject } = await import('../devserver/project-config.js');
+    const { startDevServer } = await import('../devserver/dev-server.js');
+    const config = await resolveProject({
+      ...(flags.project ? { dir: flags.project } : {}),
+      ...(flags.workflows ? { workflows: flags.workflows } : {}),
+      ...(flags.activities ? { activities: flags.activities } : {}),
+      ...(flags.store ? { store: flags.store } : {}),
+      ...(flags.port !== undefined ? { port: flags.port } : {}),
+    });
+    const server = await startDevServer({
+      config,
+      ...(flags['max-concurrent-activities']
+        ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
+        : {}),
+    });
+    this.log('Press Ctrl+C to stop.');
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        this.log('stopping: open runs continue at the next `wf dev`');
+        server.close().then(resolve, resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { HistoryEvent } from '../history/events.js';
+import type { WorkflowOutcome } from '../runtime/service.js';
+import { openLocalEngine } from './local-engine.js';
+import type { ProjectConfig } from './project-config.js';
+
+export interface RunOnceOptions {
+  config: ProjectConfig;
+  workflowType: string;
+  args: unknown[];
+  workflowId?: string;
+  workflowLog?: (line: string) => void;
+}
+
+export interface RunOnceResult {
+  workflowId: string;
+  runId: string;
+  outcome: WorkflowOutcome;
+  history: HistoryEvent[];
+}
+
+/**
+ * `wf run`: starts the engine in this process on the project's store, runs one workflow to its end
+ * and stops. Open runs found in the store are resumed meanwhile, as `wf dev` would.
+ */
+export async function runWorkflowOnce(options: RunOnceOptions): Promise<RunOnceResult> {
+  const log = options.workflowLog;
+  const local = await openLocalEngine(options.config, {
+    ...(log
+      ? {
+          workflowLog: (_runId, record) =>
+            log(
+              `[${record.level}] ${record.message}${record.attributes ? ` ${JSON.stringify(record.attributes)}` : ''}`,
+            ),
+        }
+      : {}),
+  });
+  try {
+    const workflowId = options.workflowId ?? `${options.workflowType}-${randomUUID().slice(0, 8)}`;
+    const started = await local.engine.startWorkflow({
+      workflowType: options.workflowType,
+      workflowId,
+      args: options.args,
+    });
+    const outcome = await local.engine.result({ workflowId, runId: started.runId, followRuns: false });
+    const history = await local.engine.history({ workflowId, runId: started.runId });
+    return { workflowId, runId: started.runId, outcome, history };
+  } finally {
+    await local.close();
+  }
+}
