@@ -93,6 +93,7 @@ interface RunEntry {
   started: WorkflowExecutionStarted;
   mailbox: Work[];
   processing: boolean;
+  slotWaiters: (() => void)[];
   closed: boolean;
   paused?: string;
   lastUsed: number;
@@ -125,6 +126,7 @@ export class WorkflowEngine implements WorkflowService {
   private readonly listeners = new Set<(notice: EventNotice) => void>();
   private readonly closeWaiters = new Map<string, ((outcome: WorkflowOutcome) => void)[]>();
   private runningActivities = 0;
+  private workingAttempts = 0;
   private readonly activityQueue: (() => void)[] = [];
   private busy = 0;
   private idleWaiters: (() => void)[] = [];
@@ -324,13 +326,9 @@ export class WorkflowEngine implements WorkflowService {
     }
   }
 
+  /** Attempts doing real work (not waiting in `Context.sleep`), plus attempts waiting for a slot. */
   private activeAttempts(): number {
-    let active = 0;
-    for (const entry of this.runs.values()) {
-      for (const attempt of entry.attempts.values())
-        if (!attempt.finished && attempt.sleeping === 0) active++;
-    }
-    return active + this.activityQueue.length;
+    return this.workingAttempts + this.activityQueue.length;
   }
 
   private notifyIdle(): void {
@@ -434,8 +432,7 @@ export class WorkflowEngine implements WorkflowService {
       }
       this.armRunTimeout(entry);
       await this.afterAppend(entry, events);
-      entry.processing = false;
-      this.kick(entry);
+      this.releaseSlot(entry);
       return entry;
     });
   }
@@ -447,6 +444,7 @@ export class WorkflowEngine implements WorkflowService {
       started,
       mailbox: [],
       processing: false,
+      slotWaiters: [],
       closed: false,
       lastUsed: this.useCounter++,
       resultWaiters: [],
@@ -566,10 +564,16 @@ export class WorkflowEngine implements WorkflowService {
         for (const fn of after) fn();
       }
     } finally {
-      entry.processing = false;
-      if (entry.mailbox.length > 0 && !entry.paused) this.kick(entry);
-      else this.evictIfNeeded();
+      this.releaseSlot(entry);
+      if (!entry.processing) this.evictIfNeeded();
     }
+  }
+
+  /** Frees the run's processing slot: queued work goes first, then anyone waiting for the slot. */
+  private releaseSlot(entry: RunEntry): void {
+    entry.processing = false;
+    this.kick(entry);
+    if (!entry.processing) for (const wake of entry.slotWaiters.splice(0)) wake();
   }
 
   private pause(entry: RunEntry, error: Error): void {
@@ -602,17 +606,17 @@ export class WorkflowEngine implements WorkflowService {
 
   /** Runs `fn` while holding the run's processing slot. */
   private async withRun<T>(entry: RunEntry, fn: () => Promise<T>): Promise<T> {
-    while (entry.processing) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (entry.processing) await new Promise<void>((resolve) => entry.slotWaiters.push(resolve));
     entry.processing = true;
     try {
       return await fn();
     } finally {
-      entry.processing = false;
-      this.kick(entry);
+      this.releaseSlot(entry);
     }
   }
 
   private evictIfNeeded(): void {
+    if (this.runs.size <= this.maxCachedRuns) return;
     const loaded = [...this.runs.values()].filter(
       (e) => e.executor && !e.processing && e.mailbox.length === 0,
     );
@@ -804,6 +808,7 @@ export class WorkflowEngine implements WorkflowService {
     const controller = new AbortController();
     const attempt: ActivityAttempt = { seq, attempt: attemptNo, controller, finished: false, sleeping: 0 };
     entry.attempts.set(seq, attempt);
+    this.workingAttempts++;
     const options = scheduled.options;
     const scheduleToCloseDeadline =
       options.scheduleToCloseTimeoutMs === undefined
@@ -813,6 +818,7 @@ export class WorkflowEngine implements WorkflowService {
     const finish = (work: Work) => {
       if (attempt.finished) return;
       attempt.finished = true;
+      if (attempt.sleeping === 0) this.workingAttempts--;
       attempt.deadlineTimer?.cancel();
       attempt.heartbeatTimer?.cancel();
       this.releaseActivitySlot();
@@ -974,9 +980,11 @@ export class WorkflowEngine implements WorkflowService {
         return;
       }
       attempt.sleeping++;
+      if (attempt.sleeping === 1 && !attempt.finished) this.workingAttempts--;
       this.notifyIdle();
       const done = () => {
         attempt.sleeping--;
+        if (attempt.sleeping === 0 && !attempt.finished) this.workingAttempts++;
         signal.removeEventListener('abort', onAbort);
       };
       const timer = this.clock.setTimer(this.clock.now() + ms, () => {
