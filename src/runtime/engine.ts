@@ -565,7 +565,6 @@ export class WorkflowEngine implements WorkflowService {
       }
     } finally {
       this.releaseSlot(entry);
-      if (!entry.processing) this.evictIfNeeded();
     }
   }
 
@@ -573,7 +572,9 @@ export class WorkflowEngine implements WorkflowService {
   private releaseSlot(entry: RunEntry): void {
     entry.processing = false;
     this.kick(entry);
-    if (!entry.processing) for (const wake of entry.slotWaiters.splice(0)) wake();
+    if (entry.processing) return;
+    for (const wake of entry.slotWaiters.splice(0)) wake();
+    this.evictIfNeeded();
   }
 
   private pause(entry: RunEntry, error: Error): void {
@@ -796,6 +797,21 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   private runAttempt(entry: RunEntry, seq: number): void {
+    if (!entry.executor && !entry.closed && !this.stopped) {
+      // Evicted while waiting to retry: rebuild it, then start the attempt.
+      this.workingAttempts++;
+      void this.withRun(entry, () => this.load(entry))
+        .then(
+          () => undefined,
+          (error: unknown) => this.logger.error(`workflow ${entry.key.workflowId}: ${(error as Error).message}`),
+        )
+        .finally(() => {
+          this.workingAttempts--;
+          if (entry.executor) this.runAttempt(entry, seq);
+          else this.releaseActivitySlot();
+        });
+      return;
+    }
     const pending = entry.executor?.activities.get(seq);
     if (!pending || entry.closed || this.stopped) {
       this.releaseActivitySlot();

@@ -1,0 +1,147 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { MemoryHistoryStore } from '../history/memory-store.js';
+import { VirtualClock } from './clock.js';
+import { type ActivityFunction, WorkflowEngine } from './engine.js';
+import { loadWorkflowCode } from './workflow-code.js';
+
+const fixture = (path: string) => fileURLToPath(new URL(`./__fixtures__/engine/${path}`, import.meta.url));
+
+async function makeEngine(options: {
+  store?: MemoryHistoryStore;
+  clock?: VirtualClock;
+  activities?: Record<string, ActivityFunction>;
+  maxCachedRuns?: number;
+  maxConcurrentActivities?: number;
+}) {
+  const code = await loadWorkflowCode({
+    workflowsPath: fixture('src/workflows/index.ts'),
+    activitiesPath: fixture('src/activities/index.ts'),
+  });
+  const store = options.store ?? new MemoryHistoryStore();
+  const clock = options.clock ?? new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+  const engine = new WorkflowEngine({
+    store,
+    code,
+    clock,
+    activities: options.activities ?? { step: async (name: string) => `did ${name}` },
+    ...(options.maxCachedRuns ? { maxCachedRuns: options.maxCachedRuns } : {}),
+    ...(options.maxConcurrentActivities ? { maxConcurrentActivities: options.maxConcurrentActivities } : {}),
+  });
+  return { engine, store, clock };
+}
+
+describe('WorkflowEngine', () => {
+  it('evicts idle runs past the cache size and rebuilds them by replay when they wake', async () => {
+    const { engine, clock } = await makeEngine({ maxCachedRuns: 2 });
+    for (let i = 0; i < 5; i++) await engine.startWorkflow({ workflowType: 'waiter', workflowId: `w${i}` });
+    await engine.waitForIdle();
+    const loaded = () =>
+      [...(engine as unknown as { runs: Map<string, { executor?: unknown }> }).runs.values()].filter((r) => r.executor)
+        .length;
+    expect(loaded()).toBeLessThanOrEqual(3);
+    for (let i = 0; i < 5; i++) await engine.signal({ workflowId: `w${i}` }, 'go', [`s${i}`]);
+    await engine.waitForIdle();
+    expect(await engine.query({ workflowId: 'w0' }, 'state', [])).toEqual(['did s0']);
+    clock.advanceToNextTimer();
+    await engine.waitForIdle();
+    for (let i = 0; i < 5; i++) {
+      expect(await engine.result({ workflowId: `w${i}` })).toEqual({
+        status: 'COMPLETED',
+        result: [`did s${i}`, 'did after sleep'],
+      });
+    }
+  });
+
+  it('resumes open runs from the store after a restart, re-running only the activity that was in flight', async () => {
+    const store = new MemoryHistoryStore();
+    const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const calls: { name: string; key: string; attempt: number }[] = [];
+    let hang = true;
+    const { Context } = await import('../activity/index.js');
+    const step = async (name: string) => {
+      const { idempotencyKey, attempt } = Context.current().info;
+      calls.push({ name, key: idempotencyKey, attempt });
+      if (name === '2' && hang) await new Promise(() => undefined);
+      return `did ${name}`;
+    };
+    const first = await makeEngine({ store, clock, activities: { step } });
+    await first.engine.startWorkflow({ workflowType: 'steps', workflowId: 'crashy', args: [4] });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.map((c) => c.name)).toEqual(['0', '1', '2']);
+    // The "crash": this engine is abandoned with activity 2 in flight; a new one opens the same store.
+    hang = false;
+    const second = await makeEngine({ store, clock, activities: { step } });
+    expect(await second.engine.recover()).toEqual({ resumed: 1, paused: 0 });
+    expect(await second.engine.result({ workflowId: 'crashy' })).toEqual({ status: 'COMPLETED', result: 4 });
+    expect(calls.map((c) => c.name)).toEqual(['0', '1', '2', '2', '3']);
+    expect(calls[3]!.key).toBe(calls[2]!.key);
+    const history = await second.engine.history({ workflowId: 'crashy' });
+    expect(history.filter((e) => e.type === 'ActivityTaskCompleted')).toHaveLength(4);
+  });
+
+  it('fires a timer recorded before a restart at its original deadline, never early', async () => {
+    const store = new MemoryHistoryStore();
+    const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const first = await makeEngine({ store, clock });
+    await first.engine.startWorkflow({ workflowType: 'waiter', workflowId: 't' });
+    await first.engine.signal({ workflowId: 't' }, 'go', ['x']);
+    await first.engine.waitForIdle();
+    const second = await makeEngine({ store, clock: new VirtualClock(clock.now() + 10 * 60_000) });
+    await second.engine.recover();
+    const secondClock = second.clock;
+    expect(secondClock.nextTimerAt()).toBe(Date.parse('2026-01-01T01:00:00Z'));
+    secondClock.advanceToNextTimer();
+    expect(await second.engine.result({ workflowId: 't' })).toMatchObject({ status: 'COMPLETED' });
+    const history = await second.engine.history({ workflowId: 't' });
+    const fired = history.find((e) => e.type === 'TimerFired')!;
+    expect(Date.parse(fired.eventTime)).toBeGreaterThanOrEqual(Date.parse('2026-01-01T01:00:00Z'));
+  });
+
+  it('runs no more activities at once than its concurrency limit', async () => {
+    let running = 0;
+    let peak = 0;
+    const step = async (name: string) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return name;
+    };
+    const { engine } = await makeEngine({ activities: { step }, maxConcurrentActivities: 3 });
+    for (let i = 0; i < 10; i++) await engine.startWorkflow({ workflowType: 'steps', workflowId: `c${i}`, args: [2] });
+    for (let i = 0; i < 10; i++) await engine.result({ workflowId: `c${i}` });
+    expect(peak).toBe(3);
+  });
+
+  it('refuses a second start of a running workflow ID unless asked to use the existing run', async () => {
+    const { engine } = await makeEngine({});
+    const first = await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'dup' });
+    await expect(engine.startWorkflow({ workflowType: 'waiter', workflowId: 'dup' })).rejects.toMatchObject({
+      code: 'ALREADY_STARTED',
+    });
+    const again = await engine.startWorkflow({
+      workflowType: 'waiter',
+      workflowId: 'dup',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    expect(again).toEqual({ workflowId: 'dup', runId: first.runId, started: false });
+    await engine.terminate({ workflowId: 'dup' }, 'done with it');
+    await expect(
+      engine.startWorkflow({ workflowType: 'waiter', workflowId: 'dup', workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
+    ).rejects.toMatchObject({ code: 'ALREADY_STARTED' });
+    const third = await engine.startWorkflow({
+      workflowType: 'waiter',
+      workflowId: 'dup',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
+    expect(third.started).toBe(true);
+  });
+
+  it('names the known workflow types when asked for an unknown one', async () => {
+    const { engine } = await makeEngine({});
+    await expect(engine.startWorkflow({ workflowType: 'nope', workflowId: 'x' })).rejects.toThrow(
+      /unknown workflow type "nope".*"steps", "waiter"/,
+    );
+  });
+});
