@@ -807,8 +807,8 @@ export class WorkflowEngine implements WorkflowService {
         )
         .finally(() => {
           this.workingAttempts--;
-          if (entry.executor) this.runAttempt(entry, seq);
-          else this.releaseActivitySlot();
+          if (entry.paused) this.releaseActivitySlot();
+          else this.runAttempt(entry, seq);
         });
       return;
     }
