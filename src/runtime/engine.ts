@@ -803,7 +803,7 @@ export class WorkflowEngine implements WorkflowService {
       void this.withRun(entry, () => this.load(entry))
         .then(
           () => undefined,
-          (error: unknown) => this.logger.error(`workflow ${entry.key.workflowId}: ${(error as Error).message}`),
+          (error: unknown) => this.pause(entry, error as Error),
         )
         .finally(() => {
           this.workingAttempts--;
