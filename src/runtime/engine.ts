@@ -489,8 +489,11 @@ export class WorkflowEngine implements WorkflowService {
         try {
           executor = await this.load(entry);
         } catch (error) {
-          entry.mailbox.unshift(...batch);
-          throw error;
+          // The code no longer replays this history (or the store failed): keep the work, pause the run.
+          entry.mailbox.unshift(...batch.filter((w) => !w.done));
+          this.pause(entry, error as Error);
+          for (const work of batch) work.done?.(error as Error);
+          return;
         }
         const now = this.clock.now();
         const events: HistoryEvent[] = [];
