@@ -37,8 +37,9 @@ describe('WorkflowEngine', () => {
     for (let i = 0; i < 5; i++) await engine.startWorkflow({ workflowType: 'waiter', workflowId: `w${i}` });
     await engine.waitForIdle();
     const loaded = () =>
-      [...(engine as unknown as { runs: Map<string, { executor?: unknown }> }).runs.values()].filter((r) => r.executor)
-        .length;
+      [...(engine as unknown as { runs: Map<string, { executor?: unknown }> }).runs.values()].filter(
+        (r) => r.executor,
+      ).length;
     expect(loaded()).toBeLessThanOrEqual(3);
     for (let i = 0; i < 5; i++) await engine.signal({ workflowId: `w${i}` }, 'go', [`s${i}`]);
     await engine.waitForIdle();
@@ -109,7 +110,8 @@ describe('WorkflowEngine', () => {
       return name;
     };
     const { engine } = await makeEngine({ activities: { step }, maxConcurrentActivities: 3 });
-    for (let i = 0; i < 10; i++) await engine.startWorkflow({ workflowType: 'steps', workflowId: `c${i}`, args: [2] });
+    for (let i = 0; i < 10; i++)
+      await engine.startWorkflow({ workflowType: 'steps', workflowId: `c${i}`, args: [2] });
     for (let i = 0; i < 10; i++) await engine.result({ workflowId: `c${i}` });
     expect(peak).toBe(3);
   });
@@ -128,7 +130,11 @@ describe('WorkflowEngine', () => {
     expect(again).toEqual({ workflowId: 'dup', runId: first.runId, started: false });
     await engine.terminate({ workflowId: 'dup' }, 'done with it');
     await expect(
-      engine.startWorkflow({ workflowType: 'waiter', workflowId: 'dup', workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
+      engine.startWorkflow({
+        workflowType: 'waiter',
+        workflowId: 'dup',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
     ).rejects.toMatchObject({ code: 'ALREADY_STARTED' });
     const third = await engine.startWorkflow({
       workflowType: 'waiter',

@@ -1,12 +1,17 @@
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActivityOptionsRecord, FailureInfo, ParentClosePolicy } from '../history/events.js';
 import type { CancellationScope } from './cancellation-scope.js';
 import type { Command, LogRecord, RunInfoInput } from './protocol.js';
 
+/** What the sandbox needs of the host's AsyncLocalStorage. */
+export interface ScopeStorage<T> {
+  getStore(): T | undefined;
+  run<R>(store: T, fn: () => R): R;
+}
+
 /** Host-provided globals of the sandbox context, installed by src/runtime/sandbox.ts. */
 interface SandboxGlobals {
   /** One storage per context: a run's continuations only ever run inside that run's activations. */
-  __wfScopeStorage?: AsyncLocalStorage<CancellationScope>;
+  __wfScopeStorage?: ScopeStorage<CancellationScope>;
   __wfHostLog?: (runId: string, record: LogRecord) => void;
 }
 
@@ -51,7 +56,7 @@ export class RunState {
   readonly conditions = new Set<{ fn: () => boolean; resolve: () => void }>();
   readonly knownPatches = new Set<string>();
   readonly patchDecisions = new Map<string, boolean>();
-  readonly scopeStorage: AsyncLocalStorage<CancellationScope>;
+  readonly scopeStorage: ScopeStorage<CancellationScope>;
   rootScope!: CancellationScope;
   fatal?: FailureInfo;
   private seqs = { activity: 0, timer: 0, child: 0 };
