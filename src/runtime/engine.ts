@@ -38,6 +38,7 @@ import type {
 } from './service.js';
 
 /** An activity implementation: any async function of JSON-serializable arguments. */
+// biome-ignore lint/suspicious/noExplicitAny: any[] parameters let every concrete function type match, as in Temporal's SDK
 export type ActivityFunction = (...args: any[]) => unknown;
 
 /** The workflow code an engine runs; swappable (hot reload). */

@@ -5,6 +5,7 @@ import { captureStack, currentRun } from './run-state.js';
 /** Marks an activity reference made by the bundler in place of an imported activity function. */
 export const ACTIVITY_REF = Symbol.for('wf.activityRef');
 
+// biome-ignore lint/suspicious/noExplicitAny: any[] parameters let every concrete function type match, as in Temporal's SDK
 type AnyFunction = (...args: any[]) => any;
 
 /** Activity functions as workflow code sees them: each returns a promise of its result. */

@@ -56,4 +56,5 @@ export function defineUpdate<Ret, Args extends unknown[] = [], Name extends stri
 }
 
 /** Any workflow function. */
+// biome-ignore lint/suspicious/noExplicitAny: any[] parameters let every concrete function type match, as in Temporal's SDK
 export type Workflow = (...args: any[]) => Promise<unknown>;

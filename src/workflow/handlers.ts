@@ -1,5 +1,5 @@
 import type { QueryDefinition, SignalDefinition, UpdateDefinition } from './definitions.js';
-import { currentRun } from './run-state.js';
+import { currentRun, type Handler } from './run-state.js';
 
 export interface UpdateHandlerOptions<Args extends unknown[]> {
   /** Runs before the update is accepted; throw to reject it. Must not change state. */
@@ -29,9 +29,9 @@ export function setHandler<Ret, Args extends unknown[]>(
   options?: UpdateHandlerOptions<Args>,
 ): void;
 export function setHandler(
-  def: SignalDefinition<any> | QueryDefinition<any, any> | UpdateDefinition<any, any>,
-  handler: ((...args: any[]) => unknown) | undefined,
-  options?: UpdateHandlerOptions<any[]>,
+  def: SignalDefinition<never> | QueryDefinition<unknown, never> | UpdateDefinition<unknown, never>,
+  handler: ((...args: never[]) => unknown) | undefined,
+  options?: UpdateHandlerOptions<never>,
 ): void {
   const run = currentRun('setHandler');
   switch (def.type) {
@@ -40,7 +40,7 @@ export function setHandler(
         run.signalHandlers.delete(def.name);
         return;
       }
-      run.signalHandlers.set(def.name, handler);
+      run.signalHandlers.set(def.name, handler as Handler);
       const pending = run.bufferedSignals.filter((s) => s.name === def.name);
       if (pending.length) {
         run.bufferedSignals.splice(
@@ -53,12 +53,16 @@ export function setHandler(
       return;
     }
     case 'query':
-      if (handler) run.queryHandlers.set(def.name, handler);
+      if (handler) run.queryHandlers.set(def.name, handler as Handler);
       else run.queryHandlers.delete(def.name);
       return;
     case 'update':
-      if (handler) run.updateHandlers.set(def.name, { handler, validator: options?.validator });
-      else run.updateHandlers.delete(def.name);
+      if (handler) {
+        run.updateHandlers.set(def.name, {
+          handler: handler as Handler,
+          validator: options?.validator as Handler | undefined,
+        });
+      } else run.updateHandlers.delete(def.name);
       return;
     default:
       def satisfies never;

@@ -29,9 +29,12 @@ export interface PendingChild extends Pending {
   workflowId: string;
 }
 
+/** A handler as stored: called with the (JSON) arguments the signal, query or update carried. */
+export type Handler = (...args: unknown[]) => unknown;
+
 export interface UpdateHandlerEntry {
-  handler: (...args: any[]) => unknown;
-  validator?: (...args: any[]) => void;
+  handler: Handler;
+  validator?: Handler;
 }
 
 /**
@@ -49,9 +52,9 @@ export class RunState {
   readonly activities = new Map<number, PendingActivity>();
   readonly timers = new Map<number, Pending>();
   readonly children = new Map<number, PendingChild>();
-  readonly signalHandlers = new Map<string, (...args: any[]) => unknown>();
+  readonly signalHandlers = new Map<string, Handler>();
   readonly bufferedSignals: { name: string; args: unknown[] }[] = [];
-  readonly queryHandlers = new Map<string, (...args: any[]) => unknown>();
+  readonly queryHandlers = new Map<string, Handler>();
   readonly updateHandlers = new Map<string, UpdateHandlerEntry>();
   readonly conditions = new Set<{ fn: () => boolean; resolve: () => void }>();
   readonly knownPatches = new Set<string>();
