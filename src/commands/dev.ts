@@ -15,6 +15,11 @@ export class Dev extends LocalCommand {
   static override flags = {
     ...projectFlags,
     port: Flags.integer({ description: 'Port of the HTTP API (on 127.0.0.1). Default: 7466.' }),
+    watch: Flags.boolean({
+      description: 'Reload the code when files under src/ change (--no-watch to turn off).',
+      default: true,
+      allowNo: true,
+    }),
     'max-concurrent-activities': Flags.integer({
       description: 'Activities running at once; more wait their turn. Default: 100.',
     }),
@@ -33,6 +38,7 @@ export class Dev extends LocalCommand {
     });
     const server = await startDevServer({
       config,
+      watch: flags.watch,
       ...(flags['max-concurrent-activities']
         ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
         : {}),

@@ -1,12 +1,16 @@
 import { relative } from 'node:path';
 import type { HistoryEvent } from '../history/events.js';
 import type { EventNotice } from '../runtime/service.js';
+import type { LogRecord } from '../workflow/protocol.js';
+import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
 import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 
 export interface DevServerOptions extends LocalEngineOptions {
   config: ProjectConfig;
+  /** Rebuild and swap in the code when files under src/ change. Default true. */
+  watch?: boolean;
   host?: string;
   /** Where progress lines go. */
   out?: (line: string) => void;
@@ -16,6 +20,7 @@ export interface DevServer {
   url: string;
   local: LocalEngine;
   http: HttpServer;
+  reloader: HotReloader | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw error;
   }
   const unsubscribe = local.engine.subscribe((notice) => out(formatNotice(notice)));
+  let reloader: HotReloader | undefined;
+  if (options.watch ?? true) {
+    reloader = await startHotReload({
+      config,
+      engine: local.engine,
+      out,
+      workflowLog: (runId, record) => out(formatLog(runId, record)),
+    });
+  }
   const report = local.openReport;
   out(`wf dev listening on ${http.url}`);
   out(`  store:      ${config.storeDir} (persistent: runs survive restarts)`);
@@ -66,16 +80,23 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     out(`warning: corrupt history ${corrupt.file}:${corrupt.line}: ${corrupt.message} (run left untouched)`);
   }
   if (report.lockTakenOver) out(`note: ${report.lockTakenOver.message}`);
+  if (reloader) out('  watching:   src/ (changes reload the code; open runs are rebuilt by replay)');
   return {
     url: http.url,
     local,
     http,
+    reloader,
     async close() {
       unsubscribe();
+      await reloader?.close();
       await http.close();
       await local.close();
     },
   };
+}
+
+function formatLog(runId: string, record: LogRecord): string {
+  return `  [${record.level}] ${record.message}${attrs(record.attributes)} (run ${runId.slice(0, 8)})`;
 }
 
 function attrs(attributes: Record<string, unknown> | undefined): string {

@@ -175,7 +175,7 @@ export class WorkflowEngine implements WorkflowService {
           await this.load(entry);
         });
       } catch (error) {
-        entry.paused = (error as Error).message;
+        this.pause(entry, error as Error);
       }
       if (entry.paused) paused.push(entry.key.workflowId);
       else this.kick(entry);

@@ -1,0 +1,96 @@
+import { join, relative } from 'node:path';
+import { watch } from 'chokidar';
+import { loadActivities } from '../runtime/activities-loader.js';
+import { createWorkflowBundler, type WorkflowBundler } from '../runtime/bundler.js';
+import type { WorkflowEngine } from '../runtime/engine.js';
+import { workflowCodeFromBundle } from '../runtime/workflow-code.js';
+import type { LogRecord } from '../workflow/protocol.js';
+import type { ProjectConfig } from './project-config.js';
+
+export interface HotReloadOptions {
+  config: ProjectConfig;
+  engine: WorkflowEngine;
+  out: (line: string) => void;
+  workflowLog?: (runId: string, record: LogRecord) => void;
+  /** Quiet period after the last change before reloading. Default 40 ms. */
+  debounceMs?: number;
+}
+
+export interface HotReloader {
+  /** Resolves when the reload in progress (if any) is done. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Watches the project's source and swaps new code into the running engine: workflows are rebundled
+ * (incrementally), activities reloaded, and every open run is rebuilt by replay against the new code.
+ * A run the new code cannot replay is paused with the diagnostic, and resumes once the code is fixed.
+ */
+export async function startHotReload(options: HotReloadOptions): Promise<HotReloader> {
+  const { config, engine, out } = options;
+  const bundler: WorkflowBundler = await createWorkflowBundler({
+    workflowsPath: config.workflowsPath,
+    ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
+    projectRoot: config.root,
+  });
+  await bundler.build();
+  const watcher = watch(join(config.root, 'src'), {
+    ignoreInitial: true,
+    // Editors write through temp files; chokidar coalesces them only after the file settles.
+    awaitWriteFinish: { stabilityThreshold: 20, pollInterval: 10 },
+    ignored: (path: string) => path.includes('node_modules') || path.includes(`${config.storeDir}`),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let pending = false;
+  const changed = new Set<string>();
+
+  const reload = async () => {
+    const files = [...changed].map((f) => relative(config.root, f));
+    changed.clear();
+    const started = performance.now();
+    try {
+      const bundle = await bundler.build();
+      const code = workflowCodeFromBundle(bundle, options.workflowLog ? { log: options.workflowLog } : {});
+      const activities = config.activitiesPath
+        ? await loadActivities({
+            activitiesPath: config.activitiesPath,
+            buildDir: join(config.storeDir, 'build'),
+          })
+        : undefined;
+      const { paused } = await engine.setCode(code, activities);
+      const ms = Math.round(performance.now() - started);
+      out(
+        `reloaded in ${ms} ms (${files.join(', ') || 'changes'})${paused.length ? `; paused: ${paused.join(', ')}` : ''}`,
+      );
+    } catch (error) {
+      out(`reload failed, still running the previous code:\n${(error as Error).message}`);
+    }
+  };
+
+  const schedule = (path: string) => {
+    changed.add(path);
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (pending) return;
+      pending = true;
+      running = running.then(async () => {
+        pending = false;
+        await reload();
+      });
+    }, options.debounceMs ?? 40);
+  };
+  watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+
+  return {
+    settled: () => running,
+    async close() {
+      if (timer) clearTimeout(timer);
+      await watcher.close();
+      await running;
+      await bundler.dispose();
+    },
+  };
+}
