@@ -62,18 +62,13 @@ function matchEnum<T extends string>(flag: string, value: string, allowed: reado
   return found;
 }
 
-export const REUSE_POLICIES = ['ALLOW_DUPLICATE', 'ALLOW_DUPLICATE_FAILED_ONLY', 'REJECT_DUPLICATE'] as const;
-export const CONFLICT_POLICIES = ['FAIL', 'USE_EXISTING'] as const;
-export const RUN_STATUSES = [
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELED',
-  'TERMINATED',
-  'TIMED_OUT',
-  'CONTINUED_AS_NEW',
-  'CORRUPT',
-] as const;
+import {
+  WORKFLOW_ID_CONFLICT_POLICIES as CONFLICT_POLICIES,
+  WORKFLOW_ID_REUSE_POLICIES as REUSE_POLICIES,
+  RUN_STATUSES,
+} from '../history/events.js';
+
+export { CONFLICT_POLICIES, REUSE_POLICIES, RUN_STATUSES };
 
 export function parseReusePolicy(value: string): WorkflowIdReusePolicy {
   return matchEnum('id-reuse-policy', value, REUSE_POLICIES);

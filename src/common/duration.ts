@@ -1,19 +1,34 @@
 import ms from 'ms';
 import { InvalidArgumentError } from './errors.js';
 
-/** A duration given as milliseconds or as an `ms` string ('30s', '2 days', '1.5h'). */
+/** A duration: milliseconds, or a string such as '30s', '5 minutes', '2 days'. Free of Node imports (sandbox-safe). */
 export type Duration = number | string;
 
-/**
- * Milliseconds from a duration. `what` names the option in the error message, e.g. 'workflowRunTimeout'.
- * Throws InvalidArgumentError for anything that is not a finite, non-negative duration.
- */
-export function parseDuration(value: Duration, what: string): number {
-  const parsed = typeof value === 'number' ? value : ms(value.trim() as ms.StringValue);
+/** Milliseconds of a duration; throws a TypeError naming the option (`what`) when it is not one. */
+export function toMs(duration: Duration, what = 'duration'): number {
+  const parsed =
+    typeof duration === 'number'
+      ? duration
+      : typeof duration === 'string'
+        ? ms(duration.trim() as ms.StringValue)
+        : Number.NaN;
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
-    throw new InvalidArgumentError(
-      `${what} must be a duration in milliseconds or a string like '30s', '5m', '2h'; got ${JSON.stringify(value)}`,
+    throw new TypeError(
+      `${what} must be a duration in milliseconds or a string like '30s', '5m', '2 days'; got ${JSON.stringify(duration)}`,
     );
   }
   return parsed;
+}
+
+export function optionalMs(duration: Duration | undefined, what: string): number | undefined {
+  return duration === undefined ? undefined : toMs(duration, what);
+}
+
+/** Like `toMs`, for input from clients and flags: a bad duration is an InvalidArgumentError. */
+export function parseDuration(value: Duration, what: string): number {
+  try {
+    return toMs(value, what);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }

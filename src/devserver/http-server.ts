@@ -11,7 +11,14 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '../common/defaults.js';
 import { parseDuration } from '../common/duration.js';
 import { wfErrorToWire } from '../common/error-wire.js';
 import { InvalidArgumentError, WfError, type WfErrorCode } from '../common/errors.js';
-import type { RunStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
+import {
+  RUN_STATUSES as ALL_RUN_STATUSES,
+  type RunStatus,
+  WORKFLOW_ID_CONFLICT_POLICIES,
+  WORKFLOW_ID_REUSE_POLICIES,
+  type WorkflowIdConflictPolicy,
+  type WorkflowIdReusePolicy,
+} from '../history/events.js';
 import { HistoryCorruptError, RunNotFoundError } from '../history/store.js';
 import type {
   EventNotice,
@@ -79,22 +86,9 @@ const STATUS_OF_CODE: Record<WfErrorCode, number> = {
   INTERNAL: 500,
 };
 
-const RUN_STATUSES = new Set<RunStatus | 'CORRUPT'>([
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELED',
-  'TERMINATED',
-  'TIMED_OUT',
-  'CONTINUED_AS_NEW',
-  'CORRUPT',
-]);
-const REUSE_POLICIES = new Set<WorkflowIdReusePolicy>([
-  'ALLOW_DUPLICATE',
-  'ALLOW_DUPLICATE_FAILED_ONLY',
-  'REJECT_DUPLICATE',
-]);
-const CONFLICT_POLICIES = new Set<WorkflowIdConflictPolicy>(['FAIL', 'USE_EXISTING']);
+const RUN_STATUSES = new Set<RunStatus | 'CORRUPT'>(ALL_RUN_STATUSES);
+const REUSE_POLICIES = new Set<WorkflowIdReusePolicy>(WORKFLOW_ID_REUSE_POLICIES);
+const CONFLICT_POLICIES = new Set<WorkflowIdConflictPolicy>(WORKFLOW_ID_CONFLICT_POLICIES);
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 type Params = Record<string, string>;

@@ -51,8 +51,14 @@ export interface ActivityOptionsRecord {
   retry: RetryPolicyRecord;
 }
 
-export type WorkflowIdReusePolicy = 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
-export type WorkflowIdConflictPolicy = 'FAIL' | 'USE_EXISTING';
+export const WORKFLOW_ID_REUSE_POLICIES = [
+  'ALLOW_DUPLICATE',
+  'ALLOW_DUPLICATE_FAILED_ONLY',
+  'REJECT_DUPLICATE',
+] as const;
+export type WorkflowIdReusePolicy = (typeof WORKFLOW_ID_REUSE_POLICIES)[number];
+export const WORKFLOW_ID_CONFLICT_POLICIES = ['FAIL', 'USE_EXISTING'] as const;
+export type WorkflowIdConflictPolicy = (typeof WORKFLOW_ID_CONFLICT_POLICIES)[number];
 export type ParentClosePolicy = 'TERMINATE' | 'ABANDON' | 'REQUEST_CANCEL';
 
 interface Base {
@@ -296,14 +302,18 @@ export const CLOSING_EVENT_TYPES = new Set<EventType>([
   'WorkflowExecutionContinuedAsNew',
 ]);
 
-export type RunStatus =
-  | 'RUNNING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELED'
-  | 'TERMINATED'
-  | 'TIMED_OUT'
-  | 'CONTINUED_AS_NEW';
+/** Every status a listed run can have: the statuses of runs, and CORRUPT for an unreadable history. */
+export const RUN_STATUSES = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CONTINUED_AS_NEW',
+  'CORRUPT',
+] as const;
+export type RunStatus = Exclude<(typeof RUN_STATUSES)[number], 'CORRUPT'>;
 
 export function statusOfClosingEvent(type: EventType): RunStatus | undefined {
   switch (type) {
