@@ -15,6 +15,10 @@ export class Dev extends LocalCommand {
   static override flags = {
     ...projectFlags,
     port: Flags.integer({ description: 'Port of the HTTP API (on 127.0.0.1). Default: 7466.' }),
+    plain: Flags.boolean({
+      description:
+        'Print plain lines instead of the live terminal view (the default when stdout is not a terminal).',
+    }),
     watch: Flags.boolean({
       description: 'Reload the code when files under src/ change (--no-watch to turn off).',
       default: true,
@@ -36,20 +40,40 @@ export class Dev extends LocalCommand {
       ...(flags.store ? { store: flags.store } : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
     });
-    const server = await startDevServer({
-      config,
-      watch: flags.watch,
-      ...(flags['max-concurrent-activities']
-        ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
-        : {}),
-    });
-    this.log('Press Ctrl+C to stop.');
+    const live = process.stdout.isTTY && !flags.plain && !process.env.CI;
+    const view = live
+      ? (await import('../ui/dev-live-view.js')).startLiveView({ title: 'wf dev: starting' })
+      : undefined;
+    let server: Awaited<ReturnType<typeof startDevServer>>;
+    try {
+      server = await startDevServer({
+        config,
+        watch: flags.watch,
+        ...(view ? { out: (line: string) => view.log(line) } : {}),
+        ...(flags['max-concurrent-activities']
+          ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
+          : {}),
+      });
+    } catch (error) {
+      view?.close();
+      throw error;
+    }
+    if (view) {
+      server.local.engine.subscribe((notice) => view.event(notice));
+      view.setTitle(`wf dev · ${server.url} · store ${config.storeDir} · Ctrl+C to stop`);
+    } else this.log('Press Ctrl+C to stop.');
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        this.log('stopping: open runs continue at the next `wf dev`');
-        server.close().then(resolve, resolve);
+        const done = () => {
+          view?.close();
+          resolve();
+        };
+        (view ? view.log.bind(view) : this.log.bind(this))(
+          'stopping: open runs continue at the next `wf dev`',
+        );
+        server.close().then(done, done);
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -1,0 +1,50 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history/events.js';
+import { DevDashboard } from './dev-dashboard.js';
+import { RunBoard } from './run-board.js';
+
+const at = (eventId: number, rest: Record<string, unknown>) =>
+  ({ eventId, eventTime: `2026-01-01T00:00:0${eventId}.000Z`, ...rest }) as HistoryEvent;
+
+describe('the wf dev live panel', () => {
+  it('shows each run with its status and last step, newest first', () => {
+    const board = new RunBoard();
+    board.apply({
+      workflowId: 'order-1',
+      runId: 'r1',
+      event: at(1, { type: 'WorkflowExecutionStarted', workflowType: 'orderWorkflow' }),
+    });
+    board.apply({
+      workflowId: 'order-2',
+      runId: 'r2',
+      event: at(1, { type: 'WorkflowExecutionStarted', workflowType: 'orderWorkflow' }),
+    });
+    board.apply({
+      workflowId: 'order-1',
+      runId: 'r1',
+      event: at(2, { type: 'ActivityTaskScheduled', activityType: 'shipOrder', seq: 1 }),
+    });
+    board.apply({
+      workflowId: 'order-2',
+      runId: 'r2',
+      event: at(2, { type: 'WorkflowExecutionCompleted', result: 1 }),
+    });
+
+    const { frames } = render(<DevDashboard title="wf dev · http://127.0.0.1:7466" runs={board.list()} />);
+    const frame = frames.at(-1) ?? '';
+    expect(frame).toContain('wf dev · http://127.0.0.1:7466');
+    const lines = frame.split('\n');
+    const first = lines.findIndex((l) => l.includes('order-2'));
+    const second = lines.findIndex((l) => l.includes('order-1'));
+    expect(first).toBeGreaterThan(0);
+    expect(second).toBeGreaterThan(first);
+    expect(lines[first]).toContain('COMPLETED');
+    expect(lines[second]).toMatch(/RUNNING\s+2\s+scheduled shipOrder/);
+  });
+
+  it('says how to start a run when there is none', () => {
+    const { frames } = render(<DevDashboard title="wf dev" runs={[]} />);
+    expect(frames.at(-1)).toContain('no runs yet');
+  });
+});
