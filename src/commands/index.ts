@@ -8,8 +8,10 @@ import { Cancel } from './cancel.js';
 import { Describe } from './describe.js';
 import { Dev } from './dev.js';
 import { Execute } from './execute.js';
+import { Export } from './export.js';
 import { List } from './list.js';
 import { Query } from './query.js';
+import { Replay } from './replay.js';
 import { Result } from './result.js';
 import { Run } from './run.js';
 import { Show } from './show.js';
@@ -21,6 +23,7 @@ import { Update } from './update.js';
 export const COMMANDS = {
   dev: Dev,
   run: Run,
+  replay: Replay,
   start: Start,
   execute: Execute,
   signal: Signal,
@@ -31,5 +34,6 @@ export const COMMANDS = {
   list: List,
   describe: Describe,
   show: Show,
+  export: Export,
   result: Result,
 };

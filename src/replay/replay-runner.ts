@@ -1,0 +1,159 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { InvalidArgumentError } from '../common/errors.js';
+import type { HistoryEvent } from '../history/events.js';
+import { FileHistoryStore, readHistoryFile } from '../history/file-store.js';
+import { NonDeterminismError } from '../runtime/errors.js';
+import { RunExecutor } from '../runtime/executor.js';
+import type { LoadedWorkflowCode } from '../runtime/workflow-code.js';
+
+/** One history and how its replay went. */
+export interface ReplayOutcome {
+  /** The file (or `store:<workflowId>/<runId>`) the history came from. */
+  source: string;
+  workflowId?: string;
+  workflowType?: string;
+  events: number;
+  status: 'ok' | 'nondeterministic' | 'error';
+  message?: string;
+  error?: Error;
+}
+
+export interface ReplaySummary {
+  outcomes: ReplayOutcome[];
+  ok: number;
+  failed: number;
+  events: number;
+  ms: number;
+}
+
+export interface ReplayRequest {
+  code: LoadedWorkflowCode;
+  /** History files or directories of them (*.jsonl). */
+  paths: string[];
+  /** A store directory whose runs to replay (read-only; a running `wf dev` is not disturbed). */
+  storeDir?: string;
+  cwd?: string;
+}
+
+/**
+ * Replays recorded histories against the current workflow code. A history the code no longer
+ * produces is reported with the NonDeterminismError (event, recorded vs issued, source lines); a
+ * history that cannot be read is reported with its file and line.
+ */
+export async function replayHistories(request: ReplayRequest): Promise<ReplaySummary> {
+  const started = performance.now();
+  const cwd = request.cwd ?? process.cwd();
+  const outcomes: ReplayOutcome[] = [];
+  const files = await collectFiles(request.paths.map((p) => resolve(cwd, p)));
+  for (const file of files) {
+    const source = relative(cwd, file) || file;
+    let history: HistoryEvent[];
+    try {
+      history = await readHistoryFile(file);
+    } catch (error) {
+      outcomes.push({
+        source,
+        events: 0,
+        status: 'error',
+        message: (error as Error).message,
+        error: error as Error,
+      });
+      continue;
+    }
+    outcomes.push(replayOne(request.code, source, history));
+  }
+  if (request.storeDir) {
+    const store = await FileHistoryStore.open(resolve(cwd, request.storeDir), { lock: false });
+    try {
+      for (const run of await store.listRuns()) {
+        const source = `store:${run.workflowId}/${run.runId}`;
+        if (run.status === 'CORRUPT') {
+          outcomes.push({
+            source,
+            workflowId: run.workflowId,
+            events: 0,
+            status: 'error',
+            message: run.corruption?.message ?? 'corrupt',
+          });
+          continue;
+        }
+        try {
+          outcomes.push(replayOne(request.code, source, await store.readHistory(run)));
+        } catch (error) {
+          outcomes.push({
+            source,
+            events: 0,
+            status: 'error',
+            message: (error as Error).message,
+            error: error as Error,
+          });
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  }
+  const failed = outcomes.filter((o) => o.status !== 'ok').length;
+  return {
+    outcomes,
+    ok: outcomes.length - failed,
+    failed,
+    events: outcomes.reduce((n, o) => n + o.events, 0),
+    ms: performance.now() - started,
+  };
+}
+
+function replayOne(code: LoadedWorkflowCode, source: string, history: HistoryEvent[]): ReplayOutcome {
+  const first = history[0];
+  const base = {
+    source,
+    events: history.length,
+    ...(first?.type === 'WorkflowExecutionStarted'
+      ? { workflowId: first.workflowId, workflowType: first.workflowType }
+      : {}),
+  };
+  if (first?.type === 'WorkflowExecutionStarted' && !code.sandbox.hasWorkflow(first.workflowType)) {
+    return {
+      ...base,
+      status: 'nondeterministic',
+      message: `workflow type ${first.workflowType} is no longer exported by the workflows module (it exports ${code.sandbox.workflowTypes.join(', ') || 'nothing'})`,
+    };
+  }
+  try {
+    RunExecutor.replay(history, {
+      sandbox: code.sandbox,
+      ...(code.resolveCallSite ? { resolveCallSite: code.resolveCallSite } : {}),
+    });
+    return { ...base, status: 'ok' };
+  } catch (error) {
+    if (error instanceof NonDeterminismError) {
+      return { ...base, status: 'nondeterministic', message: error.message, error };
+    }
+    return { ...base, status: 'error', message: (error as Error).message, error: error as Error };
+  }
+}
+
+async function collectFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch {
+      throw new InvalidArgumentError(
+        `${path} does not exist: pass history files (*.jsonl) or directories of them`,
+      );
+    }
+    if (info.isDirectory()) {
+      const entries = await readdir(path, { recursive: true });
+      files.push(
+        ...entries
+          .filter((e) => e.endsWith('.jsonl'))
+          .sort()
+          .map((e) => join(path, e)),
+      );
+    } else files.push(path);
+  }
+  return files;
+}
