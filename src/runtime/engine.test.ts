@@ -150,4 +150,23 @@ describe('WorkflowEngine', () => {
       /unknown workflow type "nope".*"steps", "waiter"/,
     );
   });
+
+  it('pauses a run the new code cannot replay: signals are refused with the reason, terminate still works', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'p' });
+    await engine.signal({ workflowId: 'p' }, 'go', ['first']);
+    await engine.waitForIdle();
+    const changed = await loadWorkflowCode({
+      workflowsPath: fileURLToPath(
+        new URL('./__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+      ),
+    });
+    expect(await engine.setCode(changed)).toEqual({ paused: ['p'] });
+    expect((await engine.describe({ workflowId: 'p' })).paused?.reason).toMatch(/ActivityTaskScheduled step/);
+    await expect(engine.signal({ workflowId: 'p' }, 'go', ['again'])).rejects.toThrow(
+      /is paused until its code replays/,
+    );
+    await engine.terminate({ workflowId: 'p' }, 'broken code');
+    expect(await engine.result({ workflowId: 'p' })).toEqual({ status: 'TERMINATED', reason: 'broken code' });
+  });
 });

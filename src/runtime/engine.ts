@@ -284,7 +284,11 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async terminate(ref: RunRef, reason?: string): Promise<void> {
-    const entry = await this.openRun(ref);
+    const entry = await this.openRun(ref, { evenIfPaused: true });
+    if (entry.paused) {
+      await this.terminatePaused(entry, reason);
+      return;
+    }
     await this.submit(entry, {
       close: { type: 'WorkflowExecutionTerminated', ...(reason === undefined ? {} : { reason }) },
     });
@@ -1182,7 +1186,26 @@ export class WorkflowEngine implements WorkflowService {
     return latest;
   }
 
-  private async openRun(ref: RunRef): Promise<RunEntry> {
+  /**
+   * A paused run has no executor to number events with (its code does not replay its history), so
+   * it is closed by appending to the stored history directly.
+   */
+  private async terminatePaused(entry: RunEntry, reason: string | undefined): Promise<void> {
+    await this.withRun(entry, async () => {
+      const history = await this.store.readHistory(entry.key);
+      const event: HistoryEvent = {
+        eventId: history.length + 1,
+        eventTime: new Date(this.clock.now()).toISOString(),
+        type: 'WorkflowExecutionTerminated',
+        ...(reason === undefined ? {} : { reason }),
+      };
+      await this.store.append(entry.key, [event]);
+      entry.mailbox.length = 0;
+      await this.afterAppend(entry, [event]);
+    });
+  }
+
+  private async openRun(ref: RunRef, options: { evenIfPaused?: boolean } = {}): Promise<RunEntry> {
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') {
       throw new WfError(
@@ -1193,6 +1216,13 @@ export class WorkflowEngine implements WorkflowService {
     const entry = this.runs.get(runKeyString(summary));
     if (!entry || entry.closed) {
       throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
+    }
+    if (entry.paused && !options.evenIfPaused) {
+      throw new WfError(
+        'UNAVAILABLE',
+        `workflow ${JSON.stringify(summary.workflowId)} is paused until its code replays its history again:\n${entry.paused}\n` +
+          'Fix the code (wf dev reloads it), or terminate the run with `wf terminate`.',
+      );
     }
     return entry;
   }

@@ -1,0 +1,3 @@
+export async function step(name: string): Promise<string> {
+  return `did ${name}`;
+}

@@ -1,0 +1,28 @@
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler, sleep } from 'wfkit/workflow';
+import type * as activities from '../activities/index.js';
+
+const { step } = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });
+
+export const go = defineSignal<[string]>('go');
+export const state = defineQuery<string[]>('state');
+
+/** Waits for a signal, then runs one step per signal payload and a timer. */
+export async function waiter(): Promise<string[]> {
+  const done: string[] = [];
+  let next: string | undefined;
+  setHandler(go, (value) => {
+    next = value;
+  });
+  setHandler(state, () => done);
+  await step('early');
+  await condition(() => next !== undefined);
+  done.push(await step(next!));
+  await sleep('1 hour');
+  done.push(await step('after sleep'));
+  return done;
+}
+
+export async function steps(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await step(String(i));
+  return count;
+}
