@@ -146,7 +146,12 @@ export class WorkflowSandbox {
         ? script.runInContext(this.context, { timeout: this.timeout })
         : script.runInContext(this.context);
     } catch (error) {
-      if (error instanceof Error && (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      // Node creates the timeout error in the context's realm: `instanceof Error` is false here.
+      if (
+        typeof error === 'object' &&
+        error !== null &&
+        (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
+      ) {
         throw new WorkflowDeadlockError(
           `workflow code ran for more than ${this.timeout} ms without awaiting anything: look for an infinite loop or a busy wait`,
         );
