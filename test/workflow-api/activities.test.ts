@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ApplicationFailure, Context } from 'wfkit/activity';
 import type { ErrorShape } from './fixtures/api/src/workflows/index.js';
-import { testEnv, useTestEnvTeardown } from './helpers.js';
+import { tearDownEnvAfterEach, testEnv } from './helpers.js';
 
-useTestEnvTeardown();
+tearDownEnvAfterEach();
 
 describe('calling activities', () => {
   it('proxyActivities schedules the activity by its property name and returns its result', async () => {

@@ -22,19 +22,22 @@ export async function testEnv(
   return current;
 }
 
-export function useTestEnvTeardown(): void {
+export function tearDownEnvAfterEach(): void {
   afterEach(async () => {
     await current?.teardown();
     current = undefined;
   });
 }
 
+/** What a test reads of a rejection: the error and its failure cause. */
+export type Rejection = Error & { cause: Error & { timeoutType?: string } };
+
 /** The rejection of `promise` (fails the test if it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, any>> {
+export async function rejection(promise: Promise<unknown>): Promise<Rejection> {
   return promise.then(
     (value) => {
       throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
     },
-    (error: Error & Record<string, any>) => error,
+    (error: Rejection) => error,
   );
 }

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Context } from 'wfkit/activity';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from 'wfkit/workflow';
 import type { ErrorShape } from './fixtures/api/src/workflows/index.js';
-import { rejection, testEnv, useTestEnvTeardown } from './helpers.js';
+import { rejection, tearDownEnvAfterEach, testEnv } from './helpers.js';
 
-useTestEnvTeardown();
+tearDownEnvAfterEach();
 
 describe('continueAsNew', () => {
   it('chains runs; handle.result() follows the chain; the new run knows where it continued from', async () => {
@@ -79,7 +79,7 @@ describe('cancellation', () => {
         return 'finished';
       },
     });
-    const out = (await env.client.execute('scopes', { workflowId: 'sc' })) as Record<string, any>;
+    const out = (await env.client.execute('scopes', { workflowId: 'sc' })) as Record<string, unknown>;
     expect(out.cancellable).toEqual({ cancelled: true, name: 'CancelledFailure' });
     expect(out.withTimeout).toMatchObject({ isActivityFailure: true, isCancellation: true });
     expect(aborted).toBeInstanceOf(CancelledFailure);

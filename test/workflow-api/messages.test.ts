@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rejection, START, testEnv, useTestEnvTeardown } from './helpers.js';
+import { rejection, START, tearDownEnvAfterEach, testEnv } from './helpers.js';
 
-useTestEnvTeardown();
+tearDownEnvAfterEach();
 
 describe('timers and conditions', () => {
   it('sleep takes durations as strings or milliseconds and moves workflow time by exactly that', async () => {
