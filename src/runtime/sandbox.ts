@@ -39,6 +39,7 @@ type ContextGlobals = {
   __wfArg?: unknown;
   __wfScopeStorage?: AsyncLocalStorage<unknown>;
   __wfHostLog?: (runId: string, record: LogRecord) => void;
+  __wfActivityRef?: (name: string) => unknown;
 };
 
 /** The workflow code ran too long without yielding: an infinite loop or a busy wait. */
@@ -86,6 +87,10 @@ export class WorkflowSandbox {
     if (typeof this.context.__wfBundleFactory !== 'function') {
       throw new Error('the workflow bundle did not define its factory: rebuild it with bundleWorkflows()');
     }
+    // Activity imports are evaluated with the module graph, before installGlobalOverrides (which
+    // comes from that graph) defines the real reference factory. The bootstrap instance is only read
+    // for the runtime and the export names, so placeholders serve it.
+    this.context.__wfActivityRef = (name: string) => ({ activityPlaceholder: name });
     const bootstrap = this.instantiate();
     bootstrap.runtime.__wfSandbox.installGlobalOverrides(vm.runInContext('globalThis', this.context));
     this.workflowTypes = Object.entries(bootstrap.workflows)
@@ -141,7 +146,12 @@ export class WorkflowSandbox {
         ? script.runInContext(this.context, { timeout: this.timeout })
         : script.runInContext(this.context);
     } catch (error) {
-      if (error instanceof Error && (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      // Node creates the timeout error in the context's realm: `instanceof Error` is false here.
+      if (
+        typeof error === 'object' &&
+        error !== null &&
+        (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
+      ) {
         throw new WorkflowDeadlockError(
           `workflow code ran for more than ${this.timeout} ms without awaiting anything: look for an infinite loop or a busy wait`,
         );

@@ -1,0 +1,30 @@
+/**
+ * Run by sandbox.test.ts in a child process, because what it exercises can abort the process:
+ * workflow code that never yields, under a 200 ms activation timeout. Prints what the host saw.
+ */
+import { fileURLToPath } from 'node:url';
+import { RunExecutor } from '../../src/runtime/executor.js';
+import { loadWorkflowCode } from '../../src/runtime/workflow-code.js';
+
+const workflowsPath = fileURLToPath(new URL('./fixtures/api/src/workflows/index.ts', import.meta.url));
+const activitiesPath = fileURLToPath(new URL('./fixtures/api/src/activities/index.ts', import.meta.url));
+const code = await loadWorkflowCode({ workflowsPath, activitiesPath, activationTimeoutMs: 200 });
+try {
+  RunExecutor.start(
+    {
+      workflowType: 'spinsNow',
+      workflowId: 'spin',
+      runId: 'run-1',
+      firstRunId: 'run-1',
+      args: [],
+      randomnessSeed: 'seed',
+      attempt: 1,
+    },
+    Date.now(),
+    { sandbox: code.sandbox },
+  );
+  console.log('no error');
+} catch (error) {
+  console.log(`${(error as Error).name}: ${(error as Error).message}`);
+}
+setTimeout(() => console.log('host survived'), 20);
