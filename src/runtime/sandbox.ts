@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, executionAsyncId } from 'node:async_hooks';
 import vm from 'node:vm';
 import type {
   Activation,
@@ -141,6 +141,7 @@ export class WorkflowSandbox {
   run(api: SandboxRunApi, script: vm.Script, arg?: unknown, guarded = false): unknown {
     this.context.__wfActive = api;
     this.context.__wfArg = arg;
+    const asyncIdBefore = guarded ? executionAsyncId() : 0;
     try {
       return guarded && this.timeout > 0
         ? script.runInContext(this.context, { timeout: this.timeout })
@@ -152,6 +153,7 @@ export class WorkflowSandbox {
         error !== null &&
         (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
       ) {
+        restoreAsyncContext(asyncIdBefore);
         throw new WorkflowDeadlockError(
           `workflow code ran for more than ${this.timeout} ms without awaiting anything: look for an infinite loop or a busy wait`,
         );
@@ -193,6 +195,24 @@ export class SandboxRun {
 
   setKnownPatches(patchIds: string[]): void {
     this.sandbox.enter(this.api, () => this.api.setKnownPatches(patchIds));
+  }
+}
+
+/**
+ * A vm timeout that stops workflow code inside a microtask leaves the async context that the
+ * promise hooks (AsyncLocalStorage) entered for it on Node's async-id stack; the next callback
+ * scope then aborts the whole process (nodejs/node#38503). Pop what the terminated code left.
+ */
+function restoreAsyncContext(asyncIdBefore: number): void {
+  if (executionAsyncId() === asyncIdBefore) return;
+  const noDeprecation = process.noDeprecation;
+  process.noDeprecation = true; // process.binding is deprecated (DEP0111); it is the only way to repair the stack on Node 20.
+  const binding = (process as unknown as { binding(name: string): { popAsyncContext(id: number): boolean } }).binding(
+    'async_wrap',
+  );
+  process.noDeprecation = noDeprecation;
+  for (let i = 0; i < 10_000 && executionAsyncId() !== asyncIdBefore; i++) {
+    binding.popAsyncContext(executionAsyncId());
   }
 }
 
