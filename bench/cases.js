@@ -26,13 +26,16 @@ const SERIAL_STEPS = 200;
 const CONCURRENT_RUNS = 100;
 const CONCURRENT_STEPS = 50;
 
-/** One run of `SERIAL_STEPS` steps, then `CONCURRENT_RUNS` runs of `CONCURRENT_STEPS` at once. */
+/**
+ * A warm-up run, then three runs of `SERIAL_STEPS` steps one after the other (median), then
+ * `CONCURRENT_RUNS` runs of `CONCURRENT_STEPS` steps at once.
+ */
 async function stepRounds(engine, prefix) {
   await execute(engine, 'steps', `${prefix}-warmup`, [20]);
-  let start = now();
-  await execute(engine, 'steps', `${prefix}-serial`, [SERIAL_STEPS]);
-  const serialMs = now() - start;
-  start = now();
+  const serialMs = await medianMs(3, (i) =>
+    execute(engine, 'steps', `${prefix}-serial-${i}`, [SERIAL_STEPS]),
+  );
+  const start = now();
   await Promise.all(
     Array.from({ length: CONCURRENT_RUNS }, (_, i) =>
       execute(engine, 'steps', `${prefix}-concurrent-${i}`, [CONCURRENT_STEPS]),
@@ -41,6 +44,33 @@ async function stepRounds(engine, prefix) {
   const concurrentMs = now() - start;
   const total = CONCURRENT_RUNS * CONCURRENT_STEPS;
   return { serialMs, concurrentMs, total };
+}
+
+async function memorySteps(label, sandboxOptions) {
+  const code = await loadWorkflowCode({
+    workflowsPath: WORKFLOWS,
+    activitiesPath: ACTIVITIES,
+    ...sandboxOptions,
+  });
+  const engine = new WorkflowEngine({ store: new MemoryHistoryStore(), code, activities });
+  try {
+    const { serialMs, total, concurrentMs } = await stepRounds(engine, 'memory');
+    const start = now();
+    await execute(engine, 'steps', 'memory-serial-2000', [2000]);
+    const longMs = now() - start;
+    return [
+      row(`${label}: one run, 200 sequential steps`, (serialMs / SERIAL_STEPS) * 1000, 'µs/step'),
+      row(`${label}: one run, 2,000 sequential steps`, (longMs / 2000) * 1000, 'µs/step'),
+      row(
+        `${label}: ${CONCURRENT_RUNS} runs x ${CONCURRENT_STEPS} steps at once`,
+        total / (concurrentMs / 1000),
+        'steps/s',
+      ),
+      row(`${label}: same, amortized`, (concurrentMs / total) * 1000, 'µs/step'),
+    ];
+  } finally {
+    await engine.shutdown();
+  }
 }
 
 export const cases = {
@@ -90,27 +120,12 @@ export const cases = {
 
   /** 2. The same on the memory store: the engine's own overhead, no I/O. */
   async 'memory-steps'() {
-    const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
-    const engine = new WorkflowEngine({ store: new MemoryHistoryStore(), code, activities });
-    try {
-      const { serialMs, total, concurrentMs } = await stepRounds(engine, 'memory');
-      let start = now();
-      await execute(engine, 'steps', 'memory-serial-2000', [2000]);
-      const longMs = now() - start;
-      start = now();
-      return [
-        row('memory store: one run, 200 sequential steps', (serialMs / SERIAL_STEPS) * 1000, 'µs/step'),
-        row('memory store: one run, 2,000 sequential steps', (longMs / 2000) * 1000, 'µs/step'),
-        row(
-          `memory store: ${CONCURRENT_RUNS} runs x ${CONCURRENT_STEPS} steps at once`,
-          total / (concurrentMs / 1000),
-          'steps/s',
-        ),
-        row('memory store: same, amortized', (concurrentMs / total) * 1000, 'µs/step'),
-      ];
-    } finally {
-      await engine.shutdown();
-    }
+    return memorySteps('memory store', {});
+  },
+
+  /** 2b. The memory store with the per-activation deadlock watchdog off: what the watchdog costs. */
+  async 'memory-steps-no-watchdog'() {
+    return memorySteps('memory store, watchdog off', { activationTimeoutMs: 0 });
   },
 
   /** 3. Bundling, sandbox creation, and replay of a ~10,000-event history. */
@@ -134,14 +149,19 @@ export const cases = {
 
     const options = { sandbox: code.sandbox, resolveCallSite: code.resolveCallSite };
     RunExecutor.replay(history, options); // warm-up
-    const replayMs = await medianMs(5, () => {
-      const { executor } = RunExecutor.replay(history, options);
+    const replayOnce = (opts) => {
+      const { executor } = RunExecutor.replay(history, opts);
       if (executor.status !== 'COMPLETED') throw new Error(`replay ended ${executor.status}`);
-    });
+    };
+    const replayMs = await medianMs(3, () => replayOnce(options));
+    const unguarded = workflowCodeFromBundle(bundle, { activationTimeoutMs: 0 });
+    const unguardedOptions = { sandbox: unguarded.sandbox, resolveCallSite: unguarded.resolveCallSite };
+    replayOnce(unguardedOptions);
+    const unguardedMs = await medianMs(3, () => replayOnce(unguardedOptions));
 
     // What `wf replay` does before replaying: decode the JSON Lines file (CRC-checked lines).
     const text = serializeHistoryJsonl(history);
-    const decodeMs = await medianMs(5, () => parseHistoryJsonl(text, 'bench.jsonl'));
+    const decodeMs = await medianMs(3, () => parseHistoryJsonl(text, 'bench.jsonl'));
 
     return [
       row('bundleWorkflows (esbuild, fixture)', bundleMs, 'ms', { peers: [PEERS.temporalBundle] }),
@@ -156,6 +176,12 @@ export const cases = {
         peers: [PEERS.temporalReplay],
         detail: { ms: replayMs },
       }),
+      row(
+        `RunExecutor.replay of ${history.length} events, watchdog off`,
+        history.length / (unguardedMs / 1000),
+        'events/s',
+        { peers: [PEERS.temporalReplay], detail: { ms: unguardedMs } },
+      ),
       row(
         `parseHistoryJsonl of ${history.length} events (${(text.length / 1024 / 1024).toFixed(1)} MB)`,
         history.length / (decodeMs / 1000),
