@@ -1,6 +1,7 @@
 // The benchmark cases. Each runs in its own node process (see worker.js) and returns result rows.
 import { openLocalEngine } from '../dist/devserver/local-engine.js';
 import { parseHistoryJsonl, serializeHistoryJsonl } from '../dist/history/codec.js';
+import { FileHistoryStore } from '../dist/history/file-store.js';
 import { MemoryHistoryStore } from '../dist/history/memory-store.js';
 import { bundleWorkflows } from '../dist/runtime/bundler.js';
 import { WorkflowEngine } from '../dist/runtime/engine.js';
@@ -114,6 +115,60 @@ export const cases = {
       ];
     } finally {
       await local.close();
+      await removeDir(dir);
+    }
+  },
+
+  /** 1b. The file store alone: appends shaped like steps (3 events), no engine. The fsync floor. */
+  async 'file-store'() {
+    const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
+    const memory = new MemoryHistoryStore();
+    const engine = new WorkflowEngine({ store: memory, code, activities });
+    await execute(engine, 'steps', 'source', [300]);
+    const history = await memory.readHistory((await memory.latestRun('source')) ?? {});
+    await engine.shutdown();
+    // history: [started, scheduled, (started, completed, scheduled) x 299, started, completed, closed]
+    const appendsOf = (workflowId, runId, count) => {
+      const appends = [[{ ...history[0], workflowId, runId }, history[1]]];
+      for (let i = 0; i < count; i++) appends.push(history.slice(2 + i * 3, 5 + i * 3));
+      return appends;
+    };
+    const dir = await tempDir('store');
+    const store = await FileHistoryStore.open(dir);
+    try {
+      const serial = appendsOf('serial', 'r1', 299);
+      const start0 = now();
+      for (const events of serial) await store.append({ workflowId: 'serial', runId: 'r1' }, events);
+      const serialMs = now() - start0;
+      const runs = Array.from({ length: 100 }, (_, i) => ({
+        key: { workflowId: `c-${i}`, runId: 'r1' },
+        appends: appendsOf(`c-${i}`, 'r1', 50),
+      }));
+      const before = store.stats();
+      const start1 = now();
+      await Promise.all(
+        runs.map(async ({ key, appends }) => {
+          for (const events of appends) await store.append(key, events);
+        }),
+      );
+      const concurrentMs = now() - start1;
+      const stats = store.stats();
+      const appends = stats.appends - before.appends;
+      return [
+        row(
+          'file store alone: one run, 3-event appends one after another',
+          serialMs / serial.length,
+          'ms/append',
+          {
+            peers: [PEERS.fdatasync],
+          },
+        ),
+        row('file store alone: 100 runs appending at once', appends / (concurrentMs / 1000), 'appends/s', {
+          detail: { appends, batches: stats.batches - before.batches, fsyncs: stats.fsyncs - before.fsyncs },
+        }),
+      ];
+    } finally {
+      await store.close();
       await removeDir(dir);
     }
   },

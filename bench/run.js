@@ -12,7 +12,16 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_DIR, median, now, ROOT } from './lib.js';
 
-const ALL = ['file-steps', 'memory-steps', 'memory-steps-no-watchdog', 'replay', 'starts', 'heap', 'cli'];
+const ALL = [
+  'file-store',
+  'file-steps',
+  'memory-steps',
+  'memory-steps-no-watchdog',
+  'replay',
+  'starts',
+  'heap',
+  'cli',
+];
 
 const args = process.argv.slice(2);
 let profileDir;
