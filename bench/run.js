@@ -1,0 +1,139 @@
+// wf benchmarks. `npm run bench` builds dist/ and runs this file.
+//
+//   node bench/run.js                      every case, table on stdout, bench/results.json
+//   node bench/run.js replay starts        only these cases (results.json is not written)
+//   node bench/run.js --profile DIR [...]  also write a V8 CPU profile per case into DIR
+//                                          (summarize one with `node bench/profile-top.js FILE`)
+//
+// Each case runs in its own `node --expose-gc` process, so JIT state and heap do not carry over.
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BENCH_DIR, median, now, ROOT } from './lib.js';
+
+const ALL = [
+  'file-store',
+  'file-steps',
+  'memory-steps',
+  'memory-steps-no-watchdog',
+  'replay',
+  'starts',
+  'heap',
+  'cli',
+];
+
+const args = process.argv.slice(2);
+let profileDir;
+const selected = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--profile') profileDir = resolve(args[++i] ?? 'bench-profiles');
+  else selected.push(args[i]);
+}
+for (const name of selected) {
+  if (!ALL.includes(name)) {
+    console.error(`unknown case ${name}; known: ${ALL.join(', ')}`);
+    process.exit(2);
+  }
+}
+const names = selected.length ? selected : ALL;
+
+function runCase(name) {
+  const flags = ['--expose-gc'];
+  if (profileDir)
+    flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...flags, join(BENCH_DIR, 'worker.js'), name], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('WF_BENCH_RESULT '));
+      if (code !== 0 || !line) {
+        reject(new Error(`case ${name} exited with ${code}:\n${out}`));
+        return;
+      }
+      resolvePromise(JSON.parse(line.slice('WF_BENCH_RESULT '.length)));
+    });
+  });
+}
+
+/** 5. `wf --help`: the cost of loading the CLI (oclif, commands) once. */
+function cliCase() {
+  const bin = join(ROOT, 'bin', 'run.js');
+  const once = () => {
+    const start = now();
+    const result = spawnSync(process.execPath, [bin, '--help'], { cwd: ROOT, encoding: 'utf8' });
+    const ms = now() - start;
+    if (result.status !== 0) throw new Error(`wf --help exited with ${result.status}: ${result.stderr}`);
+    return ms;
+  };
+  once(); // warm the file cache
+  const times = Array.from({ length: 5 }, once);
+  const bare = median(
+    Array.from({ length: 5 }, () => {
+      const start = now();
+      spawnSync(process.execPath, ['-e', '0']);
+      return now() - start;
+    }),
+  );
+  return [
+    { name: 'wf --help wall time (median of 5)', value: median(times), unit: 'ms', detail: { times } },
+    { name: 'node -e 0 wall time (baseline, median of 5)', value: bare, unit: 'ms' },
+  ];
+}
+
+function format(value) {
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+function peerText(row) {
+  return (row.peers ?? []).map((p) => `${p.who}: ${format(p.value)} ${p.unit}`).join('; ');
+}
+
+const startedAt = new Date().toISOString();
+const load = loadavg();
+const results = [];
+const started = now();
+for (const name of names) {
+  const caseStart = now();
+  process.stderr.write(`running ${name}... `);
+  const rows = name === 'cli' ? cliCase() : await runCase(name);
+  process.stderr.write(`${((now() - caseStart) / 1000).toFixed(1)} s\n`);
+  for (const row of rows) results.push({ case: name, ...row });
+}
+
+const table = results.map((r) => [r.name, format(r.value), r.unit, peerText(r)]);
+const header = ['benchmark', 'value', 'unit', 'peer / reference (DESIGN.md)'];
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+const line = (cells) =>
+  cells.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+for (const t of table) console.log(line(t));
+const totalS = (now() - started) / 1000;
+console.log(
+  `\n${cpus().length} cores, Node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(' ')}; ${totalS.toFixed(1)} s`,
+);
+
+if (!selected.length) {
+  const file = join(BENCH_DIR, 'results.json');
+  const report = {
+    startedAt,
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    loadAverageAtStart: load,
+    totalSeconds: totalS,
+    results,
+  };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}
