@@ -23,7 +23,7 @@ import { CancelledFailure, errorToFailure, failureToError, TimeoutFailure } from
 import { attemptDeadline, retryDelay, toRecordable } from './activity-runner.js';
 import { type Clock, RealClock, type TimerHandle } from './clock.js';
 import { RunExecutor } from './executor.js';
-import type { WorkflowSandbox } from './sandbox.js';
+import { GUARD_WINDOW_MS, type WorkflowSandbox } from './sandbox.js';
 import type {
   EventNotice,
   ListRequest,
@@ -504,53 +504,66 @@ export class WorkflowEngine implements WorkflowService {
         const events: HistoryEvent[] = [];
         const after: (() => void)[] = [];
         try {
-          for (const work of batch) {
-            if (executor.status !== 'RUNNING') {
-              after.push(() =>
-                work.done?.(
-                  new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, executor.status),
-                ),
-              );
-              continue;
-            }
-            if (work.info?.length) events.push(...executor.record(work.info, now));
-            if (work.close) events.push(...executor.record([work.close], now));
-            if (work.update) {
-              const { id, name, args } = work.update;
-              const validation = executor.validateUpdate(id, name, args);
-              if (!validation.accepted) {
-                events.push(
-                  ...executor.record(
-                    [
-                      {
-                        type: 'WorkflowUpdateRejected',
-                        updateId: id,
-                        updateName: name,
-                        failure: validation.failure,
-                      },
-                    ],
-                    now,
-                  ),
-                );
-                const waiter = entry.updateWaiters.get(id);
-                entry.updateWaiters.delete(id);
+          // One deadlock watchdog for the whole batch; its events are discarded if it fires.
+          executor.guard(() => {
+            const until = performance.now() + GUARD_WINDOW_MS;
+            for (let i = 0; i < batch.length; i++) {
+              if (i > 0 && performance.now() > until) {
+                // The rest waits for the next round (and its own watchdog window).
+                entry.mailbox.unshift(...batch.splice(i));
+                break;
+              }
+              const work = batch[i]!;
+              if (executor.status !== 'RUNNING') {
                 after.push(() =>
-                  waiter?.reject(
-                    new WfError('UPDATE_REJECTED', `update ${name} rejected: ${validation.failure.message}`),
+                  work.done?.(
+                    new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, executor.status),
                   ),
                 );
                 continue;
               }
-              events.push(
-                ...executor.handle(
-                  { type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args },
-                  now,
-                ),
-              );
+              if (work.info?.length) events.push(...executor.record(work.info, now));
+              if (work.close) events.push(...executor.record([work.close], now));
+              if (work.update) {
+                const { id, name, args } = work.update;
+                const validation = executor.validateUpdate(id, name, args);
+                if (!validation.accepted) {
+                  events.push(
+                    ...executor.record(
+                      [
+                        {
+                          type: 'WorkflowUpdateRejected',
+                          updateId: id,
+                          updateName: name,
+                          failure: validation.failure,
+                        },
+                      ],
+                      now,
+                    ),
+                  );
+                  const waiter = entry.updateWaiters.get(id);
+                  entry.updateWaiters.delete(id);
+                  after.push(() =>
+                    waiter?.reject(
+                      new WfError(
+                        'UPDATE_REJECTED',
+                        `update ${name} rejected: ${validation.failure.message}`,
+                      ),
+                    ),
+                  );
+                  continue;
+                }
+                events.push(
+                  ...executor.handle(
+                    { type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args },
+                    now,
+                  ),
+                );
+              }
+              if (work.input) events.push(...executor.handle(work.input, now));
+              if (work.done) after.push(() => work.done?.());
             }
-            if (work.input) events.push(...executor.handle(work.input, now));
-            if (work.done) after.push(() => work.done?.());
-          }
+          });
         } catch (error) {
           // The executor's state is ahead of the store now: drop it, keep the history as it is.
           entry.executor = undefined;

@@ -19,7 +19,7 @@ import type {
   UpdateValidation,
 } from '../workflow/protocol.js';
 import { describeCommand, describeEvent, NonDeterminismError } from './errors.js';
-import type { SandboxRun, WorkflowSandbox } from './sandbox.js';
+import { GUARD_WINDOW_MS, type SandboxRun, type WorkflowSandbox } from './sandbox.js';
 
 /** How an event takes part in replay. */
 export type EventRole = 'input' | 'command' | 'info' | 'external-close';
@@ -111,6 +111,7 @@ export class RunExecutor {
   readonly children = new Map<number, PendingChild>();
   readonly openUpdates = new Set<string>();
   private readonly run: SandboxRun;
+  private readonly sandbox: WorkflowSandbox;
   private readonly resolveCallSite: (stack: string) => CallSite | undefined;
 
   private constructor(started: WorkflowExecutionStarted, options: ExecutorOptions) {
@@ -121,6 +122,7 @@ export class RunExecutor {
       workflowType: started.workflowType,
     };
     this.resolveCallSite = options.resolveCallSite ?? (() => undefined);
+    this.sandbox = options.sandbox;
     this.run = options.sandbox.createRun(runInfoOf(started));
   }
 
@@ -165,7 +167,7 @@ export class RunExecutor {
       history.flatMap((e) => (e.type === 'MarkerRecorded' && e.markerName === 'patch' ? [e.patchId] : [])),
     );
     let queue: Command[] = [];
-    history.forEach((event, index) => {
+    const replayOne = (event: HistoryEvent, index: number): void => {
       const role = roleOf(event);
       if (role === 'input') {
         if (queue.length > 0) executor.diverged(event, queue[0]);
@@ -198,7 +200,20 @@ export class RunExecutor {
       executor.nextEventId = event.eventId + 1;
       executor.lastEventTime = Date.parse(event.eventTime);
       executor.track(event);
-    });
+    };
+    // Activations share deadlock watchdogs, one per window of about GUARD_WINDOW_MS of replay.
+    let next = 0;
+    while (next < history.length) {
+      next = options.sandbox.guard(() => {
+        const until = performance.now() + GUARD_WINDOW_MS;
+        let index = next;
+        do {
+          replayOne(history[index]!, index);
+          index++;
+        } while (index < history.length && performance.now() < until);
+        return index;
+      });
+    }
     const events = executor.status === 'RUNNING' ? executor.toEvents(queue, executor.lastEventTime) : [];
     return { executor, events };
   }
@@ -218,6 +233,11 @@ export class RunExecutor {
       this.track(event);
       return event;
     });
+  }
+
+  /** Runs `fn` (which handles and records events of this run) under one shared deadlock watchdog. */
+  guard<T>(fn: () => T): T {
+    return this.sandbox.guard(fn);
   }
 
   query(name: string, args: unknown[]): QueryOutcome {

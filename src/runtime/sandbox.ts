@@ -37,6 +37,7 @@ type ContextGlobals = {
   __wfBundleFactory?: (module: { exports: unknown }, exports: unknown) => void;
   __wfActive?: SandboxRunApi;
   __wfArg?: unknown;
+  __wfGuarded?: () => unknown;
   __wfScopeStorage?: AsyncLocalStorage<unknown>;
   __wfHostLog?: (runId: string, record: LogRecord) => void;
   __wfActivityRef?: (name: string) => unknown;
@@ -62,6 +63,10 @@ const validateScript = new vm.Script(
   },
 );
 const createRunScript = new vm.Script('__wfCreateRun()', { filename: 'wf-create-run.js' });
+const guardScript = new vm.Script('__wfGuarded()', { filename: 'wf-guard.js' });
+
+/** How much work one shared watchdog window may cover on top of the activation timeout. */
+export const GUARD_WINDOW_MS = 50;
 
 /**
  * One vm context for one bundle, shared by every run of that bundle. Each run gets a fresh module
@@ -73,6 +78,7 @@ export class WorkflowSandbox {
   readonly workflowTypes: string[];
   private readonly context: vm.Context & ContextGlobals;
   private readonly timeout: number;
+  private guardDepth = 0;
 
   private constructor(bundle: SandboxBundle, options: SandboxOptions) {
     this.timeout = options.activationTimeoutMs ?? 5000;
@@ -128,6 +134,21 @@ export class WorkflowSandbox {
     return run;
   }
 
+  private deadlockOr(error: unknown, asyncIdBefore: number): unknown {
+    // Node creates the timeout error in the context's realm: `instanceof Error` is false here.
+    if (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
+    ) {
+      restoreAsyncContext(asyncIdBefore);
+      return new WorkflowDeadlockError(
+        `workflow code ran for more than ${this.timeout} ms without awaiting anything: look for an infinite loop or a busy wait`,
+      );
+    }
+    return error;
+  }
+
   /** Runs `fn` with `api` as the active run (for Date, Math.random and logging). */
   enter<T>(api: SandboxRunApi, fn: () => T): T {
     this.context.__wfActive = api;
@@ -135,30 +156,42 @@ export class WorkflowSandbox {
   }
 
   /**
+   * Runs `fn` (host code that activates runs) under one deadlock watchdog. Node starts a watchdog
+   * thread for every call with a timeout, about 0.1 ms each; a batch of activations (a replay, a
+   * run's mailbox) shares one instead. Callers keep a window to about GUARD_WINDOW_MS of work, so
+   * each activation still gets its full timeout. When the watchdog fires, the host frames inside
+   * `fn` are unwound without their finally blocks: callers must discard what `fn` was building.
+   */
+  guard<T>(fn: () => T): T {
+    if (this.guardDepth > 0 || this.timeout <= 0) return fn();
+    this.guardDepth++;
+    this.context.__wfGuarded = fn;
+    const asyncIdBefore = executionAsyncId();
+    try {
+      return guardScript.runInContext(this.context, { timeout: this.timeout + GUARD_WINDOW_MS }) as T;
+    } catch (error) {
+      throw this.deadlockOr(error, asyncIdBefore);
+    } finally {
+      this.guardDepth--;
+      this.context.__wfGuarded = undefined;
+    }
+  }
+
+  /**
    * Runs a precompiled script for `api`. `guarded` scripts run user code and get the deadlock
-   * timeout; the watchdog costs about 0.1 ms per call, so bookkeeping scripts run without it.
+   * timeout, unless they run inside `guard()`; bookkeeping scripts run without one.
    */
   run(api: SandboxRunApi, script: vm.Script, arg?: unknown, guarded = false): unknown {
     this.context.__wfActive = api;
     this.context.__wfArg = arg;
-    const asyncIdBefore = guarded ? executionAsyncId() : 0;
+    const watched = guarded && this.timeout > 0 && this.guardDepth === 0;
+    const asyncIdBefore = watched ? executionAsyncId() : 0;
     try {
-      return guarded && this.timeout > 0
+      return watched
         ? script.runInContext(this.context, { timeout: this.timeout })
         : script.runInContext(this.context);
     } catch (error) {
-      // Node creates the timeout error in the context's realm: `instanceof Error` is false here.
-      if (
-        typeof error === 'object' &&
-        error !== null &&
-        (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
-      ) {
-        restoreAsyncContext(asyncIdBefore);
-        throw new WorkflowDeadlockError(
-          `workflow code ran for more than ${this.timeout} ms without awaiting anything: look for an infinite loop or a busy wait`,
-        );
-      }
-      throw error;
+      throw watched ? this.deadlockOr(error, asyncIdBefore) : error;
     } finally {
       this.context.__wfArg = undefined;
     }
@@ -207,9 +240,9 @@ function restoreAsyncContext(asyncIdBefore: number): void {
   if (executionAsyncId() === asyncIdBefore) return;
   const noDeprecation = process.noDeprecation;
   process.noDeprecation = true; // process.binding is deprecated (DEP0111); it is the only way to repair the stack on Node 20.
-  const binding = (process as unknown as { binding(name: string): { popAsyncContext(id: number): boolean } }).binding(
-    'async_wrap',
-  );
+  const binding = (
+    process as unknown as { binding(name: string): { popAsyncContext(id: number): boolean } }
+  ).binding('async_wrap');
   process.noDeprecation = noDeprecation;
   for (let i = 0; i < 10_000 && executionAsyncId() !== asyncIdBefore; i++) {
     binding.popAsyncContext(executionAsyncId());

@@ -7,6 +7,7 @@ import {
   type WorkflowBundle,
 } from './bundler.js';
 import type { WorkflowCode } from './engine.js';
+import { conventionalActivitiesPath } from './project.js';
 import { installSandboxRejectionFilter, type SandboxOptions, WorkflowSandbox } from './sandbox.js';
 
 export interface LoadedWorkflowCode extends WorkflowCode {
@@ -35,8 +36,9 @@ export function workflowCodeFromBundle(
   };
 }
 
-/** Bundles the workflows entry and loads it into a sandbox. */
+/** Bundles the workflows entry (activities by convention: src/activities next to it) and loads it into a sandbox. */
 export async function loadWorkflowCode(options: BundleOptions & SandboxOptions): Promise<LoadedWorkflowCode> {
-  const bundle = await bundleWorkflows(options);
+  const activitiesPath = options.activitiesPath ?? conventionalActivitiesPath(options.workflowsPath);
+  const bundle = await bundleWorkflows(activitiesPath ? { ...options, activitiesPath } : options);
   return workflowCodeFromBundle(bundle, options);
 }

@@ -29,6 +29,8 @@ export interface TestEnvironmentOptions {
   activities?: Record<string, ActivityFunction>;
   /** Virtual start time (time-skipping environments). Default: now. */
   startTime?: Date | number;
+  /** An activation that runs longer than this without yielding fails as a deadlock. Default 5 s. */
+  activationTimeoutMs?: number;
   /** Receives workflow `log` calls. Default: silent. */
   log?: (
     runId: string,
@@ -79,6 +81,9 @@ export class TestWorkflowEnvironment {
       workflowsPath,
       ...(activitiesPath ? { activitiesPath } : {}),
       log: options.log ?? (() => undefined),
+      ...(options.activationTimeoutMs === undefined
+        ? {}
+        : { activationTimeoutMs: options.activationTimeoutMs }),
     });
     const store = new MemoryHistoryStore();
     const engine = new WorkflowEngine({ store, code, clock, activities: options.activities ?? {} });

@@ -51,7 +51,7 @@ describe('activity option validation', () => {
     ['backoff', /TypeError: retry.backoffCoefficient must be at least 1, got 0.5/],
     [
       'parsecs',
-      /TypeError: startToCloseTimeout "3 parsecs" is not a duration: use milliseconds or a string like/,
+      /TypeError: startToCloseTimeout must be a duration in milliseconds or a string like .30s.*got "3 parsecs"/,
     ],
     ['attempts', /TypeError: retry.maximumAttempts must be a whole number >= 0/],
   ])('%s options throw a TypeError that says what is wrong', async (kind, message) => {

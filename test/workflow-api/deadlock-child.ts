@@ -28,3 +28,17 @@ try {
   console.log(`${(error as Error).name}: ${(error as Error).message}`);
 }
 setTimeout(() => console.log('host survived'), 20);
+
+// Through the engine: the loop starts after a timer fires, inside a mailbox batch that shares one
+// watchdog. The run is paused with the diagnostic; the engine and the process keep going.
+const { TestWorkflowEnvironment } = await import('../../src/testing/index.js');
+const env = await TestWorkflowEnvironment.createTimeSkipping({
+  workflowsPath,
+  activitiesPath,
+  activationTimeoutMs: 200,
+});
+await env.client.start('spins', { workflowId: 'spin-later', args: [] });
+await env.sleep('2 seconds');
+const described = await env.engine.describe({ workflowId: 'spin-later' });
+console.log(`paused: ${described.paused?.reason ?? 'no'}`);
+await env.teardown();

@@ -48,8 +48,8 @@ describe('the sandbox refuses what would break determinism, saying why and what 
 });
 
 describe('an infinite loop in workflow code', () => {
-  // The loop runs in a child process (deadlock-child.ts, 200 ms activation timeout): today it aborts
-  // the process it runs in, which would take the test worker down with it.
+  // The loop runs in a child process (deadlock-child.ts, 200 ms activation timeout), so that a
+  // regression that aborts the host cannot take the test worker down with it.
   let child: { status: number | null; stdout: string; stderr: string };
   beforeAll(() => {
     const script = fileURLToPath(new URL('./deadlock-child.ts', import.meta.url));
@@ -66,12 +66,16 @@ describe('an infinite loop in workflow code', () => {
     );
   });
 
-  // BUG (src/runtime/sandbox.ts, reported, not fixed): the deadlock aborts the host process right
-  // after the error is thrown: "Assertion failed: (env_->execution_async_id()) == (0)" in
-  // InternalCallbackScope::Close. The vm timeout terminates a microtask (workflow code always runs in
-  // one) while the AsyncLocalStorage behind CancellationScope has pushed an async context that is
-  // never popped (nodejs/node#38503). The engine's "pause the run" path is never reached.
-  it.fails('leaves the host process running', () => {
+  // The vm timeout terminates a microtask (workflow code always runs in one) while the promise hooks
+  // behind AsyncLocalStorage have an async context entered; the sandbox pops it (nodejs/node#38503),
+  // or the next callback scope would abort the process.
+  it('pauses a run that loops inside the engine, with the diagnostic', () => {
+    expect(child.stdout).toContain(
+      'paused: workflow code ran for more than 200 ms without awaiting anything',
+    );
+  });
+
+  it('leaves the host process running', () => {
     expect(child.stderr).not.toContain('execution_async_id');
     expect(child.stdout).toContain('host survived');
     expect(child.status).toBe(0);
