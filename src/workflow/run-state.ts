@@ -137,5 +137,10 @@ export function hasRunState(): boolean {
 
 /** The stack of the caller, captured for call-site diagnostics. */
 export function captureStack(): string | undefined {
-  return new Error().stack;
+  // The user's frame is within the first few; formatting more costs time on every command.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 8;
+  const stack = new Error().stack;
+  Error.stackTraceLimit = limit;
+  return stack;
 }
