@@ -24,6 +24,10 @@ export class Dev extends LocalCommand {
       default: true,
       allowNo: true,
     }),
+    'max-cached-runs': Flags.integer({
+      description:
+        'Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default: 1000.',
+    }),
     'max-concurrent-activities': Flags.integer({
       description: 'Activities running at once; more wait their turn. Default: 100.',
     }),
@@ -50,6 +54,7 @@ export class Dev extends LocalCommand {
         config,
         watch: flags.watch,
         ...(view ? { out: (line: string) => view.log(line) } : {}),
+        ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
         ...(flags['max-concurrent-activities']
           ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
           : {}),
