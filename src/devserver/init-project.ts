@@ -156,7 +156,8 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
 
 /** The commands that take a fresh project to its first durable run. */
 export function nextSteps(dir: string, template: TemplateInfo): string[] {
-  const cd = relative(process.cwd(), resolve(dir)) || '.';
+  // As the user typed it: a path relative to where they are, or the absolute one they gave.
+  const cd = dir;
   return [
     `cd ${quoteArg(cd)} && npm install && npm test`,
     'npx wf dev                 # in one terminal: the dev server, live view of runs',
