@@ -9,10 +9,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '../src/client/client.js';
 import { serializeHistoryJsonl } from '../src/history/codec.js';
 import type { ActivityFunction } from '../src/runtime/engine.js';
 import { TestWorkflowEnvironment } from '../src/testing/index.js';
-import type { WorkflowHandle } from '../src/client/client.js';
 
 const templatesDir = fileURLToPath(new URL('../templates/', import.meta.url));
 const startTime = new Date('2025-01-06T08:30:00.000Z');
@@ -86,7 +86,10 @@ const RECORDINGS: Recording[] = [
     workflowType: 'processItems',
     workflowId: 'job-1',
     args: [{ jobId: 'job-1', totalItems: 40, batchSize: 10, batchesPerRun: 3 }],
-    activities: { processBatch: async (b: { count: number }) => ({ processed: b.count }), cleanUp: async () => {} },
+    activities: {
+      processBatch: async (b: { count: number }) => ({ processed: b.count }),
+      cleanUp: async () => {},
+    },
     firstRun: true,
   },
   {

@@ -60,7 +60,8 @@ async function linkDependencies(project: string): Promise<void> {
   }
 }
 
-if (!built) console.warn('test/init.test.ts: dist/ is missing, skipping wf init tests. Run `npm run build` first.');
+if (!built)
+  console.warn('test/init.test.ts: dist/ is missing, skipping wf init tests. Run `npm run build` first.');
 
 describe.skipIf(!built)('wf init (needs `npm run build`)', () => {
   let tmp: string;
@@ -107,7 +108,7 @@ describe.skipIf(!built)('wf init (needs `npm run build`)', () => {
       );
     });
 
-    it("passes its own tests, replays its histories and typechecks", async () => {
+    it('passes its own tests, replays its histories and typechecks', async () => {
       const dir = projectDir();
       await linkDependencies(dir);
       const tests = await run(dir, join(root, 'node_modules', 'vitest', 'vitest.mjs'), ['run']);
@@ -115,7 +116,11 @@ describe.skipIf(!built)('wf init (needs `npm run build`)', () => {
       const replay = await wf(dir, 'replay', 'test/histories');
       expect(replay.code, replay.stdout + replay.stderr).toBe(0);
       expect(replay.stdout).toMatch(/(\d+) of \1 histories replayed/);
-      const tsc = await run(dir, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), ['--noEmit', '-p', '.']);
+      const tsc = await run(dir, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), [
+        '--noEmit',
+        '-p',
+        '.',
+      ]);
       expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
     }, 60_000);
   });

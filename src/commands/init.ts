@@ -23,7 +23,9 @@ export class Init extends LocalCommand {
       description: `Template: ${TEMPLATE_NAMES.join(', ')}. Default: saga (asked for in a terminal).`,
     }),
     name: Flags.string({ description: "package.json's name. Default: the directory's name." }),
-    force: Flags.boolean({ description: 'Write into a non-empty directory, overwriting files of the same names.' }),
+    force: Flags.boolean({
+      description: 'Write into a non-empty directory, overwriting files of the same names.',
+    }),
   };
 
   async run(): Promise<void> {

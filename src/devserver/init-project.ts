@@ -57,7 +57,10 @@ export const TEMPLATES: readonly TemplateInfo[] = [
     workflowType: 'cronWorkflow',
     workflowId: 'report-cron',
     input: JSON.stringify({ schedule: '* * * * *', job: 'daily-report', maxRuns: 3 }),
-    tryNext: ['npx wf query --workflow-id report-cron --name recentRuns', 'npx wf cancel --workflow-id report-cron'],
+    tryNext: [
+      'npx wf query --workflow-id report-cron --name recentRuns',
+      'npx wf cancel --workflow-id report-cron',
+    ],
   },
 ];
 
@@ -112,6 +115,8 @@ export function toPackageName(name: string): string {
 
 // npm drops dotfiles such as .gitignore from published packages, so templates keep them without the dot.
 const RENAMES: Record<string, string> = { gitignore: '.gitignore' };
+/** Files in which `__PROJECT_NAME__` becomes the project's name. */
+const NAMED_FILES = ['package.json', 'README.md'];
 
 /**
  * Creates a project from a template: copies `templates/<template>/` into `dir`, puts the project name
@@ -121,7 +126,9 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
   const template = findTemplate(options.template);
   const source = join(options.templatesDir ?? defaultTemplatesDir(), template.name);
   if (!existsSync(source)) {
-    throw new Error(`the ${template.name} template is missing from ${source}: wf's installation is incomplete`);
+    throw new Error(
+      `the ${template.name} template is missing from ${source}: wf's installation is incomplete`,
+    );
   }
   const dir = resolve(options.dir);
   const existing = existsSync(dir) ? await readdir(dir) : [];
@@ -143,9 +150,11 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
       await rename(join(dir, from), join(dir, to));
     }
   }
-  const manifestPath = join(dir, 'package.json');
-  const manifest = await readFile(manifestPath, 'utf8');
-  await writeFile(manifestPath, manifest.replaceAll('__PROJECT_NAME__', projectName));
+  for (const file of NAMED_FILES) {
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    await writeFile(path, (await readFile(path, 'utf8')).replaceAll('__PROJECT_NAME__', projectName));
+  }
   const files = (await listFiles(source)).map((f) => {
     const path = relative(source, f);
     return RENAMES[path] ?? path;

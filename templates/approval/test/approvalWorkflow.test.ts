@@ -13,7 +13,11 @@ import {
 
 const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
 const historiesDir = fileURLToPath(new URL('./histories/', import.meta.url));
-const request: ApprovalRequest = { requestId: 'approval-1', topic: 'Raise the Q3 ads budget', requester: 'ada' };
+const request: ApprovalRequest = {
+  requestId: 'approval-1',
+  topic: 'Raise the Q3 ads budget',
+  requester: 'ada',
+};
 const DAY = 24 * 60 * 60 * 1000;
 
 let env: TestWorkflowEnvironment | undefined;

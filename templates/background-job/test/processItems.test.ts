@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Context } from 'wfkit/activity';
 import { runReplayHistory, TestWorkflowEnvironment } from 'wfkit/testing';
-import * as activities from '../src/activities/index.js';
 import type { Batch } from '../src/activities/index.js';
+import * as activities from '../src/activities/index.js';
 import { type JobInput, processItems, progress } from '../src/workflows/index.js';
 
 const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));

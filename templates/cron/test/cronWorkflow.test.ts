@@ -73,7 +73,8 @@ describe('cronWorkflow', () => {
       activities: {
         ...activities,
         runJob: async (_job: string, scheduledFor: string) => {
-          if (scheduledFor.startsWith('2025-01-06T09')) throw ApplicationFailure.nonRetryable('disk full', 'DiskFull');
+          if (scheduledFor.startsWith('2025-01-06T09'))
+            throw ApplicationFailure.nonRetryable('disk full', 'DiskFull');
           return 'ok';
         },
       },

@@ -24,7 +24,12 @@ describe('bookTrip', () => {
   it('books flight, hotel and car in order and returns the itinerary', async () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({ workflowsPath, activities });
     const itinerary = await env.client.execute(bookTrip, { workflowId: 'trip-1', args: [trip] });
-    expect(itinerary).toEqual({ tripId: 'trip-1', flight: 'FL-trip-1', hotel: 'HT-trip-1', car: 'CR-trip-1' });
+    expect(itinerary).toEqual({
+      tripId: 'trip-1',
+      flight: 'FL-trip-1',
+      hotel: 'HT-trip-1',
+      car: 'CR-trip-1',
+    });
     expect(await scheduledActivities('trip-1')).toEqual(['bookFlight', 'bookHotel', 'bookCar']);
   });
 

@@ -1,4 +1,12 @@
-import { condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setHandler } from 'wfkit/workflow';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+} from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
 
 const { draftProposal, sendProposal, escalate } = proxyActivities<typeof activities>({

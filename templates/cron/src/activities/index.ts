@@ -13,7 +13,8 @@ export async function nextFireTime(schedule: string, afterIso: string, timezone:
     );
   }
   const next = cron.nextRun(new Date(afterIso));
-  if (!next) throw ApplicationFailure.nonRetryable(`${schedule} never fires after ${afterIso}`, 'InvalidSchedule');
+  if (!next)
+    throw ApplicationFailure.nonRetryable(`${schedule} never fires after ${afterIso}`, 'InvalidSchedule');
   return next.toISOString();
 }
 

@@ -1,4 +1,12 @@
-import { continueAsNew, defineQuery, isCancellation, log, proxyActivities, setHandler, sleep } from 'wfkit/workflow';
+import {
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+} from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
 
 const { nextFireTime } = proxyActivities<typeof activities>({
@@ -8,7 +16,12 @@ const { nextFireTime } = proxyActivities<typeof activities>({
 
 const { runJob } = proxyActivities<typeof activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 4 },
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 4,
+  },
 });
 
 /** A job on a schedule. */

@@ -15,7 +15,10 @@ export async function bookFlight(trip: TripRequest): Promise<Booking> {
 /** Books the hotel for the trip's nights. */
 export async function bookHotel(trip: TripRequest): Promise<Booking> {
   if (trip.nights <= 0) {
-    throw ApplicationFailure.nonRetryable(`a stay needs at least one night, got ${trip.nights}`, 'InvalidStay');
+    throw ApplicationFailure.nonRetryable(
+      `a stay needs at least one night, got ${trip.nights}`,
+      'InvalidStay',
+    );
   }
   return { kind: 'hotel', confirmation: `HT-${trip.tripId}` };
 }

@@ -1,4 +1,11 @@
-import { ApplicationFailure, CancellationScope, defineQuery, log, proxyActivities, setHandler } from 'wfkit/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  log,
+  proxyActivities,
+  setHandler,
+} from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
 import type { Itinerary, TripRequest } from './types.js';
 
