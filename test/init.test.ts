@@ -55,7 +55,12 @@ async function linkDependencies(project: string): Promise<void> {
   for (const name of Object.keys(manifest.dependencies)) {
     if (name === 'wfkit') continue;
     // The package's folder, found the way Node finds it (so NODE_PATH works for a local check too).
-    const entry = require.resolve(`${name}/package.json`);
+    let entry: string;
+    try {
+      entry = require.resolve(`${name}/package.json`);
+    } catch {
+      throw new Error(`${name} (a dependency of a template) is not installed here: run npm install`);
+    }
     await symlink(dirname(entry), join(modules, name), 'dir');
   }
 }
@@ -94,6 +99,7 @@ describe.skipIf(!built)('wf init (needs `npm run build`)', () => {
       expect(manifest.name).toBe(`my-${template}`);
       expect(manifest.scripts).toMatchObject({ test: 'vitest run', replay: 'wf replay test/histories' });
       expect(await readFile(join(dir, '.gitignore'), 'utf8')).toContain('.wf');
+      expect(await readFile(join(dir, 'README.md'), 'utf8')).toMatch(new RegExp(`^# my-${template}: `));
       expect(await readFile(join(dir, '.github/workflows/ci.yml'), 'utf8')).toContain(
         'npx wf replay test/histories',
       );
