@@ -72,7 +72,7 @@ describe.skipIf(!built)('wf dev hot reload (needs `npm run build`)', () => {
     await mkdir(join(dir, 'src', 'activities'), { recursive: true });
     await writeFile(
       join(dir, 'src', 'activities', 'index.ts'),
-      'export async function a(x: string) { return `a:${x}`; }\nexport async function b(x: string) { return `b:${x}`; }\n',
+      "export async function a(x: string) { return 'a:' + x; }\nexport async function b(x: string) { return 'b:' + x; }\n",
     );
     const workflowFile = join(dir, 'src', 'workflows', 'index.ts');
     await writeFile(workflowFile, WORKFLOW);

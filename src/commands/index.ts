@@ -9,6 +9,7 @@ import { Describe } from './describe.js';
 import { Dev } from './dev.js';
 import { Execute } from './execute.js';
 import { Export } from './export.js';
+import { Init } from './init.js';
 import { List } from './list.js';
 import { Query } from './query.js';
 import { Replay } from './replay.js';
@@ -21,6 +22,7 @@ import { Terminate } from './terminate.js';
 import { Update } from './update.js';
 
 export const COMMANDS = {
+  init: Init,
   dev: Dev,
   run: Run,
   replay: Replay,
