@@ -166,19 +166,25 @@ export class WorkflowEngine implements WorkflowService {
     this.code = code;
     if (activities) this.activities = activities;
     const paused: string[] = [];
-    for (const entry of this.runs.values()) {
+    for (const entry of [...this.runs.values()]) {
       if (entry.closed) continue;
-      entry.executor = undefined;
-      entry.paused = undefined;
       try {
         await this.withRun(entry, async () => {
+          // Inside the run's slot: an append in flight keeps the executor its effects need.
+          entry.executor = undefined;
+          entry.paused = undefined;
           await this.load(entry);
         });
       } catch (error) {
         this.pause(entry, error as Error);
       }
       if (entry.paused) paused.push(entry.key.workflowId);
-      else this.kick(entry);
+      else {
+        // A run paused before (at recovery, or while waiting to retry) has effects to re-arm;
+        // re-arming skips whatever is armed or running already.
+        this.resumeEffects(entry);
+        this.kick(entry);
+      }
     }
     return { paused };
   }
@@ -522,7 +528,10 @@ export class WorkflowEngine implements WorkflowService {
                 );
                 continue;
               }
-              if (work.info?.length) events.push(...executor.record(work.info, now));
+              const info = work.info?.filter(
+                (e) => e.type !== 'ActivityTaskCanceled' || executor.activities.has(e.seq),
+              );
+              if (info?.length) events.push(...executor.record(info, now));
               if (work.close) events.push(...executor.record([work.close], now));
               if (work.update) {
                 const { id, name, args } = work.update;
@@ -566,7 +575,9 @@ export class WorkflowEngine implements WorkflowService {
           });
         } catch (error) {
           // The executor's state is ahead of the store now: drop it, keep the history as it is.
+          // Outcomes from the world (activity results, timers) stay queued for when the run resumes.
           entry.executor = undefined;
+          entry.mailbox.unshift(...batch.filter((w) => !w.done));
           this.pause(entry, error as Error);
           for (const work of batch) work.done?.(error as Error);
           return;
@@ -576,6 +587,7 @@ export class WorkflowEngine implements WorkflowService {
             await this.store.append(entry.key, events);
           } catch (error) {
             entry.executor = undefined;
+            entry.mailbox.unshift(...batch.filter((w) => !w.done));
             this.pause(entry, error as Error);
             for (const work of batch) work.done?.(error as Error);
             return;
@@ -721,6 +733,7 @@ export class WorkflowEngine implements WorkflowService {
     const timeout = entry.started.runTimeoutMs;
     if (timeout === undefined || this.stopped) return;
     const at = Date.parse(entry.started.eventTime) + timeout;
+    entry.runTimeout?.cancel();
     entry.runTimeout = this.clock.setTimer(at, () => {
       if (!entry.closed) this.enqueue(entry, { close: { type: 'WorkflowExecutionTimedOut' } });
     });
@@ -1157,8 +1170,11 @@ export class WorkflowEngine implements WorkflowService {
     if (!executor) return;
     this.armRunTimeout(entry);
     for (const [seq, pending] of executor.activities) {
-      if (pending.cancelRequested) this.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
-      else this.scheduleAttempt(entry, seq);
+      if (!pending.cancelRequested) this.scheduleAttempt(entry, seq);
+      else if (entry.attempts.get(seq)?.finished !== false && !entry.retryTimers.has(seq)) {
+        // Cancelled while nothing ran it (or before a restart): acknowledge the cancellation.
+        this.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
+      }
     }
     for (const timer of executor.timers.values()) this.armTimer(entry, timer.seq, timer.fireAt);
     for (const child of executor.children.values()) {

@@ -142,10 +142,10 @@ export class RunExecutor {
     const executor = new RunExecutor(event, options);
     executor.nextEventId = 2;
     executor.lastEventTime = now;
-    const events = [
-      event,
-      ...executor.toEvents(executor.run.activate(executor.activationFor(event, now, false)), now),
-    ];
+    const commands = options.sandbox.guard(() =>
+      executor.run.activate(executor.activationFor(event, now, false)),
+    );
+    const events = [event, ...executor.toEvents(commands, now)];
     return { executor, events };
   }
 

@@ -209,20 +209,20 @@ export class SandboxRun {
   activate(activation: Activation): Command[] {
     this.sandbox.run(this.api, activateScript, JSON.stringify(activation), true);
     for (let i = 0; i < 10_000; i++) {
-      if (!this.sandbox.run(this.api, conditionsScript)) break;
+      if (!this.sandbox.run(this.api, conditionsScript, undefined, true)) break;
     }
     return JSON.parse(this.sandbox.run(this.api, takeCommandsScript) as string) as Command[];
   }
 
   query(name: string, args: unknown[]): QueryOutcome {
     return JSON.parse(
-      this.sandbox.run(this.api, queryScript, { name, args: clone(args) }) as string,
+      this.sandbox.run(this.api, queryScript, { name, args: clone(args) }, true) as string,
     ) as QueryOutcome;
   }
 
   validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {
     return JSON.parse(
-      this.sandbox.run(this.api, validateScript, { id, name, args: clone(args) }) as string,
+      this.sandbox.run(this.api, validateScript, { id, name, args: clone(args) }, true) as string,
     ) as UpdateValidation;
   }
 
