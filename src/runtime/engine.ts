@@ -87,6 +87,11 @@ interface ActivityAttempt {
   deadlineTimer?: TimerHandle;
 }
 
+interface UpdateWaiter {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
 interface RunEntry {
   key: RunKey;
   workflowType: string;
@@ -99,7 +104,8 @@ interface RunEntry {
   paused?: string;
   lastUsed: number;
   resultWaiters: ((outcome: WorkflowOutcome) => void)[];
-  updateWaiters: Map<string, { resolve(value: unknown): void; reject(error: Error): void }>;
+  /** Callers waiting on each update ID (a retried ID joins the callers already waiting). */
+  updateWaiters: Map<string, UpdateWaiter[]>;
   timers: Map<number, TimerHandle>;
   retryTimers: Map<number, TimerHandle>;
   attempts: Map<number, ActivityAttempt>;
@@ -269,14 +275,16 @@ export class WorkflowEngine implements WorkflowService {
     const entry = await this.openRun(ref);
     const id = updateId ?? randomUUID();
     return new Promise<unknown>((resolve, reject) => {
-      entry.updateWaiters.set(id, { resolve, reject });
+      const waiter = { resolve, reject };
+      entry.updateWaiters.set(id, [...(entry.updateWaiters.get(id) ?? []), waiter]);
       this.enqueue(entry, {
         update: { id, name: updateName, args: jsonArgs(args, 'update') },
         done: (error) => {
-          if (error) {
-            entry.updateWaiters.delete(id);
-            reject(error);
-          }
+          if (!error) return;
+          const rest = (entry.updateWaiters.get(id) ?? []).filter((w) => w !== waiter);
+          if (rest.length) entry.updateWaiters.set(id, rest);
+          else entry.updateWaiters.delete(id);
+          reject(error);
         },
       });
     });
@@ -535,6 +543,15 @@ export class WorkflowEngine implements WorkflowService {
               if (work.close) events.push(...executor.record([work.close], now));
               if (work.update) {
                 const { id, name, args } = work.update;
+                const settled = executor.completedUpdates.get(id);
+                if (settled) {
+                  // The same update ID again (a client retry): answer with the recorded outcome.
+                  const waiters = entry.updateWaiters.get(id) ?? [];
+                  entry.updateWaiters.delete(id);
+                  after.push(() => settleUpdate(waiters, settled));
+                  continue;
+                }
+                if (executor.openUpdates.has(id)) continue; // accepted already: its waiters hear when it completes
                 const validation = executor.validateUpdate(id, name, args);
                 if (!validation.accepted) {
                   events.push(
@@ -550,10 +567,11 @@ export class WorkflowEngine implements WorkflowService {
                       now,
                     ),
                   );
-                  const waiter = entry.updateWaiters.get(id);
+                  const waiters = entry.updateWaiters.get(id) ?? [];
                   entry.updateWaiters.delete(id);
                   after.push(() =>
-                    waiter?.reject(
+                    rejectAll(
+                      waiters,
                       new WfError(
                         'UPDATE_REJECTED',
                         `update ${name} rejected: ${validation.failure.message}`,
@@ -569,7 +587,15 @@ export class WorkflowEngine implements WorkflowService {
                   ),
                 );
               }
-              if (work.input) events.push(...executor.handle(work.input, now));
+              const input = work.input;
+              if (
+                input &&
+                (input.type === 'ChildWorkflowExecutionCompleted' ||
+                  input.type === 'ChildWorkflowExecutionFailed') &&
+                !executor.children.has(input.seq)
+              ) {
+                // Heard already (a child's chain reports its end both from its last run and on recovery).
+              } else if (input) events.push(...executor.handle(input, now));
               if (work.done) after.push(() => work.done?.());
             }
           });
@@ -679,6 +705,11 @@ export class WorkflowEngine implements WorkflowService {
         case 'ActivityTaskFailed':
         case 'ActivityTaskTimedOut':
           if (event.nextRetryDelayMs !== undefined) this.scheduleAttempt(entry, event.seq);
+          else entry.heartbeats.delete(event.seq);
+          break;
+        case 'ActivityTaskCompleted':
+        case 'ActivityTaskCanceled':
+          entry.heartbeats.delete(event.seq);
           break;
         case 'ActivityTaskCancelRequested':
           this.cancelActivity(entry, event.seq);
@@ -694,12 +725,9 @@ export class WorkflowEngine implements WorkflowService {
           await this.startChildRun(entry, event.seq);
           break;
         case 'WorkflowUpdateCompleted': {
-          const waiter = entry.updateWaiters.get(event.updateId);
+          const waiters = entry.updateWaiters.get(event.updateId) ?? [];
           entry.updateWaiters.delete(event.updateId);
-          if (waiter) {
-            if (event.failure) waiter.reject(failureToError(event.failure));
-            else waiter.resolve(event.result);
-          }
+          settleUpdate(waiters, event);
           break;
         }
         default:
@@ -743,31 +771,41 @@ export class WorkflowEngine implements WorkflowService {
     entry.closed = true;
     this.stopEffects(entry);
     const outcome = outcomeOfClosing(event);
-    for (const waiter of entry.resultWaiters.splice(0)) waiter(outcome);
     const key = runKeyString(entry.key);
-    for (const waiter of this.closeWaiters.get(key) ?? []) waiter(outcome);
-    this.closeWaiters.delete(key);
-    for (const [, waiter] of entry.updateWaiters) {
-      waiter.reject(new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, outcome.status));
+    this.runs.delete(key);
+    for (const [, waiters] of entry.updateWaiters) {
+      rejectAll(waiters, new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, outcome.status));
     }
     entry.updateWaiters.clear();
-    this.runs.delete(key);
-    const executor = entry.executor;
-    if (executor) {
-      for (const child of executor.children.values()) {
-        if (child.parentClosePolicy === 'ABANDON') continue;
-        const ref = { workflowId: child.workflowId, runId: child.runId };
-        const action =
-          child.parentClosePolicy === 'TERMINATE'
-            ? this.terminate(ref, `parent ${entry.key.workflowId} closed`)
-            : this.cancel(ref, `parent ${entry.key.workflowId} closed`);
-        action.catch(() => undefined);
+    for (const child of entry.executor?.children.values() ?? []) {
+      if (child.parentClosePolicy !== 'ABANDON') this.applyParentClosePolicy(entry, child);
+    }
+    if (event.type === 'WorkflowExecutionContinuedAsNew' && !this.stopped) {
+      // The next run exists before anyone waiting on this one follows the chain to it.
+      try {
+        await this.continueChain(entry.started, event.newRunId, event.workflowType, event.args);
+      } catch (error) {
+        this.logger.error(
+          `workflow ${entry.key.workflowId}: could not continue as new: ${(error as Error).message}`,
+        );
       }
     }
+    for (const waiter of entry.resultWaiters.splice(0)) waiter(outcome);
+    for (const waiter of this.closeWaiters.get(key) ?? []) waiter(outcome);
+    this.closeWaiters.delete(key);
     if (entry.started.parent) await this.notifyParent(entry.started, outcome);
-    if (event.type === 'WorkflowExecutionContinuedAsNew' && !this.stopped) {
-      await this.continueChain(entry.started, event.newRunId, event.workflowType, event.args);
-    }
+  }
+
+  /** Terminates or cancels a child (the latest run of its chain) when its parent closes. */
+  private applyParentClosePolicy(
+    parent: RunEntry,
+    child: { workflowId: string; parentClosePolicy: string },
+  ): void {
+    const reason = `parent ${parent.key.workflowId} closed`;
+    const ref = { workflowId: child.workflowId };
+    const action =
+      child.parentClosePolicy === 'TERMINATE' ? this.terminate(ref, reason) : this.cancel(ref, reason);
+    action.catch(() => undefined);
   }
 
   private async continueChain(
@@ -869,6 +907,7 @@ export class WorkflowEngine implements WorkflowService {
       if (attempt.finished) return;
       attempt.finished = true;
       if (attempt.sleeping === 0) this.workingAttempts--;
+      if (entry.attempts.get(seq) === attempt) entry.attempts.delete(seq);
       attempt.deadlineTimer?.cancel();
       attempt.heartbeatTimer?.cancel();
       this.releaseActivitySlot();
@@ -1068,11 +1107,19 @@ export class WorkflowEngine implements WorkflowService {
   private async startChildRun(parent: RunEntry, seq: number): Promise<void> {
     const child = parent.executor?.children.get(seq);
     if (!child || this.stopped) return;
-    const existing = await this.store.latestRun(child.workflowId);
-    if (existing?.runId === child.runId) {
-      if (existing.status !== 'RUNNING') await this.deliverChildOutcome(parent, seq, existing);
+    const own = (await this.store.listRuns({ workflowId: child.workflowId })).find(
+      (r) => r.runId === child.runId,
+    );
+    if (own) {
+      // Started before (a restart, a reload): if its chain has closed, the parent still needs to hear.
+      if (own.status !== 'RUNNING') {
+        void this.deliverChildOutcome(parent, seq, own).catch((error: unknown) =>
+          this.logger.error(`child ${child.workflowId}: ${(error as Error).message}`),
+        );
+      }
       return;
     }
+    const existing = await this.store.latestRun(child.workflowId);
     const failStart = (failure: FailureInfo) =>
       this.enqueue(parent, {
         input: {
@@ -1100,9 +1147,7 @@ export class WorkflowEngine implements WorkflowService {
       });
       return;
     }
-    const history = await this.store.readHistory(parent.key).catch(() => []);
-    const started = history.find((e) => e.type === 'ChildWorkflowExecutionStarted' && e.seq === seq);
-    const args = started && started.type === 'ChildWorkflowExecutionStarted' ? started.args : [];
+    const args = child.args;
     await this.serializeStart(child.workflowId, () =>
       this.createRun({
         workflowType: child.workflowType,
@@ -1230,6 +1275,17 @@ export class WorkflowEngine implements WorkflowService {
       };
       await this.store.append(entry.key, [event]);
       entry.mailbox.length = 0;
+      // No executor to ask for the open children: read them off the history.
+      const open = new Map<number, { workflowId: string; parentClosePolicy: string }>();
+      for (const e of history) {
+        if (e.type === 'ChildWorkflowExecutionStarted') open.set(e.seq, e);
+        else if (e.type === 'ChildWorkflowExecutionCompleted' || e.type === 'ChildWorkflowExecutionFailed') {
+          open.delete(e.seq);
+        }
+      }
+      for (const child of open.values()) {
+        if (child.parentClosePolicy !== 'ABANDON') this.applyParentClosePolicy(entry, child);
+      }
       await this.afterAppend(entry, [event]);
     });
   }
@@ -1293,6 +1349,17 @@ export class WorkflowEngine implements WorkflowService {
     }
     return outcomeOfClosing(last);
   }
+}
+
+function settleUpdate(waiters: UpdateWaiter[], outcome: { result?: unknown; failure?: FailureInfo }): void {
+  for (const waiter of waiters) {
+    if (outcome.failure) waiter.reject(failureToError(outcome.failure));
+    else waiter.resolve(outcome.result);
+  }
+}
+
+function rejectAll(waiters: UpdateWaiter[], error: Error): void {
+  for (const waiter of waiters) waiter.reject(error);
 }
 
 function childOutcomeWork(

@@ -74,6 +74,7 @@ export interface PendingActivity {
 
 export interface PendingChild {
   seq: number;
+  args: unknown[];
   workflowType: string;
   workflowId: string;
   runId: string;
@@ -110,6 +111,8 @@ export class RunExecutor {
   readonly timers = new Map<number, { seq: number; fireAt: number }>();
   readonly children = new Map<number, PendingChild>();
   readonly openUpdates = new Set<string>();
+  /** Outcomes of completed updates by ID, to answer a retried update without running it again. */
+  readonly completedUpdates = new Map<string, { result?: unknown; failure?: FailureInfo }>();
   private readonly run: SandboxRun;
   private readonly sandbox: WorkflowSandbox;
   private readonly resolveCallSite: (stack: string) => CallSite | undefined;
@@ -406,6 +409,7 @@ export class RunExecutor {
       case 'ChildWorkflowExecutionStarted':
         this.children.set(event.seq, {
           seq: event.seq,
+          args: event.args,
           workflowType: event.workflowType,
           workflowId: event.workflowId,
           runId: event.runId ?? '',
@@ -421,6 +425,10 @@ export class RunExecutor {
         return;
       case 'WorkflowUpdateCompleted':
         this.openUpdates.delete(event.updateId);
+        this.completedUpdates.set(
+          event.updateId,
+          event.failure ? { failure: event.failure } : { result: event.result },
+        );
         return;
       default: {
         const closed = statusOfClosingEvent(event.type);
