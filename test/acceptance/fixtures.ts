@@ -65,8 +65,8 @@ export const approve = defineSignal<[string]>('approve');
 export const progress = defineQuery<{ state: string; approvedBy: string | null; limit: number }>('progress');
 export const setLimit = defineUpdate<number, [number]>('setLimit');
 
-/** Waits up to 2 s for an approval. */
-export async function approval(): Promise<string> {
+/** Waits up to \`timeout\` (2 s by default) for an approval. */
+export async function approval(timeout: string = '2s'): Promise<string> {
   let state = 'waiting for approval';
   let approvedBy: string | null = null;
   let limit = 0;
@@ -86,7 +86,7 @@ export async function approval(): Promise<string> {
       },
     },
   );
-  const ok = await condition(() => approvedBy !== null, '2s');
+  const ok = await condition(() => approvedBy !== null, timeout);
   state = ok ? 'approved' : 'timed out';
   return ok ? 'approved by ' + approvedBy : 'timed out';
 }

@@ -64,6 +64,7 @@ export interface WfResult {
 
 /** Runs `wf ARGS` to its end (asynchronously: a dev server may be running in another process). */
 export function wf(args: string[], env: Record<string, string> = {}, cwd = root): Promise<WfResult> {
+  const t0 = Date.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -71,6 +72,7 @@ export function wf(args: string[], env: Record<string, string> = {}, cwd = root)
       { cwd, env: { ...baseEnv, ...env }, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        if (process.env.WF_ACC_TIMING) console.log(`wf ${args.join(' ')}: ${Date.now() - t0} ms`);
         resolve({ code, stdout, stderr });
       },
     );
