@@ -178,7 +178,8 @@ export async function spawnDev(project: string, opts: SpawnDevOptions = {}): Pro
   proc.stderr!.on('data', onData);
   live.add(server);
   void exited.then(() => live.delete(server));
-  if (!opts.expectExit) await server.waitFor(/wf dev listening on /);
+  // The start-up report (recovery, warnings) is printed between these two lines.
+  if (!opts.expectExit) await server.waitFor(/^Press Ctrl\+C to stop/);
   return server;
 }
 
