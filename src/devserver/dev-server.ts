@@ -33,7 +33,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     workflowLog:
       options.workflowLog ??
       ((runId, record) =>
-        out(`  [${record.level}] ${record.message}${attrs(record.attributes)} (run ${runId.slice(0, 8)})`)),
+        out(
+          printable(
+            `  [${record.level}] ${record.message}${attrs(record.attributes)} (run ${runId.slice(0, 8)})`,
+          ),
+        )),
   });
   let http: HttpServer;
   try {
@@ -46,7 +50,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await local.close();
     throw error;
   }
-  const unsubscribe = local.engine.subscribe((notice) => out(formatNotice(notice)));
+  const unsubscribe = local.engine.subscribe((notice) => out(printable(formatNotice(notice))));
   const report = local.openReport;
   out(`wf dev listening on ${http.url}`);
   out(`  store:      ${config.storeDir} (persistent: runs survive restarts)`);
@@ -76,6 +80,21 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await local.close();
     },
   };
+}
+
+/**
+ * A line safe to print on a terminal: workflow IDs, activity and signal names, failure and log
+ * messages come from users (an order ID from a web form...), and their control characters (ESC
+ * sequences, carriage returns, newlines that forge another event line) are shown escaped.
+ */
+export function printable(line: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    return `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 function attrs(attributes: Record<string, unknown> | undefined): string {

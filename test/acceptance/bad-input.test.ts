@@ -156,4 +156,36 @@ describe.skipIf(!built)('acceptance: bad input to the CLI and the HTTP API (need
       `Error: no wf dev server at http://127.0.0.1:${port}: start one with \`wf dev\`\n`,
     );
   });
+
+  // IDs and names are user data (an order ID from a web form): printed raw, ESC sequences in them
+  // could rewrite the user's terminal (title, colours, clear screen) and a newline forge a line.
+  const hostile = 'evil\u001b]0;pwned\u0007\u001b[2J\nfake line';
+
+  it("wf dev's terminal shows control characters in IDs escaped", async () => {
+    const started = await rawRequest(dev.url, {
+      method: 'POST',
+      path: '/api/v1/workflows',
+      body: JSON.stringify({ workflowType: 'quick', workflowId: hostile, args: ['h'] }),
+    });
+    expect(started.status).toBe(201);
+    await dev.waitFor(/WorkflowExecutionCompleted/);
+    const line = await dev.waitFor(/evil.*#\d+ WorkflowExecutionCompleted/);
+    expect(line).toContain('evil\\u001b]0;pwned\\u0007\\u001b[2J\\nfake line');
+    expect(dev.output().includes('\u001b')).toBe(false);
+    expect(dev.output()).not.toMatch(/^fake line/m);
+  });
+
+  // BUG (src/ui/render.ts renderRunTable / renderDescription, src/ui/timeline.ts): `wf list`,
+  // `wf describe` and `wf show` print workflow IDs (and names, messages) with their control
+  // characters raw, so the ID above clears the screen and sets the terminal title of whoever lists runs.
+  it.fails('wf list and wf describe show control characters in IDs escaped', async () => {
+    const [list, describeOut] = await Promise.all([
+      wf(['list'], env),
+      wf(['describe', '-w', hostile.replace('\n', '')], env),
+    ]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('evil');
+    expect(list.stdout.includes('\u001b')).toBe(false);
+    expect(describeOut.stdout.includes('\u001b')).toBe(false);
+  });
 });
