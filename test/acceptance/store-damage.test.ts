@@ -160,6 +160,38 @@ describe.skipIf(!built)('acceptance: damaged stores, a held lock, a taken port (
     });
     expect(healthy.code).toBe(0);
     expect((await wf(['result', '-w', 'q'], { WF_ADDRESS: dev.url })).stdout).toBe('quick:1\n');
+
+    // Ctrl+C while an activity that ignores cancellation runs: wf dev still stops (it used to hang for
+    // ever after "stopping", its event loop held by the activity), and releases its lock.
+    const counter = path.join(project, 'counter.jsonl');
+    const never = path.join(project, 'never-created');
+    await wf(
+      [
+        'start',
+        '--type',
+        'steps',
+        '-w',
+        'stuck',
+        '--input',
+        JSON.stringify(counter),
+        '--input',
+        '["s"]',
+        '--input',
+        JSON.stringify([never]),
+      ],
+      { WF_ADDRESS: dev.url },
+    );
+    await until(() => existsSync(counter), 10_000, 'the stuck activity to start');
+    const stoppedAt = Date.now();
+    dev.proc.kill('SIGINT');
+    const exit = await Promise.race([
+      dev.exited,
+      new Promise((r) => setTimeout(() => r('still running'), 12_000)),
+    ]);
+    expect(exit).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(12_000);
+    expect(dev.output()).toContain('stopping: open runs continue at the next `wf dev`');
+    expect(existsSync(path.join(project, '.wf', 'LOCK'))).toBe(false);
   });
 
   // BUG (src/runtime/engine.ts, openRun() and the result path): `wf signal` (update, cancel, terminate)
