@@ -2,7 +2,12 @@ import { relative } from 'node:path';
 import type { HistoryEvent } from '../history/events.js';
 import type { EventNotice } from '../runtime/service.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
-import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
+import {
+  describeOpenReport,
+  type LocalEngine,
+  type LocalEngineOptions,
+  openLocalEngine,
+} from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 
 export interface DevServerOptions extends LocalEngineOptions {
@@ -61,15 +66,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   out(
     `  recovered:  ${local.recovered.resumed} open run(s) resumed${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`,
   );
-  for (const torn of report.truncated) {
-    out(
-      `warning: cut a torn final record (${torn.bytes} bytes) from ${torn.file}; the original is kept at ${torn.backup}`,
-    );
-  }
-  for (const corrupt of report.corrupt) {
-    out(`warning: corrupt history ${corrupt.file}:${corrupt.line}: ${corrupt.message} (run left untouched)`);
-  }
-  if (report.lockTakenOver) out(`note: ${report.lockTakenOver.message}`);
+  for (const line of describeOpenReport(report)) out(line);
   return {
     url: http.url,
     local,

@@ -1,7 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { built, copyOrderSaga, jsonLines, killAll, removeTempDirs, spawnDev, wf } from './support.js';
+import {
+  built,
+  copyOrderSaga,
+  jsonLines,
+  killAll,
+  readRunFiles,
+  removeTempDirs,
+  spawnDev,
+  wf,
+} from './support.js';
 
 const order = (id: string, amount = 4999) =>
   JSON.stringify({ orderId: id, amount, items: [{ sku: 'WIDGET-1', qty: 2 }], email: 'ada@example.com' });
@@ -96,6 +105,12 @@ describe.skipIf(!built)('acceptance: the order saga end to end (needs a build)',
     expect(ok2.stdout).toMatch(/^workflow run-ok2 \(run [0-9a-f-]{36}\) completed$/m);
     expect(ok2.stdout).toContain('"trackingNumber": "TRK-ok2"');
 
+    // A torn tail (the last line cut half-way, as by a crash mid-write) is repaired and reported by
+    // `wf run` as by `wf dev`: it used to be cut silently.
+    const okFile = (await readRunFiles(path.join(project, '.wf'))).get('run-ok2')!;
+    const okText = readFileSync(okFile.file, 'utf8');
+    writeFileSync(okFile.file, okText.slice(0, okText.length - 40));
+
     const bad = await wf([
       'run',
       'orderWorkflow',
@@ -108,6 +123,11 @@ describe.skipIf(!built)('acceptance: the order saga end to end (needs a build)',
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/workflow run-bad2 \(run [0-9a-f-]{36}\) failed/);
+    expect(bad.stderr).toMatch(
+      new RegExp(
+        `^warning: cut a torn final record \\(\\d+ bytes\\) from ${okFile.file.replace(/[.]/g, '\\.')}; the original is kept at `,
+      ),
+    );
     expect(bad.stdout).toMatch(/failure: OrderFailed: order b failed: .*amount must be positive, got 0/);
   });
 });
