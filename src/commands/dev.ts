@@ -83,5 +83,9 @@ export class Dev extends LocalCommand {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    // The store is closed and its lock released. An activity that ignores its cancellation signal (a
+    // poll loop, a pending socket) would keep the event loop, and so wf dev, alive for ever after
+    // Ctrl+C: give output a moment to drain, then exit. The timer does not itself keep the process up.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
   }
 }

@@ -43,6 +43,7 @@ export class Run extends LocalCommand {
       args: inputs,
       ...(flags['workflow-id'] ? { workflowId: flags['workflow-id'] } : {}),
       ...(json ? {} : { workflowLog: (line: string) => this.log(line) }),
+      warn: (line: string) => process.stderr.write(`${line}\n`),
     });
     const { outcome } = result;
     if (json) {

@@ -1,10 +1,16 @@
 import { relative } from 'node:path';
+import { printable } from '../common/printable.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { EventNotice } from '../runtime/service.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
-import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
+import {
+  describeOpenReport,
+  type LocalEngine,
+  type LocalEngineOptions,
+  openLocalEngine,
+} from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 
 export interface DevServerOptions extends LocalEngineOptions {
@@ -38,7 +44,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     workflowLog:
       options.workflowLog ??
       ((runId, record) =>
-        out(`  [${record.level}] ${record.message}${attrs(record.attributes)} (run ${runId.slice(0, 8)})`)),
+        out(
+          printable(
+            `  [${record.level}] ${record.message}${attrs(record.attributes)} (run ${runId.slice(0, 8)})`,
+          ),
+        )),
   });
   let http: HttpServer;
   try {
@@ -51,14 +61,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await local.close();
     throw error;
   }
-  const unsubscribe = local.engine.subscribe((notice) => out(formatNotice(notice)));
+  const unsubscribe = local.engine.subscribe((notice) => out(printable(formatNotice(notice))));
   let reloader: HotReloader | undefined;
   if (options.watch ?? true) {
     reloader = await startHotReload({
       config,
       engine: local.engine,
       out,
-      workflowLog: (runId, record) => out(formatLog(runId, record)),
+      workflowLog: (runId, record) => out(printable(formatLog(runId, record))),
     });
   }
   const report = local.openReport;
@@ -71,15 +81,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   out(
     `  recovered:  ${local.recovered.resumed} open run(s) resumed${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`,
   );
-  for (const torn of report.truncated) {
-    out(
-      `warning: cut a torn final record (${torn.bytes} bytes) from ${torn.file}; the original is kept at ${torn.backup}`,
-    );
-  }
-  for (const corrupt of report.corrupt) {
-    out(`warning: corrupt history ${corrupt.file}:${corrupt.line}: ${corrupt.message} (run left untouched)`);
-  }
-  if (report.lockTakenOver) out(`note: ${report.lockTakenOver.message}`);
+  for (const line of describeOpenReport(report)) out(line);
   if (reloader) out('  watching:   src/ (changes reload the code; open runs are rebuilt by replay)');
   return {
     url: http.url,

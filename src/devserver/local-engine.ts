@@ -71,3 +71,20 @@ export async function openLocalEngine(
     },
   };
 }
+
+/** What opening the store repaired or found, as lines for the terminal (empty when all was well). */
+export function describeOpenReport(report: FileStoreOpenReport): string[] {
+  const lines: string[] = [];
+  for (const torn of report.truncated) {
+    lines.push(
+      `warning: cut a torn final record (${torn.bytes} bytes) from ${torn.file}; the original is kept at ${torn.backup}`,
+    );
+  }
+  for (const corrupt of report.corrupt) {
+    lines.push(
+      `warning: corrupt history ${corrupt.file}:${corrupt.line}: ${corrupt.message} (run left untouched)`,
+    );
+  }
+  if (report.lockTakenOver) lines.push(`note: ${report.lockTakenOver.message}`);
+  return lines;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEvent } from '../history/events.js';
 import type { WorkflowOutcome } from '../runtime/service.js';
-import { openLocalEngine } from './local-engine.js';
+import { describeOpenReport, openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 
 export interface RunOnceOptions {
@@ -10,6 +10,8 @@ export interface RunOnceOptions {
   args: unknown[];
   workflowId?: string;
   workflowLog?: (line: string) => void;
+  /** Told what opening the store repaired or found (torn tails cut, corrupt runs, a lock taken over). */
+  warn?: (line: string) => void;
 }
 
 export interface RunOnceResult {
@@ -35,6 +37,7 @@ export async function runWorkflowOnce(options: RunOnceOptions): Promise<RunOnceR
         }
       : {}),
   });
+  for (const line of describeOpenReport(local.openReport)) options.warn?.(line);
   try {
     const workflowId = options.workflowId ?? `${options.workflowType}-${randomUUID().slice(0, 8)}`;
     const started = await local.engine.startWorkflow({

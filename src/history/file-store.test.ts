@@ -190,12 +190,21 @@ describe('FileHistoryStore', () => {
     await reopened.append(key, [signal(4)]);
     await reopened.close();
 
-    // a complete last line whose crc does not match (a torn sector) is also cut off
-    const line = `${serializeEventWithCrc(signal(5)).replace('"s"', '"x"')}\n`;
+    // a complete last line with zero-filled sectors in it (a write cut short) is also cut off
+    const whole = serializeEventWithCrc(signal(5));
+    const line = `${whole.slice(0, 10)}${'\u0000'.repeat(whole.length - 10)}\n`;
     await fs.appendFile(file, line);
     const third = await openStore();
     expect(third.openReport().truncated[0]?.bytes).toBe(Buffer.byteLength(line));
     expect(await third.readHistory(key)).toHaveLength(4);
+    await third.close();
+
+    // a complete last line that was changed (not zero-filled) is damage: reported, never cut
+    const damaged = `${serializeEventWithCrc(signal(5)).replace('"s"', '"x"')}\n`;
+    await fs.appendFile(file, damaged);
+    const fourth = await openStore();
+    expect(fourth.openReport().truncated).toEqual([]);
+    expect(fourth.openReport().corrupt).toEqual([expect.objectContaining({ file, line: 5 })]);
   });
 
   it('removes a run file whose first record was torn', async () => {

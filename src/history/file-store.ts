@@ -103,6 +103,9 @@ interface RunState {
   /** A closing event has been accepted (durable or queued). */
   closed: boolean;
   durableBytes: number;
+  /** Size and mtime when the file was last stat'ed: the index records them to spot files changed behind its back. */
+  statSize?: number;
+  statMtimeMs?: number;
   /** The file exists on disk and its directory entry is durable. */
   exists: boolean;
   corruption?: HistoryCorruption;
@@ -119,6 +122,8 @@ interface PendingWrite {
 interface IndexEntry {
   file: string;
   size: number;
+  /** The file's mtime when indexed; a file edited since (even to the same size) is read again. */
+  mtimeMs?: number;
   seq: number;
   summary: RunSummary;
 }
@@ -203,11 +208,14 @@ function scanRunBuffer(buf: Buffer): ScanResult {
     }
     const decoded = decodeEventLine(buf.toString('utf8', pos, nl));
     if (!decoded.ok) {
-      const last = nl + 1 === buf.length;
+      // A complete last line is torn only if the disk left zero-filled sectors in it (a write cut
+      // short, never acknowledged). Anything else is damage to an acknowledged record: reported,
+      // never cut, so no recorded outcome is silently lost.
+      const zeroFilled = nl + 1 === buf.length && buf.subarray(pos, nl).includes(0);
       return {
         events,
         goodBytes: pos,
-        problem: { line, message: decoded.message, torn: last && decoded.kind !== 'schema' },
+        problem: { line, message: decoded.message, torn: zeroFilled },
       };
     }
     const sequenceProblem = checkSequence(previous, decoded.event);
@@ -484,7 +492,12 @@ export class FileHistoryStore implements HistoryStore {
       const stat = await fs.stat(file);
       if (!stat.isFile()) return;
       const entry = index?.get(name);
-      if (entry && entry.size === stat.size && entry.summary.status !== 'CORRUPT') {
+      if (
+        entry &&
+        entry.size === stat.size &&
+        entry.mtimeMs === stat.mtimeMs &&
+        entry.summary.status !== 'CORRUPT'
+      ) {
         loaded.push(this.stateFromIndex(name, entry));
         return;
       }
@@ -513,6 +526,8 @@ export class FileHistoryStore implements HistoryStore {
       nextEventId: summary.historyLength + 1,
       closed: summary.status !== 'RUNNING',
       durableBytes: entry.size,
+      statSize: entry.size,
+      ...(entry.mtimeMs === undefined ? {} : { statMtimeMs: entry.mtimeMs }),
       exists: true,
     };
   }
@@ -611,8 +626,11 @@ export class FileHistoryStore implements HistoryStore {
       report.corrupt.push(corruption);
     }
     const last = scan.events[scan.events.length - 1];
+    const stat = await fs.stat(file);
     return {
       file: name,
+      statSize: stat.size,
+      statMtimeMs: stat.mtimeMs,
       key,
       summary,
       startMs: Date.parse(summary.startTime),
@@ -967,9 +985,22 @@ export class FileHistoryStore implements HistoryStore {
     const runs: IndexEntry[] = [];
     for (const run of this.runs.values()) {
       if (run.corruption || run.failure || run.summary.historyLength === 0) continue;
+      if (run.statSize !== run.durableBytes) {
+        // Grown since it was last stat'ed: read its mtime (only files that changed pay for this).
+        try {
+          const stat = await fs.stat(path.join(this.runsDir, run.file));
+          run.statSize = stat.size;
+          run.statMtimeMs = stat.mtimeMs;
+        } catch {
+          continue;
+        }
+      }
       runs.push({
         file: run.file,
         size: run.durableBytes,
+        ...(run.statSize === run.durableBytes && run.statMtimeMs !== undefined
+          ? { mtimeMs: run.statMtimeMs }
+          : {}),
         seq: run.seq,
         summary: structuredClone(run.summary),
       });

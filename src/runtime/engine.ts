@@ -18,7 +18,7 @@ import type {
   WorkflowExecutionStarted,
 } from '../history/events.js';
 import { CLOSING_EVENT_TYPES } from '../history/events.js';
-import type { HistoryStore, RunKey, RunSummary } from '../history/store.js';
+import { HistoryCorruptError, type HistoryStore, type RunKey, type RunSummary } from '../history/store.js';
 import { CancelledFailure, errorToFailure, failureToError, TimeoutFailure } from '../workflow/failures.js';
 import { attemptDeadline, retryDelay, toRecordable } from './activity-runner.js';
 import { type Clock, RealClock, type TimerHandle } from './clock.js';
@@ -1292,12 +1292,7 @@ export class WorkflowEngine implements WorkflowService {
 
   private async openRun(ref: RunRef, options: { evenIfPaused?: boolean } = {}): Promise<RunEntry> {
     const summary = await this.summaryOf(ref);
-    if (summary.status === 'CORRUPT') {
-      throw new WfError(
-        'CORRUPT',
-        summary.corruption?.message ?? `the history of ${summary.workflowId} is corrupt`,
-      );
-    }
+    if (summary.status === 'CORRUPT') throw corruptRunError(summary);
     const entry = this.runs.get(runKeyString(summary));
     if (!entry || entry.closed) {
       throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
@@ -1334,9 +1329,7 @@ export class WorkflowEngine implements WorkflowService {
         }
       });
     }
-    if (summary.status === 'CORRUPT') {
-      throw new WfError('CORRUPT', summary.corruption?.message ?? 'the history is corrupt');
-    }
+    if (summary.status === 'CORRUPT') throw corruptRunError(summary);
     const history = await this.store.readHistory(summary);
     const last = history[history.length - 1];
     if (!last || !CLOSING_EVENT_TYPES.has(last.type)) {
@@ -1349,6 +1342,14 @@ export class WorkflowEngine implements WorkflowService {
     }
     return outcomeOfClosing(last);
   }
+}
+
+/** The error for any request on a run whose history cannot be read: where, what, and what to do. */
+function corruptRunError(summary: RunSummary): WfError {
+  const where = summary.corruption
+    ? new HistoryCorruptError(summary.corruption).message
+    : `the history of workflow ${JSON.stringify(summary.workflowId)} is corrupt`;
+  return new WfError('CORRUPT', `workflow ${JSON.stringify(summary.workflowId)} cannot be used: ${where}`);
 }
 
 function settleUpdate(waiters: UpdateWaiter[], outcome: { result?: unknown; failure?: FailureInfo }): void {

@@ -1,6 +1,7 @@
 /** Plain-text renderings of client results for the CLI (`--output text`). */
 
 import pc from 'picocolors';
+import { printable } from '../common/printable.js';
 import type { RunSummary } from '../history/store.js';
 import type { RunDescription } from '../runtime/service.js';
 import { summarizeFailure } from './timeline.js';
@@ -35,8 +36,8 @@ export function renderRunTable(runs: readonly RunSummary[], options: RenderOptio
   const c = pc.createColors(options.color);
   const header = ['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'EVENTS', 'RUN ID'];
   const rows = runs.map((r) => [
-    r.workflowId,
-    r.workflowType,
+    printable(r.workflowId),
+    printable(r.workflowType),
     r.status,
     r.startTime,
     String(r.historyLength),
@@ -60,9 +61,9 @@ export function renderRunTable(runs: readonly RunSummary[], options: RenderOptio
 export function renderDescription(d: RunDescription, options: RenderOptions): string {
   const c = pc.createColors(options.color);
   const lines = [
-    `${c.bold('Workflow ID')}  ${d.workflowId}`,
-    `${c.bold('Run ID')}       ${d.runId}`,
-    `${c.bold('Type')}         ${d.workflowType}`,
+    `${c.bold('Workflow ID')}  ${printable(d.workflowId)}`,
+    `${c.bold('Run ID')}       ${printable(d.runId)}`,
+    `${c.bold('Type')}         ${printable(d.workflowType)}`,
     `${c.bold('Status')}       ${statusColor(c, d.status)}`,
     `${c.bold('Started')}      ${d.startTime}`,
   ];

@@ -4,6 +4,7 @@
  */
 
 import pc from 'picocolors';
+import { printable } from '../common/printable.js';
 import type { FailureInfo, HistoryEvent } from '../history/events.js';
 
 export interface TimelineOptions {
@@ -17,7 +18,8 @@ type Colors = ReturnType<typeof pc.createColors>;
 type Tone = 'start' | 'ok' | 'bad' | 'warn' | 'message' | 'timer' | 'plain';
 
 /** Formats a history as lines of text (no trailing newline). */
-export function formatTimeline(events: readonly HistoryEvent[], options: TimelineOptions): string {
+export function formatTimeline(input: readonly HistoryEvent[], options: TimelineOptions): string {
+  const events = input.map(printableEvent);
   const c = pc.createColors(options.color);
   const maxLen = options.maxValueLength ?? 80;
   const activityTypes = new Map<number, string>();
@@ -238,4 +240,31 @@ export function summarizeValue(value: unknown, max: number): string {
     }
   }
   return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
+}
+
+/** Names and messages come from users: show their control characters escaped (payloads are JSON already). */
+function printableEvent(event: HistoryEvent): HistoryEvent {
+  const copy: Record<string, unknown> = { ...event };
+  for (const key of [
+    'workflowId',
+    'workflowType',
+    'activityType',
+    'signalName',
+    'updateName',
+    'patchId',
+    'reason',
+  ]) {
+    if (typeof copy[key] === 'string') copy[key] = printable(copy[key] as string);
+  }
+  if (copy.failure) copy.failure = printableFailure(copy.failure as FailureInfo);
+  return copy as unknown as HistoryEvent;
+}
+
+function printableFailure(failure: FailureInfo): FailureInfo {
+  return {
+    ...failure,
+    message: printable(failure.message),
+    ...(failure.type === undefined ? {} : { type: printable(failure.type) }),
+    ...(failure.cause ? { cause: printableFailure(failure.cause) } : {}),
+  };
 }
