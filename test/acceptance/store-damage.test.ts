@@ -96,9 +96,13 @@ describe.skipIf(!built)('acceptance: damaged stores, a held lock, a taken port (
       expect(res.stderr).toContain(`${corrupt.file}:2`);
     }
     expect(signalCorrupt.code).toBe(1);
-    expect(signalCorrupt.stderr).toMatch(/^Error: checksum mismatch/);
+    expect(signalCorrupt.stderr).toMatch(
+      /^Error: workflow "corrupt-run" cannot be used: corrupt history .*:2: checksum mismatch/,
+    );
     expect(resultCorrupt.code).toBe(1);
-    expect(resultCorrupt.stderr).toMatch(/^Error: checksum mismatch/);
+    expect(resultCorrupt.stderr).toMatch(
+      /^Error: workflow "corrupt-run" cannot be used: corrupt history .*:2: checksum mismatch/,
+    );
     corruptErrors = {
       signal: signalCorrupt.stderr,
       result: resultCorrupt.stderr,
