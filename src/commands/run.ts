@@ -55,7 +55,9 @@ export class Run extends LocalCommand {
       if (outcome.status === 'COMPLETED') this.log(`result: ${JSON.stringify(outcome.result, null, 2)}`);
       if (outcome.status === 'FAILED') {
         const { summarizeFailure } = await import('../ui/timeline.js');
-        this.log(`failure: ${summarizeFailure(outcome.failure)}`);
+        process.stderr.write(
+          `Error: workflow ${result.workflowId} failed: ${summarizeFailure(outcome.failure)}\n`,
+        );
       }
       if (flags.timeline) {
         const { formatTimeline } = await import('../ui/timeline.js');

@@ -222,6 +222,7 @@ const EVENT_SHAPES: Record<EventType, Shape> = {
     parentClosePolicy: req(oneOf(['TERMINATE', 'ABANDON', 'REQUEST_CANCEL'])),
     callSite: opt(callSite),
   },
+  ChildWorkflowExecutionCancelRequested: { seq },
   ChildWorkflowExecutionCompleted: { seq, result: opt(anyValue) },
   ChildWorkflowExecutionFailed: { seq, failure: req(failure) },
   WorkflowExecutionCancelRequested: { reason: opt(str) },

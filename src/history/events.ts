@@ -206,6 +206,12 @@ export interface ChildWorkflowExecutionStarted extends Base {
   callSite?: CallSite;
 }
 
+/** The workflow asked for a child's cancellation (its scope was cancelled). The child decides how it ends. */
+export interface ChildWorkflowExecutionCancelRequested extends Base {
+  type: 'ChildWorkflowExecutionCancelRequested';
+  seq: number;
+}
+
 export interface ChildWorkflowExecutionCompleted extends Base {
   type: 'ChildWorkflowExecutionCompleted';
   seq: number;
@@ -271,6 +277,7 @@ export type HistoryEvent =
   | WorkflowUpdateRejected
   | MarkerRecorded
   | ChildWorkflowExecutionStarted
+  | ChildWorkflowExecutionCancelRequested
   | ChildWorkflowExecutionCompleted
   | ChildWorkflowExecutionFailed
   | WorkflowExecutionCancelRequested

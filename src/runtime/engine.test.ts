@@ -147,7 +147,7 @@ describe('WorkflowEngine', () => {
   it('names the known workflow types when asked for an unknown one', async () => {
     const { engine } = await makeEngine({});
     await expect(engine.startWorkflow({ workflowType: 'nope', workflowId: 'x' })).rejects.toThrow(
-      /unknown workflow type "nope".*"steps", "waiter"/,
+      /unknown workflow type "nope": the workflows module exports .*"waiter"/,
     );
   });
 
@@ -168,5 +168,17 @@ describe('WorkflowEngine', () => {
     );
     await engine.terminate({ workflowId: 'p' }, 'broken code');
     expect(await engine.result({ workflowId: 'p' })).toEqual({ status: 'TERMINATED', reason: 'broken code' });
+  });
+
+  it('cancelling a parent cancels the child it waits on, and the parent ends cancelled', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'parentOfSleepy', workflowId: 'parent' });
+    await engine.waitForIdle();
+    expect((await engine.describe({ workflowId: 'sleepy-child' })).status).toBe('RUNNING');
+    await engine.cancel({ workflowId: 'parent' });
+    expect(await engine.result({ workflowId: 'parent' })).toEqual({ status: 'CANCELED' });
+    expect(await engine.result({ workflowId: 'sleepy-child' })).toEqual({ status: 'CANCELED' });
+    const types = (await engine.history({ workflowId: 'parent' })).map((e) => e.type);
+    expect(types).toContain('ChildWorkflowExecutionCancelRequested');
   });
 });

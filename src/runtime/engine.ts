@@ -724,6 +724,16 @@ export class WorkflowEngine implements WorkflowService {
         case 'ChildWorkflowExecutionStarted':
           await this.startChildRun(entry, event.seq);
           break;
+        case 'ChildWorkflowExecutionCancelRequested': {
+          const child = entry.executor?.children.get(event.seq);
+          if (child) {
+            this.cancel(
+              { workflowId: child.workflowId },
+              `parent ${entry.key.workflowId} cancelled it`,
+            ).catch(() => undefined);
+          }
+          break;
+        }
         case 'WorkflowUpdateCompleted': {
           const waiters = entry.updateWaiters.get(event.updateId) ?? [];
           entry.updateWaiters.delete(event.updateId);

@@ -56,6 +56,8 @@ export function describeCommand(command: Command): string {
       return `TimerCanceled (seq ${command.seq})`;
     case 'startChild':
       return `ChildWorkflowExecutionStarted ${command.workflowType} (seq ${command.seq})`;
+    case 'requestCancelChild':
+      return `ChildWorkflowExecutionCancelRequested (seq ${command.seq})`;
     case 'recordPatch':
       return `MarkerRecorded patch ${JSON.stringify(command.patchId)}`;
     case 'completeUpdate':
@@ -81,6 +83,7 @@ export function describeEvent(event: HistoryEvent): string {
       return `TimerStarted ${event.durationMs} ms (seq ${event.seq})`;
     case 'TimerCanceled':
     case 'ActivityTaskCancelRequested':
+    case 'ChildWorkflowExecutionCancelRequested':
       return `${event.type} (seq ${event.seq})`;
     case 'ChildWorkflowExecutionStarted':
       return `ChildWorkflowExecutionStarted ${event.workflowType} (seq ${event.seq})`;

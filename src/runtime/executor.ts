@@ -43,6 +43,7 @@ export function roleOf(event: HistoryEvent): EventRole {
     case 'TimerStarted':
     case 'TimerCanceled':
     case 'ChildWorkflowExecutionStarted':
+    case 'ChildWorkflowExecutionCancelRequested':
     case 'MarkerRecorded':
     case 'WorkflowUpdateCompleted':
     case 'WorkflowExecutionCompleted':
@@ -324,6 +325,8 @@ export class RunExecutor {
           parentClosePolicy: command.parentClosePolicy,
           ...this.callSite(command),
         };
+      case 'requestCancelChild':
+        return { type: 'ChildWorkflowExecutionCancelRequested', seq: command.seq };
       case 'recordPatch':
         return {
           type: 'MarkerRecorded',
@@ -484,6 +487,8 @@ function commandMatches(command: Command, event: HistoryEvent): boolean {
         event.seq === command.seq &&
         event.workflowType === command.workflowType
       );
+    case 'requestCancelChild':
+      return event.type === 'ChildWorkflowExecutionCancelRequested' && event.seq === command.seq;
     case 'recordPatch':
       return event.type === 'MarkerRecorded' && event.patchId === command.patchId;
     case 'completeUpdate':

@@ -116,6 +116,10 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
         childTypes.set(e.seq, e.workflowType);
         detail = `${e.workflowType}${args(e.args)} id=${JSON.stringify(e.workflowId)}${e.runId ? ` run=${e.runId}` : ''}`;
         break;
+      case 'ChildWorkflowExecutionCancelRequested':
+        tone = 'warn';
+        detail = child(e.seq);
+        break;
       case 'ChildWorkflowExecutionCompleted':
         tone = 'ok';
         detail = `${child(e.seq)} → ${value(e.result)}`;

@@ -59,6 +59,11 @@ export async function startChild<W extends Workflow>(
   const result = new Promise<Awaited<ReturnType<W>>>((resolve, reject) => {
     run.children.set(seq, { resolve: resolve as (v: unknown) => void, reject, workflowType, workflowId });
   });
+  // Cancelling the scope asks the child to cancel; the result then settles with how the child ended
+  // (a ChildWorkflowFailure caused by a CancelledFailure, unless the child finishes anyway).
+  scope.cancelRequested.catch(() => {
+    if (run.children.has(seq)) run.push({ type: 'requestCancelChild', seq });
+  });
   result.catch(() => undefined);
   return { workflowId, firstExecutionRunId: runId, result: () => result };
 }

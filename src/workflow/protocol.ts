@@ -64,6 +64,7 @@ export type Command = CommandBase &
         args: unknown[];
         parentClosePolicy: ParentClosePolicy;
       }
+    | { type: 'requestCancelChild'; seq: number }
     | { type: 'recordPatch'; patchId: string; deprecated: boolean }
     | { type: 'completeUpdate'; id: string; result?: unknown; failure?: FailureInfo }
     | { type: 'completeWorkflow'; result: unknown }

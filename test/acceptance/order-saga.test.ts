@@ -128,6 +128,8 @@ describe.skipIf(!built)('acceptance: the order saga end to end (needs a build)',
         `^warning: cut a torn final record \\(\\d+ bytes\\) from ${okFile.file.replace(/[.]/g, '\\.')}; the original is kept at `,
       ),
     );
-    expect(bad.stdout).toMatch(/failure: OrderFailed: order b failed: .*amount must be positive, got 0/);
+    expect(bad.stderr).toMatch(
+      /Error: workflow run-bad2 failed: OrderFailed: order b failed: .*amount must be positive, got 0/,
+    );
   });
 });

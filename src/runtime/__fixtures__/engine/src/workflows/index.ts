@@ -1,4 +1,12 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler, sleep } from 'wfkit/workflow';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  sleep,
+} from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
 
 const { step } = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });
@@ -24,4 +32,13 @@ export async function waiter(): Promise<string[]> {
 export async function steps(count: number): Promise<number> {
   for (let i = 0; i < count; i++) await step(String(i));
   return count;
+}
+
+export async function sleepy(): Promise<string> {
+  await sleep('1 day');
+  return 'rested';
+}
+
+export async function parentOfSleepy(): Promise<string> {
+  return executeChild(sleepy, { workflowId: 'sleepy-child' });
 }
