@@ -267,7 +267,7 @@ function printableEvent(event: HistoryEvent): HistoryEvent {
 function printableFailure(failure: FailureInfo): FailureInfo {
   return {
     ...failure,
-    message: printable(failure.message),
+    message: printable(failure.message.replace(/\s+/g, ' ')),
     ...(failure.type === undefined ? {} : { type: printable(failure.type) }),
     ...(failure.cause ? { cause: printableFailure(failure.cause) } : {}),
   };
