@@ -224,6 +224,30 @@ export interface ChildWorkflowExecutionFailed extends Base {
   failure: FailureInfo;
 }
 
+/** The workflow sends a signal to another workflow (or its child). */
+export interface SignalExternalWorkflowExecutionInitiated extends Base {
+  type: 'SignalExternalWorkflowExecutionInitiated';
+  seq: number;
+  workflowId: string;
+  runId?: string;
+  signalName: string;
+  args: unknown[];
+  callSite?: CallSite;
+}
+
+/** The signal was recorded in the other workflow's history. */
+export interface ExternalWorkflowExecutionSignaled extends Base {
+  type: 'ExternalWorkflowExecutionSignaled';
+  seq: number;
+}
+
+/** The signal could not be delivered (no such workflow, or it is closed). */
+export interface SignalExternalWorkflowExecutionFailed extends Base {
+  type: 'SignalExternalWorkflowExecutionFailed';
+  seq: number;
+  failure: FailureInfo;
+}
+
 export interface WorkflowExecutionCancelRequested extends Base {
   type: 'WorkflowExecutionCancelRequested';
   reason?: string;
@@ -280,6 +304,9 @@ export type HistoryEvent =
   | ChildWorkflowExecutionCancelRequested
   | ChildWorkflowExecutionCompleted
   | ChildWorkflowExecutionFailed
+  | SignalExternalWorkflowExecutionInitiated
+  | ExternalWorkflowExecutionSignaled
+  | SignalExternalWorkflowExecutionFailed
   | WorkflowExecutionCancelRequested
   | WorkflowExecutionCompleted
   | WorkflowExecutionFailed

@@ -181,4 +181,31 @@ describe('WorkflowEngine', () => {
     const types = (await engine.history({ workflowId: 'parent' })).map((e) => e.type);
     expect(types).toContain('ChildWorkflowExecutionCancelRequested');
   });
+
+  it('delivers signals from one workflow to another and to a child, and reports an undeliverable one', async () => {
+    const { engine, clock } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'target' });
+    await engine.startWorkflow({ workflowType: 'signalsOthers', workflowId: 'sender', args: ['target'] });
+    expect(await engine.result({ workflowId: 'sender' })).toEqual({
+      status: 'COMPLETED',
+      result: expect.stringMatching(/^ApplicationFailure: no workflow with ID "nobody-here"/),
+    });
+    await engine.startWorkflow({ workflowType: 'parentSignalsChild', workflowId: 'parent-2' });
+    await engine.waitForIdle();
+    clock.advanceToNextTimer();
+    clock.advanceToNextTimer();
+    await engine.waitForIdle();
+    clock.advanceToNextTimer();
+    expect(await engine.result({ workflowId: 'target' })).toEqual({
+      status: 'COMPLETED',
+      result: ['did from a workflow', 'did after sleep'],
+    });
+    expect(await engine.result({ workflowId: 'parent-2' })).toEqual({
+      status: 'COMPLETED',
+      result: ['did from the parent', 'did after sleep'],
+    });
+    const types = (await engine.history({ workflowId: 'sender' })).map((e) => e.type);
+    expect(types).toContain('ExternalWorkflowExecutionSignaled');
+    expect(types).toContain('SignalExternalWorkflowExecutionFailed');
+  });
 });

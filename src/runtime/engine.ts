@@ -110,6 +110,8 @@ interface RunEntry {
   retryTimers: Map<number, TimerHandle>;
   attempts: Map<number, ActivityAttempt>;
   heartbeats: Map<number, unknown>;
+  /** Signals to other workflows being delivered now (not re-sent by a reload meanwhile). */
+  signalsInFlight: Set<number>;
   runTimeout?: TimerHandle;
 }
 
@@ -472,6 +474,7 @@ export class WorkflowEngine implements WorkflowService {
       retryTimers: new Map(),
       attempts: new Map(),
       heartbeats: new Map(),
+      signalsInFlight: new Set(),
     };
   }
 
@@ -723,6 +726,9 @@ export class WorkflowEngine implements WorkflowService {
           break;
         case 'ChildWorkflowExecutionStarted':
           await this.startChildRun(entry, event.seq);
+          break;
+        case 'SignalExternalWorkflowExecutionInitiated':
+          this.sendExternalSignal(entry, event.seq);
           break;
         case 'ChildWorkflowExecutionCancelRequested': {
           const child = entry.executor?.children.get(event.seq);
@@ -1112,6 +1118,30 @@ export class WorkflowEngine implements WorkflowService {
       attempt.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
   }
 
+  /** Delivers a signal a workflow sends to another, then tells the sender how it went. */
+  private sendExternalSignal(entry: RunEntry, seq: number): void {
+    const pending = entry.executor?.externalSignals.get(seq);
+    if (!pending || this.stopped || entry.signalsInFlight.has(seq)) return;
+    entry.signalsInFlight.add(seq);
+    const sent = () => entry.signalsInFlight.delete(seq);
+    const ref =
+      pending.runId === undefined
+        ? { workflowId: pending.workflowId }
+        : { workflowId: pending.workflowId, runId: pending.runId };
+    this.signal(ref, pending.signalName, pending.args).then(
+      () => {
+        sent();
+        this.enqueue(entry, { input: { type: 'ExternalWorkflowExecutionSignaled', seq } });
+      },
+      (error: unknown) => {
+        sent();
+        this.enqueue(entry, {
+          input: { type: 'SignalExternalWorkflowExecutionFailed', seq, failure: errorToFailure(error) },
+        });
+      },
+    );
+  }
+
   // ---- children ----------------------------------------------------------------------------------
 
   private async startChildRun(parent: RunEntry, seq: number): Promise<void> {
@@ -1232,6 +1262,8 @@ export class WorkflowEngine implements WorkflowService {
       }
     }
     for (const timer of executor.timers.values()) this.armTimer(entry, timer.seq, timer.fireAt);
+    // A signal recorded as sent but not as delivered (a crash between the two) is sent again.
+    for (const seq of executor.externalSignals.keys()) this.sendExternalSignal(entry, seq);
     for (const child of executor.children.values()) {
       void this.startChildRun(entry, child.seq).catch((error: unknown) =>
         this.logger.error(`child ${child.workflowId}: ${(error as Error).message}`),

@@ -58,6 +58,8 @@ export function describeCommand(command: Command): string {
       return `ChildWorkflowExecutionStarted ${command.workflowType} (seq ${command.seq})`;
     case 'requestCancelChild':
       return `ChildWorkflowExecutionCancelRequested (seq ${command.seq})`;
+    case 'signalExternal':
+      return `SignalExternalWorkflowExecutionInitiated ${command.signalName} to ${JSON.stringify(command.workflowId)} (seq ${command.seq})`;
     case 'recordPatch':
       return `MarkerRecorded patch ${JSON.stringify(command.patchId)}`;
     case 'completeUpdate':
@@ -93,6 +95,8 @@ export function describeEvent(event: HistoryEvent): string {
       return `WorkflowUpdateCompleted ${event.updateId}`;
     case 'WorkflowSignaled':
       return `WorkflowSignaled ${event.signalName}`;
+    case 'SignalExternalWorkflowExecutionInitiated':
+      return `SignalExternalWorkflowExecutionInitiated ${event.signalName} to ${JSON.stringify(event.workflowId)} (seq ${event.seq})`;
     default:
       return event.type;
   }

@@ -34,6 +34,8 @@ export function roleOf(event: HistoryEvent): EventRole {
     case 'ChildWorkflowExecutionCompleted':
     case 'ChildWorkflowExecutionFailed':
     case 'WorkflowExecutionCancelRequested':
+    case 'ExternalWorkflowExecutionSignaled':
+    case 'SignalExternalWorkflowExecutionFailed':
       return 'input';
     case 'ActivityTaskFailed':
     case 'ActivityTaskTimedOut':
@@ -44,6 +46,7 @@ export function roleOf(event: HistoryEvent): EventRole {
     case 'TimerCanceled':
     case 'ChildWorkflowExecutionStarted':
     case 'ChildWorkflowExecutionCancelRequested':
+    case 'SignalExternalWorkflowExecutionInitiated':
     case 'MarkerRecorded':
     case 'WorkflowUpdateCompleted':
     case 'WorkflowExecutionCompleted':
@@ -112,6 +115,11 @@ export class RunExecutor {
   readonly timers = new Map<number, { seq: number; fireAt: number }>();
   readonly children = new Map<number, PendingChild>();
   readonly openUpdates = new Set<string>();
+  /** Signals to other workflows recorded but not yet delivered (re-sent after a restart). */
+  readonly externalSignals = new Map<
+    number,
+    { workflowId: string; runId?: string; signalName: string; args: unknown[] }
+  >();
   /** Outcomes of completed updates by ID, to answer a retried update without running it again. */
   readonly completedUpdates = new Map<string, { result?: unknown; failure?: FailureInfo }>();
   private readonly run: SandboxRun;
@@ -327,6 +335,16 @@ export class RunExecutor {
         };
       case 'requestCancelChild':
         return { type: 'ChildWorkflowExecutionCancelRequested', seq: command.seq };
+      case 'signalExternal':
+        return {
+          type: 'SignalExternalWorkflowExecutionInitiated',
+          seq: command.seq,
+          workflowId: command.workflowId,
+          ...(command.runId === undefined ? {} : { runId: command.runId }),
+          signalName: command.signalName,
+          args: command.args,
+          ...this.callSite(command),
+        };
       case 'recordPatch':
         return {
           type: 'MarkerRecorded',
@@ -426,6 +444,18 @@ export class RunExecutor {
       case 'WorkflowUpdateAccepted':
         this.openUpdates.add(event.updateId);
         return;
+      case 'SignalExternalWorkflowExecutionInitiated':
+        this.externalSignals.set(event.seq, {
+          workflowId: event.workflowId,
+          ...(event.runId === undefined ? {} : { runId: event.runId }),
+          signalName: event.signalName,
+          args: event.args,
+        });
+        return;
+      case 'ExternalWorkflowExecutionSignaled':
+      case 'SignalExternalWorkflowExecutionFailed':
+        this.externalSignals.delete(event.seq);
+        return;
       case 'WorkflowUpdateCompleted':
         this.openUpdates.delete(event.updateId);
         this.completedUpdates.set(
@@ -489,6 +519,12 @@ function commandMatches(command: Command, event: HistoryEvent): boolean {
       );
     case 'requestCancelChild':
       return event.type === 'ChildWorkflowExecutionCancelRequested' && event.seq === command.seq;
+    case 'signalExternal':
+      return (
+        event.type === 'SignalExternalWorkflowExecutionInitiated' &&
+        event.seq === command.seq &&
+        event.signalName === command.signalName
+      );
     case 'recordPatch':
       return event.type === 'MarkerRecorded' && event.patchId === command.patchId;
     case 'completeUpdate':
@@ -545,6 +581,10 @@ function jobsFor(event: HistoryEvent, activityTypeOf: (seq: number) => string): 
       return [{ type: 'failChild', seq: event.seq, failure: event.failure }];
     case 'WorkflowExecutionCancelRequested':
       return [{ type: 'cancelWorkflow', ...(event.reason === undefined ? {} : { reason: event.reason }) }];
+    case 'ExternalWorkflowExecutionSignaled':
+      return [{ type: 'resolveSignalExternal', seq: event.seq }];
+    case 'SignalExternalWorkflowExecutionFailed':
+      return [{ type: 'failSignalExternal', seq: event.seq, failure: event.failure }];
     default:
       return [];
   }

@@ -116,6 +116,18 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
         childTypes.set(e.seq, e.workflowType);
         detail = `${e.workflowType}${args(e.args)} id=${JSON.stringify(e.workflowId)}${e.runId ? ` run=${e.runId}` : ''}`;
         break;
+      case 'SignalExternalWorkflowExecutionInitiated':
+        tone = 'message';
+        detail = `${e.signalName}${args(e.args)} → ${JSON.stringify(e.workflowId)}`;
+        break;
+      case 'ExternalWorkflowExecutionSignaled':
+        tone = 'ok';
+        detail = `signal #${e.seq} delivered`;
+        break;
+      case 'SignalExternalWorkflowExecutionFailed':
+        tone = 'bad';
+        detail = `signal #${e.seq}: ${summarizeFailure(e.failure)}`;
+        break;
       case 'ChildWorkflowExecutionCancelRequested':
         tone = 'warn';
         detail = child(e.seq);

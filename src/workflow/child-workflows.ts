@@ -1,5 +1,6 @@
 import type { ParentClosePolicy } from '../history/events.js';
-import type { Workflow } from './definitions.js';
+import type { SignalDefinition, Workflow } from './definitions.js';
+import { signalWorkflow } from './external-workflows.js';
 import { CancelledFailure, ChildWorkflowFailure } from './failures.js';
 import { captureStack, currentRun } from './run-state.js';
 import { uuid4 } from './workflow-info.js';
@@ -18,6 +19,8 @@ export interface ChildWorkflowHandle<W extends Workflow> {
   readonly firstExecutionRunId: string;
   /** The child's result; rejects with ChildWorkflowFailure if it failed, was cancelled or terminated. */
   result(): Promise<Awaited<ReturnType<W>>>;
+  /** Sends the child a signal; resolves once it is recorded in the child's history. */
+  signal<Args extends unknown[]>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void>;
 }
 
 type WorkflowArg<W extends Workflow> = W | string;
@@ -65,7 +68,13 @@ export async function startChild<W extends Workflow>(
     if (run.children.has(seq)) run.push({ type: 'requestCancelChild', seq });
   });
   result.catch(() => undefined);
-  return { workflowId, firstExecutionRunId: runId, result: () => result };
+  return {
+    workflowId,
+    firstExecutionRunId: runId,
+    result: () => result,
+    signal: (def, ...signalArgs) =>
+      signalWorkflow(workflowId, undefined, typeof def === 'string' ? def : def.name, signalArgs),
+  };
 }
 
 /** Starts a child workflow and waits for its result. */

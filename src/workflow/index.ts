@@ -23,6 +23,7 @@ export {
   type Workflow,
 } from './definitions.js';
 export type { Duration } from './duration.js';
+export { type ExternalWorkflowHandle, getExternalWorkflowHandle } from './external-workflows.js';
 export {
   ActivityFailure,
   ApplicationFailure,

@@ -28,7 +28,9 @@ export type Job =
   | { type: 'failChild'; seq: number; failure: FailureInfo }
   | { type: 'signal'; name: string; args: unknown[] }
   | { type: 'update'; id: string; name: string; args: unknown[] }
-  | { type: 'cancelWorkflow'; reason?: string };
+  | { type: 'cancelWorkflow'; reason?: string }
+  | { type: 'resolveSignalExternal'; seq: number }
+  | { type: 'failSignalExternal'; seq: number; failure: FailureInfo };
 
 /** One activation: the jobs of one inbound event, at the time that event was recorded. */
 export interface Activation {
@@ -65,6 +67,14 @@ export type Command = CommandBase &
         parentClosePolicy: ParentClosePolicy;
       }
     | { type: 'requestCancelChild'; seq: number }
+    | {
+        type: 'signalExternal';
+        seq: number;
+        workflowId: string;
+        runId?: string;
+        signalName: string;
+        args: unknown[];
+      }
     | { type: 'recordPatch'; patchId: string; deprecated: boolean }
     | { type: 'completeUpdate'; id: string; result?: unknown; failure?: FailureInfo }
     | { type: 'completeWorkflow'; result: unknown }

@@ -52,6 +52,7 @@ export class RunState {
   readonly activities = new Map<number, PendingActivity>();
   readonly timers = new Map<number, Pending>();
   readonly children = new Map<number, PendingChild>();
+  readonly externalSignals = new Map<number, Pending>();
   readonly signalHandlers = new Map<string, Handler>();
   readonly bufferedSignals: { name: string; args: unknown[] }[] = [];
   readonly queryHandlers = new Map<string, Handler>();
@@ -62,7 +63,7 @@ export class RunState {
   readonly scopeStorage: ScopeStorage<CancellationScope>;
   rootScope!: CancellationScope;
   fatal?: FailureInfo;
-  private seqs = { activity: 0, timer: 0, child: 0 };
+  private seqs = { activity: 0, timer: 0, child: 0, signal: 0 };
 
   constructor() {
     const storage = (globalThis as SandboxGlobals).__wfScopeStorage;
@@ -70,7 +71,7 @@ export class RunState {
     this.scopeStorage = storage;
   }
 
-  nextSeq(kind: 'activity' | 'timer' | 'child'): number {
+  nextSeq(kind: 'activity' | 'timer' | 'child' | 'signal'): number {
     this.seqs[kind] += 1;
     return this.seqs[kind];
   }

@@ -218,6 +218,15 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
     case 'cancelWorkflow':
       run.rootScope.cancel();
       return;
+    case 'resolveSignalExternal':
+    case 'failSignalExternal': {
+      const pending = run.externalSignals.get(job.seq);
+      if (!pending) return;
+      run.externalSignals.delete(job.seq);
+      if (job.type === 'resolveSignalExternal') pending.resolve(undefined);
+      else pending.reject(failureToError(job.failure));
+      return;
+    }
     default:
       job satisfies never;
   }

@@ -3,9 +3,11 @@ import {
   defineQuery,
   defineSignal,
   executeChild,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
 } from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
 
@@ -41,4 +43,22 @@ export async function sleepy(): Promise<string> {
 
 export async function parentOfSleepy(): Promise<string> {
   return executeChild(sleepy, { workflowId: 'sleepy-child' });
+}
+
+/** Signals another workflow, then one that does not exist. */
+export async function signalsOthers(target: string): Promise<string> {
+  await getExternalWorkflowHandle(target).signal(go, 'from a workflow');
+  try {
+    await getExternalWorkflowHandle('nobody-here').signal(go, 'lost');
+    return 'delivered to nobody?';
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message}`;
+  }
+}
+
+/** Starts a waiter as its child and signals it through the child's handle. */
+export async function parentSignalsChild(): Promise<string[]> {
+  const child = await startChild(waiter, { workflowId: 'signalled-child' });
+  await child.signal(go, 'from the parent');
+  return child.result();
 }
