@@ -41,6 +41,15 @@ interface BaseStartOptions {
 export type WorkflowStartOptions<W extends Workflow = Workflow> = BaseStartOptions &
   ArgsOption<Parameters<W>>;
 
+/** Options of `client.signalWithStart`: the start options plus the signal to deliver. */
+export type WorkflowSignalWithStartOptions<
+  W extends Workflow,
+  SignalArgs extends unknown[],
+> = WorkflowStartOptions<W> & {
+  signal: SignalDefinition<SignalArgs> | string;
+  signalArgs?: SignalArgs;
+};
+
 /** Options of `handle.executeUpdate`. */
 export type WorkflowUpdateOptions<Args extends unknown[]> = { updateId?: string } & ArgsOption<Args>;
 
@@ -133,6 +142,23 @@ export class WorkflowClient {
     options: WorkflowStartOptions<W>,
   ): Promise<WorkflowHandle<W>> {
     const req = toStartRequest(workflow, options);
+    const res = await this.service.startWorkflow(req);
+    return new Handle<W>(this.service, res.workflowId, res.runId, res.runId);
+  }
+
+  /**
+   * Signals a workflow, starting it first if no run of the ID is open: the usual way to feed an
+   * entity-like workflow (a cart, an account) without knowing whether it runs yet.
+   * @example
+   * await client.signalWithStart(cartWorkflow, { workflowId: 'cart-42', args: [], signal: addItem, signalArgs: [item] });
+   */
+  async signalWithStart<W extends Workflow, SignalArgs extends unknown[] = []>(
+    workflow: W | string,
+    options: WorkflowSignalWithStartOptions<W, SignalArgs>,
+  ): Promise<WorkflowHandle<W>> {
+    const { signal, signalArgs, ...startOptions } = options;
+    const req = toStartRequest(workflow, startOptions as WorkflowStartOptions<W>);
+    req.signal = { name: typeof signal === 'string' ? signal : signal.name, args: [...(signalArgs ?? [])] };
     const res = await this.service.startWorkflow(req);
     return new Handle<W>(this.service, res.workflowId, res.runId, res.runId);
   }

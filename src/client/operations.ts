@@ -115,6 +115,22 @@ export async function startWorkflow(options: StartOptions): Promise<{ workflowId
   });
 }
 
+/** Signals a workflow, starting it first if no run of the ID is open. */
+export async function signalWithStartWorkflow(
+  options: StartOptions & { signalName: string; signalInputs?: readonly string[] | undefined },
+): Promise<{ workflowId: string; runId: string }> {
+  const startOptions = startOptionsOf(options);
+  const signalArgs = parseJsonValues('signal-input', options.signalInputs);
+  return withClient(options, async (client) => {
+    const handle = await client.signalWithStart(options.workflowType, {
+      ...startOptions,
+      signal: options.signalName,
+      signalArgs,
+    });
+    return { workflowId: handle.workflowId, runId: handle.runId! };
+  });
+}
+
 /** Starts a workflow and waits for its result (throws WorkflowFailedError if it does not complete). */
 export async function executeWorkflow(
   options: StartOptions,

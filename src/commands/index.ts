@@ -17,6 +17,7 @@ import { Result } from './result.js';
 import { Run } from './run.js';
 import { Show } from './show.js';
 import { Signal } from './signal.js';
+import { SignalWithStart } from './signal-with-start.js';
 import { Start } from './start.js';
 import { Terminate } from './terminate.js';
 import { Update } from './update.js';
@@ -29,6 +30,7 @@ export const COMMANDS = {
   start: Start,
   execute: Execute,
   signal: Signal,
+  'signal-with-start': SignalWithStart,
   query: Query,
   update: Update,
   cancel: Cancel,

@@ -594,6 +594,23 @@ function parseStartBody(raw: unknown): StartWorkflowRequest {
     }
     req.memo = body.memo as Record<string, unknown>;
   }
+  if (body.signal !== undefined) {
+    const signal = body.signal as { name?: unknown; args?: unknown } | null;
+    if (
+      typeof signal !== 'object' ||
+      signal === null ||
+      typeof signal.name !== 'string' ||
+      signal.name === ''
+    ) {
+      throw new InvalidArgumentError(
+        '"signal" must be {"name": "<signal name>", "args": [...]} (signal-with-start)',
+      );
+    }
+    if (signal.args !== undefined && !Array.isArray(signal.args)) {
+      throw new InvalidArgumentError('"signal.args" must be an array (one element per argument)');
+    }
+    req.signal = { name: signal.name, args: (signal.args as unknown[] | undefined) ?? [] };
+  }
   return req;
 }
 

@@ -208,4 +208,26 @@ describe('WorkflowEngine', () => {
     expect(types).toContain('ExternalWorkflowExecutionSignaled');
     expect(types).toContain('SignalExternalWorkflowExecutionFailed');
   });
+
+  it('signal-with-start starts a workflow that is not running and signals one that is', async () => {
+    const { engine } = await makeEngine({});
+    const first = await engine.startWorkflow({
+      workflowType: 'waiter',
+      workflowId: 'sws',
+      signal: { name: 'go', args: ['first'] },
+    });
+    expect(first.started).toBe(true);
+    await engine.waitForIdle();
+    expect(await engine.query({ workflowId: 'sws' }, 'state', [])).toEqual(['did first']);
+    const again = await engine.startWorkflow({
+      workflowType: 'waiter',
+      workflowId: 'sws',
+      signal: { name: 'go', args: ['second'] },
+    });
+    expect(again).toEqual({ workflowId: 'sws', runId: first.runId, started: false });
+    const signals = (await engine.history({ workflowId: 'sws' })).filter(
+      (e) => e.type === 'WorkflowSignaled',
+    );
+    expect(signals).toHaveLength(2);
+  });
 });

@@ -211,7 +211,13 @@ export class WorkflowEngine implements WorkflowService {
     if (!this.code.sandbox.hasWorkflow(req.workflowType)) {
       throw new UnknownWorkflowTypeError(req.workflowType, this.code.sandbox.workflowTypes);
     }
-    return this.serializeStart(req.workflowId, () => this.startLocked(req));
+    if (!req.signal) return this.serializeStart(req.workflowId, () => this.startLocked(req));
+    const signal = req.signal;
+    const started = await this.serializeStart(req.workflowId, () =>
+      this.startLocked({ ...req, workflowIdConflictPolicy: 'USE_EXISTING' }),
+    );
+    await this.signal(started, signal.name, signal.args ?? []);
+    return started;
   }
 
   async describe(ref: RunRef): Promise<RunDescription> {

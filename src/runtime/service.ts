@@ -18,6 +18,12 @@ export interface StartWorkflowRequest {
   /** What to do when an open run with this ID exists. Default FAIL, as in Temporal. */
   workflowIdConflictPolicy?: WorkflowIdConflictPolicy;
   memo?: Record<string, unknown>;
+  /**
+   * Signal-with-start: deliver this signal to the workflow, starting it first if no run of the ID is
+   * open (an open run is signalled whatever the conflict policy says). The signal is durable when
+   * the call returns.
+   */
+  signal?: { name: string; args?: unknown[] };
 }
 
 export interface StartWorkflowResponse {
