@@ -82,6 +82,9 @@ describe.skipIf(!built)('wf run and wf replay on the order saga (needs `npm run 
         /code issued: +ActivityTaskScheduled validatePayment \(seq 3\) at src\/workflows\/index\.ts:\d+/,
       );
       expect(result.stdout).toContain('patched(');
+      // ...and shows the line of the current code that issued it.
+      expect(result.stdout).toMatch(/the code now, at src\/workflows\/index\.ts:\d+:/);
+      expect(result.stdout).toMatch(/> +\d+ \| +await validatePayment\(order\);/);
     } finally {
       await writeFile(workflows, original);
     }

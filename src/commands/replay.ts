@@ -36,6 +36,7 @@ export class Replay extends LocalCommand {
     const { resolveProject } = await import('../devserver/project-config.js');
     const { loadWorkflowCode } = await import('../runtime/workflow-code.js');
     const { replayHistories } = await import('../replay/replay-runner.js');
+    const { codeFrame } = await import('../replay/code-frame.js');
     const config = await resolveProject({
       ...(flags.project ? { dir: flags.project } : {}),
       ...(flags.workflows ? { workflows: flags.workflows } : {}),
@@ -59,6 +60,14 @@ export class Replay extends LocalCommand {
         const mark = outcome.status === 'ok' ? 'ok  ' : 'FAIL';
         this.log(`${mark} ${outcome.source} (${outcome.workflowType ?? '?'}, ${outcome.events} events)`);
         if (outcome.message) this.log(outcome.message.replace(/^/gm, '     '));
+        const issuedAt = outcome.issuedCallSite;
+        if (issuedAt) {
+          const frame = codeFrame(config.root, issuedAt);
+          if (frame)
+            this.log(
+              `\n     the code now, at ${issuedAt.file}:${issuedAt.line}:\n${frame.replace(/^/gm, '     ')}\n`,
+            );
+        }
       }
       this.log(
         `${summary.ok} of ${summary.outcomes.length} histories replayed (${summary.events} events in ${Math.round(summary.ms)} ms)`,

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError } from '../common/errors.js';
-import type { HistoryEvent } from '../history/events.js';
+import type { CallSite, HistoryEvent } from '../history/events.js';
 import { FileHistoryStore, readHistoryFile } from '../history/file-store.js';
 import { NonDeterminismError } from '../runtime/errors.js';
 import { RunExecutor } from '../runtime/executor.js';
@@ -16,6 +16,8 @@ export interface ReplayOutcome {
   events: number;
   status: 'ok' | 'nondeterministic' | 'error';
   message?: string;
+  /** Where the current code issued the diverging command, when it issued one. */
+  issuedCallSite?: CallSite;
   error?: Error;
 }
 
@@ -128,7 +130,14 @@ function replayOne(code: LoadedWorkflowCode, source: string, history: HistoryEve
     return { ...base, status: 'ok' };
   } catch (error) {
     if (error instanceof NonDeterminismError) {
-      return { ...base, status: 'nondeterministic', message: error.message, error };
+      const site = error.details.issued?.callSite;
+      return {
+        ...base,
+        status: 'nondeterministic',
+        message: error.message,
+        error,
+        ...(site ? { issuedCallSite: site } : {}),
+      };
     }
     return { ...base, status: 'error', message: (error as Error).message, error: error as Error };
   }
