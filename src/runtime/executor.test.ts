@@ -1,0 +1,92 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history/events.js';
+import { NonDeterminismError } from './errors.js';
+import { RunExecutor, roleOf } from './executor.js';
+import { loadWorkflowCode } from './workflow-code.js';
+
+const workflowsPath = fileURLToPath(new URL('./__fixtures__/engine/src/workflows/index.ts', import.meta.url));
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+async function options() {
+  const code = await loadWorkflowCode({ workflowsPath });
+  return { sandbox: code.sandbox, resolveCallSite: code.resolveCallSite };
+}
+
+function start(workflowType: string, args: unknown[] = []) {
+  return {
+    workflowType,
+    workflowId: 'w',
+    runId: 'r',
+    firstRunId: 'r',
+    args,
+    randomnessSeed: 'seed',
+    attempt: 1,
+  };
+}
+
+describe('RunExecutor', () => {
+  it('turns a start into the started event and the commands of the first activation', async () => {
+    const { events } = RunExecutor.start(start('steps', [2]), T0, await options());
+    expect(events.map((e) => [e.eventId, e.type])).toEqual([
+      [1, 'WorkflowExecutionStarted'],
+      [2, 'ActivityTaskScheduled'],
+    ]);
+    expect(events[1]).toMatchObject({ activityType: 'step', seq: 1, args: ['0'] });
+    expect(events[1]).toMatchObject({ callSite: { file: expect.stringMatching(/workflows\/index\.ts$/) } });
+  });
+
+  it('records an input with the commands it caused, and replays the result to the same state', async () => {
+    const opts = await options();
+    const { executor, events } = RunExecutor.start(start('steps', [2]), T0, opts);
+    const more = executor.handle(
+      { type: 'ActivityTaskCompleted', seq: 1, attempt: 1, result: 'did 0' },
+      T0 + 5,
+    );
+    expect(more.map((e) => e.type)).toEqual(['ActivityTaskCompleted', 'ActivityTaskScheduled']);
+    const history = [...events, ...more];
+    const replayed = RunExecutor.replay(history, opts);
+    expect(replayed.events).toEqual([]);
+    expect([...replayed.executor.activities.keys()]).toEqual([2]);
+    expect(replayed.executor.nextEventId).toBe(history.length + 1);
+  });
+
+  it('issues the commands a crash kept from being recorded, numbered after the history', async () => {
+    const opts = await options();
+    const { events } = RunExecutor.start(start('steps', [1]), T0, opts);
+    // The started event became durable; the ActivityTaskScheduled of the same batch did not.
+    const { events: reissued } = RunExecutor.replay(events.slice(0, 1), opts);
+    expect(reissued.map((e) => [e.eventId, e.type])).toEqual([[2, 'ActivityTaskScheduled']]);
+  });
+
+  it('names the event, both sides and a fix when the code diverges', async () => {
+    const opts = await options();
+    const { events } = RunExecutor.start(start('steps', [1]), T0, opts);
+    const tampered = events.map((e) =>
+      e.type === 'ActivityTaskScheduled' ? { ...e, activityType: 'chargeCard' } : e,
+    ) as HistoryEvent[];
+    let error: unknown;
+    try {
+      RunExecutor.replay(tampered, opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NonDeterminismError);
+    const details = (error as NonDeterminismError).details;
+    expect(details.eventId).toBe(2);
+    expect(details.recordedDescription).toBe('ActivityTaskScheduled chargeCard (seq 1)');
+    expect(details.issued?.description).toBe('ActivityTaskScheduled step (seq 1)');
+    expect(details.issued?.callSite?.file).toMatch(/workflows\/index\.ts$/);
+    expect((error as Error).message).toContain('patched(');
+  });
+
+  it('treats a retry as information and only the final outcome as an input', () => {
+    const base = { eventId: 3, eventTime: new Date(T0).toISOString(), seq: 1, attempt: 1 };
+    const failure = { name: 'Error', message: 'x' };
+    expect(roleOf({ ...base, type: 'ActivityTaskFailed', failure, nextRetryDelayMs: 1000 })).toBe('info');
+    expect(roleOf({ ...base, type: 'ActivityTaskFailed', failure })).toBe('input');
+    expect(roleOf({ ...base, type: 'ActivityTaskStarted' })).toBe('info');
+    expect(roleOf({ ...base, type: 'TimerStarted', durationMs: 1, fireAt: base.eventTime })).toBe('command');
+    expect(roleOf({ ...base, type: 'WorkflowExecutionTerminated' })).toBe('external-close');
+  });
+});
