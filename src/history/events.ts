@@ -162,6 +162,8 @@ export interface WorkflowSignaled extends Base {
   type: 'WorkflowSignaled';
   signalName: string;
   args: unknown[];
+  /** Signal-with-start: delivered in the run's first activation, together with the start. */
+  withStart?: boolean;
 }
 
 export interface WorkflowUpdateAccepted extends Base {

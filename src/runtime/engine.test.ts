@@ -151,7 +151,7 @@ describe('WorkflowEngine', () => {
     );
   });
 
-  it('pauses a run the new code cannot replay: signals are refused with the reason, terminate still works', async () => {
+  it('pauses a run the new code cannot replay: signals are recorded, updates refused with the reason, terminate works', async () => {
     const { engine } = await makeEngine({});
     await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'p' });
     await engine.signal({ workflowId: 'p' }, 'go', ['first']);
@@ -163,9 +163,15 @@ describe('WorkflowEngine', () => {
     });
     expect(await engine.setCode(changed)).toEqual({ paused: ['p'] });
     expect((await engine.describe({ workflowId: 'p' })).paused?.reason).toMatch(/ActivityTaskScheduled step/);
-    await expect(engine.signal({ workflowId: 'p' }, 'go', ['again'])).rejects.toThrow(
+    // Signals still land (delivered when the run resumes); updates need the code, so they are refused.
+    await engine.signal({ workflowId: 'p' }, 'go', ['again']);
+    await expect(engine.update({ workflowId: 'p' }, 'nope', [])).rejects.toThrow(
       /is paused until its code replays/,
     );
+    expect((await engine.history({ workflowId: 'p' })).at(-1)).toMatchObject({
+      type: 'WorkflowSignaled',
+      args: ['again'],
+    });
     await engine.terminate({ workflowId: 'p' }, 'broken code');
     expect(await engine.result({ workflowId: 'p' })).toEqual({ status: 'TERMINATED', reason: 'broken code' });
   });
@@ -229,5 +235,24 @@ describe('WorkflowEngine', () => {
       (e) => e.type === 'WorkflowSignaled',
     );
     expect(signals).toHaveLength(2);
+  });
+
+  it('signal-with-start delivers the signal in the first activation, and the history replays', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({
+      workflowType: 'collector',
+      workflowId: 'c',
+      signal: { name: 'go', args: ['x'] },
+    });
+    expect(await engine.result({ workflowId: 'c' })).toEqual({ status: 'COMPLETED', result: ['x'] });
+    const history = await engine.history({ workflowId: 'c' });
+    expect(history.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'WorkflowSignaled',
+      'WorkflowExecutionCompleted',
+    ]);
+    const { RunExecutor } = await import('./executor.js');
+    const code = await loadWorkflowCode({ workflowsPath: fixture('src/workflows/index.ts') });
+    expect(RunExecutor.replay(history, { sandbox: code.sandbox }).events).toEqual([]);
   });
 });

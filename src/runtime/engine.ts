@@ -212,12 +212,20 @@ export class WorkflowEngine implements WorkflowService {
       throw new UnknownWorkflowTypeError(req.workflowType, this.code.sandbox.workflowTypes);
     }
     if (!req.signal) return this.serializeStart(req.workflowId, () => this.startLocked(req));
-    const signal = req.signal;
-    const started = await this.serializeStart(req.workflowId, () =>
-      this.startLocked({ ...req, workflowIdConflictPolicy: 'USE_EXISTING' }),
-    );
-    await this.signal(started, signal.name, signal.args ?? []);
-    return started;
+    const signal = { name: req.signal.name, args: jsonArgs(req.signal.args ?? [], 'signal') };
+    for (;;) {
+      try {
+        return await this.serializeStart(req.workflowId, async () => {
+          const open = await this.store.latestRun(req.workflowId);
+          if (open?.status !== 'RUNNING') return this.startLocked(req, signal);
+          await this.signal(open, signal.name, signal.args);
+          return { workflowId: open.workflowId, runId: open.runId, started: false };
+        });
+      } catch (error) {
+        // The open run closed between the look-up and the signal: start a new one with it.
+        if (!(error instanceof WorkflowNotRunningError)) throw error;
+      }
+    }
   }
 
   async describe(ref: RunRef): Promise<RunDescription> {
@@ -258,10 +266,11 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void> {
-    const entry = await this.openRun(ref);
-    await this.submit(entry, {
-      input: { type: 'WorkflowSignaled', signalName, args: jsonArgs(args, 'signal') },
-    });
+    const entry = await this.openRun(ref, { evenIfPaused: true });
+    const input: NewEvent = { type: 'WorkflowSignaled', signalName, args: jsonArgs(args, 'signal') };
+    // A paused run still takes signals: they are recorded now and delivered when it resumes.
+    if (entry.paused) await this.appendWhilePaused(entry, input);
+    else await this.submit(entry, { input });
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
@@ -299,10 +308,13 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async cancel(ref: RunRef, reason?: string): Promise<void> {
-    const entry = await this.openRun(ref);
-    await this.submit(entry, {
-      input: { type: 'WorkflowExecutionCancelRequested', ...(reason === undefined ? {} : { reason }) },
-    });
+    const entry = await this.openRun(ref, { evenIfPaused: true });
+    const input: NewEvent = {
+      type: 'WorkflowExecutionCancelRequested',
+      ...(reason === undefined ? {} : { reason }),
+    };
+    if (entry.paused) await this.appendWhilePaused(entry, input);
+    else await this.submit(entry, { input });
   }
 
   async terminate(ref: RunRef, reason?: string): Promise<void> {
@@ -391,7 +403,10 @@ export class WorkflowEngine implements WorkflowService {
     }
   }
 
-  private async startLocked(req: StartWorkflowRequest): Promise<StartWorkflowResponse> {
+  private async startLocked(
+    req: StartWorkflowRequest,
+    signal?: { name: string; args: unknown[] },
+  ): Promise<StartWorkflowResponse> {
     const existing = await this.store.latestRun(req.workflowId);
     if (existing) {
       if (existing.status === 'RUNNING') {
@@ -425,6 +440,7 @@ export class WorkflowEngine implements WorkflowService {
       firstRunId: runId,
       ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
       ...(req.memo === undefined ? {} : { memo: req.memo }),
+      ...(signal ? { signal } : {}),
     });
     return { workflowId: req.workflowId, runId, started: true };
   }
@@ -439,13 +455,16 @@ export class WorkflowEngine implements WorkflowService {
     memo?: Record<string, unknown>;
     continuedFromRunId?: string;
     parent?: WorkflowExecutionStarted['parent'];
+    signal?: { name: string; args: unknown[] };
   }): Promise<RunEntry> {
     return this.track(async () => {
       const now = this.clock.now();
+      const { signal, ...started } = start;
       const { executor, events } = RunExecutor.start(
-        { ...start, randomnessSeed: randomUUID(), attempt: 1 },
+        { ...started, randomnessSeed: randomUUID(), attempt: 1 },
         now,
         this.executorOptions(),
+        signal,
       );
       const entry = this.newEntry(executor.started);
       entry.executor = executor;
@@ -1312,6 +1331,27 @@ export class WorkflowEngine implements WorkflowService {
    * A paused run has no executor to number events with (its code does not replay its history), so
    * it is closed by appending to the stored history directly.
    */
+  /**
+   * Records an input for a paused run straight into its history (there is no executor to activate):
+   * the run sees it when it is rebuilt, as it would after a restart.
+   */
+  private async appendWhilePaused(entry: RunEntry, input: NewEvent): Promise<void> {
+    const recorded = await this.withRun(entry, async () => {
+      if (!entry.paused) return false;
+      const history = await this.store.readHistory(entry.key);
+      const event = {
+        ...input,
+        eventId: history.length + 1,
+        eventTime: new Date(this.clock.now()).toISOString(),
+      } as HistoryEvent;
+      await this.store.append(entry.key, [event]);
+      this.publish(entry, event);
+      return true;
+    });
+    // Resumed meanwhile: the usual path.
+    if (!recorded) await this.submit(entry, { input });
+  }
+
   private async terminatePaused(entry: RunEntry, reason: string | undefined): Promise<void> {
     await this.withRun(entry, async () => {
       const history = await this.store.readHistory(entry.key);

@@ -143,6 +143,7 @@ export class RunExecutor {
     started: Omit<WorkflowExecutionStarted, 'eventId' | 'eventTime' | 'formatVersion' | 'type'>,
     now: number,
     options: ExecutorOptions,
+    signal?: { name: string; args: unknown[] },
   ): { executor: RunExecutor; events: HistoryEvent[] } {
     const event: WorkflowExecutionStarted = {
       eventId: 1,
@@ -154,10 +155,19 @@ export class RunExecutor {
     const executor = new RunExecutor(event, options);
     executor.nextEventId = 2;
     executor.lastEventTime = now;
-    const commands = options.sandbox.guard(() =>
-      executor.run.activate(executor.activationFor(event, now, false)),
-    );
-    const events = [event, ...executor.toEvents(commands, now)];
+    const first: HistoryEvent[] = [event];
+    const activation = executor.activationFor(event, now, false);
+    if (signal) {
+      const signaled = executor.stamp(
+        { type: 'WorkflowSignaled', signalName: signal.name, args: signal.args, withStart: true },
+        now,
+      );
+      first.push(signaled);
+      activation.jobs.push(...jobsFor(signaled, () => 'unknown'));
+      activation.historyLength = signaled.eventId;
+    }
+    const commands = options.sandbox.guard(() => executor.run.activate(activation));
+    const events = [...first, ...executor.toEvents(commands, now)];
     return { executor, events };
   }
 
@@ -181,12 +191,26 @@ export class RunExecutor {
     let queue: Command[] = [];
     const replayOne = (event: HistoryEvent, index: number): void => {
       const role = roleOf(event);
+      if (event.type === 'WorkflowSignaled' && event.withStart) {
+        // Delivered with the start, in the first activation (below).
+        executor.nextEventId = event.eventId + 1;
+        return;
+      }
       if (role === 'input') {
         if (queue.length > 0) executor.diverged(event, queue[0]);
         executor.nextEventId = event.eventId + 1;
         const time = Date.parse(event.eventTime);
         executor.lastEventTime = time;
         const activation = executor.activationFor(event, time, index < history.length - 1);
+        if (event.type === 'WorkflowExecutionStarted') {
+          for (let next = index + 1; next < history.length; next++) {
+            const signaled = history[next]!;
+            if (signaled.type !== 'WorkflowSignaled' || !signaled.withStart) break;
+            activation.jobs.push(...jobsFor(signaled, () => 'unknown'));
+            activation.historyLength = signaled.eventId;
+            activation.isReplaying = next < history.length - 1;
+          }
+        }
         executor.track(event);
         queue = executor.run.activate(activation);
         return;

@@ -139,15 +139,21 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
       if (typeof fn !== 'function') {
         throw new Error(`the workflows module does not export a workflow named ${run.info.workflowType}`);
       }
-      run.scopeStorage
-        .run(run.rootScope, () => Promise.resolve().then(() => fn(...job.args)))
-        .then(
-          (result: unknown) => {
-            run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
-            run.completed = true;
-          },
-          (error: unknown) => finishWithError(run, error),
-        );
+      // Called synchronously, so the handlers it sets before its first await are in place for the
+      // signals delivered in the same activation (signal-with-start).
+      let running: Promise<unknown>;
+      try {
+        running = Promise.resolve(run.scopeStorage.run(run.rootScope, () => fn(...job.args)));
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then(
+        (result: unknown) => {
+          run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+          run.completed = true;
+        },
+        (error: unknown) => finishWithError(run, error),
+      );
       return;
     }
     case 'resolveActivity': {

@@ -62,3 +62,12 @@ export async function parentSignalsChild(): Promise<string[]> {
   await child.signal(go, 'from the parent');
   return child.result();
 }
+
+/** Returns the signals it got before its first await: what signal-with-start must deliver. */
+export async function collector(): Promise<string[]> {
+  const got: string[] = [];
+  setHandler(go, (value) => {
+    got.push(value);
+  });
+  return got;
+}
