@@ -64,6 +64,9 @@ const validateScript = new vm.Script(
 );
 const createRunScript = new vm.Script('__wfCreateRun()', { filename: 'wf-create-run.js' });
 const guardScript = new vm.Script('__wfGuarded()', { filename: 'wf-guard.js' });
+const instantiateScript = new vm.Script('__wfBundleFactory(__wfArg, __wfArg.exports)', {
+  filename: 'wf-instantiate.js',
+});
 
 /** How much work one shared watchdog window may cover on top of the activation timeout. */
 export const GUARD_WINDOW_MS = 50;
@@ -111,9 +114,11 @@ export class WorkflowSandbox {
     ).runInContext(this.context);
   }
 
+  /** Runs the bundle's module code once, under the watchdog: top-level workflow code can loop too. */
   private instantiate(): BundleExports {
     const module = { exports: {} as BundleExports };
-    this.context.__wfBundleFactory!(module, module.exports);
+    this.context.__wfArg = module;
+    this.run(undefined, instantiateScript, module, true);
     return module.exports;
   }
 
@@ -127,8 +132,7 @@ export class WorkflowSandbox {
 
   /** A fresh instance of the workflow code for one run. */
   createRun(info: RunInfoInput): SandboxRun {
-    this.context.__wfActive = undefined;
-    const api = createRunScript.runInContext(this.context) as SandboxRunApi;
+    const api = this.run(undefined, createRunScript, undefined, true) as SandboxRunApi;
     const run = new SandboxRun(this, api);
     this.enter(api, () => api.init(info));
     return run;
@@ -181,7 +185,7 @@ export class WorkflowSandbox {
    * Runs a precompiled script for `api`. `guarded` scripts run user code and get the deadlock
    * timeout, unless they run inside `guard()`; bookkeeping scripts run without one.
    */
-  run(api: SandboxRunApi, script: vm.Script, arg?: unknown, guarded = false): unknown {
+  run(api: SandboxRunApi | undefined, script: vm.Script, arg?: unknown, guarded = false): unknown {
     this.context.__wfActive = api;
     this.context.__wfArg = arg;
     const watched = guarded && this.timeout > 0 && this.guardDepth === 0;
