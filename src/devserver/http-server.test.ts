@@ -417,11 +417,33 @@ describe('HTTP server and HTTP transport', () => {
       expect(res.status, origin).toBe(403);
     }
     expect(service.runs).toHaveLength(0);
+    // Other apps on localhost are other origins too: a local web page may not drive the server.
     for (const origin of ['http://localhost:3000', 'http://127.0.0.1:5173', 'http://[::1]:8080']) {
+      expect((await raw(server.port, 'GET', '/api/v1/health', { headers: { origin } })).status, origin).toBe(
+        403,
+      );
+    }
+    for (const origin of [`http://localhost:${server.port}`, `http://127.0.0.1:${server.port}`]) {
       expect((await raw(server.port, 'GET', '/api/v1/health', { headers: { origin } })).status, origin).toBe(
         200,
       );
     }
+  });
+
+  it('refuses a browser POST that is not JSON, so a cross-origin "simple" request cannot slip through', async () => {
+    const origin = `http://127.0.0.1:${server.port}`;
+    const body = JSON.stringify({ workflowType: 'greet', workflowId: 'simple-post' });
+    const plain = await raw(server.port, 'POST', '/api/v1/workflows', {
+      headers: { origin, 'content-type': 'text/plain' },
+      body,
+    });
+    expect(plain.status).toBe(415);
+    expect(service.runs).toHaveLength(0);
+    const json = await raw(server.port, 'POST', '/api/v1/workflows', {
+      headers: { origin, 'content-type': 'application/json' },
+      body,
+    });
+    expect(json.status).toBe(201);
   });
 
   it('round-trips workflow IDs with slashes, dots and other reserved characters', async () => {

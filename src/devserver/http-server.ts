@@ -275,12 +275,22 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       );
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !originAllowed(origin, extraHosts)) {
+    if (origin !== undefined && !originAllowed(origin, extraHosts, port)) {
       throw new HttpError(
         403,
         'FORBIDDEN',
-        `refused: Origin ${JSON.stringify(origin)} is not a loopback origin. ` +
-          'Web pages from other sites may not drive the dev server.',
+        `refused: Origin ${JSON.stringify(origin)} is not this server's own origin. ` +
+          'Web pages (other sites, or other apps on localhost) may not drive the dev server.',
+      );
+    }
+    // A browser sends "simple" cross-origin POSTs (text/plain, forms) without a preflight; only a
+    // JSON content type forces one. Browsers always send Origin on POST; the CLI and curl do not.
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (req.method === 'POST' && origin !== undefined && contentType !== 'application/json') {
+      throw new HttpError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send request bodies as JSON with "Content-Type: application/json"',
       );
     }
   }
@@ -418,7 +428,7 @@ function hostAllowed(hostHeader: string, port: number, extra: Set<string>): bool
   return hostPort === port && (LOOPBACK_NAMES.has(name) || extra.has(name));
 }
 
-function originAllowed(origin: string, extra: Set<string>): boolean {
+function originAllowed(origin: string, extra: Set<string>, port: number): boolean {
   let url: URL;
   try {
     url = new URL(origin);
@@ -427,7 +437,10 @@ function originAllowed(origin: string, extra: Set<string>): boolean {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
   const name = url.hostname.toLowerCase();
-  return LOOPBACK_NAMES.has(name) || extra.has(name);
+  if (extra.has(name)) return true;
+  // A loopback origin on another port is another app (any local web page): only this server's own.
+  const originPort = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  return LOOPBACK_NAMES.has(name) && originPort === port;
 }
 
 function sendJson(
