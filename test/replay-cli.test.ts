@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,17 @@ describe.skipIf(!built)('wf run and wf replay on the order saga (needs `npm run 
     const result = await wf(project, 'replay', 'broken.jsonl');
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/broken\.jsonl:1/);
+  });
+
+  it('exits 2 when a directory holds no histories, or a store does not exist: replaying nothing proves nothing', async () => {
+    await mkdir(join(project, 'empty'), { recursive: true });
+    const empty = await wf(project, 'replay', 'empty');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('no histories found');
+    expect((await wf(project, 'replay', 'empty', '--allow-empty')).code).toBe(0);
+    const noStore = await wf(project, 'replay', '--from-store', 'no-such-store');
+    expect(noStore.code).toBe(2);
+    expect(noStore.stderr).toContain('is not a wf store');
   });
 
   it('exits 2 when given nothing to replay', async () => {

@@ -21,6 +21,7 @@ export class Replay extends LocalCommand {
     workflows: projectFlags.workflows,
     activities: projectFlags.activities,
     'from-store': Flags.string({ description: 'Also replay every run in this store directory (read-only).' }),
+    'allow-empty': Flags.boolean({ description: 'Succeed when there are no histories to replay.' }),
     output: Flags.option({ char: 'o', options: ['text', 'json'] as const, default: 'text' as const })(),
   };
 
@@ -51,6 +52,7 @@ export class Replay extends LocalCommand {
       code,
       paths,
       ...(flags['from-store'] ? { storeDir: flags['from-store'] } : {}),
+      allowEmpty: flags['allow-empty'],
     });
     if (flags.output === 'json') {
       const outcomes = summary.outcomes.map(({ error: _error, ...rest }) => rest);

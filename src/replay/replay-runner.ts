@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError } from '../common/errors.js';
@@ -36,6 +37,8 @@ export interface ReplayRequest {
   /** A store directory whose runs to replay (read-only; a running `wf dev` is not disturbed). */
   storeDir?: string;
   cwd?: string;
+  /** Succeed when there is nothing to replay (otherwise an InvalidArgumentError). */
+  allowEmpty?: boolean;
 }
 
 /**
@@ -66,7 +69,13 @@ export async function replayHistories(request: ReplayRequest): Promise<ReplaySum
     outcomes.push(replayOne(request.code, source, history));
   }
   if (request.storeDir) {
-    const store = await FileHistoryStore.open(resolve(cwd, request.storeDir), { lock: false });
+    const storeDir = resolve(cwd, request.storeDir);
+    if (!existsSync(join(storeDir, 'runs'))) {
+      throw new InvalidArgumentError(
+        `${storeDir} is not a wf store (it has no runs/ folder): check --from-store`,
+      );
+    }
+    const store = await FileHistoryStore.open(storeDir, { lock: false });
     try {
       for (const run of await store.listRuns()) {
         const source = `store:${run.workflowId}/${run.runId}`;
@@ -95,6 +104,12 @@ export async function replayHistories(request: ReplayRequest): Promise<ReplaySum
     } finally {
       await store.close();
     }
+  }
+  if (outcomes.length === 0 && !request.allowEmpty) {
+    throw new InvalidArgumentError(
+      `no histories found in ${[...request.paths, ...(request.storeDir ? [request.storeDir] : [])].join(', ')}: ` +
+        'a CI check that replays nothing proves nothing (pass --allow-empty if that is expected)',
+    );
   }
   const failed = outcomes.filter((o) => o.status !== 'ok').length;
   return {
