@@ -293,9 +293,20 @@ function errorFromResponse(status: number, text: string, address: string): WfErr
     // not JSON: a proxy or some other server answered
   }
   if (!wire || typeof wire.message !== 'string') {
+    // Not our error format: something else listens there (another server, a proxy).
     return new WfError(
-      CODE_OF_STATUS[status] ?? 'INTERNAL',
-      `unexpected answer ${status} from ${address} (is it a wf dev server?): ${text.slice(0, 200)}`,
+      'UNAVAILABLE',
+      `${address} answered ${status} but is not a wf dev server (check --address or WF_ADDRESS): ${text
+        .slice(0, 120)
+        .replace(/\s+/g, ' ')
+        .trim()}`,
+    );
+  }
+  const httpCode = wire.code as string | undefined;
+  if (httpCode === 'ROUTE_NOT_FOUND' || httpCode === 'METHOD_NOT_ALLOWED') {
+    return new WfError(
+      'UNAVAILABLE',
+      `${address} does not know this request (${wire.message}): is it a wf dev server of the same version as this wf?`,
     );
   }
   if (isWfErrorCode(wire.code)) return wfErrorFromWire(wire as WireError);
