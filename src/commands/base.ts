@@ -1,5 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { WfError } from '../common/errors.js';
+import { errorToFailure } from '../common/failure-convert.js';
 
 /** Exit codes: 1 for failures (not found, workflow failed, server down), 2 for bad usage. */
 export const EXIT_FAILURE = 1;
@@ -58,10 +59,33 @@ export abstract class WfCommand extends Command {
   ): Promise<void> {
     // oclif's own usage errors (missing flag, bad option) print themselves and exit 2.
     if (err.oclif) throw err;
-    const { message, exitCode } = describeError(err);
-    process.stderr.write(`${message}\n`);
-    process.exitCode = exitCode;
+    reportError(err, this.argv);
   }
+}
+
+/** Prints an error for a person (stderr) and, with --output json, for a script (stdout); sets the exit code. */
+export function reportError(err: Error, argv: readonly string[]): void {
+  const { message, exitCode } = describeError(err);
+  process.stderr.write(`${message}\n`);
+  // Scripts reading --output json get the error as JSON on stdout too.
+  if (wantsJson(argv)) {
+    const code =
+      err instanceof WfError ? err.code : err.name === 'WorkflowFailedError' ? 'WORKFLOW_FAILED' : 'INTERNAL';
+    const cause = (err as { cause?: unknown }).cause;
+    const failure =
+      err.name === 'WorkflowFailedError' && cause !== undefined ? { failure: errorToFailure(cause) } : {};
+    process.stdout.write(`${JSON.stringify({ error: { code, message: err.message, ...failure } })}\n`);
+  }
+  process.exitCode = exitCode;
+}
+
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some(
+    (arg, i) =>
+      arg === '--output=json' ||
+      arg === '-ojson' ||
+      ((arg === '--output' || arg === '-o') && argv[i + 1] === 'json'),
+  );
 }
 
 /** The line a user sees for an error, and the exit code that goes with it. */
@@ -118,8 +142,6 @@ export abstract class LocalCommand extends Command {
 
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {
     if (err.oclif) throw err;
-    const { message, exitCode } = describeError(err);
-    process.stderr.write(`${message}\n`);
-    process.exitCode = exitCode;
+    reportError(err, this.argv);
   }
 }
