@@ -1,11 +1,11 @@
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { watch } from 'chokidar';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { createWorkflowBundler, type WorkflowBundler } from '../runtime/bundler.js';
 import type { WorkflowEngine } from '../runtime/engine.js';
 import { workflowCodeFromBundle } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
-import type { ProjectConfig } from './project-config.js';
+import { activitiesBuildDir, type ProjectConfig, watchedDirs } from './project-config.js';
 
 export interface HotReloadOptions {
   config: ProjectConfig;
@@ -35,7 +35,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
     projectRoot: config.root,
   });
   await bundler.build();
-  const watcher = watch(join(config.root, 'src'), {
+  const watcher = watch(watchedDirs(config), {
     ignoreInitial: true,
     // Editors write through temp files; chokidar coalesces them only after the file settles.
     awaitWriteFinish: { stabilityThreshold: 20, pollInterval: 10 },
@@ -56,7 +56,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
       const activities = config.activitiesPath
         ? await loadActivities({
             activitiesPath: config.activitiesPath,
-            buildDir: join(config.storeDir, 'build'),
+            buildDir: activitiesBuildDir(config),
           })
         : undefined;
       const { paused } = await engine.setCode(code, activities);

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { FileHistoryStore, type FileStoreOpenReport } from '../history/file-store.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { type EngineLogger, WorkflowEngine } from '../runtime/engine.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
-import type { ProjectConfig } from './project-config.js';
+import { activitiesBuildDir, type ProjectConfig } from './project-config.js';
 
 export interface LocalEngine {
   engine: WorkflowEngine;
@@ -40,7 +39,7 @@ export async function openLocalEngine(
   const activities = config.activitiesPath
     ? await loadActivities({
         activitiesPath: config.activitiesPath,
-        buildDir: join(config.storeDir, 'build'),
+        buildDir: activitiesBuildDir(config),
       })
     : {};
   const store = await FileHistoryStore.open(config.storeDir);

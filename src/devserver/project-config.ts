@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import sjson from 'secure-json-parse';
 import { DEFAULT_PORT } from '../common/defaults.js';
 import { InvalidArgumentError } from '../common/errors.js';
@@ -15,6 +15,21 @@ export interface ProjectConfig {
   activitiesPath?: string;
   storeDir: string;
   port: number;
+}
+
+/**
+ * Where compiled activities go: inside the project, so their bare imports resolve from its
+ * node_modules whatever `--store` says.
+ */
+export function activitiesBuildDir(config: ProjectConfig): string {
+  return join(config.root, 'node_modules', '.cache', 'wf');
+}
+
+/** What hot reload watches: src/ by convention, plus the folders of the configured entries. */
+export function watchedDirs(config: ProjectConfig): string[] {
+  const dirs = [join(config.root, 'src'), dirname(config.workflowsPath)];
+  if (config.activitiesPath) dirs.push(dirname(config.activitiesPath));
+  return [...new Set(dirs.filter((dir) => existsSync(dir)))];
 }
 
 export interface ProjectOverrides {
