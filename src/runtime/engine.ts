@@ -755,16 +755,9 @@ export class WorkflowEngine implements WorkflowService {
         case 'SignalExternalWorkflowExecutionInitiated':
           this.sendExternalSignal(entry, event.seq);
           break;
-        case 'ChildWorkflowExecutionCancelRequested': {
-          const child = entry.executor?.children.get(event.seq);
-          if (child) {
-            this.cancel(
-              { workflowId: child.workflowId },
-              `parent ${entry.key.workflowId} cancelled it`,
-            ).catch(() => undefined);
-          }
+        case 'ChildWorkflowExecutionCancelRequested':
+          this.cancelChild(entry, event.seq);
           break;
-        }
         case 'WorkflowUpdateCompleted': {
           const waiters = entry.updateWaiters.get(event.updateId) ?? [];
           entry.updateWaiters.delete(event.updateId);
@@ -1143,6 +1136,25 @@ export class WorkflowEngine implements WorkflowService {
       attempt.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
   }
 
+  /**
+   * Asks a child to cancel: the latest run of its chain (continue-as-new keeps the first run ID), and
+   * never an unrelated workflow that reuses the ID. Sent again after a restart until the child closes.
+   */
+  private cancelChild(entry: RunEntry, seq: number): void {
+    const child = entry.executor?.children.get(seq);
+    if (!child || this.stopped) return;
+    const reason = `parent ${entry.key.workflowId} cancelled it`;
+    void (async () => {
+      const latest = await this.store.latestRun(child.workflowId);
+      if (latest?.status !== 'RUNNING') return;
+      const first = (await this.store.readHistory(latest))[0];
+      if (first?.type !== 'WorkflowExecutionStarted' || first.firstRunId !== child.runId) return;
+      await this.cancel(latest, reason);
+    })().catch((error: unknown) =>
+      this.logger.warn(`cancelling child ${child.workflowId}: ${(error as Error).message}`),
+    );
+  }
+
   /** Delivers a signal a workflow sends to another, then tells the sender how it went. */
   private sendExternalSignal(entry: RunEntry, seq: number): void {
     const pending = entry.executor?.externalSignals.get(seq);
@@ -1290,6 +1302,7 @@ export class WorkflowEngine implements WorkflowService {
     // A signal recorded as sent but not as delivered (a crash between the two) is sent again.
     for (const seq of executor.externalSignals.keys()) this.sendExternalSignal(entry, seq);
     for (const child of executor.children.values()) {
+      if (child.cancelRequested) this.cancelChild(entry, child.seq);
       void this.startChildRun(entry, child.seq).catch((error: unknown) =>
         this.logger.error(`child ${child.workflowId}: ${(error as Error).message}`),
       );

@@ -78,6 +78,8 @@ export interface PendingActivity {
 
 export interface PendingChild {
   seq: number;
+  /** The workflow asked for its cancellation (ChildWorkflowExecutionCancelRequested). */
+  cancelRequested?: boolean;
   args: unknown[];
   workflowType: string;
   workflowId: string;
@@ -465,6 +467,11 @@ export class RunExecutor {
       case 'ChildWorkflowExecutionFailed':
         this.children.delete(event.seq);
         return;
+      case 'ChildWorkflowExecutionCancelRequested': {
+        const child = this.children.get(event.seq);
+        if (child) child.cancelRequested = true;
+        return;
+      }
       case 'WorkflowUpdateAccepted':
         this.openUpdates.add(event.updateId);
         return;
