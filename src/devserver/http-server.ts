@@ -222,7 +222,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     cleanups.add(cleanup);
     res.once('close', cleanup);
     try {
-      const first = await Promise.race([outcome, timedOut]);
+      let first = await Promise.race([outcome, timedOut]);
+      if (first === 'timeout') {
+        // A closed run's outcome is a store read away: give it that chance before saying RUNNING.
+        const settled = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 50));
+        first = await Promise.race([outcome, settled]);
+      }
       if (first === 'timeout') sendJson(res, 202, { status: 'RUNNING' });
       else sendJson(res, 200, first);
     } finally {
