@@ -92,9 +92,12 @@ describe.skipIf(!built)('acceptance: damaged stores, a held lock, a taken port (
     });
     for (const res of [show, showJson]) {
       expect(res.code).toBe(1);
-      expect(res.stdout).toBe('');
       expect(res.stderr).toContain(`${corrupt.file}:2`);
     }
+    expect(show.stdout).toBe('');
+    // With --output json the error is also on stdout, as JSON, for scripts.
+    expect(JSON.parse(showJson.stdout)).toMatchObject({ error: { code: 'CORRUPT' } });
+    expect(showJson.stdout).toContain(`${corrupt.file}:2`);
     expect(signalCorrupt.code).toBe(1);
     expect(signalCorrupt.stderr).toMatch(
       /^Error: workflow "corrupt-run" cannot be used: corrupt history .*:2: checksum mismatch/,
