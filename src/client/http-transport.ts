@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import { DEFAULT_ADDRESS } from '../common/defaults.js';
 import { isWfErrorCode, type WireError, wfErrorFromWire } from '../common/error-wire.js';
@@ -56,6 +57,8 @@ export class HttpWorkflowService implements WorkflowService {
   private readonly onStreamError: ((err: WfError) => void) | undefined;
 
   constructor(options: HttpWorkflowServiceOptions = {}) {
+    // Every request in flight listens on this signal; hundreds at once are normal for a client.
+    setMaxListeners(0, this.closing.signal);
     const address = options.address ?? process.env.WF_ADDRESS ?? DEFAULT_ADDRESS;
     let url: URL;
     try {
