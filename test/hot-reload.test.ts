@@ -93,6 +93,9 @@ describe.skipIf(!built)('wf dev hot reload (needs `npm run build`)', () => {
       WORKFLOW.replace("const x = await a('1');", "await b('0');\n  const x = await a('1');"),
     );
     await until(() => output.includes('paused: f1'), 'the run to pause');
+    // The dev output points at the line of the new code that no longer replays the history.
+    await until(() => output.includes('f1 no longer replays at src/workflows/index.ts:10'), 'the code frame');
+    expect(output).toMatch(/> 10 \| {3}await b\('0'\);/);
     const described = await wf('describe', '-w', 'f1', '--address', address, '-o', 'json');
     const paused = JSON.parse(described.stdout).paused.reason as string;
     expect(paused).toContain(

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { watch } from 'chokidar';
+import { codeFrame } from '../replay/code-frame.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { createWorkflowBundler, type WorkflowBundler } from '../runtime/bundler.js';
 import type { WorkflowEngine } from '../runtime/engine.js';
@@ -64,6 +65,17 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
       out(
         `reloaded in ${ms} ms (${files.join(', ') || 'changes'})${paused.length ? `; paused: ${paused.join(', ')}` : ''}`,
       );
+      // Point at the line that diverged once per reload, not once per run: runs of one workflow
+      // type usually diverge at the same place.
+      const shown = new Set<string>();
+      for (const workflowId of paused) {
+        const at = (await engine.describe({ workflowId }).catch(() => undefined))?.paused?.callSite;
+        if (!at || shown.has(`${at.file}:${at.line}`)) continue;
+        shown.add(`${at.file}:${at.line}`);
+        const frame = codeFrame(config.root, at);
+        if (frame)
+          out(`  ${workflowId} no longer replays at ${at.file}:${at.line}:\n${frame.replace(/^/gm, '    ')}`);
+      }
     } catch (error) {
       out(`reload failed, still running the previous code:\n${(error as Error).message}`);
     }

@@ -22,6 +22,7 @@ import { HistoryCorruptError, type HistoryStore, type RunKey, type RunSummary } 
 import { CancelledFailure, errorToFailure, failureToError, TimeoutFailure } from '../workflow/failures.js';
 import { attemptDeadline, retryDelay, toRecordable } from './activity-runner.js';
 import { type Clock, RealClock, type TimerHandle } from './clock.js';
+import { NonDeterminismError } from './errors.js';
 import { RunExecutor } from './executor.js';
 import { GUARD_WINDOW_MS, type WorkflowSandbox } from './sandbox.js';
 import type {
@@ -102,6 +103,7 @@ interface RunEntry {
   slotWaiters: (() => void)[];
   closed: boolean;
   paused?: string;
+  pausedAt?: CallSite;
   lastUsed: number;
   resultWaiters: ((outcome: WorkflowOutcome) => void)[];
   /** Callers waiting on each update ID (a retried ID joins the callers already waiting). */
@@ -233,7 +235,12 @@ export class WorkflowEngine implements WorkflowService {
     const description: RunDescription = { ...summary, pendingActivities: [], pendingTimers: [] };
     const entry = this.runs.get(runKeyString(summary));
     if (entry && !entry.closed) {
-      if (entry.paused) description.paused = { reason: entry.paused };
+      if (entry.paused) {
+        description.paused = {
+          reason: entry.paused,
+          ...(entry.pausedAt ? { callSite: entry.pausedAt } : {}),
+        };
+      }
       const executor = entry.executor ?? (await this.tryLoad(entry));
       if (executor) {
         description.pendingActivities = [...executor.activities.entries()].map(([seq, p]) => ({
@@ -666,6 +673,9 @@ export class WorkflowEngine implements WorkflowService {
 
   private pause(entry: RunEntry, error: Error): void {
     entry.paused = error.message;
+    const site = error instanceof NonDeterminismError ? error.details.issued?.callSite : undefined;
+    if (site) entry.pausedAt = site;
+    else delete entry.pausedAt;
     this.logger.error(`workflow ${entry.key.workflowId} paused: ${error.message}`);
   }
 

@@ -1,4 +1,5 @@
 import type {
+  CallSite,
   FailureInfo,
   HistoryEvent,
   RunStatus,
@@ -47,7 +48,10 @@ export interface RunDescription extends RunSummary {
   pendingActivities: { seq: number; activityType: string; attempt: number; lastFailure?: FailureInfo }[];
   pendingTimers: { seq: number; fireAt: string }[];
   /** Set when the run is paused (its code no longer replays its history, or it failed to load). */
-  paused?: { reason: string };
+  paused?: {
+    reason: string /** Where the current code diverged from the history, if it did. */;
+    callSite?: CallSite;
+  };
 }
 
 export interface ListRequest extends ListRunsFilter {
