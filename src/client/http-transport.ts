@@ -101,8 +101,12 @@ export class HttpWorkflowService implements WorkflowService {
     return ((await this.call('GET', runPath(ref, '/history'))) as { events: HistoryEvent[] }).events;
   }
 
-  async signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void> {
-    await this.call('POST', runPath(ref, `/signal/${encodeSegment(signalName)}`), { args });
+  async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
+    await this.call(
+      'POST',
+      runPath(ref, `/signal/${encodeSegment(signalName)}`),
+      requestId === undefined ? { args } : { args, requestId },
+    );
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {

@@ -155,7 +155,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       methods: {
         post: async ({ req, res, params, query }) => {
           const body = objectBody(await readJsonBody(req, bodyLimit));
-          await service.signal(runRef(params, query), params.name!, argsOf(body));
+          if (body.requestId !== undefined && typeof body.requestId !== 'string') {
+            throw new InvalidArgumentError('"requestId" must be a string');
+          }
+          await service.signal(runRef(params, query), params.name!, argsOf(body), body.requestId);
           sendJson(res, 200, {});
         },
       },

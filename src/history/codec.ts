@@ -203,7 +203,7 @@ const EVENT_SHAPES: Record<EventType, Shape> = {
   },
   TimerFired: { seq },
   TimerCanceled: { seq },
-  WorkflowSignaled: { signalName: req(str), args: req(array), withStart: opt(bool) },
+  WorkflowSignaled: { signalName: req(str), args: req(array), withStart: opt(bool), requestId: opt(str) },
   WorkflowUpdateAccepted: { updateId: req(str), updateName: req(str), args: req(array) },
   WorkflowUpdateCompleted: { updateId: req(str), result: opt(anyValue), failure: opt(failure) },
   WorkflowUpdateRejected: { updateId: req(str), updateName: req(str), failure: req(failure) },

@@ -164,6 +164,8 @@ export interface WorkflowSignaled extends Base {
   args: unknown[];
   /** Signal-with-start: delivered in the run's first activation, together with the start. */
   withStart?: boolean;
+  /** Set by the sender to make delivery idempotent: a second signal with the same ID is not recorded. */
+  requestId?: string;
 }
 
 export interface WorkflowUpdateAccepted extends Base {

@@ -255,4 +255,19 @@ describe('WorkflowEngine', () => {
     const code = await loadWorkflowCode({ workflowsPath: fixture('src/workflows/index.ts') });
     expect(RunExecutor.replay(history, { sandbox: code.sandbox }).events).toEqual([]);
   });
+
+  it('records a signal sent twice with the same request ID once', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'dedup' });
+    await engine.signal({ workflowId: 'dedup' }, 'go', ['once'], 'req-1');
+    await engine.signal({ workflowId: 'dedup' }, 'go', ['once'], 'req-1');
+    await engine.signal({ workflowId: 'dedup' }, 'go', ['other'], 'req-2');
+    const signals = (await engine.history({ workflowId: 'dedup' })).filter(
+      (e) => e.type === 'WorkflowSignaled',
+    );
+    expect(signals.map((e) => (e.type === 'WorkflowSignaled' ? e.requestId : undefined))).toEqual([
+      'req-1',
+      'req-2',
+    ]);
+  });
 });

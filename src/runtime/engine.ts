@@ -272,9 +272,14 @@ export class WorkflowEngine implements WorkflowService {
     return this.store.readHistory(summary);
   }
 
-  async signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void> {
+  async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
     const entry = await this.openRun(ref, { evenIfPaused: true });
-    const input: NewEvent = { type: 'WorkflowSignaled', signalName, args: jsonArgs(args, 'signal') };
+    const input: NewEvent = {
+      type: 'WorkflowSignaled',
+      signalName,
+      args: jsonArgs(args, 'signal'),
+      ...(requestId === undefined ? {} : { requestId }),
+    };
     // A paused run still takes signals: they are recorded now and delivered when it resumes.
     if (entry.paused) await this.appendWhilePaused(entry, input);
     else await this.submit(entry, { input });
@@ -623,6 +628,15 @@ export class WorkflowEngine implements WorkflowService {
                 );
               }
               const input = work.input;
+              if (
+                input?.type === 'WorkflowSignaled' &&
+                input.requestId &&
+                executor.signalRequests.has(input.requestId)
+              ) {
+                // The same signal request again (a retry, or a re-send after a crash): recorded once.
+                if (work.done) after.push(() => work.done?.());
+                continue;
+              }
               if (
                 input &&
                 (input.type === 'ChildWorkflowExecutionCompleted' ||
@@ -1175,7 +1189,7 @@ export class WorkflowEngine implements WorkflowService {
       pending.runId === undefined
         ? { workflowId: pending.workflowId }
         : { workflowId: pending.workflowId, runId: pending.runId };
-    this.signal(ref, pending.signalName, pending.args).then(
+    this.signal(ref, pending.signalName, pending.args, `${entry.key.runId}:${seq}`).then(
       () => {
         sent();
         this.enqueue(entry, { input: { type: 'ExternalWorkflowExecutionSignaled', seq } });

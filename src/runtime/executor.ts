@@ -117,6 +117,8 @@ export class RunExecutor {
   readonly timers = new Map<number, { seq: number; fireAt: number }>();
   readonly children = new Map<number, PendingChild>();
   readonly openUpdates = new Set<string>();
+  /** Request IDs of the signals recorded, to record a repeated request once. */
+  readonly signalRequests = new Set<string>();
   /** Signals to other workflows recorded but not yet delivered (re-sent after a restart). */
   readonly externalSignals = new Map<
     number,
@@ -474,6 +476,9 @@ export class RunExecutor {
       }
       case 'WorkflowUpdateAccepted':
         this.openUpdates.add(event.updateId);
+        return;
+      case 'WorkflowSignaled':
+        if (event.requestId) this.signalRequests.add(event.requestId);
         return;
       case 'SignalExternalWorkflowExecutionInitiated':
         this.externalSignals.set(event.seq, {

@@ -94,7 +94,11 @@ export interface WorkflowService {
   describe(ref: RunRef): Promise<RunDescription>;
   list(req?: ListRequest): Promise<ListResponse>;
   history(ref: RunRef): Promise<HistoryEvent[]>;
-  signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void>;
+  /**
+   * Records a signal. With a `requestId`, a repeat of the same request (a retry after a timeout, a
+   * re-send after a crash) is recorded once.
+   */
+  signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void>;
   query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown>;
   /** Runs an update to completion and returns its result; rejects with its failure or validation error. */
   update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown>;
