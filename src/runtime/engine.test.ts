@@ -270,4 +270,18 @@ describe('WorkflowEngine', () => {
       'req-2',
     ]);
   });
+
+  it('describes pending work with the line of workflow code that awaits it', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'where' });
+    await engine.signal({ workflowId: 'where' }, 'go', ['x']);
+    await engine.waitForIdle();
+    const described = await engine.describe({ workflowId: 'where' });
+    expect(described.pendingTimers).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        callSite: expect.objectContaining({ file: expect.stringMatching(/index\.ts$/) }),
+      }),
+    ]);
+  });
 });

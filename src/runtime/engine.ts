@@ -248,10 +248,12 @@ export class WorkflowEngine implements WorkflowService {
           activityType: p.scheduled.activityType,
           attempt: p.attempt,
           ...(p.lastFailure ? { lastFailure: p.lastFailure } : {}),
+          ...(p.scheduled.callSite ? { callSite: p.scheduled.callSite } : {}),
         }));
         description.pendingTimers = [...executor.timers.values()].map((t) => ({
           seq: t.seq,
           fireAt: new Date(t.fireAt).toISOString(),
+          ...(t.callSite ? { callSite: t.callSite } : {}),
         }));
       }
     }

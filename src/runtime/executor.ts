@@ -114,7 +114,7 @@ export class RunExecutor {
   nextEventId = 1;
   lastEventTime = 0;
   readonly activities = new Map<number, PendingActivity>();
-  readonly timers = new Map<number, { seq: number; fireAt: number }>();
+  readonly timers = new Map<number, { seq: number; fireAt: number; callSite?: CallSite }>();
   readonly children = new Map<number, PendingChild>();
   readonly openUpdates = new Set<string>();
   /** Request IDs of the signals recorded, to record a repeated request once. */
@@ -449,7 +449,11 @@ export class RunExecutor {
         return;
       }
       case 'TimerStarted':
-        this.timers.set(event.seq, { seq: event.seq, fireAt: Date.parse(event.fireAt) });
+        this.timers.set(event.seq, {
+          seq: event.seq,
+          fireAt: Date.parse(event.fireAt),
+          ...(event.callSite ? { callSite: event.callSite } : {}),
+        });
         return;
       case 'TimerFired':
       case 'TimerCanceled':

@@ -45,8 +45,15 @@ export type WorkflowOutcome =
 
 export interface RunDescription extends RunSummary {
   /** Activities scheduled and not yet resolved, with their latest attempt. */
-  pendingActivities: { seq: number; activityType: string; attempt: number; lastFailure?: FailureInfo }[];
-  pendingTimers: { seq: number; fireAt: string }[];
+  /** Activities scheduled and not yet resolved, with their latest attempt and where the code awaits them. */
+  pendingActivities: {
+    seq: number;
+    activityType: string;
+    attempt: number;
+    lastFailure?: FailureInfo;
+    callSite?: CallSite;
+  }[];
+  pendingTimers: { seq: number; fireAt: string; callSite?: CallSite }[];
   /** Set when the run is paused (its code no longer replays its history, or it failed to load). */
   paused?: {
     reason: string /** Where the current code diverged from the history, if it did. */;

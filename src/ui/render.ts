@@ -2,6 +2,7 @@
 
 import pc from 'picocolors';
 import { printable } from '../common/printable.js';
+import type { CallSite } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type { RunDescription } from '../runtime/service.js';
 import { summarizeFailure } from './timeline.js';
@@ -79,12 +80,17 @@ export function renderDescription(d: RunDescription, options: RenderOptions): st
     lines.push('', c.bold('Pending activities'));
     for (const a of d.pendingActivities) {
       const last = a.lastFailure ? `, last failure: ${summarizeFailure(a.lastFailure)}` : '';
-      lines.push(`  #${a.seq} ${a.activityType} attempt ${a.attempt}${last}`);
+      lines.push(`  #${a.seq} ${a.activityType} attempt ${a.attempt}${at(a.callSite)}${last}`);
     }
   }
   if (d.pendingTimers.length) {
     lines.push('', c.bold('Pending timers'));
-    for (const t of d.pendingTimers) lines.push(`  #${t.seq} fires at ${t.fireAt}`);
+    for (const t of d.pendingTimers) lines.push(`  #${t.seq} fires at ${t.fireAt}${at(t.callSite)}`);
   }
   return lines.join('\n');
+}
+
+/** ` (src/workflows/order.ts:32)`: where the workflow code awaits the pending work. */
+function at(site: CallSite | undefined): string {
+  return site ? ` (${site.file}:${site.line})` : '';
 }
