@@ -17,6 +17,7 @@ import type { ResultRequest, WorkflowOutcome, WorkflowService } from '../runtime
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import { type Duration, toMs } from '../workflow/duration.js';
 
+export { parseHistoryJsonl, serializeHistoryJsonl } from '../history/codec.js';
 export { NonDeterminismError } from '../runtime/errors.js';
 export { WorkflowClient };
 
