@@ -89,4 +89,18 @@ describe('RunExecutor', () => {
     expect(roleOf({ ...base, type: 'TimerStarted', durationMs: 1, fireAt: base.eventTime })).toBe('command');
     expect(roleOf({ ...base, type: 'WorkflowExecutionTerminated' })).toBe('external-close');
   });
+
+  it("gives crypto.randomUUID and getRandomValues the run's seed, and URL and TextEncoder to workflow code", async () => {
+    const opts = await options();
+    const resultOf = (seed: string) => {
+      const { events } = RunExecutor.start({ ...start('entropy'), randomnessSeed: seed }, T0, opts);
+      const done = events.at(-1)!;
+      return done.type === 'WorkflowExecutionCompleted' ? (done.result as Record<string, unknown>) : done;
+    };
+    const first = resultOf('seed-a');
+    expect(first).toMatchObject({ z: '1', encoded: 3 });
+    expect(first.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(resultOf('seed-a')).toEqual(first);
+    expect(resultOf('seed-b').uuid).not.toBe(first.uuid);
+  });
 });

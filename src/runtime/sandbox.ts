@@ -85,7 +85,9 @@ export class WorkflowSandbox {
 
   private constructor(bundle: SandboxBundle, options: SandboxOptions) {
     this.timeout = options.activationTimeoutMs ?? 5000;
-    const globals: ContextGlobals = { __wfScopeStorage: new AsyncLocalStorage() };
+    // Stateless, deterministic web APIs workflow code may use; everything else of the host stays out.
+    const webApis = { URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, structuredClone };
+    const globals: ContextGlobals = { __wfScopeStorage: new AsyncLocalStorage(), ...webApis };
     if (options.log) globals.__wfHostLog = options.log;
     this.context = vm.createContext(globals, {
       name: 'wf-workflows',

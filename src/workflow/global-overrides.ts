@@ -5,6 +5,7 @@
  */
 import { ACTIVITY_REF } from './activities.js';
 import type { SandboxRunApi } from './protocol.js';
+import { uuidFrom } from './random.js';
 
 interface ContextGlobals {
   __wfActive?: SandboxRunApi;
@@ -36,7 +37,7 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
   });
   g.Date = WorkflowDate as unknown as DateConstructor;
 
-  g.Math.random = () => {
+  const random = () => {
     const run = active();
     if (!run)
       throw notInWorkflows(
@@ -45,6 +46,29 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
         'Call it inside the workflow function.',
       );
     return run.random();
+  };
+  // crypto.randomUUID and getRandomValues draw from the run's seeded generator, like Math.random.
+  Object.defineProperty(g, 'crypto', {
+    value: {
+      randomUUID: () => uuidFrom(random),
+      getRandomValues<T extends ArrayBufferView | null>(array: T): T {
+        if (!array) return array;
+        const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+        return array;
+      },
+      get subtle(): never {
+        throw notInWorkflows(
+          'crypto.subtle',
+          'it is asynchronous host cryptography',
+          'Hash and sign in an activity.',
+        );
+      },
+    },
+    configurable: true,
+  });
+  g.Math.random = () => {
+    return random();
   };
 
   const timerError = (name: string) => () => {

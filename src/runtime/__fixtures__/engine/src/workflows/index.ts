@@ -71,3 +71,18 @@ export async function collector(): Promise<string[]> {
   });
   return got;
 }
+
+/** Randomness and the stateless web APIs workflow code may use. */
+export async function entropy(): Promise<{
+  uuid: string;
+  bytes: number[];
+  z: string | null;
+  encoded: number;
+}> {
+  return {
+    uuid: crypto.randomUUID(),
+    bytes: Array.from(crypto.getRandomValues(new Uint8Array(4))),
+    z: new URL('https://example.test/p?z=1').searchParams.get('z'),
+    encoded: new TextEncoder().encode('hé').length,
+  };
+}
