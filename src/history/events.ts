@@ -252,6 +252,28 @@ export interface SignalExternalWorkflowExecutionFailed extends Base {
   failure: FailureInfo;
 }
 
+/** The workflow asks another workflow to cancel (`getExternalWorkflowHandle(id).cancel()`). */
+export interface RequestCancelExternalWorkflowExecutionInitiated extends Base {
+  type: 'RequestCancelExternalWorkflowExecutionInitiated';
+  seq: number;
+  workflowId: string;
+  runId?: string;
+  callSite?: CallSite;
+}
+
+/** The cancel request was recorded in the other workflow's history. */
+export interface ExternalWorkflowExecutionCancelRequested extends Base {
+  type: 'ExternalWorkflowExecutionCancelRequested';
+  seq: number;
+}
+
+/** The cancel request could not be delivered (no such workflow, or it is closed). */
+export interface RequestCancelExternalWorkflowExecutionFailed extends Base {
+  type: 'RequestCancelExternalWorkflowExecutionFailed';
+  seq: number;
+  failure: FailureInfo;
+}
+
 export interface WorkflowExecutionCancelRequested extends Base {
   type: 'WorkflowExecutionCancelRequested';
   reason?: string;
@@ -311,6 +333,9 @@ export type HistoryEvent =
   | SignalExternalWorkflowExecutionInitiated
   | ExternalWorkflowExecutionSignaled
   | SignalExternalWorkflowExecutionFailed
+  | RequestCancelExternalWorkflowExecutionInitiated
+  | ExternalWorkflowExecutionCancelRequested
+  | RequestCancelExternalWorkflowExecutionFailed
   | WorkflowExecutionCancelRequested
   | WorkflowExecutionCompleted
   | WorkflowExecutionFailed

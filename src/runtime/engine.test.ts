@@ -284,4 +284,18 @@ describe('WorkflowEngine', () => {
       }),
     ]);
   });
+
+  it('cancels another workflow through its external handle, and reports a target that does not exist', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'sleepy', workflowId: 'victim' });
+    await engine.startWorkflow({ workflowType: 'cancelsOther', workflowId: 'canceller', args: ['victim'] });
+    expect(await engine.result({ workflowId: 'canceller' })).toEqual({
+      status: 'COMPLETED',
+      result: expect.stringMatching(/no workflow with ID "nobody-here"/),
+    });
+    expect(await engine.result({ workflowId: 'victim' })).toEqual({ status: 'CANCELED' });
+    const types = (await engine.history({ workflowId: 'canceller' })).map((e) => e.type);
+    expect(types).toContain('ExternalWorkflowExecutionCancelRequested');
+    expect(types).toContain('RequestCancelExternalWorkflowExecutionFailed');
+  });
 });

@@ -781,6 +781,9 @@ export class WorkflowEngine implements WorkflowService {
         case 'SignalExternalWorkflowExecutionInitiated':
           this.sendExternalSignal(entry, event.seq);
           break;
+        case 'RequestCancelExternalWorkflowExecutionInitiated':
+          this.sendExternalCancel(entry, event.seq);
+          break;
         case 'ChildWorkflowExecutionCancelRequested':
           this.cancelChild(entry, event.seq);
           break;
@@ -1181,6 +1184,34 @@ export class WorkflowEngine implements WorkflowService {
     );
   }
 
+  /** Delivers a cancel request a workflow sends to another, then tells the sender how it went. */
+  private sendExternalCancel(entry: RunEntry, seq: number): void {
+    const pending = entry.executor?.externalCancels.get(seq);
+    const key = -seq; // in-flight keys: signals by seq, cancels by -seq
+    if (!pending || this.stopped || entry.signalsInFlight.has(key)) return;
+    entry.signalsInFlight.add(key);
+    const ref =
+      pending.runId === undefined
+        ? { workflowId: pending.workflowId }
+        : { workflowId: pending.workflowId, runId: pending.runId };
+    this.cancel(ref, `requested by workflow ${entry.key.workflowId}`).then(
+      () => {
+        entry.signalsInFlight.delete(key);
+        this.enqueue(entry, { input: { type: 'ExternalWorkflowExecutionCancelRequested', seq } });
+      },
+      (error: unknown) => {
+        entry.signalsInFlight.delete(key);
+        this.enqueue(entry, {
+          input: {
+            type: 'RequestCancelExternalWorkflowExecutionFailed',
+            seq,
+            failure: errorToFailure(error),
+          },
+        });
+      },
+    );
+  }
+
   /** Delivers a signal a workflow sends to another, then tells the sender how it went. */
   private sendExternalSignal(entry: RunEntry, seq: number): void {
     const pending = entry.executor?.externalSignals.get(seq);
@@ -1327,6 +1358,7 @@ export class WorkflowEngine implements WorkflowService {
     for (const timer of executor.timers.values()) this.armTimer(entry, timer.seq, timer.fireAt);
     // A signal recorded as sent but not as delivered (a crash between the two) is sent again.
     for (const seq of executor.externalSignals.keys()) this.sendExternalSignal(entry, seq);
+    for (const seq of executor.externalCancels.keys()) this.sendExternalCancel(entry, seq);
     for (const child of executor.children.values()) {
       if (child.cancelRequested) this.cancelChild(entry, child.seq);
       void this.startChildRun(entry, child.seq).catch((error: unknown) =>

@@ -58,6 +58,8 @@ export function describeCommand(command: Command): string {
       return `ChildWorkflowExecutionStarted ${command.workflowType} (seq ${command.seq})`;
     case 'requestCancelChild':
       return `ChildWorkflowExecutionCancelRequested (seq ${command.seq})`;
+    case 'cancelExternal':
+      return `RequestCancelExternalWorkflowExecutionInitiated ${JSON.stringify(command.workflowId)} (seq ${command.seq})`;
     case 'signalExternal':
       return `SignalExternalWorkflowExecutionInitiated ${command.signalName} to ${JSON.stringify(command.workflowId)} (seq ${command.seq})`;
     case 'recordPatch':

@@ -95,7 +95,9 @@ describe('RunExecutor', () => {
     const resultOf = (seed: string) => {
       const { events } = RunExecutor.start({ ...start('entropy'), randomnessSeed: seed }, T0, opts);
       const done = events.at(-1)!;
-      return done.type === 'WorkflowExecutionCompleted' ? (done.result as Record<string, unknown>) : done;
+      if (done.type !== 'WorkflowExecutionCompleted')
+        throw new Error(`expected completion, got ${done.type}`);
+      return done.result as Record<string, unknown>;
     };
     const first = resultOf('seed-a');
     expect(first).toMatchObject({ z: '1', encoded: 3 });

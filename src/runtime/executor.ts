@@ -36,6 +36,8 @@ export function roleOf(event: HistoryEvent): EventRole {
     case 'WorkflowExecutionCancelRequested':
     case 'ExternalWorkflowExecutionSignaled':
     case 'SignalExternalWorkflowExecutionFailed':
+    case 'ExternalWorkflowExecutionCancelRequested':
+    case 'RequestCancelExternalWorkflowExecutionFailed':
       return 'input';
     case 'ActivityTaskFailed':
     case 'ActivityTaskTimedOut':
@@ -47,6 +49,7 @@ export function roleOf(event: HistoryEvent): EventRole {
     case 'ChildWorkflowExecutionStarted':
     case 'ChildWorkflowExecutionCancelRequested':
     case 'SignalExternalWorkflowExecutionInitiated':
+    case 'RequestCancelExternalWorkflowExecutionInitiated':
     case 'MarkerRecorded':
     case 'WorkflowUpdateCompleted':
     case 'WorkflowExecutionCompleted':
@@ -124,6 +127,8 @@ export class RunExecutor {
     number,
     { workflowId: string; runId?: string; signalName: string; args: unknown[] }
   >();
+  /** Cancel requests to other workflows recorded but not yet delivered. */
+  readonly externalCancels = new Map<number, { workflowId: string; runId?: string }>();
   /** Outcomes of completed updates by ID, to answer a retried update without running it again. */
   readonly completedUpdates = new Map<string, { result?: unknown; failure?: FailureInfo }>();
   private readonly run: SandboxRun;
@@ -363,6 +368,14 @@ export class RunExecutor {
         };
       case 'requestCancelChild':
         return { type: 'ChildWorkflowExecutionCancelRequested', seq: command.seq };
+      case 'cancelExternal':
+        return {
+          type: 'RequestCancelExternalWorkflowExecutionInitiated',
+          seq: command.seq,
+          workflowId: command.workflowId,
+          ...(command.runId === undefined ? {} : { runId: command.runId }),
+          ...this.callSite(command),
+        };
       case 'signalExternal':
         return {
           type: 'SignalExternalWorkflowExecutionInitiated',
@@ -496,6 +509,16 @@ export class RunExecutor {
       case 'SignalExternalWorkflowExecutionFailed':
         this.externalSignals.delete(event.seq);
         return;
+      case 'RequestCancelExternalWorkflowExecutionInitiated':
+        this.externalCancels.set(event.seq, {
+          workflowId: event.workflowId,
+          ...(event.runId === undefined ? {} : { runId: event.runId }),
+        });
+        return;
+      case 'ExternalWorkflowExecutionCancelRequested':
+      case 'RequestCancelExternalWorkflowExecutionFailed':
+        this.externalCancels.delete(event.seq);
+        return;
       case 'WorkflowUpdateCompleted':
         this.openUpdates.delete(event.updateId);
         this.completedUpdates.set(
@@ -559,6 +582,12 @@ function commandMatches(command: Command, event: HistoryEvent): boolean {
       );
     case 'requestCancelChild':
       return event.type === 'ChildWorkflowExecutionCancelRequested' && event.seq === command.seq;
+    case 'cancelExternal':
+      return (
+        event.type === 'RequestCancelExternalWorkflowExecutionInitiated' &&
+        event.seq === command.seq &&
+        event.workflowId === command.workflowId
+      );
     case 'signalExternal':
       return (
         event.type === 'SignalExternalWorkflowExecutionInitiated' &&
@@ -622,8 +651,10 @@ function jobsFor(event: HistoryEvent, activityTypeOf: (seq: number) => string): 
     case 'WorkflowExecutionCancelRequested':
       return [{ type: 'cancelWorkflow', ...(event.reason === undefined ? {} : { reason: event.reason }) }];
     case 'ExternalWorkflowExecutionSignaled':
+    case 'ExternalWorkflowExecutionCancelRequested':
       return [{ type: 'resolveSignalExternal', seq: event.seq }];
     case 'SignalExternalWorkflowExecutionFailed':
+    case 'RequestCancelExternalWorkflowExecutionFailed':
       return [{ type: 'failSignalExternal', seq: event.seq, failure: event.failure }];
     default:
       return [];

@@ -128,6 +128,18 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
         tone = 'bad';
         detail = `signal #${e.seq}: ${summarizeFailure(e.failure)}`;
         break;
+      case 'RequestCancelExternalWorkflowExecutionInitiated':
+        tone = 'warn';
+        detail = `cancel → ${JSON.stringify(e.workflowId)}`;
+        break;
+      case 'ExternalWorkflowExecutionCancelRequested':
+        tone = 'ok';
+        detail = `cancel request #${e.seq} delivered`;
+        break;
+      case 'RequestCancelExternalWorkflowExecutionFailed':
+        tone = 'bad';
+        detail = `cancel request #${e.seq}: ${summarizeFailure(e.failure)}`;
+        break;
       case 'ChildWorkflowExecutionCancelRequested':
         tone = 'warn';
         detail = child(e.seq);

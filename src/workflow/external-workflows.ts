@@ -8,6 +8,8 @@ export interface ExternalWorkflowHandle {
   readonly runId?: string;
   /** Sends a signal; resolves once it is recorded in the other workflow's history. */
   signal<Args extends unknown[]>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void>;
+  /** Asks the workflow to cancel; resolves once the request is recorded in its history. */
+  cancel(): Promise<void>;
 }
 
 /**
@@ -24,7 +26,18 @@ export function getExternalWorkflowHandle(workflowId: string, runId?: string): E
     ...(runId === undefined ? {} : { runId }),
     signal: (def, ...args) =>
       signalWorkflow(workflowId, runId, typeof def === 'string' ? def : def.name, args),
+    cancel: () => requestCancel(workflowId, runId),
   };
+}
+
+function requestCancel(workflowId: string, runId: string | undefined): Promise<void> {
+  const stack = captureStack();
+  const run = currentRun('cancel');
+  const seq = run.nextSeq('signal');
+  return new Promise<void>((resolve, reject) => {
+    run.externalSignals.set(seq, { resolve: () => resolve(), reject });
+    run.push({ type: 'cancelExternal', seq, workflowId, ...(runId === undefined ? {} : { runId }), stack });
+  });
 }
 
 /** Records a signal to another workflow and waits for it to be delivered. */

@@ -67,6 +67,7 @@ export type Command = CommandBase &
         parentClosePolicy: ParentClosePolicy;
       }
     | { type: 'requestCancelChild'; seq: number }
+    | { type: 'cancelExternal'; seq: number; workflowId: string; runId?: string }
     | {
         type: 'signalExternal';
         seq: number;

@@ -86,3 +86,14 @@ export async function entropy(): Promise<{
     encoded: new TextEncoder().encode('hé').length,
   };
 }
+
+/** Asks another workflow to cancel, then one that does not exist. */
+export async function cancelsOther(target: string): Promise<string> {
+  await getExternalWorkflowHandle(target).cancel();
+  try {
+    await getExternalWorkflowHandle('nobody-here').cancel();
+    return 'cancelled nobody?';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
