@@ -105,4 +105,25 @@ describe('RunExecutor', () => {
     expect(resultOf('seed-a')).toEqual(first);
     expect(resultOf('seed-b').uuid).not.toBe(first.uuid);
   });
+
+  it('reads local time as UTC, so a history replays the same in every time zone', async () => {
+    const opts = await options();
+    const previous = process.env.TZ;
+    const resultIn = (tz: string) => {
+      process.env.TZ = tz;
+      const done = RunExecutor.start(start('localTime'), T0, opts).events.at(-1)!;
+      if (done.type !== 'WorkflowExecutionCompleted')
+        throw new Error(`expected completion, got ${done.type}`);
+      return done.result;
+    };
+    try {
+      const tokyo = resultIn('Asia/Tokyo');
+      expect(resultIn('America/New_York')).toEqual(tokyo);
+      expect(tokyo).toMatchObject({ hours: 0, offset: 0, fromParts: Date.UTC(2026, 0, 1, 12) });
+      expect(tokyo).toMatchObject({ text: expect.stringContaining('00:00:00 GMT+0000') });
+    } finally {
+      if (previous === undefined) delete process.env.TZ;
+      else process.env.TZ = previous;
+    }
+  });
 });

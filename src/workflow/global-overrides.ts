@@ -24,6 +24,11 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
   function WorkflowDate(this: unknown, ...args: unknown[]): unknown {
     if (!new.target) return new OriginalDate(now()).toString();
     if (args.length === 0) return Reflect.construct(OriginalDate, [now()], new.target);
+    // Year, month, day... are local time on the host: read them as UTC, like every local method here.
+    if (args.length >= 2) {
+      const utc = (OriginalDate.UTC as (...parts: unknown[]) => number)(...args);
+      return Reflect.construct(OriginalDate, [utc], new.target);
+    }
     return Reflect.construct(OriginalDate, args, new.target);
   }
   WorkflowDate.prototype = OriginalDate.prototype;
@@ -36,6 +41,7 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
     configurable: true,
   });
   g.Date = WorkflowDate as unknown as DateConstructor;
+  pinDatesToUtc(OriginalDate.prototype);
 
   const random = () => {
     const run = active();
@@ -147,4 +153,66 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
     Object.defineProperty(ref, ACTIVITY_REF, { value: name });
     return ref;
   };
+}
+
+/**
+ * The host's time zone differs between the machine that recorded a history and the one replaying it
+ * (a laptop, CI), so local-time methods would branch differently on replay. In the sandbox, local
+ * time is UTC: this realm's Date.prototype only, the host's Date is untouched.
+ */
+function pinDatesToUtc(proto: Date): void {
+  const p = proto as unknown as Record<string, unknown>;
+  const utc = (name: string) => p[name.replace(/^(get|set)/, '$1UTC')];
+  for (const name of [
+    'getFullYear',
+    'getMonth',
+    'getDate',
+    'getDay',
+    'getHours',
+    'getMinutes',
+    'getSeconds',
+    'getMilliseconds',
+    'setFullYear',
+    'setMonth',
+    'setDate',
+    'setHours',
+    'setMinutes',
+    'setSeconds',
+    'setMilliseconds',
+  ]) {
+    Object.defineProperty(proto, name, { value: utc(name), configurable: true, writable: true });
+  }
+  const define = (name: string, value: (this: Date, ...args: unknown[]) => unknown) =>
+    Object.defineProperty(proto, name, { value, configurable: true, writable: true });
+  define('getTimezoneOffset', () => 0);
+  const toUTCString = p.toUTCString as (this: Date) => string;
+  const toISOString = p.toISOString as (this: Date) => string;
+  define('toString', function (this: Date) {
+    return Number.isNaN(this.getTime())
+      ? 'Invalid Date'
+      : `${toUTCString.call(this).replace(' GMT', '')} GMT+0000 (UTC)`;
+  });
+  define('toTimeString', function (this: Date) {
+    return Number.isNaN(this.getTime())
+      ? 'Invalid Date'
+      : `${toISOString.call(this).slice(11, 19)} GMT+0000 (UTC)`;
+  });
+  define('toDateString', function (this: Date) {
+    return Number.isNaN(this.getTime())
+      ? 'Invalid Date'
+      : toUTCString.call(this).slice(0, 16).replace(',', '');
+  });
+  for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString']) {
+    const original = p[name] as (
+      this: Date,
+      locales?: unknown,
+      options?: Intl.DateTimeFormatOptions,
+    ) => string;
+    define(name, function (this: Date, locales?: unknown, options?: unknown) {
+      return original.call(this, locales, {
+        timeZone: 'UTC',
+        ...(options as Intl.DateTimeFormatOptions | undefined),
+      });
+    });
+  }
 }

@@ -97,3 +97,15 @@ export async function cancelsOther(target: string): Promise<string> {
     return (error as Error).message;
   }
 }
+
+/** Local-time readings, which must not depend on the host's time zone. */
+export async function localTime(): Promise<Record<string, unknown>> {
+  const epoch = new Date(0);
+  return {
+    hours: epoch.getHours(),
+    offset: epoch.getTimezoneOffset(),
+    text: epoch.toString(),
+    locale: epoch.toLocaleString('en-US'),
+    fromParts: new Date(2026, 0, 1, 12).getTime(),
+  };
+}
