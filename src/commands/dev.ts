@@ -53,7 +53,7 @@ export class Dev extends LocalCommand {
       server = await startDevServer({
         config,
         watch: flags.watch,
-        ...(view ? { out: (line: string) => view.log(line) } : {}),
+        ...(view ? { out: (line: string) => view.log(line), onPauseChange: view.paused.bind(view) } : {}),
         ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
         ...(flags['max-concurrent-activities']
           ? { maxConcurrentActivities: flags['max-concurrent-activities'] }

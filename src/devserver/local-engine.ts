@@ -20,6 +20,7 @@ export interface LocalEngineOptions {
   maxCachedRuns?: number;
   logger?: EngineLogger;
   workflowLog?: (runId: string, record: LogRecord) => void;
+  onPauseChange?: (run: { workflowId: string; runId: string }, reason: string | undefined) => void;
 }
 
 /**
@@ -50,6 +51,7 @@ export async function openLocalEngine(
     ...(options.maxConcurrentActivities ? { maxConcurrentActivities: options.maxConcurrentActivities } : {}),
     ...(options.maxCachedRuns ? { maxCachedRuns: options.maxCachedRuns } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.onPauseChange ? { onPauseChange: options.onPauseChange } : {}),
   });
   let recovered: { resumed: number; paused: number };
   try {

@@ -64,6 +64,8 @@ export interface EngineOptions {
   /** Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default 1000. */
   maxCachedRuns?: number;
   logger?: EngineLogger;
+  /** Told when a run pauses (with the reason) or resumes (reason undefined): for live views. */
+  onPauseChange?: (run: RunKey, reason: string | undefined) => void;
 }
 
 type Work = {
@@ -132,6 +134,7 @@ export class WorkflowEngine implements WorkflowService {
   private readonly maxConcurrentActivities: number;
   private readonly maxCachedRuns: number;
   private readonly logger: EngineLogger;
+  private readonly onPauseChange: ((run: RunKey, reason: string | undefined) => void) | undefined;
   private readonly runs = new Map<string, RunEntry>();
   private readonly startLocks = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<(notice: EventNotice) => void>();
@@ -152,6 +155,7 @@ export class WorkflowEngine implements WorkflowService {
     this.maxConcurrentActivities = options.maxConcurrentActivities ?? 100;
     this.maxCachedRuns = options.maxCachedRuns ?? 1000;
     this.logger = options.logger ?? { info: () => undefined, warn: () => undefined, error: () => undefined };
+    this.onPauseChange = options.onPauseChange;
   }
 
   /** Loads every open run from the store and resumes it where it stopped. */
@@ -178,6 +182,7 @@ export class WorkflowEngine implements WorkflowService {
     const paused: string[] = [];
     for (const entry of [...this.runs.values()]) {
       if (entry.closed) continue;
+      const wasPaused = entry.paused !== undefined;
       try {
         await this.withRun(entry, async () => {
           // Inside the run's slot: an append in flight keeps the executor its effects need.
@@ -190,6 +195,7 @@ export class WorkflowEngine implements WorkflowService {
       }
       if (entry.paused) paused.push(entry.key.workflowId);
       else {
+        if (wasPaused) this.onPauseChange?.(entry.key, undefined);
         // A run paused before (at recovery, or while waiting to retry) has effects to re-arm;
         // re-arming skips whatever is armed or running already.
         this.resumeEffects(entry);
@@ -689,6 +695,7 @@ export class WorkflowEngine implements WorkflowService {
 
   private pause(entry: RunEntry, error: Error): void {
     entry.paused = error.message;
+    this.onPauseChange?.(entry.key, entry.paused);
     const site = error instanceof NonDeterminismError ? error.details.issued?.callSite : undefined;
     if (site) entry.pausedAt = site;
     else delete entry.pausedAt;

@@ -43,6 +43,21 @@ describe('the wf dev live panel', () => {
     expect(lines[second]).toMatch(/RUNNING\s+2\s+scheduled shipOrder/);
   });
 
+  it('shows a paused run as PAUSED until it resumes', () => {
+    const board = new RunBoard();
+    board.apply({
+      workflowId: 'w',
+      runId: 'r',
+      event: at(1, { type: 'WorkflowExecutionStarted', workflowType: 'flow' }),
+    });
+    board.setPaused('w', 'r', true);
+    expect(render(<DevDashboard title="wf dev" runs={board.list()} />).frames.at(-1)).toMatch(
+      /w\s+flow\s+PAUSED/,
+    );
+    board.setPaused('w', 'r', false);
+    expect(board.list()[0]).toMatchObject({ status: 'RUNNING', lastEvent: 'resumed' });
+  });
+
   it('says how to start a run when there is none', () => {
     const { frames } = render(<DevDashboard title="wf dev" runs={[]} />);
     expect(frames.at(-1)).toContain('no runs yet');

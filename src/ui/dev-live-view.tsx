@@ -6,6 +6,7 @@ import { RunBoard } from './run-board.js';
 export interface LiveView {
   log(line: string): void;
   event(notice: EventNotice): void;
+  paused(run: { workflowId: string; runId: string }, reason: string | undefined): void;
   setTitle(title: string): void;
   close(): void;
 }
@@ -31,6 +32,10 @@ export function startLiveView(options: { title: string; intervalMs?: number }): 
     },
     event(notice) {
       board.apply(notice);
+      schedule();
+    },
+    paused(run, reason) {
+      board.setPaused(run.workflowId, run.runId, reason !== undefined);
       schedule();
     },
     setTitle(next) {

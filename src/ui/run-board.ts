@@ -45,6 +45,19 @@ export class RunBoard {
     }
   }
 
+  /** Marks a run paused (its code no longer replays its history) or running again. */
+  setPaused(workflowId: string, runId: string, paused: boolean): void {
+    const row = this.rows.get(`${workflowId}\u0000${runId}`);
+    if (!row) return;
+    if (paused) {
+      row.status = 'PAUSED';
+      row.lastEvent = 'paused: see wf describe';
+    } else if (row.status === 'PAUSED') {
+      row.status = 'RUNNING';
+      row.lastEvent = 'resumed';
+    }
+  }
+
   /** Rows, most recently updated first. */
   list(max = Number.POSITIVE_INFINITY): RunRow[] {
     return [...this.rows.values()].reverse().slice(0, max);
