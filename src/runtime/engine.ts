@@ -9,6 +9,8 @@ import {
   WorkflowNotFoundError,
   WorkflowNotRunningError,
 } from '../common/errors.js';
+import { payloadJson } from '../common/json-payload.js';
+import { checkArgs, checkMemo, checkName, checkPositiveMs } from '../common/request-rules.js';
 import type {
   CallSite,
   FailureInfo,
@@ -281,6 +283,8 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
+    checkName('the signal name', signalName);
+    if (requestId !== undefined) checkName('the request ID', requestId);
     const entry = await this.openRun(ref, { evenIfPaused: true });
     const input: NewEvent = {
       type: 'WorkflowSignaled',
@@ -294,6 +298,7 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
+    checkName('the query name', queryName);
     const summary = await this.summaryOf(ref);
     const entry = this.runs.get(runKeyString(summary));
     let executor: RunExecutor;
@@ -309,6 +314,8 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
+    checkName('the update name', updateName);
+    if (updateId !== undefined) checkName('the update ID', updateId);
     const entry = await this.openRun(ref);
     const id = updateId ?? randomUUID();
     return new Promise<unknown>((resolve, reject) => {
@@ -459,7 +466,7 @@ export class WorkflowEngine implements WorkflowService {
       args: jsonArgs(req.args ?? [], 'workflow'),
       firstRunId: runId,
       ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
-      ...(req.memo === undefined ? {} : { memo: req.memo }),
+      ...(req.memo === undefined ? {} : { memo: JSON.parse(JSON.stringify(req.memo)) }),
       ...(signal ? { signal } : {}),
     });
     return { workflowId: req.workflowId, runId, started: true };
@@ -1394,6 +1401,8 @@ export class WorkflowEngine implements WorkflowService {
     if (typeof ref.workflowId !== 'string' || ref.workflowId === '') {
       throw new InvalidArgumentError('a workflow ID is required');
     }
+    checkName('the workflow ID', ref.workflowId);
+    if (ref.runId !== undefined) checkName('the run ID', ref.runId);
     if (ref.runId) {
       const runs = await this.store.listRuns({ workflowId: ref.workflowId });
       const run = runs.find((r) => r.runId === ref.runId);
@@ -1595,32 +1604,26 @@ function runKeyString(key: RunKey): string {
 }
 
 function validateStart(req: StartWorkflowRequest): void {
-  if (typeof req.workflowType !== 'string' || req.workflowType === '') {
+  if (req.workflowType === undefined || req.workflowType === '') {
     throw new InvalidArgumentError('a workflow type is required');
   }
-  if (typeof req.workflowId !== 'string' || req.workflowId === '') {
+  if (req.workflowId === undefined || req.workflowId === '') {
     throw new InvalidArgumentError('a workflow ID is required');
   }
-  if (req.workflowId.length > 1000) {
-    throw new InvalidArgumentError(
-      `workflow ID is ${req.workflowId.length} characters long; the limit is 1000`,
-    );
-  }
-  if (req.args !== undefined && !Array.isArray(req.args)) {
-    throw new InvalidArgumentError('workflow args must be an array (one element per argument)');
-  }
-  if (req.runTimeoutMs !== undefined && !(req.runTimeoutMs > 0)) {
-    throw new InvalidArgumentError('the run timeout must be a positive duration');
-  }
+  checkName('the workflow type', req.workflowType);
+  checkName('the workflow ID', req.workflowId);
+  checkArgs('the workflow args', req.args);
+  if (req.runTimeoutMs !== undefined) checkPositiveMs('the run timeout', req.runTimeoutMs);
+  if (req.memo !== undefined) checkMemo('the memo', req.memo);
+  if (req.signal !== undefined) checkName('the signal name', req.signal.name);
 }
 
+/** A copy of client-given args as they will be recorded (JSON), or an INVALID_ARGUMENT saying why not. */
 function jsonArgs(args: unknown[], what: string): unknown[] {
   if (!Array.isArray(args)) throw new InvalidArgumentError(`${what} args must be an array`);
-  try {
-    return JSON.parse(JSON.stringify(args)) as unknown[];
-  } catch (error) {
-    throw new InvalidArgumentError(`${what} args are not JSON-serializable: ${(error as Error).message}`);
-  }
+  const payload = payloadJson(args);
+  if ('problem' in payload) throw new InvalidArgumentError(`${what} args ${payload.problem}`);
+  return JSON.parse(payload.json) as unknown[];
 }
 
 function encodePageToken(offset: number): string {

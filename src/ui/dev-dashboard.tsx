@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { printable } from '../common/printable.js';
 import type { RunRow } from './run-board.js';
 
 export interface DevDashboardProps {
@@ -21,7 +22,11 @@ const STATUS_COLORS: Record<string, string> = {
   PAUSED: 'magenta',
 };
 
-const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+/** User text (IDs, names, failure messages) escaped for the terminal, then cut to `width`. */
+const cut = (raw: string, width: number) => {
+  const text = printable(raw);
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+};
 
 /** The live panel of `wf dev`: the latest runs, their status and last step. Log lines scroll above it. */
 export function DevDashboard({ title, runs, maxRows = 8 }: DevDashboardProps) {
