@@ -140,6 +140,8 @@ export class WorkflowEngine implements WorkflowService {
   private readonly startLocks = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<(notice: EventNotice) => void>();
   private readonly closeWaiters = new Map<string, ((outcome: WorkflowOutcome) => void)[]>();
+  /** Why each run the store lists as open could not be loaded at recovery, by run key. */
+  private readonly unloadable = new Map<string, string>();
   private runningActivities = 0;
   private workingAttempts = 0;
   private readonly activityQueue: (() => void)[] = [];
@@ -1379,10 +1381,15 @@ export class WorkflowEngine implements WorkflowService {
       history = await this.store.readHistory(summary);
     } catch (error) {
       this.logger.error((error as Error).message);
+      this.unloadable.set(key, (error as Error).message);
       return undefined;
     }
     const first = history[0];
-    if (first?.type !== 'WorkflowExecutionStarted') return undefined;
+    if (first?.type !== 'WorkflowExecutionStarted') {
+      this.unloadable.set(key, 'its history does not begin with WorkflowExecutionStarted');
+      return undefined;
+    }
+    this.unloadable.delete(key);
     const entry = this.newEntry(first);
     this.runs.set(key, entry);
     try {
@@ -1453,10 +1460,6 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   /**
-   * A paused run has no executor to number events with (its code does not replay its history), so
-   * it is closed by appending to the stored history directly.
-   */
-  /**
    * Records an input for a paused run straight into its history (there is no executor to activate):
    * the run sees it when it is rebuilt, as it would after a restart.
    */
@@ -1464,6 +1467,13 @@ export class WorkflowEngine implements WorkflowService {
     const recorded = await this.withRun(entry, async () => {
       if (!entry.paused) return false;
       const history = await this.store.readHistory(entry.key);
+      const requestId = input.type === 'WorkflowSignaled' ? input.requestId : undefined;
+      if (
+        requestId !== undefined &&
+        history.some((e) => e.type === 'WorkflowSignaled' && e.requestId === requestId)
+      ) {
+        return true; // The same signal request again (a retry): recorded once, as for a running run.
+      }
       const event = {
         ...input,
         eventId: history.length + 1,
@@ -1477,6 +1487,10 @@ export class WorkflowEngine implements WorkflowService {
     if (!recorded) await this.submit(entry, { input });
   }
 
+  /**
+   * A paused run has no executor to number events with (its code does not replay its history), so
+   * it is closed by appending to the stored history directly.
+   */
   private async terminatePaused(entry: RunEntry, reason: string | undefined): Promise<void> {
     await this.withRun(entry, async () => {
       const history = await this.store.readHistory(entry.key);
@@ -1507,6 +1521,7 @@ export class WorkflowEngine implements WorkflowService {
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') throw corruptRunError(summary);
     const entry = this.runs.get(runKeyString(summary));
+    if (!entry && summary.status === 'RUNNING') throw this.notLoadedError(summary);
     if (!entry || entry.closed) {
       throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
     }
@@ -1518,6 +1533,19 @@ export class WorkflowEngine implements WorkflowService {
       );
     }
     return entry;
+  }
+
+  /**
+   * The store lists the run as open but this engine holds no entry for it (its history could not be
+   * read at recovery). Saying "not running" would send signal-with-start round again for ever.
+   */
+  private notLoadedError(summary: RunSummary): WfError {
+    const why = this.unloadable.get(runKeyString(summary)) ?? 'it was not loaded at recovery';
+    return new WfError(
+      'UNAVAILABLE',
+      `workflow ${JSON.stringify(summary.workflowId)} (run ${summary.runId}) is open in the store, but this server could not load it: ${why}\n` +
+        'Nothing was recorded. Fix the cause (see the server log) and restart wf dev, which loads open runs again.',
+    );
   }
 
   private async outcomeOf(summary: RunSummary, deadline: number | undefined): Promise<WorkflowOutcome> {
