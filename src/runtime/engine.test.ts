@@ -362,4 +362,40 @@ describe('WorkflowEngine', () => {
       'WorkflowExecutionStarted',
     ]);
   });
+
+  it('fires a pending timer by hand: the workflow goes on, and the history records the time it saw', async () => {
+    const { engine, clock } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'sleepy', workflowId: 'napper' });
+    await engine.waitForIdle();
+    const fired = await engine.fireTimer({ workflowId: 'napper' });
+    expect(fired).toMatchObject({
+      workflowId: 'napper',
+      seq: 1,
+      firedAt: new Date(clock.now()).toISOString(),
+    });
+    expect(await engine.result({ workflowId: 'napper' })).toEqual({ status: 'COMPLETED', result: 'rested' });
+    const history = await engine.history({ workflowId: 'napper' });
+    const started = history.find((e) => e.type === 'TimerStarted');
+    const firedEvent = history.find((e) => e.type === 'TimerFired');
+    expect(started?.type === 'TimerStarted' && started.fireAt).toBe(fired.fireAt);
+    expect(Date.parse(firedEvent!.eventTime)).toBeLessThan(Date.parse(fired.fireAt));
+    // Replaying the history the early firing left reproduces it exactly.
+    const { RunExecutor } = await import('./executor.js');
+    const code = await loadWorkflowCode({ workflowsPath: fixture('src/workflows/index.ts') });
+    expect(RunExecutor.replay(history, { sandbox: code.sandbox }).executor.status).toBe('COMPLETED');
+    // The armed timer was disarmed: reaching its deadline adds nothing.
+    expect(clock.advanceToNextTimer()).toBe(false);
+  });
+
+  it('refuses to fire a timer that is not pending, naming the ones that are', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'sleepy', workflowId: 'napper' });
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'no-timer' });
+    await engine.waitForIdle();
+    await expect(engine.fireTimer({ workflowId: 'napper' }, 7)).rejects.toThrow(
+      /no pending timer with seq 7; its pending timers: seq 1 \(fires /,
+    );
+    await expect(engine.fireTimer({ workflowId: 'no-timer' })).rejects.toThrow(/has no pending timer at all/);
+    await expect(engine.fireTimer({ workflowId: 'napper' }, -1)).rejects.toThrow(/non-negative integer/);
+  });
 });

@@ -27,6 +27,7 @@ import { RunExecutor } from './executor.js';
 import { GUARD_WINDOW_MS, type WorkflowSandbox } from './sandbox.js';
 import type {
   EventNotice,
+  FiredTimer,
   ListRequest,
   ListResponse,
   ResultRequest,
@@ -350,9 +351,47 @@ export class WorkflowEngine implements WorkflowService {
     });
   }
 
+  /**
+   * Fires a pending timer of an open run now, before its deadline (`wf timer fire`): the earliest
+   * one, or the one numbered `seq`. The workflow sees the time it fired at, and the history records
+   * it, so replay is exact.
+   */
+  async fireTimer(ref: RunRef, seq?: number): Promise<FiredTimer> {
+    if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0)) {
+      throw new InvalidArgumentError(`a timer seq is a non-negative integer, not ${JSON.stringify(seq)}`);
+    }
+    const entry = await this.openRun(ref);
+    const executor = await this.withRun(entry, () => this.load(entry));
+    const pending = [...executor.timers.values()]
+      // Fired already (its TimerFired is queued or being recorded): not pending any more.
+      .filter((t) => entry.timers.has(t.seq))
+      .sort((a, b) => a.fireAt - b.fireAt || a.seq - b.seq);
+    const which = seq === undefined ? 'a pending timer' : `a pending timer with seq ${seq}`;
+    const timer = seq === undefined ? pending[0] : pending.find((t) => t.seq === seq);
+    if (!timer) {
+      const list = pending.map((t) => `seq ${t.seq} (fires ${new Date(t.fireAt).toISOString()})`);
+      throw new InvalidArgumentError(
+        `workflow ${JSON.stringify(entry.key.workflowId)} has no ${which.slice(2)}` +
+          (list.length ? `; its pending timers: ${list.join(', ')}` : '; it has no pending timer at all') +
+          '. See them with `wf show`.',
+      );
+    }
+    entry.timers.get(timer.seq)?.cancel();
+    entry.timers.delete(timer.seq);
+    await this.submit(entry, { input: { type: 'TimerFired', seq: timer.seq } });
+    return {
+      workflowId: entry.key.workflowId,
+      runId: entry.key.runId,
+      seq: timer.seq,
+      fireAt: new Date(timer.fireAt).toISOString(),
+      firedAt: new Date(this.clock.now()).toISOString(),
+    };
+  }
+
   async result(req: ResultRequest): Promise<WorkflowOutcome> {
     let summary = await this.summaryOf(req);
     const follow = req.followRuns ?? true;
+    // Wall-clock time, not the engine's Clock: a caller's patience, which skipping time must not cut short.
     const deadline = req.waitTimeoutMs === undefined ? undefined : Date.now() + req.waitTimeoutMs;
     for (;;) {
       const outcome = await this.outcomeOf(summary, deadline);
@@ -376,7 +415,10 @@ export class WorkflowEngine implements WorkflowService {
     return this.busy === 0 && this.activeAttempts() === 0;
   }
 
-  /** Resolves once the engine is idle (or after `timeoutMs`). */
+  /**
+   * Resolves once the engine is idle (or after `timeoutMs`). Polls on wall-clock time, not the
+   * engine's Clock: a virtual clock stands still while the engine settles.
+   */
   async waitForIdle(timeoutMs = 60_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!this.isIdle() && Date.now() < end) {
@@ -644,6 +686,11 @@ export class WorkflowEngine implements WorkflowService {
                 executor.signalRequests.has(input.requestId)
               ) {
                 // The same signal request again (a retry, or a re-send after a crash): recorded once.
+                if (work.done) after.push(() => work.done?.());
+                continue;
+              }
+              if (input?.type === 'TimerFired' && !executor.timers.has(input.seq)) {
+                // Fired by hand (`wf timer fire`) or cancelled while this firing waited in the mailbox.
                 if (work.done) after.push(() => work.done?.());
                 continue;
               }
