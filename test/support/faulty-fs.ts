@@ -3,8 +3,8 @@
  * an I/O error, a refused permission), for tests and the torture suite. Everything else goes to
  * node:fs/promises.
  */
-import * as nodeFs from 'node:fs/promises';
-import type { StoreFileSystem } from '../../src/history/store-fs.js';
+import type { FileHandle } from 'node:fs/promises';
+import { nodeFileSystem as real, type StoreFileSystem } from '../../src/history/store-fs.js';
 
 /** The calls a fault can hit: the store's fs calls, and writes and syncs on an open file. */
 export type FaultableCall = keyof StoreFileSystem | 'handle.write' | 'handle.sync' | 'handle.truncate';
@@ -68,8 +68,7 @@ export class FaultyFileSystem {
         const dest =
           name === 'copyFile' || name === 'link' || name === 'rename' ? String(args[1]) : undefined;
         this.check(name, String(args[0]), dest);
-        // biome-ignore lint/suspicious/noExplicitAny: forwards the overloaded fs call unchanged
-        return (nodeFs[name] as (...a: unknown[]) => Promise<any>)(...args);
+        return (real[name] as (...a: unknown[]) => Promise<unknown>)(...args);
       };
     const names: (keyof StoreFileSystem)[] = [
       'copyFile',
@@ -85,7 +84,7 @@ export class FaultyFileSystem {
     const fs = Object.fromEntries(names.map((n) => [n, wrap(n)])) as unknown as StoreFileSystem;
     fs.open = (async (file: string, ...rest: unknown[]) => {
       this.check('open', String(file));
-      const handle = await (nodeFs.open as (...a: unknown[]) => Promise<nodeFs.FileHandle>)(file, ...rest);
+      const handle = await (real.open as (...a: unknown[]) => Promise<FileHandle>)(file, ...rest);
       return this.wrapHandle(handle, String(file));
     }) as StoreFileSystem['open'];
     this.fs = fs;
@@ -114,7 +113,7 @@ export class FaultyFileSystem {
     return fault;
   }
 
-  private wrapHandle(handle: nodeFs.FileHandle, file: string): nodeFs.FileHandle {
+  private wrapHandle(handle: FileHandle, file: string): FileHandle {
     const intercepted: Partial<Record<string | symbol, FaultableCall>> = {
       write: 'handle.write',
       writeFile: 'handle.write',
