@@ -27,6 +27,7 @@ import { RunExecutor } from './executor.js';
 import { GUARD_WINDOW_MS, type WorkflowSandbox } from './sandbox.js';
 import type {
   EventNotice,
+  FiredTimer,
   ListRequest,
   ListResponse,
   ResultRequest,
@@ -139,6 +140,8 @@ export class WorkflowEngine implements WorkflowService {
   private readonly startLocks = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<(notice: EventNotice) => void>();
   private readonly closeWaiters = new Map<string, ((outcome: WorkflowOutcome) => void)[]>();
+  /** Why each run the store lists as open could not be loaded at recovery, by run key. */
+  private readonly unloadable = new Map<string, string>();
   private runningActivities = 0;
   private workingAttempts = 0;
   private readonly activityQueue: (() => void)[] = [];
@@ -304,7 +307,11 @@ export class WorkflowEngine implements WorkflowService {
       executor = RunExecutor.replay(history, this.executorOptions()).executor;
     }
     const outcome = executor.query(queryName, jsonArgs(args, 'query'));
-    if (!outcome.ok) throw new QueryFailedError(outcome.failure.message);
+    if (!outcome.ok) {
+      throw new QueryFailedError(outcome.failure.message, {
+        notRegistered: outcome.failure.name === 'QueryNotRegistered',
+      });
+    }
     return outcome.result;
   }
 
@@ -348,9 +355,47 @@ export class WorkflowEngine implements WorkflowService {
     });
   }
 
+  /**
+   * Fires a pending timer of an open run now, before its deadline (`wf timer fire`): the earliest
+   * one, or the one numbered `seq`. The workflow sees the time it fired at, and the history records
+   * it, so replay is exact.
+   */
+  async fireTimer(ref: RunRef, seq?: number): Promise<FiredTimer> {
+    if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0)) {
+      throw new InvalidArgumentError(`a timer seq is a non-negative integer, not ${JSON.stringify(seq)}`);
+    }
+    const entry = await this.openRun(ref);
+    const executor = await this.withRun(entry, () => this.load(entry));
+    const pending = [...executor.timers.values()]
+      // Fired already (its TimerFired is queued or being recorded): not pending any more.
+      .filter((t) => entry.timers.has(t.seq))
+      .sort((a, b) => a.fireAt - b.fireAt || a.seq - b.seq);
+    const which = seq === undefined ? 'a pending timer' : `a pending timer with seq ${seq}`;
+    const timer = seq === undefined ? pending[0] : pending.find((t) => t.seq === seq);
+    if (!timer) {
+      const list = pending.map((t) => `seq ${t.seq} (fires ${new Date(t.fireAt).toISOString()})`);
+      throw new InvalidArgumentError(
+        `workflow ${JSON.stringify(entry.key.workflowId)} has no ${which.slice(2)}` +
+          (list.length ? `; its pending timers: ${list.join(', ')}` : '; it has no pending timer at all') +
+          '. See them with `wf show`.',
+      );
+    }
+    entry.timers.get(timer.seq)?.cancel();
+    entry.timers.delete(timer.seq);
+    await this.submit(entry, { input: { type: 'TimerFired', seq: timer.seq } });
+    return {
+      workflowId: entry.key.workflowId,
+      runId: entry.key.runId,
+      seq: timer.seq,
+      fireAt: new Date(timer.fireAt).toISOString(),
+      firedAt: new Date(this.clock.now()).toISOString(),
+    };
+  }
+
   async result(req: ResultRequest): Promise<WorkflowOutcome> {
     let summary = await this.summaryOf(req);
     const follow = req.followRuns ?? true;
+    // Wall-clock time, not the engine's Clock: a caller's patience, which skipping time must not cut short.
     const deadline = req.waitTimeoutMs === undefined ? undefined : Date.now() + req.waitTimeoutMs;
     for (;;) {
       const outcome = await this.outcomeOf(summary, deadline);
@@ -374,7 +419,10 @@ export class WorkflowEngine implements WorkflowService {
     return this.busy === 0 && this.activeAttempts() === 0;
   }
 
-  /** Resolves once the engine is idle (or after `timeoutMs`). */
+  /**
+   * Resolves once the engine is idle (or after `timeoutMs`). Polls on wall-clock time, not the
+   * engine's Clock: a virtual clock stands still while the engine settles.
+   */
   async waitForIdle(timeoutMs = 60_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!this.isIdle() && Date.now() < end) {
@@ -645,6 +693,11 @@ export class WorkflowEngine implements WorkflowService {
                 if (work.done) after.push(() => work.done?.());
                 continue;
               }
+              if (input?.type === 'TimerFired' && !executor.timers.has(input.seq)) {
+                // Fired by hand (`wf timer fire`) or cancelled while this firing waited in the mailbox.
+                if (work.done) after.push(() => work.done?.());
+                continue;
+              }
               if (
                 input &&
                 (input.type === 'ChildWorkflowExecutionCompleted' ||
@@ -696,7 +749,7 @@ export class WorkflowEngine implements WorkflowService {
   private pause(entry: RunEntry, error: Error): void {
     entry.paused = error.message;
     this.onPauseChange?.(entry.key, entry.paused);
-    const site = error instanceof NonDeterminismError ? error.details.issued?.callSite : undefined;
+    const site = error instanceof NonDeterminismError ? error.codeSite : undefined;
     if (site) entry.pausedAt = site;
     else delete entry.pausedAt;
     this.logger.error(`workflow ${entry.key.workflowId} paused: ${error.message}`);
@@ -1332,10 +1385,15 @@ export class WorkflowEngine implements WorkflowService {
       history = await this.store.readHistory(summary);
     } catch (error) {
       this.logger.error((error as Error).message);
+      this.unloadable.set(key, (error as Error).message);
       return undefined;
     }
     const first = history[0];
-    if (first?.type !== 'WorkflowExecutionStarted') return undefined;
+    if (first?.type !== 'WorkflowExecutionStarted') {
+      this.unloadable.set(key, 'its history does not begin with WorkflowExecutionStarted');
+      return undefined;
+    }
+    this.unloadable.delete(key);
     const entry = this.newEntry(first);
     this.runs.set(key, entry);
     try {
@@ -1406,10 +1464,6 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   /**
-   * A paused run has no executor to number events with (its code does not replay its history), so
-   * it is closed by appending to the stored history directly.
-   */
-  /**
    * Records an input for a paused run straight into its history (there is no executor to activate):
    * the run sees it when it is rebuilt, as it would after a restart.
    */
@@ -1417,6 +1471,13 @@ export class WorkflowEngine implements WorkflowService {
     const recorded = await this.withRun(entry, async () => {
       if (!entry.paused) return false;
       const history = await this.store.readHistory(entry.key);
+      const requestId = input.type === 'WorkflowSignaled' ? input.requestId : undefined;
+      if (
+        requestId !== undefined &&
+        history.some((e) => e.type === 'WorkflowSignaled' && e.requestId === requestId)
+      ) {
+        return true; // The same signal request again (a retry): recorded once, as for a running run.
+      }
       const event = {
         ...input,
         eventId: history.length + 1,
@@ -1430,6 +1491,10 @@ export class WorkflowEngine implements WorkflowService {
     if (!recorded) await this.submit(entry, { input });
   }
 
+  /**
+   * A paused run has no executor to number events with (its code does not replay its history), so
+   * it is closed by appending to the stored history directly.
+   */
   private async terminatePaused(entry: RunEntry, reason: string | undefined): Promise<void> {
     await this.withRun(entry, async () => {
       const history = await this.store.readHistory(entry.key);
@@ -1460,6 +1525,7 @@ export class WorkflowEngine implements WorkflowService {
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') throw corruptRunError(summary);
     const entry = this.runs.get(runKeyString(summary));
+    if (!entry && summary.status === 'RUNNING') throw this.notLoadedError(summary);
     if (!entry || entry.closed) {
       throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
     }
@@ -1471,6 +1537,19 @@ export class WorkflowEngine implements WorkflowService {
       );
     }
     return entry;
+  }
+
+  /**
+   * The store lists the run as open but this engine holds no entry for it (its history could not be
+   * read at recovery). Saying "not running" would send signal-with-start round again for ever.
+   */
+  private notLoadedError(summary: RunSummary): WfError {
+    const why = this.unloadable.get(runKeyString(summary)) ?? 'it was not loaded at recovery';
+    return new WfError(
+      'UNAVAILABLE',
+      `workflow ${JSON.stringify(summary.workflowId)} (run ${summary.runId}) is open in the store, but this server could not load it: ${why}\n` +
+        'Nothing was recorded. Fix the cause (see the server log) and restart wf dev, which loads open runs again.',
+    );
   }
 
   private async outcomeOf(summary: RunSummary, deadline: number | undefined): Promise<WorkflowOutcome> {
