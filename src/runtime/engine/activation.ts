@@ -34,6 +34,11 @@ export function applyWork(
     if (work.done) after.push(() => work.done?.());
     return;
   }
+  if (input?.type === 'TimerFired' && !executor.timers.has(input.seq)) {
+    // Fired by hand (`wf timer fire`) or cancelled while this firing waited in the mailbox.
+    if (work.done) after.push(() => work.done?.());
+    return;
+  }
   const staleChildOutcome =
     (input?.type === 'ChildWorkflowExecutionCompleted' || input?.type === 'ChildWorkflowExecutionFailed') &&
     !executor.children.has(input.seq);

@@ -12,6 +12,7 @@ import { RealClock } from '../clock.js';
 import { RunExecutor } from '../executor.js';
 import type {
   EventNotice,
+  FiredTimer,
   ListRequest,
   ListResponse,
   ResultRequest,
@@ -220,7 +221,11 @@ export class WorkflowEngine implements WorkflowService {
       executor = RunExecutor.replay(history, this.kernel.executorOptions()).executor;
     }
     const outcome = executor.query(queryName, jsonArgs(args, 'query'));
-    if (!outcome.ok) throw new QueryFailedError(outcome.failure.message);
+    if (!outcome.ok) {
+      throw new QueryFailedError(outcome.failure.message, {
+        notRegistered: outcome.failure.name === 'QueryNotRegistered',
+      });
+    }
     return outcome.result;
   }
 
@@ -261,9 +266,47 @@ export class WorkflowEngine implements WorkflowService {
     });
   }
 
+  /**
+   * Fires a pending timer of an open run now, before its deadline (`wf timer fire`): the earliest
+   * one, or the one numbered `seq`. The workflow sees the time it fired at, and the history records
+   * it, so replay is exact.
+   */
+  async fireTimer(ref: RunRef, seq?: number): Promise<FiredTimer> {
+    if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0)) {
+      throw new InvalidArgumentError(`a timer seq is a non-negative integer, not ${JSON.stringify(seq)}`);
+    }
+    const entry = await this.openRun(ref);
+    const executor = await this.mailbox.withRun(entry, () => this.mailbox.load(entry));
+    const pending = [...executor.timers.values()]
+      // Fired already (its TimerFired is queued or being recorded): not pending any more.
+      .filter((t) => entry.timers.has(t.seq))
+      .sort((a, b) => a.fireAt - b.fireAt || a.seq - b.seq);
+    const which = seq === undefined ? 'a pending timer' : `a pending timer with seq ${seq}`;
+    const timer = seq === undefined ? pending[0] : pending.find((t) => t.seq === seq);
+    if (!timer) {
+      const list = pending.map((t) => `seq ${t.seq} (fires ${new Date(t.fireAt).toISOString()})`);
+      throw new InvalidArgumentError(
+        `workflow ${JSON.stringify(entry.key.workflowId)} has no ${which.slice(2)}` +
+          (list.length ? `; its pending timers: ${list.join(', ')}` : '; it has no pending timer at all') +
+          '. See them with `wf show`.',
+      );
+    }
+    entry.timers.get(timer.seq)?.cancel();
+    entry.timers.delete(timer.seq);
+    await this.mailbox.submit(entry, { input: { type: 'TimerFired', seq: timer.seq } });
+    return {
+      workflowId: entry.key.workflowId,
+      runId: entry.key.runId,
+      seq: timer.seq,
+      fireAt: new Date(timer.fireAt).toISOString(),
+      firedAt: this.kernel.nowIso(),
+    };
+  }
+
   async result(req: ResultRequest): Promise<WorkflowOutcome> {
     let summary = await this.summaryOf(req);
     const follow = req.followRuns ?? true;
+    // Wall-clock time, not the engine's Clock: a caller's patience, which skipping time must not cut short.
     const deadline = req.waitTimeoutMs === undefined ? undefined : Date.now() + req.waitTimeoutMs;
     for (;;) {
       const outcome = await this.outcomes.outcomeOf(summary, deadline);
@@ -283,7 +326,10 @@ export class WorkflowEngine implements WorkflowService {
     return this.kernel.isIdle();
   }
 
-  /** Resolves once the engine is idle (or after `timeoutMs`). */
+  /**
+   * Resolves once the engine is idle (or after `timeoutMs`). Polls on wall-clock time, not the
+   * engine's Clock: a virtual clock stands still while the engine settles.
+   */
   waitForIdle(timeoutMs = 60_000): Promise<void> {
     return this.kernel.waitForIdle(timeoutMs);
   }
@@ -309,6 +355,7 @@ export class WorkflowEngine implements WorkflowService {
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') throw corruptRunError(summary);
     const entry = this.cache.get(summary);
+    if (!entry && summary.status === 'RUNNING') throw this.notLoadedError(summary);
     if (!entry || entry.closed)
       throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
     if (entry.paused && !options.evenIfPaused) {
@@ -319,5 +366,17 @@ export class WorkflowEngine implements WorkflowService {
       );
     }
     return entry;
+  }
+
+  /**
+   * The store lists the run as open but this engine holds no entry for it (its history could not be
+   * read at recovery). Saying "not running" would send signal-with-start round again for ever.
+   */
+  private notLoadedError(summary: RunSummary): WfError {
+    return new WfError(
+      'UNAVAILABLE',
+      `workflow ${JSON.stringify(summary.workflowId)} (run ${summary.runId}) is open in the store, but this server could not load it: ${this.recovery.whyNotLoaded(summary)}\n` +
+        'Nothing was recorded. Fix the cause (see the server log) and restart wf dev, which loads open runs again.',
+    );
   }
 }

@@ -113,7 +113,7 @@ export class Mailbox {
   pause(entry: RunEntry, error: Error): void {
     entry.paused = error.message;
     this.onPauseChange?.(entry.key, entry.paused);
-    const site = error instanceof NonDeterminismError ? error.details.issued?.callSite : undefined;
+    const site = error instanceof NonDeterminismError ? error.codeSite : undefined;
     if (site) entry.pausedAt = site;
     else delete entry.pausedAt;
     this.kernel.logger.error(`workflow ${entry.key.workflowId} paused: ${error.message}`);

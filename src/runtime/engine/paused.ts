@@ -23,6 +23,13 @@ export class PausedRuns {
     const recorded = await this.mailbox.withRun(entry, async () => {
       if (!entry.paused) return false;
       const history = await this.kernel.store.readHistory(entry.key);
+      const requestId = input.type === 'WorkflowSignaled' ? input.requestId : undefined;
+      if (
+        requestId !== undefined &&
+        history.some((e) => e.type === 'WorkflowSignaled' && e.requestId === requestId)
+      ) {
+        return true; // The same signal request again (a retry): recorded once, as for a running run.
+      }
       const event = {
         ...input,
         eventId: history.length + 1,

@@ -1,14 +1,17 @@
 import type { HistoryEvent } from '../../history/events.js';
-import type { RunSummary } from '../../history/store.js';
+import type { RunKey, RunSummary } from '../../history/store.js';
 import type { Effects } from './effects.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
 import type { RunCache } from './run-cache.js';
-import { newRunEntry, type RunEntry } from './run-entry.js';
+import { newRunEntry, type RunEntry, runKeyString } from './run-entry.js';
 import type { Starts } from './start.js';
 
 /** Bringing open runs back after a restart: rebuilt by replay, their effects re-armed. */
 export class Recovery {
+  /** Why each run the store lists as open could not be loaded, by run key. */
+  private readonly unloadable = new Map<string, string>();
+
   constructor(
     private readonly kernel: EngineKernel,
     private readonly cache: RunCache,
@@ -39,10 +42,15 @@ export class Recovery {
       history = await this.kernel.store.readHistory(summary);
     } catch (error) {
       this.kernel.logger.error((error as Error).message);
+      this.unloadable.set(runKeyString(summary), (error as Error).message);
       return undefined;
     }
     const first = history[0];
-    if (first?.type !== 'WorkflowExecutionStarted') return undefined;
+    if (first?.type !== 'WorkflowExecutionStarted') {
+      this.unloadable.set(runKeyString(summary), 'its history does not begin with WorkflowExecutionStarted');
+      return undefined;
+    }
+    this.unloadable.delete(runKeyString(summary));
     const entry = newRunEntry(first);
     this.cache.add(entry);
     try {
@@ -55,6 +63,11 @@ export class Recovery {
     }
     this.effects.resume(entry);
     return entry;
+  }
+
+  /** Why an open run of the store is not held here (its history could not be read at recovery). */
+  whyNotLoaded(key: RunKey): string {
+    return this.unloadable.get(runKeyString(key)) ?? 'it was not loaded at recovery';
   }
 
   /** A crash between closing a run as continued-as-new and starting its next run: start it now. */
