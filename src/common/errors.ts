@@ -93,8 +93,11 @@ export class WorkflowNotRunningError extends WfError {
 /** A query that has no handler or whose handler threw. */
 export class QueryFailedError extends WfError {
   override name = 'QueryFailedError';
-  constructor(message: string) {
+  /** True when the workflow has no handler for the query (as opposed to a handler that threw). */
+  readonly notRegistered: boolean;
+  constructor(message: string, options: { notRegistered?: boolean } = {}) {
     super('QUERY_FAILED', message);
+    this.notRegistered = options.notRegistered ?? false;
   }
 }
 

@@ -303,7 +303,7 @@ describe('WorkflowEngine', () => {
     await engine.waitForIdle();
     const changed = await loadWorkflowCode({
       workflowsPath: fileURLToPath(
-        new URL('./__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+        new URL('../__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
       ),
     });
     expect(await engine.setCode(changed)).toEqual({ paused: ['paused-dedup'] });
@@ -394,5 +394,13 @@ describe('WorkflowEngine', () => {
     );
     await expect(engine.fireTimer({ workflowId: 'no-timer' })).rejects.toThrow(/has no pending timer at all/);
     await expect(engine.fireTimer({ workflowId: 'napper' }, -1)).rejects.toThrow(/non-negative integer/);
+  });
+
+  it('tells a query the workflow does not handle from a handler that fails', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'asked' });
+    await engine.waitForIdle();
+    const error = await engine.query({ workflowId: 'asked' }, 'progress', []).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'QueryFailedError', notRegistered: true });
   });
 });
