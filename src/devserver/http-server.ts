@@ -25,6 +25,7 @@ import type {
   ListRequest,
   RunRef,
   StartWorkflowRequest,
+  TimeControl,
   WorkflowService,
 } from '../runtime/service.js';
 
@@ -40,6 +41,8 @@ const SSE_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export interface HttpServerOptions {
   service: WorkflowService;
+  /** Time control (`/time`, `/time/skip`, `/workflows/:id/timers/fire`); without it those routes answer 501. */
+  timeControl?: TimeControl;
   /** Interface to bind. Default 127.0.0.1. */
   host?: string;
   /** Port to bind; 0 picks a free one. Default DEFAULT_PORT. */
@@ -126,6 +129,43 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     { pattern: ['health'], methods: { get: async ({ res }) => sendJson(res, 200, { status: 'ok' }) } },
     { pattern: ['events'], methods: { get: (ctx) => streamEvents(ctx) } },
     {
+      pattern: ['time'],
+      methods: { get: async ({ res }) => sendJson(res, 200, await timeControl().currentTime()) },
+    },
+    {
+      pattern: ['time', 'skip'],
+      methods: {
+        post: async ({ req, res }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          if (typeof body.duration !== 'string' && typeof body.duration !== 'number') {
+            throw new InvalidArgumentError(
+              '"duration" is required: milliseconds, or a string such as "3 days" or "90m"',
+            );
+          }
+          const ms = parseDuration(body.duration, 'duration');
+          sendJson(res, 200, await timeControl().skipTime(ms));
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'timers', 'fire'],
+      methods: {
+        post: async ({ req, res, params, query }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          if (body.seq !== undefined && !(Number.isInteger(body.seq) && (body.seq as number) >= 0)) {
+            throw new InvalidArgumentError(
+              '"seq" must be a non-negative integer: the timer\'s number in `wf show`',
+            );
+          }
+          sendJson(
+            res,
+            200,
+            await timeControl().fireTimer(runRef(params, query), body.seq as number | undefined),
+          );
+        },
+      },
+    },
+    {
       pattern: ['workflows'],
       methods: {
         get: async ({ res, query }) => sendJson(res, 200, await service.list(parseListQuery(query))),
@@ -205,6 +245,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       },
     },
   ];
+
+  function timeControl(): TimeControl {
+    if (options.timeControl) return options.timeControl;
+    throw new HttpError(501, 'NOT_IMPLEMENTED', 'this server does not control its time (wf dev does)');
+  }
 
   async function longPollResult({ res, params, query }: Ctx): Promise<void> {
     const ref = runRef(params, query);

@@ -3,19 +3,18 @@
  * durable (fdatasync) before it is acknowledged, with fsyncs batched across runs (group commit).
  *
  * Layout of a store directory:
- *   LOCK                   {pid, hostname, startedAt} of the process that writes the store
+ *   LOCK                   the identity of the process that writes the store (see store-lock.ts)
  *   runs/<name>.jsonl      one run's history; <name> is derived from (workflowId, runId), never raw
  *   index.json             run summaries and file sizes, a cache for fast opening (never required)
  *   backups/               copies of files whose torn tail was truncated on open
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import * as fs from 'node:fs/promises';
-import os from 'node:os';
+import { type FileHandle, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import secureJson from 'secure-json-parse';
-import { InvalidArgumentError, StoreLockedError, type StoreLockInfo, WfError } from '../common/errors.js';
+import { InvalidArgumentError, type StoreLockInfo, WfError } from '../common/errors.js';
 import {
   checkEvent,
   checkSequence,
@@ -35,6 +34,8 @@ import {
   RunNotFoundError,
   type RunSummary,
 } from './store.js';
+import { nodeFileSystem, type StoreFileSystem } from './store-fs.js';
+import { acquireStoreLock, releaseStoreLock } from './store-lock.js';
 
 export { StoreLockedError, type StoreLockInfo } from '../common/errors.js';
 
@@ -52,6 +53,8 @@ export interface FileHistoryStoreOptions {
   maxOpenFiles?: number;
   /** How long after a write the index is rewritten (default 2000 ms). */
   indexDelayMs?: number;
+  /** The file system (default node:fs); tests inject faults through it. */
+  fs?: StoreFileSystem;
 }
 
 /** What opening the store found and did. */
@@ -177,7 +180,7 @@ export function runFileName(key: RunKey): string {
 
 /** Reads one history file (an export, a test fixture): every problem is reported with file and line. */
 export async function readHistoryFile(file: string): Promise<HistoryEvent[]> {
-  const text = await fs.readFile(file, 'utf8');
+  const text = await readFile(file, 'utf8');
   return parseHistoryJsonl(text, file);
 }
 
@@ -257,7 +260,7 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+async function fsyncDir(fs: StoreFileSystem, dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
@@ -266,126 +269,12 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Lock
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
-  }
-}
-
-function parseLockInfo(raw: string): StoreLockInfo | undefined {
-  try {
-    const value = secureJson.parse(raw);
-    if (
-      typeof value === 'object' &&
-      value !== null &&
-      Number.isSafeInteger(value.pid) &&
-      value.pid > 0 &&
-      typeof value.hostname === 'string' &&
-      typeof value.startedAt === 'string'
-    ) {
-      return { pid: value.pid, hostname: value.hostname, startedAt: value.startedAt };
-    }
-  } catch {}
-  return undefined;
-}
-
-async function readText(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** Serializes lock takeovers between processes; a takeover lock older than 10 s is abandoned. */
-async function withTakeoverLock<T>(dir: string, fn: () => Promise<T>): Promise<T | undefined> {
-  const file = path.join(dir, 'LOCK.takeover');
-  try {
-    await fs.writeFile(file, String(process.pid), { flag: 'wx' });
-  } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw error;
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (stat && Date.now() - stat.mtimeMs > 10_000) await fs.rm(file, { force: true });
-    await sleep(20 + Math.random() * 30);
-    return undefined;
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.rm(file, { force: true });
-  }
-}
-
-async function acquireLock(
-  dir: string,
-): Promise<{ raw: string; takenOver?: { previous?: StoreLockInfo; message: string } }> {
-  const lockFile = path.join(dir, 'LOCK');
-  const info: StoreLockInfo = {
-    pid: process.pid,
-    hostname: os.hostname(),
-    startedAt: new Date().toISOString(),
-  };
-  const raw = `${JSON.stringify(info)}\n`;
-  // The lock appears with its content complete: written to a private file, then linked into place.
-  const tmp = path.join(dir, `LOCK.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, raw);
-  try {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        await fs.link(tmp, lockFile);
-        return { raw };
-      } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw error;
-      }
-      const seen = await readText(lockFile);
-      if (seen === undefined) continue;
-      const holder = parseLockInfo(seen);
-      if (holder) {
-        const sameHost = holder.hostname === os.hostname();
-        if (!sameHost || isAlive(holder.pid)) throw new StoreLockedError(dir, holder, sameHost);
-      }
-      const took = await withTakeoverLock(dir, async () => {
-        if ((await readText(lockFile)) !== seen) return false;
-        await fs.rename(tmp, lockFile); // atomic replacement: there is always a LOCK
-        return true;
-      });
-      if (took) {
-        return {
-          raw,
-          takenOver: {
-            ...(holder ? { previous: holder } : {}),
-            message: holder
-              ? `took over the lock of pid ${holder.pid} (started ${holder.startedAt}), which is no longer running`
-              : 'took over a lock file whose content was unreadable',
-          },
-        };
-      }
-    }
-    throw new WfError(
-      'UNAVAILABLE',
-      `could not take the lock of the store ${dir}: other processes keep taking it`,
-    );
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -398,7 +287,7 @@ export class FileHistoryStore implements HistoryStore {
   private nextSeq = 0;
   private pending = new Map<RunState, PendingWrite>();
   private flushing: Promise<void> | undefined;
-  private readonly handles = new Map<string, fs.FileHandle>();
+  private readonly handles = new Map<string, FileHandle>();
   private indexTimer: NodeJS.Timeout | undefined;
   private indexDirty = false;
   private indexWriting: Promise<void> | undefined;
@@ -419,6 +308,7 @@ export class FileHistoryStore implements HistoryStore {
     private readonly readOnly: boolean,
     private readonly maxOpenFiles: number,
     private readonly indexDelayMs: number,
+    private readonly fs: StoreFileSystem,
   ) {
     this.runsDir = path.join(dir, 'runs');
   }
@@ -432,11 +322,12 @@ export class FileHistoryStore implements HistoryStore {
       readOnly,
       Math.max(WRITE_CHUNK, options.maxOpenFiles ?? 256),
       options.indexDelayMs ?? 2000,
+      options.fs ?? nodeFileSystem,
     );
     if (!readOnly) {
-      await fs.mkdir(store.runsDir, { recursive: true });
+      await store.fs.mkdir(store.runsDir, { recursive: true });
     }
-    const lock = readOnly ? undefined : await acquireLock(root);
+    const lock = readOnly ? undefined : await acquireStoreLock(root, store.fs);
     store.lockRaw = lock?.raw;
     try {
       await store.load(lock?.takenOver);
@@ -479,7 +370,7 @@ export class FileHistoryStore implements HistoryStore {
     const index = await this.readIndex(report);
     let names: string[];
     try {
-      names = (await fs.readdir(this.runsDir)).filter((n) => n.endsWith('.jsonl'));
+      names = (await this.fs.readdir(this.runsDir)).filter((n) => n.endsWith('.jsonl'));
     } catch (error) {
       if (errorCode(error) === 'ENOENT' && this.readOnly) names = [];
       else throw error;
@@ -489,7 +380,7 @@ export class FileHistoryStore implements HistoryStore {
     const rescanned: RunState[] = [];
     await mapLimit(names, 8, async (name) => {
       const file = path.join(this.runsDir, name);
-      const stat = await fs.stat(file);
+      const stat = await this.fs.stat(file);
       if (!stat.isFile()) return;
       const entry = index?.get(name);
       if (
@@ -533,7 +424,7 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   private async readIndex(report: FileStoreOpenReport): Promise<Map<string, IndexEntry> | undefined> {
-    const raw = await readText(path.join(this.dir, 'index.json'));
+    const raw = await this.readText(path.join(this.dir, 'index.json'));
     if (raw === undefined) return undefined;
     try {
       const value = secureJson.parse(raw);
@@ -571,7 +462,7 @@ export class FileHistoryStore implements HistoryStore {
   /** Reads a run file in full, repairing a torn tail; returns undefined when nothing is left. */
   private async scanFile(name: string, report: FileStoreOpenReport): Promise<RunState | undefined> {
     const file = path.join(this.runsDir, name);
-    const buf = await fs.readFile(file);
+    const buf = await this.fs.readFile(file);
     const scan = scanRunBuffer(buf);
     const problem = scan.problem;
     let size = buf.length;
@@ -587,7 +478,7 @@ export class FileHistoryStore implements HistoryStore {
     }
     if (scan.events.length === 0 && (!problem || problem.torn)) {
       if (!this.readOnly) {
-        await fs.rm(file, { force: true });
+        await this.fs.rm(file, { force: true });
         report.removedEmpty.push(file);
       }
       return undefined;
@@ -626,7 +517,7 @@ export class FileHistoryStore implements HistoryStore {
       report.corrupt.push(corruption);
     }
     const last = scan.events[scan.events.length - 1];
-    const stat = await fs.stat(file);
+    const stat = await this.fs.stat(file);
     return {
       file: name,
       statSize: stat.size,
@@ -645,18 +536,18 @@ export class FileHistoryStore implements HistoryStore {
 
   private async backupAndTruncate(name: string, goodBytes: number): Promise<string> {
     const backups = path.join(this.dir, 'backups');
-    await fs.mkdir(backups, { recursive: true });
+    await this.fs.mkdir(backups, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const backup = path.join(backups, `${name}.${stamp}.torn`);
-    await fs.copyFile(path.join(this.runsDir, name), backup);
-    const copy = await fs.open(backup, 'r+');
+    await this.fs.copyFile(path.join(this.runsDir, name), backup);
+    const copy = await this.fs.open(backup, 'r+');
     try {
       await copy.sync();
     } finally {
       await copy.close();
     }
-    await fsyncDir(backups);
-    const handle = await fs.open(path.join(this.runsDir, name), 'r+');
+    await fsyncDir(this.fs, backups);
+    const handle = await this.fs.open(path.join(this.runsDir, name), 'r+');
     try {
       await handle.truncate(goodBytes);
       await handle.sync();
@@ -829,7 +720,7 @@ export class FileHistoryStore implements HistoryStore {
       );
       if (created) {
         try {
-          await fsyncDir(this.runsDir);
+          await fsyncDir(this.fs, this.runsDir);
           this.counters.dirFsyncs++;
         } catch (error) {
           for (const [run, p] of written) {
@@ -872,7 +763,7 @@ export class FileHistoryStore implements HistoryStore {
     );
   }
 
-  private async handleFor(run: RunState): Promise<fs.FileHandle> {
+  private async handleFor(run: RunState): Promise<FileHandle> {
     const cached = this.handles.get(run.file);
     if (cached) {
       this.handles.delete(run.file);
@@ -880,7 +771,7 @@ export class FileHistoryStore implements HistoryStore {
       return cached;
     }
     // A new run's file must not exist yet: O_EXCL ('ax') refuses to adopt a stray file.
-    const handle = await fs.open(
+    const handle = await this.fs.open(
       path.join(this.runsDir, run.file),
       run.exists ? APPEND_FLAGS : APPEND_FLAGS | fsConstants.O_EXCL,
     );
@@ -911,7 +802,7 @@ export class FileHistoryStore implements HistoryStore {
     if (run.corruption) throw new HistoryCorruptError(run.corruption);
     const file = path.join(this.runsDir, run.file);
     const durable = run.durableBytes;
-    const buf = (await fs.readFile(file)).subarray(0, durable);
+    const buf = (await this.fs.readFile(file)).subarray(0, durable);
     const scan = scanRunBuffer(buf);
     let problem = scan.problem;
     if (!problem && buf.length < durable) {
@@ -988,7 +879,7 @@ export class FileHistoryStore implements HistoryStore {
       if (run.statSize !== run.durableBytes) {
         // Grown since it was last stat'ed: read its mtime (only files that changed pay for this).
         try {
-          const stat = await fs.stat(path.join(this.runsDir, run.file));
+          const stat = await this.fs.stat(path.join(this.runsDir, run.file));
           run.statSize = stat.size;
           run.statMtimeMs = stat.mtimeMs;
         } catch {
@@ -1010,20 +901,20 @@ export class FileHistoryStore implements HistoryStore {
       const target = path.join(this.dir, 'index.json');
       const tmp = `${target}.${process.pid}.tmp`;
       try {
-        const handle = await fs.open(tmp, 'w');
+        const handle = await this.fs.open(tmp, 'w');
         try {
           await handle.writeFile(text);
           await handle.datasync();
         } finally {
           await handle.close();
         }
-        await fs.rename(tmp, target);
-        await fsyncDir(this.dir);
+        await this.fs.rename(tmp, target);
+        await fsyncDir(this.fs, this.dir);
         this.counters.dirFsyncs++;
         this.counters.indexWrites++;
       } catch (error) {
         this.indexDirty = true;
-        await fs.rm(tmp, { force: true }).catch(() => {});
+        await this.fs.rm(tmp, { force: true }).catch(() => {});
         throw error;
       }
     })();
@@ -1053,8 +944,16 @@ export class FileHistoryStore implements HistoryStore {
 
   private async releaseLock(): Promise<void> {
     if (!this.lockRaw) return;
-    const lockFile = path.join(this.dir, 'LOCK');
-    if ((await readText(lockFile)) === this.lockRaw) await fs.rm(lockFile, { force: true });
+    await releaseStoreLock(this.dir, this.lockRaw, this.fs);
     this.lockRaw = undefined;
+  }
+
+  private async readText(file: string): Promise<string | undefined> {
+    try {
+      return await this.fs.readFile(file, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 }

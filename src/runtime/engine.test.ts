@@ -398,4 +398,12 @@ describe('WorkflowEngine', () => {
     await expect(engine.fireTimer({ workflowId: 'no-timer' })).rejects.toThrow(/has no pending timer at all/);
     await expect(engine.fireTimer({ workflowId: 'napper' }, -1)).rejects.toThrow(/non-negative integer/);
   });
+
+  it('tells a query the workflow does not handle from a handler that fails', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'asked' });
+    await engine.waitForIdle();
+    const error = await engine.query({ workflowId: 'asked' }, 'progress', []).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'QueryFailedError', notRegistered: true });
+  });
 });

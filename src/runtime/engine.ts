@@ -307,7 +307,11 @@ export class WorkflowEngine implements WorkflowService {
       executor = RunExecutor.replay(history, this.executorOptions()).executor;
     }
     const outcome = executor.query(queryName, jsonArgs(args, 'query'));
-    if (!outcome.ok) throw new QueryFailedError(outcome.failure.message);
+    if (!outcome.ok) {
+      throw new QueryFailedError(outcome.failure.message, {
+        notRegistered: outcome.failure.name === 'QueryNotRegistered',
+      });
+    }
     return outcome.result;
   }
 
