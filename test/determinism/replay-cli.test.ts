@@ -48,7 +48,9 @@ describe.skipIf(!built)('wf replay reports (needs `npm run build`)', () => {
     expect(result.stdout).toMatch(
       /code issued: +nothing; it now waits on condition at src\/workflows\/index\.ts:15:\d+/,
     );
-    expect(result.stdout).toMatch(/the code now, at src\/workflows\/index\.ts:15:\n[\s\S]*> 15 \|\s+await condition/);
+    expect(result.stdout).toMatch(
+      /the code now, at src\/workflows\/index\.ts:15:\n[\s\S]*> 15 \|\s+await condition/,
+    );
   });
 
   it('names the condition whose timeout timer diverges', async () => {
