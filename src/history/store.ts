@@ -13,6 +13,8 @@ export interface RunSummary extends RunKey {
   startTime: string;
   closeTime?: string;
   historyLength: number;
+  /** The build (bundle hash) of the code that last appended, where the store records it. */
+  buildId?: string;
   /** Present when status is CORRUPT: where and why the history could not be read. */
   corruption?: HistoryCorruption;
 }
