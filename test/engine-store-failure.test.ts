@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileHistoryStore } from '../src/history/file-store.js';
 import { VirtualClock } from '../src/runtime/clock.js';
-import { WorkflowEngine } from '../src/runtime/engine.js';
+import { WorkflowEngine } from '../src/runtime/engine/index.js';
 import { loadWorkflowCode } from '../src/runtime/workflow-code.js';
 import { renderDescription, renderRunTable } from '../src/ui/render.js';
 import { FaultyFileSystem } from './support/faulty-fs.js';
