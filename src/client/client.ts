@@ -1,13 +1,16 @@
 import { type Duration, parseDuration } from '../common/duration.js';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, WfError } from '../common/errors.js';
 import type { HistoryEvent, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type {
+  FiredTimer,
   ListRequest,
   ListResponse,
   RunDescription,
   RunRef,
   StartWorkflowRequest,
+  TimeControl,
+  TimeInfo,
   WorkflowService,
 } from '../runtime/service.js';
 import type {
@@ -115,6 +118,13 @@ export interface WorkflowHandle<W extends Workflow = Workflow> {
   history(): Promise<HistoryEvent[]>;
   /** Temporal's name for `history()`. */
   fetchHistory(): Promise<HistoryEvent[]>;
+  /**
+   * Fires a pending timer of the run now (a `wf dev` server, or the in-process engine): the
+   * earliest one, or the one numbered `seq` (see `describe().pendingTimers`).
+   * @example
+   * await handle.fireTimer(); // the approval's three-day reminder, now
+   */
+  fireTimer(seq?: number): Promise<FiredTimer>;
 }
 
 /**
@@ -198,6 +208,25 @@ export class WorkflowClient {
     } while (nextPageToken);
   }
 
+  /**
+   * The server's time: real time plus what `skipTime` added (a `wf dev` server).
+   * @example
+   * const { now, offsetMs } = await client.currentTime();
+   */
+  currentTime(): Promise<TimeInfo> {
+    return timeControlOf(this.service, 'currentTime').currentTime();
+  }
+
+  /**
+   * Moves a `wf dev` server's clock forward (kept across restarts); timers due by then fire at once.
+   * @example
+   * await client.skipTime('3 days');
+   */
+  skipTime(duration: Duration): Promise<TimeInfo> {
+    const ms = parseDuration(duration, 'duration');
+    return timeControlOf(this.service, 'skipTime').skipTime(ms);
+  }
+
   /** Releases what the client owns: the connections of a client from `connect()`. A service passed in stays open. */
   async close(): Promise<void> {
     await this.onClose?.();
@@ -231,6 +260,20 @@ function toStartRequest<W extends Workflow>(
   if (options.workflowIdConflictPolicy) req.workflowIdConflictPolicy = options.workflowIdConflictPolicy;
   if (options.memo) req.memo = options.memo;
   return req;
+}
+
+function timeControlOf<K extends keyof TimeControl>(
+  service: WorkflowService,
+  method: K,
+): Pick<TimeControl, K> {
+  const candidate = service as WorkflowService & Partial<TimeControl>;
+  if (typeof candidate[method] !== 'function') {
+    throw new WfError(
+      'UNAVAILABLE',
+      `this client's service has no ${method}: time control is a wf dev feature (in tests, TestWorkflowEnvironment.sleep skips time)`,
+    );
+  }
+  return candidate as Pick<TimeControl, K>;
 }
 
 function defName(def: { name: string } | string): string {
@@ -316,5 +359,9 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
 
   fetchHistory(): Promise<HistoryEvent[]> {
     return this.history();
+  }
+
+  fireTimer(seq?: number): Promise<FiredTimer> {
+    return timeControlOf(this.service, 'fireTimer').fireTimer(this.ref, seq);
   }
 }

@@ -1,12 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
+import { parseAddress } from '../common/address.js';
 import { DEFAULT_ADDRESS } from '../common/defaults.js';
 import { isWfErrorCode, type WireError, wfErrorFromWire } from '../common/error-wire.js';
-import { InvalidArgumentError, WfError, type WfErrorCode } from '../common/errors.js';
+import { WfError, type WfErrorCode } from '../common/errors.js';
 import { checkName } from '../common/request-rules.js';
 import type { HistoryEvent } from '../history/events.js';
 import type {
   EventNotice,
+  FiredTimer,
   ListRequest,
   ListResponse,
   ResultRequest,
@@ -14,6 +16,8 @@ import type {
   RunRef,
   StartWorkflowRequest,
   StartWorkflowResponse,
+  TimeControl,
+  TimeInfo,
   WorkflowOutcome,
   WorkflowService,
 } from '../runtime/service.js';
@@ -34,7 +38,10 @@ const CONNECTION_ERROR_CODES = new Set([
 ]);
 
 export interface HttpWorkflowServiceOptions {
-  /** Base URL of a dev server. Default WF_ADDRESS, then http://127.0.0.1:7466. */
+  /**
+   * The dev server: `host:port`, `:port`, `[::1]:port` or `http(s)://host:port`. Default WF_ADDRESS,
+   * then http://127.0.0.1:7466.
+   */
   address?: string;
   /** Told when an event stream drops and is being reopened. */
   onStreamError?: (err: WfError) => void;
@@ -51,7 +58,7 @@ export interface SubscribeOptions {
  * The WorkflowService interface over a dev server's HTTP API: errors come back as the same WfError
  * subclasses an in-process engine throws.
  */
-export class HttpWorkflowService implements WorkflowService {
+export class HttpWorkflowService implements WorkflowService, TimeControl {
   readonly address: string;
   private readonly pool: Pool;
   private readonly closing = new AbortController();
@@ -60,22 +67,9 @@ export class HttpWorkflowService implements WorkflowService {
   constructor(options: HttpWorkflowServiceOptions = {}) {
     // Every request in flight listens on this signal; hundreds at once are normal for a client.
     setMaxListeners(0, this.closing.signal);
-    const address = options.address ?? process.env.WF_ADDRESS ?? DEFAULT_ADDRESS;
-    let url: URL;
-    try {
-      url = new URL(address);
-    } catch {
-      throw new InvalidArgumentError(
-        `address ${JSON.stringify(address)} is not a URL: use e.g. ${DEFAULT_ADDRESS}`,
-      );
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new InvalidArgumentError(
-        `address ${JSON.stringify(address)} must start with http:// or https://`,
-      );
-    }
-    this.address = url.origin;
-    this.pool = new Pool(url.origin);
+    const origin = parseAddress(options.address ?? process.env.WF_ADDRESS ?? DEFAULT_ADDRESS);
+    this.address = origin;
+    this.pool = new Pool(origin);
     this.onStreamError = options.onStreamError;
   }
 
@@ -139,6 +133,25 @@ export class HttpWorkflowService implements WorkflowService {
 
   async terminate(ref: RunRef, reason?: string): Promise<void> {
     await this.call('POST', runPath(ref, '/terminate'), reason === undefined ? {} : { reason });
+  }
+
+  /** The server's time: real time plus what `wf time skip` added. */
+  async currentTime(): Promise<TimeInfo> {
+    return (await this.call('GET', `${API}/time`)) as TimeInfo;
+  }
+
+  /** Moves the server's clock forward by `ms`; timers due by then fire at once. */
+  async skipTime(ms: number): Promise<TimeInfo> {
+    return (await this.call('POST', `${API}/time/skip`, { duration: ms })) as TimeInfo;
+  }
+
+  /** Fires a pending timer of a run now: the earliest, or the one numbered `seq`. */
+  async fireTimer(ref: RunRef, seq?: number): Promise<FiredTimer> {
+    return (await this.call(
+      'POST',
+      runPath(ref, '/timers/fire'),
+      seq === undefined ? {} : { seq },
+    )) as FiredTimer;
   }
 
   /** Long-polls the server, asking again on every 202, until the run closes or `waitTimeoutMs` passes. */
@@ -298,6 +311,7 @@ const CODE_OF_STATUS: Record<number, WfErrorCode> = {
   400: 'INVALID_ARGUMENT',
   413: 'INVALID_ARGUMENT',
   403: 'UNAVAILABLE',
+  501: 'UNAVAILABLE',
   503: 'UNAVAILABLE',
 };
 

@@ -28,7 +28,15 @@ export {
 } from '../common/failures.js';
 export type { FailureInfo, HistoryEvent, RunStatus } from '../history/events.js';
 export type { RunSummary } from '../history/store.js';
-export type { EventNotice, RunDescription, WorkflowOutcome, WorkflowService } from '../runtime/service.js';
+export type {
+  EventNotice,
+  FiredTimer,
+  RunDescription,
+  TimeControl,
+  TimeInfo,
+  WorkflowOutcome,
+  WorkflowService,
+} from '../runtime/service.js';
 export {
   WorkflowClient,
   type WorkflowHandle,

@@ -12,7 +12,7 @@ import type {
   WorkflowIdReusePolicy,
 } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
-import type { RunDescription, RunRef } from '../runtime/service.js';
+import type { FiredTimer, RunDescription, RunRef, TimeInfo } from '../runtime/service.js';
 import type { WorkflowClient } from './client.js';
 import { connect } from './connect.js';
 
@@ -230,3 +230,22 @@ export async function listWorkflows(options: ListOptions): Promise<{ runs: RunSu
 }
 
 export type { RunRef };
+
+/** The dev server's time and how far it was skipped. */
+export async function serverTime(options: ConnectionOptions): Promise<TimeInfo> {
+  return withClient(options, (client) => client.currentTime());
+}
+
+/** Moves the dev server's clock forward by `duration` ('3 days', '90m', milliseconds). */
+export async function skipServerTime(options: ConnectionOptions & { duration: string }): Promise<TimeInfo> {
+  const ms = parseDuration(options.duration, 'the duration');
+  if (ms <= 0) throw new InvalidArgumentError('skip a positive duration, e.g. `wf time skip 3d`');
+  return withClient(options, (client) => client.skipTime(ms));
+}
+
+/** Fires a pending timer of a run now. */
+export async function fireWorkflowTimer(
+  options: TargetOptions & { seq?: number | undefined },
+): Promise<FiredTimer> {
+  return withClient(options, (client) => handleOf(client, options).fireTimer(options.seq));
+}

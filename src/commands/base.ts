@@ -31,7 +31,8 @@ export const inputFlag = Flags.string({
 export abstract class WfCommand extends Command {
   static override baseFlags = {
     address: Flags.string({
-      description: 'Dev server address. Default: http://127.0.0.1:7466.',
+      description:
+        'Dev server address: host:port, :port, [::1]:port or http(s)://host:port. Default: 127.0.0.1:7466.',
       env: 'WF_ADDRESS',
       helpGroup: 'GLOBAL',
     }),

@@ -20,6 +20,9 @@ import { Signal } from './signal.js';
 import { SignalWithStart } from './signal-with-start.js';
 import { Start } from './start.js';
 import { Terminate } from './terminate.js';
+import { TimeShow } from './time/show.js';
+import { TimeSkip } from './time/skip.js';
+import { TimerFire } from './timer/fire.js';
 import { Update } from './update.js';
 
 export const COMMANDS = {
@@ -40,4 +43,7 @@ export const COMMANDS = {
   show: Show,
   export: Export,
   result: Result,
+  time: TimeShow,
+  'time:skip': TimeSkip,
+  'timer:fire': TimerFire,
 };

@@ -93,8 +93,11 @@ export class WorkflowNotRunningError extends WfError {
 /** A query that has no handler or whose handler threw. */
 export class QueryFailedError extends WfError {
   override name = 'QueryFailedError';
-  constructor(message: string) {
+  /** True when the workflow has no handler for the query (as opposed to a handler that threw). */
+  readonly notRegistered: boolean;
+  constructor(message: string, options: { notRegistered?: boolean } = {}) {
     super('QUERY_FAILED', message);
+    this.notRegistered = options.notRegistered ?? false;
   }
 }
 
@@ -103,6 +106,12 @@ export interface StoreLockInfo {
   pid: number;
   hostname: string;
   startedAt: string;
+  /** Random per process: tells the holder from a later process with the same pid (PID 1 in a container). */
+  token?: string;
+  /** The kernel's boot id (Linux): a holder from before a reboot is not running. */
+  bootId?: string;
+  /** When the holder started, as the OS reports it: tells it from a later process given its pid. */
+  processStart?: string;
 }
 
 /** Another live process holds the store's lock. */
@@ -113,11 +122,31 @@ export class StoreLockedError extends WfError {
     readonly holder: StoreLockInfo,
     readonly sameHost: boolean,
   ) {
+    const lockFile = `${dir}${dir.includes('\\') ? '\\' : '/'}LOCK`;
     super(
       'UNAVAILABLE',
       sameHost
-        ? `another wf dev (pid ${holder.pid}) is using the store ${dir}: stop it, or use --store to pick another directory`
-        : `another wf dev (pid ${holder.pid} on host ${holder.hostname}) is using the store ${dir}: stop it, or use --store to pick another directory (if that host no longer runs wf, delete ${dir}/LOCK)`,
+        ? `another wf process (pid ${holder.pid}, started ${holder.startedAt}) is using the store ${dir}: stop it, or use --store to pick another directory. If you are sure no wf process uses this store, remove ${lockFile} and start again.`
+        : `another wf process (pid ${holder.pid} on host ${holder.hostname}, started ${holder.startedAt}) is using the store ${dir}: stop it, or use --store to pick another directory. If that host no longer runs wf on this store, remove ${lockFile} and start again.`,
     );
+  }
+}
+
+/**
+ * The machine refused a file operation on a store: a full disk, a used-up quota, missing permissions,
+ * a read-only file system, a failing disk. The user's environment, not a bug in wf: the message says
+ * what failed, on which path, and what to do.
+ */
+export class StoreEnvironmentError extends WfError {
+  override name = 'StoreEnvironmentError';
+  constructor(
+    message: string,
+    /** The system error code (ENOSPC, EACCES, ...). */
+    readonly errno: string,
+    /** The path the failed operation was on. */
+    readonly path: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('UNAVAILABLE', message, options);
   }
 }

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { formatDuration } from '../common/format-duration.js';
 import { printable } from '../common/printable.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { EventNotice } from '../runtime/service.js';
@@ -54,6 +55,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   try {
     http = await startHttpServer({
       service: local.engine,
+      timeControl: local.time,
       port: config.port,
       ...(options.host ? { host: options.host } : {}),
     });
@@ -81,6 +83,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   out(
     `  recovered:  ${local.recovered.resumed} open run(s) resumed${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`,
   );
+  if (local.clock.offsetMs > 0) {
+    out(
+      `  time:       ${formatDuration(local.clock.offsetMs)} ahead of real time (wf time skip; kept in the store)`,
+    );
+  }
   for (const line of describeOpenReport(report)) out(line);
   if (reloader) out('  watching:   src/ (changes reload the code; open runs are rebuilt by replay)');
   return {

@@ -667,8 +667,11 @@ describe('HTTP server and HTTP transport', () => {
     }
   });
 
-  it('refuses an address that is not an http URL', () => {
-    expect(() => new HttpWorkflowService({ address: 'localhost:7466' })).toThrow(InvalidArgumentError);
-    expect(() => new HttpWorkflowService({ address: 'not a url' })).toThrow(/not a URL/);
+  it('takes host:port as Temporal users type it, and refuses what is not an address', async () => {
+    const typed = new HttpWorkflowService({ address: 'localhost:7466' });
+    expect(typed.address).toBe('http://localhost:7466');
+    await typed.close();
+    expect(() => new HttpWorkflowService({ address: 'not a url' })).toThrow(InvalidArgumentError);
+    expect(() => new HttpWorkflowService({ address: 'ftp://127.0.0.1:21' })).toThrow(/scheme ftp:\/\//);
   });
 });

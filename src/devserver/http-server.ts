@@ -20,12 +20,14 @@ import {
   type WorkflowIdReusePolicy,
 } from '../history/events.js';
 import { HistoryCorruptError, RunNotFoundError } from '../history/store.js';
-import type { EventNotice, ListRequest, RunRef, WorkflowService } from '../runtime/service.js';
+import type { EventNotice, ListRequest, RunRef, TimeControl, WorkflowService } from '../runtime/service.js';
 import {
+  parseFireTimerBody,
   parseQueryBody,
   parseReasonBody,
   parseSignalBody,
   parseStartBody,
+  parseTimeSkipBody,
   parseUpdateBody,
 } from './request-bodies.js';
 
@@ -41,6 +43,8 @@ const SSE_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export interface HttpServerOptions {
   service: WorkflowService;
+  /** Time control (`/time`, `/time/skip`, `/workflows/:id/timers/fire`); without it those routes answer 501. */
+  timeControl?: TimeControl;
   /** Interface to bind. Default 127.0.0.1. */
   host?: string;
   /** Port to bind; 0 picks a free one. Default DEFAULT_PORT. */
@@ -127,6 +131,29 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     { pattern: ['health'], methods: { get: async ({ res }) => sendJson(res, 200, { status: 'ok' }) } },
     { pattern: ['events'], methods: { get: (ctx) => streamEvents(ctx) } },
     {
+      pattern: ['time'],
+      methods: { get: async ({ res }) => sendJson(res, 200, await timeControl().currentTime()) },
+    },
+    {
+      pattern: ['time', 'skip'],
+      methods: {
+        post: async ({ req, res }) => {
+          const { durationMs } = parseTimeSkipBody(await readJsonBody(req, bodyLimit));
+          sendJson(res, 200, await timeControl().skipTime(durationMs));
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'timers', 'fire'],
+      methods: {
+        post: async ({ req, res, params, query }) => {
+          const ref = runRef(params, query);
+          const { seq } = parseFireTimerBody(await readJsonBody(req, bodyLimit));
+          sendJson(res, 200, await timeControl().fireTimer(ref, seq));
+        },
+      },
+    },
+    {
       pattern: ['workflows'],
       methods: {
         get: async ({ res, query }) => sendJson(res, 200, await service.list(parseListQuery(query))),
@@ -210,6 +237,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       },
     },
   ];
+
+  function timeControl(): TimeControl {
+    if (options.timeControl) return options.timeControl;
+    throw new HttpError(501, 'NOT_IMPLEMENTED', 'this server does not control its time (wf dev does)');
+  }
 
   async function longPollResult({ res, params, query }: Ctx): Promise<void> {
     const ref = runRef(params, query);

@@ -1,14 +1,19 @@
 import { FileHistoryStore, type FileStoreOpenReport } from '../history/file-store.js';
 import { loadActivities } from '../runtime/activities-loader.js';
-import { type EngineLogger, WorkflowEngine } from '../runtime/engine.js';
+import { OffsetClock } from '../runtime/clock.js';
+import { type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { activitiesBuildDir, type ProjectConfig } from './project-config.js';
+import { DevTimeControl, readClockOffset } from './time-control.js';
 
 export interface LocalEngine {
   engine: WorkflowEngine;
   store: FileHistoryStore;
   code: LoadedWorkflowCode;
+  /** Real time plus the offset skipped with `wf time skip` (kept in the store). */
+  clock: OffsetClock;
+  time: DevTimeControl;
   openReport: FileStoreOpenReport;
   recovered: { resumed: number; paused: number };
   /** Stops the engine and releases the store (flushing its index and its lock). */
@@ -21,11 +26,13 @@ export interface LocalEngineOptions {
   logger?: EngineLogger;
   workflowLog?: (runId: string, record: LogRecord) => void;
   onPauseChange?: (run: { workflowId: string; runId: string }, reason: string | undefined) => void;
+  /** Told after every `wf time skip`, with the new offset. */
+  onTimeSkip?: (offsetMs: number) => void;
 }
 
 /**
  * The engine of `wf dev` and `wf run`: the project's workflows and activities over the crash-safe
- * file store in `.wf/`, on the real clock, with every open run resumed where it stopped.
+ * file store in `.wf/`, on the real clock plus the offset `wf time skip` left in the store, with every open run resumed where it stopped.
  */
 export async function openLocalEngine(
   config: ProjectConfig,
@@ -44,9 +51,17 @@ export async function openLocalEngine(
       })
     : {};
   const store = await FileHistoryStore.open(config.storeDir);
+  let clock: OffsetClock;
+  try {
+    clock = new OffsetClock(await readClockOffset(config.storeDir));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const engine = new WorkflowEngine({
     store,
     code,
+    clock,
     activities,
     ...(options.maxConcurrentActivities ? { maxConcurrentActivities: options.maxConcurrentActivities } : {}),
     ...(options.maxCachedRuns ? { maxCachedRuns: options.maxCachedRuns } : {}),
@@ -64,6 +79,8 @@ export async function openLocalEngine(
     engine,
     store,
     code,
+    clock,
+    time: new DevTimeControl(engine, clock, config.storeDir, options.onTimeSkip),
     openReport: store.openReport(),
     recovered,
     async close() {

@@ -5,6 +5,7 @@
  * the field.
  */
 
+import { parseDuration } from '../common/duration.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import {
   checkArgs,
@@ -155,4 +156,29 @@ export function parseReasonBody(raw: unknown): { reason?: string } {
     );
   }
   return { reason };
+}
+
+/** `POST /time/skip`. */
+export function parseTimeSkipBody(raw: unknown): { durationMs: number } {
+  const body = objectWith(raw, ['duration']);
+  const duration = field(body, 'duration');
+  if (typeof duration !== 'string' && typeof duration !== 'number') {
+    throw new InvalidArgumentError(
+      '"duration" is required: milliseconds, or a string such as "3 days" or "90m"',
+    );
+  }
+  return { durationMs: parseDuration(duration, '"duration"') };
+}
+
+/** `POST /workflows/:id/timers/fire`. */
+export function parseFireTimerBody(raw: unknown): { seq?: number } {
+  const body = objectWith(raw, ['seq']);
+  const seq = field(body, 'seq');
+  if (seq === undefined) return {};
+  if (!(Number.isSafeInteger(seq) && (seq as number) >= 0)) {
+    throw new InvalidArgumentError(
+      `"seq" must be a non-negative integer: the timer's number in \`wf show\`, got ${describeValue(seq)}`,
+    );
+  }
+  return { seq: seq as number };
 }

@@ -3,10 +3,12 @@ import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, StoreLockedError } from '../common/errors.js';
+import { FaultyFileSystem } from '../../test/support/faulty-fs.js';
+import { InvalidArgumentError, StoreEnvironmentError, StoreLockedError } from '../common/errors.js';
 import { serializeEvent, serializeEventWithCrc } from './codec.js';
 import type { HistoryEvent } from './events.js';
 import { FileHistoryStore, readHistoryFile, runFileName } from './file-store.js';
+import { currentProcess, holderState, processStartTime } from './process-identity.js';
 import { HistoryConflictError, HistoryCorruptError, RunNotFoundError } from './store.js';
 import { sampleHistory, T } from './test-helpers.js';
 
@@ -335,15 +337,13 @@ describe('FileHistoryStore', () => {
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     children.push(child);
     const pid = child.pid!;
-    await fs.writeFile(
-      path.join(dir, 'LOCK'),
-      JSON.stringify({ pid, hostname: os.hostname(), startedAt: new Date().toISOString() }),
-    );
+    const startedAt = new Date().toISOString();
+    await fs.writeFile(path.join(dir, 'LOCK'), JSON.stringify({ pid, hostname: os.hostname(), startedAt }));
     const error = await FileHistoryStore.open(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreLockedError);
     expect((error as StoreLockedError).code).toBe('UNAVAILABLE');
     expect((error as Error).message).toBe(
-      `another wf dev (pid ${pid}) is using the store ${dir}: stop it, or use --store to pick another directory`,
+      `another wf process (pid ${pid}, started ${startedAt}) is using the store ${dir}: stop it, or use --store to pick another directory. If you are sure no wf process uses this store, remove ${path.join(dir, 'LOCK')} and start again.`,
     );
     // a read-only opening does not need the lock
     const readOnly = await openStore({ lock: false });
@@ -373,6 +373,110 @@ describe('FileHistoryStore', () => {
     const lock = JSON.parse(await fs.readFile(path.join(dir, 'LOCK'), 'utf8'));
     expect(lock).toMatchObject({ pid: process.pid, hostname: os.hostname() });
     expect((await fs.readdir(dir)).filter((f) => f.startsWith('LOCK'))).toEqual(['LOCK']);
+  });
+
+  it('takes over a lock that holds its own pid: an earlier incarnation (PID 1 in a restarted container)', async () => {
+    // The previous process had this pid (and another token): it cannot be running, since we are.
+    const earlier = { pid: process.pid, hostname: os.hostname(), startedAt: T, token: 'an-earlier-process' };
+    await fs.writeFile(path.join(dir, 'LOCK'), JSON.stringify(earlier));
+    const store = await openStore();
+    expect(store.openReport().lockTakenOver).toMatchObject({ previous: earlier });
+    expect(store.openReport().lockTakenOver?.message).toContain('same pid');
+    const lock = JSON.parse(await fs.readFile(path.join(dir, 'LOCK'), 'utf8'));
+    expect(lock).toMatchObject({ pid: process.pid, token: expect.any(String) });
+    expect(lock.token).not.toBe('an-earlier-process');
+    // A lock of an older wf without a token, holding our pid, is an earlier process's too.
+    await store.close();
+    await fs.writeFile(
+      path.join(dir, 'LOCK'),
+      JSON.stringify({ pid: process.pid, hostname: os.hostname(), startedAt: T }),
+    );
+    expect((await openStore()).openReport().lockTakenOver?.previous?.pid).toBe(process.pid);
+  });
+
+  it('takes over a lock whose pid now belongs to an unrelated live process, and refuses the real holder', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(child);
+    const pid = child.pid!;
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const holder = { pid, hostname: os.hostname(), startedAt: T, token: 'x' };
+    const realStart = await processStartTime(pid);
+    expect(realStart).toMatch(/^proc:\d+$/);
+    // The live child started later than the process that wrote the lock: the pid was reused.
+    const reused = { ...holder, processStart: 'proc:1' };
+    await fs.writeFile(path.join(dir, 'LOCK'), JSON.stringify(reused));
+    const store = await openStore();
+    expect(store.openReport().lockTakenOver?.message).toContain('its pid now belongs to another process');
+    await store.close();
+    // The same live process that wrote the lock: refused.
+    await fs.writeFile(path.join(dir, 'LOCK'), JSON.stringify({ ...holder, processStart: realStart }));
+    await expect(FileHistoryStore.open(dir)).rejects.toBeInstanceOf(StoreLockedError);
+    // A holder from before a reboot is not running, whatever runs under its pid now.
+    const me = await currentProcess();
+    expect(me.bootId).toBeDefined();
+    await fs.writeFile(
+      path.join(dir, 'LOCK'),
+      JSON.stringify({ ...holder, processStart: realStart, bootId: 'another-boot' }),
+    );
+    expect((await openStore()).openReport().lockTakenOver?.message).toContain('restarted');
+  });
+
+  it('tells a reused pid by `ps` start times where there is no /proc', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const pid = child.pid!;
+    const start = await processStartTime(pid, 'ps');
+    expect(start).toMatch(/^ps:\S/);
+    const holder = { pid, hostname: os.hostname(), startedAt: T, token: 'x' };
+    expect(await holderState({ ...holder, processStart: start! }, 'ps')).toEqual({ alive: true });
+    expect(await holderState({ ...holder, processStart: 'ps:Thu Jan  1 00:00:00 1970' }, 'ps')).toMatchObject(
+      {
+        alive: false,
+      },
+    );
+    // No start time to compare (an older lock, or Windows): a live pid counts as the holder.
+    expect(await holderState(holder, 'none')).toEqual({ alive: true });
+    expect(await holderState({ ...holder, hostname: 'elsewhere' })).toEqual({ alive: 'unknown' });
+  });
+
+  it('sets aside a takeover marker left by a process killed in the middle of a takeover', async () => {
+    const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((resolve) => dead.on('exit', resolve));
+    const stale = { pid: dead.pid!, hostname: os.hostname(), startedAt: T };
+    const markers = [
+      JSON.stringify(stale), // this version's marker
+      String(dead.pid), // an older version's marker: the bare pid
+      JSON.stringify({ pid: process.pid, hostname: os.hostname(), startedAt: T, token: 'earlier' }), // PID 1 again
+    ];
+    for (const marker of markers) {
+      await fs.writeFile(path.join(dir, 'LOCK'), JSON.stringify(stale));
+      await fs.writeFile(path.join(dir, 'LOCK.takeover'), marker); // fresh: the 10 s rule does not apply
+      const store = await openStore();
+      expect(store.openReport().lockTakenOver?.previous?.pid).toBe(dead.pid);
+      expect((await fs.readdir(dir)).filter((f) => f.startsWith('LOCK'))).toEqual(['LOCK']);
+      await store.close();
+    }
+  });
+
+  it('waits for a live process taking over the lock, then takes the lock', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((resolve) => dead.on('exit', resolve));
+    await fs.writeFile(
+      path.join(dir, 'LOCK'),
+      JSON.stringify({ pid: dead.pid, hostname: os.hostname(), startedAt: T }),
+    );
+    const marker = path.join(dir, 'LOCK.takeover');
+    await fs.writeFile(marker, JSON.stringify({ pid: child.pid, hostname: os.hostname(), startedAt: T }));
+    // The live marker holder finishes its takeover (here: gives up) while we wait.
+    const opening = FileHistoryStore.open(dir);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await fs.stat(marker)).isFile()).toBe(true); // not set aside: its holder runs
+    await fs.rm(marker);
+    open.push(await opening);
   });
 
   it('rebuilds a missing, stale or unreadable index', async () => {
@@ -417,5 +521,74 @@ describe('FileHistoryStore', () => {
     const error = await readHistoryFile(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HistoryCorruptError);
     expect((error as HistoryCorruptError).corruption).toMatchObject({ file, line: 11 });
+  });
+});
+
+describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/O errors)', () => {
+  it('reports a full disk while backing up a torn tail as the environment, and changes nothing', async () => {
+    const store = await openStore();
+    const key = { workflowId: 'torn', runId: 'r' };
+    await store.append(key, [started('torn', 'r'), signal(2)]);
+    await store.close();
+    const file = path.join(dir, 'runs', runFileName(key));
+    await fs.appendFile(file, serializeEventWithCrc(signal(3)).slice(0, 20));
+    const before = await fs.readFile(file);
+    const faulty = new FaultyFileSystem();
+    faulty.inject({ call: 'copyFile', code: 'ENOSPC' });
+    const error = await FileHistoryStore.open(dir, { fs: faulty.fs }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreEnvironmentError);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', errno: 'ENOSPC', path: file });
+    const message = (error as Error).message;
+    expect(message).toContain(`cannot open the store ${dir}: copyfile ${file} -> `);
+    expect(message).toContain('failed with ENOSPC (the disk is full)');
+    expect(message).toContain('not of wf');
+    expect(message).toContain('free some space');
+    expect(await fs.readFile(file)).toEqual(before); // not cut without its backup
+    expect((await fs.readdir(dir)).filter((f) => f.startsWith('LOCK'))).toEqual([]); // lock released
+    faulty.heal();
+    const healed = await openStore({ fs: faulty.fs });
+    expect(healed.openReport().truncated).toHaveLength(1);
+  });
+
+  it.each([
+    ['link', 'EACCES', 'permission denied'],
+    ['mkdir', 'EROFS', 'the file system is read-only'],
+    ['writeFile', 'EDQUOT', 'disk quota is used up'],
+    ['readdir', 'EIO', 'the disk reported an I/O error'],
+  ] as const)('reports %s failing with %s on opening as the environment', async (call, code, meaning) => {
+    const faulty = new FaultyFileSystem();
+    faulty.inject({ call, code });
+    const error = await FileHistoryStore.open(dir, { fs: faulty.fs }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreEnvironmentError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^cannot open the store .*: ${call.toLowerCase()} .+ failed with ${code} \\([^)]*${meaning}`,
+      ),
+    );
+  });
+
+  it('a failed append is never acknowledged, stops the run, and loses nothing acknowledged before', async () => {
+    const faulty = new FaultyFileSystem();
+    const store = await FileHistoryStore.open(dir, { fs: faulty.fs });
+    const a = { workflowId: 'a', runId: 'r' };
+    const b = { workflowId: 'b', runId: 'r' };
+    await store.append(a, [started('a', 'r'), signal(2)]);
+    await store.append(b, [started('b', 'r')]);
+    const fileA = store.runFilePath(a);
+    faulty.inject({ call: 'handle.write', code: 'ENOSPC', path: (f) => f === fileA, partial: true });
+    const error = await store.append(a, [signal(3)]).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('failed with ENOSPC (the disk is full)');
+    expect((error as Error).message).toContain('Nothing acknowledged before is lost');
+    // Later appends to that run are refused (its tail is unknown); other runs carry on.
+    await expect(store.append(a, [signal(3)])).rejects.toThrow(/ENOSPC/);
+    await store.append(b, [signal(2)]);
+    faulty.heal();
+    await store.close();
+    // Half of event 3 reached the disk: cut at the next opening, as a torn write.
+    const reopened = await openStore();
+    expect(reopened.openReport().truncated).toEqual([expect.objectContaining({ file: fileA })]);
+    expect((await reopened.readHistory(a)).map((e) => e.eventId)).toEqual([1, 2]);
+    expect((await reopened.readHistory(b)).map((e) => e.eventId)).toEqual([1, 2]);
+    await reopened.append(a, [signal(3)]);
   });
 });

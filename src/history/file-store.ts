@@ -3,21 +3,21 @@
  * durable (fdatasync) before it is acknowledged, with fsyncs batched across runs (group commit).
  *
  * Layout of a store directory:
- *   LOCK                   {pid, hostname, startedAt} of the process that writes the store
+ *   LOCK                   the identity of the process that writes the store (see store-lock.ts)
  *   runs/<name>.jsonl      one run's history; <name> is derived from (workflowId, runId), never raw
  *   index.json             run summaries and file sizes, a cache for fast opening (never required)
  *   backups/               copies of files whose torn tail was truncated on open
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import * as fs from 'node:fs/promises';
-import os from 'node:os';
+import { type FileHandle, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import secureJson from 'secure-json-parse';
-import { StoreLockedError, type StoreLockInfo, WfError } from '../common/errors.js';
+import { type StoreLockInfo, WfError } from '../common/errors.js';
 import { prepareAppend, validateId } from './append-rules.js';
 import { checkSequence, decodeEventLine, parseHistoryJsonl } from './codec.js';
+import { environmentError } from './environment-errors.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, statusOfClosingEvent } from './events.js';
 import { matches } from './memory-store.js';
 import {
@@ -29,6 +29,8 @@ import {
   RunNotFoundError,
   type RunSummary,
 } from './store.js';
+import { nodeFileSystem, type StoreFileSystem } from './store-fs.js';
+import { acquireStoreLock, releaseStoreLock } from './store-lock.js';
 
 export { StoreLockedError, type StoreLockInfo } from '../common/errors.js';
 
@@ -45,6 +47,8 @@ export interface FileHistoryStoreOptions {
   maxOpenFiles?: number;
   /** How long after a write the index is rewritten (default 2000 ms). */
   indexDelayMs?: number;
+  /** The file system (default node:fs); tests inject faults through it. */
+  fs?: StoreFileSystem;
 }
 
 /** What opening the store found and did. */
@@ -157,7 +161,7 @@ export function runFileName(key: RunKey): string {
 
 /** Reads one history file (an export, a test fixture): every problem is reported with file and line. */
 export async function readHistoryFile(file: string): Promise<HistoryEvent[]> {
-  const text = await fs.readFile(file, 'utf8');
+  const text = await readFile(file, 'utf8');
   return parseHistoryJsonl(text, file);
 }
 
@@ -237,7 +241,7 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+async function fsyncDir(fs: StoreFileSystem, dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
@@ -246,126 +250,12 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Lock
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
-  }
-}
-
-function parseLockInfo(raw: string): StoreLockInfo | undefined {
-  try {
-    const value = secureJson.parse(raw);
-    if (
-      typeof value === 'object' &&
-      value !== null &&
-      Number.isSafeInteger(value.pid) &&
-      value.pid > 0 &&
-      typeof value.hostname === 'string' &&
-      typeof value.startedAt === 'string'
-    ) {
-      return { pid: value.pid, hostname: value.hostname, startedAt: value.startedAt };
-    }
-  } catch {}
-  return undefined;
-}
-
-async function readText(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** Serializes lock takeovers between processes; a takeover lock older than 10 s is abandoned. */
-async function withTakeoverLock<T>(dir: string, fn: () => Promise<T>): Promise<T | undefined> {
-  const file = path.join(dir, 'LOCK.takeover');
-  try {
-    await fs.writeFile(file, String(process.pid), { flag: 'wx' });
-  } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw error;
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (stat && Date.now() - stat.mtimeMs > 10_000) await fs.rm(file, { force: true });
-    await sleep(20 + Math.random() * 30);
-    return undefined;
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.rm(file, { force: true });
-  }
-}
-
-async function acquireLock(
-  dir: string,
-): Promise<{ raw: string; takenOver?: { previous?: StoreLockInfo; message: string } }> {
-  const lockFile = path.join(dir, 'LOCK');
-  const info: StoreLockInfo = {
-    pid: process.pid,
-    hostname: os.hostname(),
-    startedAt: new Date().toISOString(),
-  };
-  const raw = `${JSON.stringify(info)}\n`;
-  // The lock appears with its content complete: written to a private file, then linked into place.
-  const tmp = path.join(dir, `LOCK.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, raw);
-  try {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        await fs.link(tmp, lockFile);
-        return { raw };
-      } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw error;
-      }
-      const seen = await readText(lockFile);
-      if (seen === undefined) continue;
-      const holder = parseLockInfo(seen);
-      if (holder) {
-        const sameHost = holder.hostname === os.hostname();
-        if (!sameHost || isAlive(holder.pid)) throw new StoreLockedError(dir, holder, sameHost);
-      }
-      const took = await withTakeoverLock(dir, async () => {
-        if ((await readText(lockFile)) !== seen) return false;
-        await fs.rename(tmp, lockFile); // atomic replacement: there is always a LOCK
-        return true;
-      });
-      if (took) {
-        return {
-          raw,
-          takenOver: {
-            ...(holder ? { previous: holder } : {}),
-            message: holder
-              ? `took over the lock of pid ${holder.pid} (started ${holder.startedAt}), which is no longer running`
-              : 'took over a lock file whose content was unreadable',
-          },
-        };
-      }
-    }
-    throw new WfError(
-      'UNAVAILABLE',
-      `could not take the lock of the store ${dir}: other processes keep taking it`,
-    );
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -378,7 +268,7 @@ export class FileHistoryStore implements HistoryStore {
   private nextSeq = 0;
   private pending = new Map<RunState, PendingWrite>();
   private flushing: Promise<void> | undefined;
-  private readonly handles = new Map<string, fs.FileHandle>();
+  private readonly handles = new Map<string, FileHandle>();
   private indexTimer: NodeJS.Timeout | undefined;
   private indexDirty = false;
   private indexWriting: Promise<void> | undefined;
@@ -399,6 +289,7 @@ export class FileHistoryStore implements HistoryStore {
     private readonly readOnly: boolean,
     private readonly maxOpenFiles: number,
     private readonly indexDelayMs: number,
+    private readonly fs: StoreFileSystem,
   ) {
     this.runsDir = path.join(dir, 'runs');
   }
@@ -412,17 +303,23 @@ export class FileHistoryStore implements HistoryStore {
       readOnly,
       Math.max(WRITE_CHUNK, options.maxOpenFiles ?? 256),
       options.indexDelayMs ?? 2000,
+      options.fs ?? nodeFileSystem,
     );
-    if (!readOnly) {
-      await fs.mkdir(store.runsDir, { recursive: true });
-    }
-    const lock = readOnly ? undefined : await acquireLock(root);
-    store.lockRaw = lock?.raw;
     try {
-      await store.load(lock?.takenOver);
+      if (!readOnly) {
+        await store.fs.mkdir(store.runsDir, { recursive: true });
+      }
+      const lock = readOnly ? undefined : await acquireStoreLock(root, store.fs);
+      store.lockRaw = lock?.raw;
+      try {
+        await store.load(lock?.takenOver);
+      } catch (error) {
+        await store.releaseLock().catch(() => {});
+        throw error;
+      }
     } catch (error) {
-      await store.releaseLock().catch(() => {});
-      throw error;
+      // A full disk or a refused permission is the machine's doing: say so, and what to do.
+      throw environmentError(error, `cannot open the store ${root}`) ?? error;
     }
     return store;
   }
@@ -459,7 +356,7 @@ export class FileHistoryStore implements HistoryStore {
     const index = await this.readIndex(report);
     let names: string[];
     try {
-      names = (await fs.readdir(this.runsDir)).filter((n) => n.endsWith('.jsonl'));
+      names = (await this.fs.readdir(this.runsDir)).filter((n) => n.endsWith('.jsonl'));
     } catch (error) {
       if (errorCode(error) === 'ENOENT' && this.readOnly) names = [];
       else throw error;
@@ -469,7 +366,7 @@ export class FileHistoryStore implements HistoryStore {
     const rescanned: RunState[] = [];
     await mapLimit(names, 8, async (name) => {
       const file = path.join(this.runsDir, name);
-      const stat = await fs.stat(file);
+      const stat = await this.fs.stat(file);
       if (!stat.isFile()) return;
       const entry = index?.get(name);
       if (
@@ -513,7 +410,7 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   private async readIndex(report: FileStoreOpenReport): Promise<Map<string, IndexEntry> | undefined> {
-    const raw = await readText(path.join(this.dir, 'index.json'));
+    const raw = await this.readText(path.join(this.dir, 'index.json'));
     if (raw === undefined) return undefined;
     try {
       const value = secureJson.parse(raw);
@@ -551,7 +448,7 @@ export class FileHistoryStore implements HistoryStore {
   /** Reads a run file in full, repairing a torn tail; returns undefined when nothing is left. */
   private async scanFile(name: string, report: FileStoreOpenReport): Promise<RunState | undefined> {
     const file = path.join(this.runsDir, name);
-    const buf = await fs.readFile(file);
+    const buf = await this.fs.readFile(file);
     const scan = scanRunBuffer(buf);
     const problem = scan.problem;
     let size = buf.length;
@@ -567,7 +464,7 @@ export class FileHistoryStore implements HistoryStore {
     }
     if (scan.events.length === 0 && (!problem || problem.torn)) {
       if (!this.readOnly) {
-        await fs.rm(file, { force: true });
+        await this.fs.rm(file, { force: true });
         report.removedEmpty.push(file);
       }
       return undefined;
@@ -606,7 +503,7 @@ export class FileHistoryStore implements HistoryStore {
       report.corrupt.push(corruption);
     }
     const last = scan.events[scan.events.length - 1];
-    const stat = await fs.stat(file);
+    const stat = await this.fs.stat(file);
     return {
       file: name,
       statSize: stat.size,
@@ -625,18 +522,18 @@ export class FileHistoryStore implements HistoryStore {
 
   private async backupAndTruncate(name: string, goodBytes: number): Promise<string> {
     const backups = path.join(this.dir, 'backups');
-    await fs.mkdir(backups, { recursive: true });
+    await this.fs.mkdir(backups, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const backup = path.join(backups, `${name}.${stamp}.torn`);
-    await fs.copyFile(path.join(this.runsDir, name), backup);
-    const copy = await fs.open(backup, 'r+');
+    await this.fs.copyFile(path.join(this.runsDir, name), backup);
+    const copy = await this.fs.open(backup, 'r+');
     try {
       await copy.sync();
     } finally {
       await copy.close();
     }
-    await fsyncDir(backups);
-    const handle = await fs.open(path.join(this.runsDir, name), 'r+');
+    await fsyncDir(this.fs, backups);
+    const handle = await this.fs.open(path.join(this.runsDir, name), 'r+');
     try {
       await handle.truncate(goodBytes);
       await handle.sync();
@@ -777,7 +674,7 @@ export class FileHistoryStore implements HistoryStore {
       );
       if (created) {
         try {
-          await fsyncDir(this.runsDir);
+          await fsyncDir(this.fs, this.runsDir);
           this.counters.dirFsyncs++;
         } catch (error) {
           for (const [run, p] of written) {
@@ -813,14 +710,19 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   private failureError(run: RunState): WfError {
-    return new WfError(
-      'UNAVAILABLE',
-      `writing the history of run ${run.key.runId} (${path.join(this.runsDir, run.file)}) failed: ${run.failure?.message}. Its last appends may be incomplete; reopen the store to recover.`,
-      { cause: run.failure },
-    );
+    const doing = `writing the history of run ${run.key.runId} (${path.join(this.runsDir, run.file)})`;
+    const after =
+      'Nothing acknowledged before is lost; no more appends to this run are accepted until the store is reopened (restart wf dev), which cuts off a torn last write.';
+    const environment = environmentError(run.failure, doing);
+    if (environment) {
+      return new WfError('UNAVAILABLE', `${environment.message} ${after}`, { cause: run.failure });
+    }
+    return new WfError('UNAVAILABLE', `${doing} failed: ${run.failure?.message}. ${after}`, {
+      cause: run.failure,
+    });
   }
 
-  private async handleFor(run: RunState): Promise<fs.FileHandle> {
+  private async handleFor(run: RunState): Promise<FileHandle> {
     const cached = this.handles.get(run.file);
     if (cached) {
       this.handles.delete(run.file);
@@ -828,7 +730,7 @@ export class FileHistoryStore implements HistoryStore {
       return cached;
     }
     // A new run's file must not exist yet: O_EXCL ('ax') refuses to adopt a stray file.
-    const handle = await fs.open(
+    const handle = await this.fs.open(
       path.join(this.runsDir, run.file),
       run.exists ? APPEND_FLAGS : APPEND_FLAGS | fsConstants.O_EXCL,
     );
@@ -859,7 +761,7 @@ export class FileHistoryStore implements HistoryStore {
     if (run.corruption) throw new HistoryCorruptError(run.corruption);
     const file = path.join(this.runsDir, run.file);
     const durable = run.durableBytes;
-    const buf = (await fs.readFile(file)).subarray(0, durable);
+    const buf = (await this.fs.readFile(file)).subarray(0, durable);
     const scan = scanRunBuffer(buf);
     let problem = scan.problem;
     if (!problem && buf.length < durable) {
@@ -936,7 +838,7 @@ export class FileHistoryStore implements HistoryStore {
       if (run.statSize !== run.durableBytes) {
         // Grown since it was last stat'ed: read its mtime (only files that changed pay for this).
         try {
-          const stat = await fs.stat(path.join(this.runsDir, run.file));
+          const stat = await this.fs.stat(path.join(this.runsDir, run.file));
           run.statSize = stat.size;
           run.statMtimeMs = stat.mtimeMs;
         } catch {
@@ -958,20 +860,20 @@ export class FileHistoryStore implements HistoryStore {
       const target = path.join(this.dir, 'index.json');
       const tmp = `${target}.${process.pid}.tmp`;
       try {
-        const handle = await fs.open(tmp, 'w');
+        const handle = await this.fs.open(tmp, 'w');
         try {
           await handle.writeFile(text);
           await handle.datasync();
         } finally {
           await handle.close();
         }
-        await fs.rename(tmp, target);
-        await fsyncDir(this.dir);
+        await this.fs.rename(tmp, target);
+        await fsyncDir(this.fs, this.dir);
         this.counters.dirFsyncs++;
         this.counters.indexWrites++;
       } catch (error) {
         this.indexDirty = true;
-        await fs.rm(tmp, { force: true }).catch(() => {});
+        await this.fs.rm(tmp, { force: true }).catch(() => {});
         throw error;
       }
     })();
@@ -1001,8 +903,16 @@ export class FileHistoryStore implements HistoryStore {
 
   private async releaseLock(): Promise<void> {
     if (!this.lockRaw) return;
-    const lockFile = path.join(this.dir, 'LOCK');
-    if ((await readText(lockFile)) === this.lockRaw) await fs.rm(lockFile, { force: true });
+    await releaseStoreLock(this.dir, this.lockRaw, this.fs);
     this.lockRaw = undefined;
+  }
+
+  private async readText(file: string): Promise<string | undefined> {
+    try {
+      return await this.fs.readFile(file, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 }

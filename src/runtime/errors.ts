@@ -7,6 +7,12 @@ export interface IssuedCommand {
   callSite?: CallSite;
 }
 
+/** Something the workflow code awaits where replay stopped (an activity, a timer, a condition...). */
+export interface WaitPoint {
+  description: string;
+  callSite?: CallSite;
+}
+
 /**
  * Workflow code no longer produces the history it recorded: replaying it issued a different command
  * (or none) where the history has an event. Names both sides, with source locations and a fix hint.
@@ -23,10 +29,17 @@ export class NonDeterminismError extends Error {
       recorded?: HistoryEvent;
       recordedDescription?: string;
       issued?: IssuedCommand;
+      /** Where the current code waits instead, when it issued nothing (innermost first). */
+      waitingAt?: WaitPoint[];
       hint: string;
     },
   ) {
     super(formatNonDeterminism(details));
+  }
+
+  /** The line of the current code the report points at: the differing command's, or where the code waits. */
+  get codeSite(): CallSite | undefined {
+    return this.details.issued?.callSite ?? this.details.waitingAt?.find((w) => w.callSite)?.callSite;
   }
 }
 
@@ -35,7 +48,12 @@ function formatNonDeterminism(d: NonDeterminismError['details']): string {
   const recorded = d.recorded
     ? `${d.recordedDescription ?? d.recorded.type}${at('callSite' in d.recorded ? d.recorded.callSite : undefined)}`
     : 'nothing (the history ends here)';
-  const issued = d.issued ? `${d.issued.description}${at(d.issued.callSite)}` : 'nothing';
+  const waits = (d.waitingAt ?? []).filter((w) => w.callSite).slice(0, 3);
+  const issued = d.issued
+    ? `${d.issued.description}${at(d.issued.callSite)}`
+    : waits.length
+      ? `nothing; it now waits on ${waits.map((w) => `${w.description}${at(w.callSite)}`).join(', and on ')}`
+      : 'nothing';
   return [
     `non-deterministic workflow ${d.workflowType} (workflow ${JSON.stringify(d.workflowId)}, run ${d.runId}) at event ${d.eventId}:`,
     `  history recorded: ${recorded}`,

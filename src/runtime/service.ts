@@ -86,6 +86,37 @@ export interface EventNotice {
   event: HistoryEvent;
 }
 
+/** A timer fired by hand (`wf timer fire`). */
+export interface FiredTimer {
+  workflowId: string;
+  runId: string;
+  seq: number;
+  /** The deadline the timer had (ISO 8601). */
+  fireAt: string;
+  /** When it fired, in the engine's time (ISO 8601). */
+  firedAt: string;
+}
+
+/** The dev server's time: real time plus the offset skipped with `wf time skip`. */
+export interface TimeInfo {
+  /** The server's current time (ISO 8601), as workflows see it. */
+  now: string;
+  /** How far the server's clock is ahead of real time, in milliseconds (0 unless skipped). */
+  offsetMs: number;
+}
+
+/**
+ * Time control of a dev server: skip its clock forward, fire a run's timer early. Not part of
+ * WorkflowService: only a server that owns its clock (`wf dev`) offers it.
+ */
+export interface TimeControl {
+  currentTime(): Promise<TimeInfo>;
+  /** Moves the clock forward by `ms` (persisted, so a restart keeps it); due timers fire at once. */
+  skipTime(ms: number): Promise<TimeInfo>;
+  /** Fires a pending timer of an open run now: the earliest one, or the one numbered `seq`. */
+  fireTimer(ref: RunRef, seq?: number): Promise<FiredTimer>;
+}
+
 /** A run addressed by workflow ID; the latest run when runId is absent. */
 export interface RunRef {
   workflowId: string;

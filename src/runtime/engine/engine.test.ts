@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MemoryHistoryStore } from '../history/memory-store.js';
-import { VirtualClock } from './clock.js';
-import { type ActivityFunction, WorkflowEngine } from './engine.js';
-import { loadWorkflowCode } from './workflow-code.js';
+import { MemoryHistoryStore } from '../../history/memory-store.js';
+import { VirtualClock } from '../clock.js';
+import { loadWorkflowCode } from '../workflow-code.js';
+import { type ActivityFunction, WorkflowEngine } from './index.js';
 
-const fixture = (path: string) => fileURLToPath(new URL(`./__fixtures__/engine/${path}`, import.meta.url));
+const fixture = (path: string) => fileURLToPath(new URL(`../__fixtures__/engine/${path}`, import.meta.url));
 
 async function makeEngine(options: {
   store?: MemoryHistoryStore;
@@ -36,10 +36,7 @@ describe('WorkflowEngine', () => {
     const { engine, clock } = await makeEngine({ maxCachedRuns: 2 });
     for (let i = 0; i < 5; i++) await engine.startWorkflow({ workflowType: 'waiter', workflowId: `w${i}` });
     await engine.waitForIdle();
-    const loaded = () =>
-      [...(engine as unknown as { runs: Map<string, { executor?: unknown }> }).runs.values()].filter(
-        (r) => r.executor,
-      ).length;
+    const loaded = () => engine.cacheStats().loaded;
     expect(loaded()).toBeLessThanOrEqual(3);
     for (let i = 0; i < 5; i++) await engine.signal({ workflowId: `w${i}` }, 'go', [`s${i}`]);
     await engine.waitForIdle();
@@ -59,7 +56,7 @@ describe('WorkflowEngine', () => {
     const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
     const calls: { name: string; key: string; attempt: number }[] = [];
     let hang = true;
-    const { Context } = await import('../activity/index.js');
+    const { Context } = await import('../../activity/index.js');
     const step = async (name: string) => {
       const { idempotencyKey, attempt } = Context.current().info;
       calls.push({ name, key: idempotencyKey, attempt });
@@ -158,7 +155,7 @@ describe('WorkflowEngine', () => {
     await engine.waitForIdle();
     const changed = await loadWorkflowCode({
       workflowsPath: fileURLToPath(
-        new URL('./__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+        new URL('../__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
       ),
     });
     expect(await engine.setCode(changed)).toEqual({ paused: ['p'] });
@@ -251,7 +248,7 @@ describe('WorkflowEngine', () => {
       'WorkflowSignaled',
       'WorkflowExecutionCompleted',
     ]);
-    const { RunExecutor } = await import('./executor.js');
+    const { RunExecutor } = await import('../executor.js');
     const code = await loadWorkflowCode({ workflowsPath: fixture('src/workflows/index.ts') });
     expect(RunExecutor.replay(history, { sandbox: code.sandbox }).events).toEqual([]);
   });
@@ -297,5 +294,113 @@ describe('WorkflowEngine', () => {
     const types = (await engine.history({ workflowId: 'canceller' })).map((e) => e.type);
     expect(types).toContain('ExternalWorkflowExecutionCancelRequested');
     expect(types).toContain('RequestCancelExternalWorkflowExecutionFailed');
+  });
+
+  it('records a signal sent twice with the same request ID once while the run is paused', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'paused-dedup' });
+    await engine.signal({ workflowId: 'paused-dedup' }, 'go', ['first'], 'req-0');
+    await engine.waitForIdle();
+    const changed = await loadWorkflowCode({
+      workflowsPath: fileURLToPath(
+        new URL('../__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+      ),
+    });
+    expect(await engine.setCode(changed)).toEqual({ paused: ['paused-dedup'] });
+    await engine.signal({ workflowId: 'paused-dedup' }, 'go', ['again'], 'req-1');
+    await engine.signal({ workflowId: 'paused-dedup' }, 'go', ['again'], 'req-1');
+    await engine.signal({ workflowId: 'paused-dedup' }, 'go', ['first'], 'req-0');
+    const signals = (await engine.history({ workflowId: 'paused-dedup' })).filter(
+      (e) => e.type === 'WorkflowSignaled',
+    );
+    expect(signals.map((e) => (e.type === 'WorkflowSignaled' ? e.requestId : undefined))).toEqual([
+      'req-0',
+      'req-1',
+    ]);
+  });
+
+  it('signal-with-start on a run the store lists as open but the engine could not load fails with the reason', async () => {
+    // The run's history cannot be read at recovery (an I/O error); the store still lists it as running.
+    class FlakyStore extends MemoryHistoryStore {
+      failReads = false;
+      latestRunCalls = 0;
+      override async readHistory(key: Parameters<MemoryHistoryStore['readHistory']>[0]) {
+        if (this.failReads) throw new Error('EIO: i/o error, read');
+        return super.readHistory(key);
+      }
+      override async latestRun(workflowId: string) {
+        // Without the fix signal-with-start asks again for ever: stop it so the test fails, not hangs.
+        if (++this.latestRunCalls > 50) throw new Error('signal-with-start keeps looping');
+        return super.latestRun(workflowId);
+      }
+    }
+    const store = new FlakyStore();
+    const first = await makeEngine({ store });
+    await first.engine.startWorkflow({ workflowType: 'waiter', workflowId: 'unloadable' });
+    await first.engine.waitForIdle();
+    store.failReads = true;
+    const second = await makeEngine({ store });
+    expect(await second.engine.recover()).toEqual({ resumed: 0, paused: 0 });
+    store.latestRunCalls = 0;
+    const attempt = second.engine.startWorkflow({
+      workflowType: 'waiter',
+      workflowId: 'unloadable',
+      signal: { name: 'go', args: ['x'] },
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringMatching(/is open in the store, but this server could not load it: EIO/),
+    });
+    await expect(second.engine.signal({ workflowId: 'unloadable' }, 'go', ['y'])).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    store.failReads = false;
+    expect((await store.readHistory((await store.latestRun('unloadable'))!)).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+    ]);
+  });
+
+  it('fires a pending timer by hand: the workflow goes on, and the history records the time it saw', async () => {
+    const { engine, clock } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'sleepy', workflowId: 'napper' });
+    await engine.waitForIdle();
+    const fired = await engine.fireTimer({ workflowId: 'napper' });
+    expect(fired).toMatchObject({
+      workflowId: 'napper',
+      seq: 1,
+      firedAt: new Date(clock.now()).toISOString(),
+    });
+    expect(await engine.result({ workflowId: 'napper' })).toEqual({ status: 'COMPLETED', result: 'rested' });
+    const history = await engine.history({ workflowId: 'napper' });
+    const started = history.find((e) => e.type === 'TimerStarted');
+    const firedEvent = history.find((e) => e.type === 'TimerFired');
+    expect(started?.type === 'TimerStarted' && started.fireAt).toBe(fired.fireAt);
+    expect(Date.parse(firedEvent!.eventTime)).toBeLessThan(Date.parse(fired.fireAt));
+    // Replaying the history the early firing left reproduces it exactly.
+    const { RunExecutor } = await import('../executor.js');
+    const code = await loadWorkflowCode({ workflowsPath: fixture('src/workflows/index.ts') });
+    expect(RunExecutor.replay(history, { sandbox: code.sandbox }).executor.status).toBe('COMPLETED');
+    // The armed timer was disarmed: reaching its deadline adds nothing.
+    expect(clock.advanceToNextTimer()).toBe(false);
+  });
+
+  it('refuses to fire a timer that is not pending, naming the ones that are', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'sleepy', workflowId: 'napper' });
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'no-timer' });
+    await engine.waitForIdle();
+    await expect(engine.fireTimer({ workflowId: 'napper' }, 7)).rejects.toThrow(
+      /no pending timer with seq 7; its pending timers: seq 1 \(fires /,
+    );
+    await expect(engine.fireTimer({ workflowId: 'no-timer' })).rejects.toThrow(/has no pending timer at all/);
+    await expect(engine.fireTimer({ workflowId: 'napper' }, -1)).rejects.toThrow(/non-negative integer/);
+  });
+
+  it('tells a query the workflow does not handle from a handler that fails', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'asked' });
+    await engine.waitForIdle();
+    const error = await engine.query({ workflowId: 'asked' }, 'progress', []).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'QueryFailedError', notRegistered: true });
   });
 });
