@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awkwardJson } from '../support/json-arbitraries.js';
 import {
   built,
   type DevServer,
@@ -101,34 +102,6 @@ export async function buildDeep(depth: number): Promise<unknown> {
 }
 `;
 
-/** Keys that trip naive code, and any UTF-16 (lone surrogates included). */
-const key = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', ''),
-  fc.string({ unit: 'binary', maxLength: 5 }),
-);
-const leaf = fc.oneof(
-  fc.constant(null),
-  fc.boolean(),
-  fc.constantFrom(-0, 1e308, -1.7976931348623157e308, 5e-324, 2 ** 53 + 2),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.string({ unit: 'binary', maxLength: 8 }),
-);
-function objectOf(entries: [string, unknown][]): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  for (const [k, v] of entries) {
-    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  }
-  return o;
-}
-const jsonValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    leaf,
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.array(fc.tuple(key, tie('value')), { maxLength: 3 }).map(objectOf),
-  ),
-})).value;
-
 /** What JSON makes of a value: the standard every read-back is held to. */
 const asJson = (v: unknown) => JSON.stringify(v);
 
@@ -170,7 +143,7 @@ describe.skipIf(!built)('acceptance: hostile values (needs a build)', () => {
     const kept = new Map<string, string>();
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(jsonValue, async (v) => {
+      fc.asyncProperty(awkwardJson, async (v) => {
         const id = `keep-${n++}`;
         const start = await post(
           '/workflows',
