@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { formatDuration } from '../common/format-duration.js';
 import { printable } from '../common/printable.js';
 import type { HistoryEvent } from '../history/events.js';
-import type { EventNotice } from '../runtime/service.js';
+import type { EventNotice } from '../protocol/service.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';

@@ -1,5 +1,5 @@
 import { render } from 'ink';
-import type { EventNotice } from '../runtime/service.js';
+import type { EventNotice } from '../protocol/service.js';
 import { DevDashboard } from './dev-dashboard.js';
 import { RunBoard } from './run-board.js';
 
