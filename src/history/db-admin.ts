@@ -12,7 +12,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../common/errors.js';
 import { FileHistoryStore } from './file-store.js';
-import { connectionError, createPool, describeTarget, isPostgresUrl, redactUrl, targetOf } from './postgres/connection.js';
+import {
+  connectionError,
+  createPool,
+  describeTarget,
+  isPostgresUrl,
+  redactUrl,
+  targetOf,
+} from './postgres/connection.js';
 import { DEFAULT_SCHEMA, type MigrationReport, migrate } from './postgres/schema.js';
 import { PostgresHistoryStore } from './postgres-store.js';
 import type { HistoryStore, RunKey } from './store.js';
@@ -60,11 +67,15 @@ export interface ImportDirectoryOptions {
 }
 
 /** Imports every run of a store directory into the database at `url`. */
-export async function importStoreDirectory(options: ImportDirectoryOptions): Promise<ImportReport & { where: string }> {
+export async function importStoreDirectory(
+  options: ImportDirectoryOptions,
+): Promise<ImportReport & { where: string }> {
   const url = requirePostgresUrl(options.url, 'wf db import');
   const dir = path.resolve(options.dir);
   if (!existsSync(path.join(dir, 'runs'))) {
-    throw new InvalidArgumentError(`${dir} is not a wf store (it has no runs/ folder): pass the store directory, such as .wf`);
+    throw new InvalidArgumentError(
+      `${dir} is not a wf store (it has no runs/ folder): pass the store directory, such as .wf`,
+    );
   }
   const to = await PostgresHistoryStore.open({
     url,
@@ -115,7 +126,11 @@ export async function importHistories(
     const key = { workflowId: run.workflowId, runId: run.runId };
     try {
       if (run.status === 'CORRUPT') {
-        throw new Error(run.corruption ? `${run.corruption.file}:${run.corruption.line}: ${run.corruption.message}` : 'corrupt');
+        throw new Error(
+          run.corruption
+            ? `${run.corruption.file}:${run.corruption.line}: ${run.corruption.message}`
+            : 'corrupt',
+        );
       }
       const events = await from.readHistory(key);
       const { outcome, events: written } = await to.importRun(key, events);

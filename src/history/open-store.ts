@@ -5,10 +5,12 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, WorkflowNotFoundError } from '../common/errors.js';
+import type { HistoryEvent } from './events.js';
 import { FileHistoryStore } from './file-store.js';
 import { isPostgresUrl, redactUrl } from './postgres/connection.js';
 import { PostgresHistoryStore, type PostgresHistoryStoreOptions } from './postgres-store.js';
+import { RunNotFoundError } from './store.js';
 
 export { isPostgresUrl, redactUrl } from './postgres/connection.js';
 
@@ -38,7 +40,10 @@ export interface OpenStoreOptions {
  * The store a command should use: the flag's value, or else `DATABASE_URL` when the command reads
  * it (commands that only make sense with a database), or undefined.
  */
-export function storeSpecFrom(flag: string | undefined, env: { DATABASE_URL?: string } = {}): string | undefined {
+export function storeSpecFrom(
+  flag: string | undefined,
+  env: { DATABASE_URL?: string } = {},
+): string | undefined {
   if (flag !== undefined && flag !== '') return flag;
   return env.DATABASE_URL || undefined;
 }
@@ -46,7 +51,8 @@ export function storeSpecFrom(flag: string | undefined, env: { DATABASE_URL?: st
 /** Opens the store `spec` names. See the module comment. */
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<OpenedStore> {
   const flag = options.flag ?? '--store';
-  if (spec.trim() === '') throw new InvalidArgumentError(`${flag} is empty: give a store directory or a postgres:// URL`);
+  if (spec.trim() === '')
+    throw new InvalidArgumentError(`${flag} is empty: give a store directory or a postgres:// URL`);
   if (isPostgresUrl(spec)) {
     const store = await PostgresHistoryStore.open({
       ...options.postgres,
@@ -69,4 +75,31 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
   }
   const store = await FileHistoryStore.open(dir, options.readOnly ? { lock: false } : {});
   return { kind: 'file', store, where: dir };
+}
+
+/**
+ * One run's history read straight from a store (read-only): the given run, or the latest run of
+ * the workflow ID. Throws `WorkflowNotFoundError` when there is none.
+ */
+export async function readStoredHistory(
+  spec: string,
+  options: { workflowId: string; runId?: string; schema?: string; cwd?: string },
+): Promise<HistoryEvent[]> {
+  const { store } = await openStore(spec, {
+    readOnly: true,
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  try {
+    const runId = options.runId ?? (await store.latestRun(options.workflowId))?.runId;
+    if (runId === undefined) throw new WorkflowNotFoundError(options.workflowId);
+    try {
+      return await store.readHistory({ workflowId: options.workflowId, runId });
+    } catch (error) {
+      if (error instanceof RunNotFoundError) throw new WorkflowNotFoundError(options.workflowId, runId);
+      throw error;
+    }
+  } finally {
+    await store.close();
+  }
 }

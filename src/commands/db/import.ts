@@ -41,7 +41,9 @@ export class DbImport extends LocalCommand {
         `imported into ${report.where}: ${report.created} new runs, ${report.extended} completed, ${report.unchanged} already there (${report.events} events written)`,
       );
       for (const p of report.problems) {
-        process.stderr.write(`not imported: workflow ${JSON.stringify(p.workflowId)} run ${p.runId}: ${p.message}\n`);
+        process.stderr.write(
+          `not imported: workflow ${JSON.stringify(p.workflowId)} run ${p.runId}: ${p.message}\n`,
+        );
       }
     }
     if (report.problems.length > 0) {
