@@ -62,7 +62,7 @@ export class Replay extends LocalCommand {
         const mark = outcome.status === 'ok' ? 'ok  ' : 'FAIL';
         this.log(`${mark} ${outcome.source} (${outcome.workflowType ?? '?'}, ${outcome.events} events)`);
         if (outcome.message) this.log(outcome.message.replace(/^/gm, '     '));
-        const issuedAt = outcome.issuedCallSite;
+        const issuedAt = outcome.codeSite;
         if (issuedAt) {
           const frame = codeFrame(config.root, issuedAt);
           if (frame)

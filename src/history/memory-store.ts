@@ -69,17 +69,19 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
+    // Newest start first, later creation first among equal starts: the order every store lists in.
     return [...this.runs.entries()]
       .filter(([, r]) => matches(r.summary, filter))
-      .sort(([a], [b]) => (this.startIndex.get(b) ?? 0) - (this.startIndex.get(a) ?? 0))
+      .sort(
+        ([a, ra], [b, rb]) =>
+          Date.parse(rb.summary.startTime) - Date.parse(ra.summary.startTime) ||
+          (this.startIndex.get(b) ?? 0) - (this.startIndex.get(a) ?? 0),
+      )
       .map(([, r]) => ({ ...r.summary }));
   }
 
   async latestRun(workflowId: string): Promise<RunSummary | undefined> {
-    const runId = this.latestByWorkflowId.get(workflowId);
-    if (runId === undefined) return undefined;
-    const run = this.runs.get(runMapKey({ workflowId, runId }));
-    return run ? { ...run.summary } : undefined;
+    return (await this.listRuns({ workflowId }))[0];
   }
 
   async close(): Promise<void> {}

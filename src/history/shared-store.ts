@@ -59,35 +59,55 @@ export type StoreChange = { kind: 'run-due'; key: RunKey } | { kind: 'run-closed
 export interface SharedHistoryStore extends HistoryStore {
   /**
    * Creates a run atomically: fails with `WorkflowExecutionAlreadyStartedError` when a run of the
-   * same workflow ID is open (whatever process created it). Returns the new run's lease.
+   * same workflow ID is open (whatever process created it), and with `HistoryConflictError` when
+   * this very run exists. Returns the new run's lease (epoch 1). `buildId` names the code that
+   * created it.
    */
   createRun(
     key: RunKey,
     events: HistoryEvent[],
-    lease: { owner: string; leaseMs: number },
+    lease: { owner: string; leaseMs: number; buildId?: string },
   ): Promise<RunLease>;
   /**
    * Appends under a lease, in one transaction with the consumption of the given inbox messages and
-   * the run's next wake-up time. Never throws for conflicts or fencing: returns them.
+   * the run's next wake-up time (epoch ms; `null` clears it, absent keeps it). Never throws for
+   * conflicts or fencing: returns them. A lease that expired but was not taken by anyone still
+   * appends (its epoch is still the run's). Throws for a malformed append or a closed run, and when
+   * a message in `consumed` is not waiting (a bug: only the holder consumes). `buildId` records the
+   * code that made the append.
    */
   appendAsOwner(
     lease: RunLease,
     events: HistoryEvent[],
-    options?: { consumed?: number[]; wakeAt?: number | null },
+    options?: { consumed?: number[]; wakeAt?: number | null; buildId?: string },
   ): Promise<OwnedAppendResult>;
-  /** Claims up to `limit` open runs with work due (inbox messages, a due wake-up, an expired lease). */
+  /**
+   * Claims up to `limit` open runs with work due (inbox messages, a due wake-up, an expired lease),
+   * each with its epoch raised. Never hands one run to two claimers. Due-ness and lease expiry are
+   * judged by the store's clock (the database's, for PostgreSQL).
+   */
   claimDueRuns(owner: string, options: { limit: number; leaseMs: number }): Promise<RunLease[]>;
-  /** Claims one run (to serve a request here); undefined when another live process holds it. */
+  /**
+   * Claims one run (to serve a request here); undefined when another live process holds it or the
+   * run is closed. The holder claiming again keeps its epoch; throws `RunNotFoundError` for no run.
+   */
   claimRun(key: RunKey, owner: string, leaseMs: number): Promise<RunLease | undefined>;
   /** Extends the leases still held; returns those (a lease missing from the answer was lost). */
   renewLeases(owner: string, leases: RunLease[], leaseMs: number): Promise<RunLease[]>;
   /** Gives a run back, to be claimed again at `wakeAt` (its next timer) or when a message arrives. */
   releaseRun(lease: RunLease, options?: { wakeAt?: number | null }): Promise<void>;
-  /** Records a message for a run whoever holds it, and wakes the holder (or any process). */
+  /**
+   * Records a message for a run whoever holds it, and wakes the holder (or any process). Throws
+   * `RunNotFoundError`, or `WorkflowNotRunningError` for a closed run (nothing would consume it).
+   */
   deliver(key: RunKey, message: InboxMessage): Promise<void>;
   /** The run's unconsumed messages, oldest first. */
   readInbox(key: RunKey): Promise<StoredInboxMessage[]>;
-  /** Calls `listener` on changes other processes make. Returns an unsubscribe function. */
+  /**
+   * Calls `listener` on changes (other processes' and this one's). A hint to look, not a log: a
+   * change may be reported twice or late, so a listener reads the store before acting. Returns an
+   * unsubscribe function.
+   */
   watch(listener: (change: StoreChange) => void): () => void;
   /** Runs matching the filter, newest start first, one page at a time. */
   listRunsPage(filter: ListRunsFilter, page: PageRequest): Promise<RunPage>;

@@ -17,8 +17,8 @@ export interface ReplayOutcome {
   events: number;
   status: 'ok' | 'nondeterministic' | 'error';
   message?: string;
-  /** Where the current code issued the diverging command, when it issued one. */
-  issuedCallSite?: CallSite;
+  /** The line of the current code the report points at: where it issued the diverging command, or where it waits instead. */
+  codeSite?: CallSite;
   error?: Error;
 }
 
@@ -145,13 +145,13 @@ function replayOne(code: LoadedWorkflowCode, source: string, history: HistoryEve
     return { ...base, status: 'ok' };
   } catch (error) {
     if (error instanceof NonDeterminismError) {
-      const site = error.details.issued?.callSite;
+      const site = error.codeSite;
       return {
         ...base,
         status: 'nondeterministic',
         message: error.message,
         error,
-        ...(site ? { issuedCallSite: site } : {}),
+        ...(site ? { codeSite: site } : {}),
       };
     }
     return { ...base, status: 'error', message: (error as Error).message, error: error as Error };

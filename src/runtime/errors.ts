@@ -48,7 +48,12 @@ function formatNonDeterminism(d: NonDeterminismError['details']): string {
   const recorded = d.recorded
     ? `${d.recordedDescription ?? d.recorded.type}${at('callSite' in d.recorded ? d.recorded.callSite : undefined)}`
     : 'nothing (the history ends here)';
-  const issued = d.issued ? `${d.issued.description}${at(d.issued.callSite)}` : 'nothing';
+  const waits = (d.waitingAt ?? []).filter((w) => w.callSite).slice(0, 3);
+  const issued = d.issued
+    ? `${d.issued.description}${at(d.issued.callSite)}`
+    : waits.length
+      ? `nothing; it now waits on ${waits.map((w) => `${w.description}${at(w.callSite)}`).join(', and on ')}`
+      : 'nothing';
   return [
     `non-deterministic workflow ${d.workflowType} (workflow ${JSON.stringify(d.workflowId)}, run ${d.runId}) at event ${d.eventId}:`,
     `  history recorded: ${recorded}`,

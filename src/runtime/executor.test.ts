@@ -127,3 +127,52 @@ describe('RunExecutor', () => {
     }
   });
 });
+
+describe('RunExecutor on histories recorded by earlier versions', () => {
+  const replayPath = fileURLToPath(new URL('./__fixtures__/replay/src/workflows/index.ts', import.meta.url));
+  const replayOptions = async () => {
+    const code = await loadWorkflowCode({ workflowsPath: replayPath });
+    return { sandbox: code.sandbox, resolveCallSite: code.resolveCallSite };
+  };
+  const at = new Date(T0).toISOString();
+
+  it('replays a history whose background coroutine started a timer two ticks after the function returned', async () => {
+    // As recorded before signal-with-start: the workflow function is called a tick after the
+    // activation, so the coroutine's timer lands before the completion.
+    const recorded = [
+      {
+        eventId: 1,
+        eventTime: at,
+        type: 'WorkflowExecutionStarted',
+        formatVersion: 1,
+        ...start('lateTimer'),
+      },
+      {
+        eventId: 2,
+        eventTime: at,
+        type: 'TimerStarted',
+        seq: 1,
+        durationMs: 60_000,
+        fireAt: new Date(T0 + 60_000).toISOString(),
+      },
+      { eventId: 3, eventTime: at, type: 'WorkflowExecutionCompleted', result: 'done' },
+    ] as HistoryEvent[];
+    const opts = await replayOptions();
+    expect(RunExecutor.replay(recorded, opts).events).toEqual([]);
+    // New runs record the same order.
+    const fresh = RunExecutor.start(start('lateTimer'), T0, opts).events;
+    expect(fresh.map((e) => e.type)).toEqual(recorded.map((e) => e.type));
+  });
+
+  it('hands a signal sent with the start to the handler the function sets, before its first await resumes', async () => {
+    const opts = await replayOptions();
+    const { events } = RunExecutor.start(start('startOrder'), T0, opts, { name: 'go', args: ['x'] });
+    expect(events.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'WorkflowSignaled',
+      'WorkflowExecutionCompleted',
+    ]);
+    expect(events.at(-1)).toMatchObject({ result: ['signal x', 'body', 'after first await'] });
+    expect(RunExecutor.replay(events, opts).events).toEqual([]);
+  });
+});

@@ -18,7 +18,7 @@ import type {
   RunInfoInput,
   UpdateValidation,
 } from '../workflow/protocol.js';
-import { describeCommand, describeEvent, NonDeterminismError } from './errors.js';
+import { describeCommand, describeEvent, NonDeterminismError, type WaitPoint } from './errors.js';
 import { GUARD_WINDOW_MS, type SandboxRun, type WorkflowSandbox } from './sandbox.js';
 
 /** How an event takes part in replay. */
@@ -131,6 +131,8 @@ export class RunExecutor {
   readonly externalCancels = new Map<number, { workflowId: string; runId?: string }>();
   /** Outcomes of completed updates by ID, to answer a retried update without running it again. */
   readonly completedUpdates = new Map<string, { result?: unknown; failure?: FailureInfo }>();
+  /** Update names by ID, to point a divergence at an update's handler. */
+  private readonly updateNames = new Map<string, string>();
   private readonly run: SandboxRun;
   private readonly sandbox: WorkflowSandbox;
   private readonly resolveCallSite: (stack: string) => CallSite | undefined;
@@ -493,6 +495,7 @@ export class RunExecutor {
       }
       case 'WorkflowUpdateAccepted':
         this.openUpdates.add(event.updateId);
+        this.updateNames.set(event.updateId, event.updateName);
         return;
       case 'WorkflowSignaled':
         if (event.requestId) this.signalRequests.add(event.requestId);
@@ -534,7 +537,8 @@ export class RunExecutor {
   }
 
   private diverged(event: HistoryEvent, command: Command | undefined): never {
-    const issued = command ? { description: describeCommand(command), ...this.callSite(command) } : undefined;
+    const issued = command ? { description: describeCommand(command), ...this.siteOf(command) } : undefined;
+    const waitingAt = command ? undefined : this.waitingAt();
     const hint = hintFor(event, command);
     throw new NonDeterminismError({
       ...this.identity,
@@ -545,8 +549,43 @@ export class RunExecutor {
           ? `${describeEvent(event)} (the workflow was waiting here)`
           : describeEvent(event),
       issued,
+      ...(waitingAt ? { waitingAt } : {}),
       hint,
     });
+  }
+
+  /**
+   * Where the current code issued `command`: its own call, or for commands no call issues (the
+   * workflow returning, an update handler's result), the function that produced it.
+   */
+  private siteOf(command: Command): { callSite?: CallSite } {
+    const own = this.callSite(command);
+    if (own.callSite) return own;
+    let stack: string | undefined;
+    if (command.type === 'failWorkflow') stack = command.failure.stack;
+    else if (command.type === 'completeUpdate') {
+      stack = this.run.functionStack('update', this.updateNames.get(command.id));
+    }
+    const site =
+      (stack && this.resolveCallSite(stack)) ||
+      this.resolveCallSite(this.run.functionStack('workflow') ?? '');
+    return site ? { callSite: site } : {};
+  }
+
+  /** What the code awaits now, latest first; at least the workflow function when nothing else has a line. */
+  private waitingAt(): WaitPoint[] {
+    const points: WaitPoint[] = this.run.waitPoints().map((point) => {
+      const site = point.stack ? this.resolveCallSite(point.stack) : undefined;
+      return site ? { description: point.description, callSite: site } : { description: point.description };
+    });
+    if (!points.some((p) => p.callSite)) {
+      const site = this.resolveCallSite(this.run.functionStack('workflow') ?? '');
+      points.push({
+        description: `the workflow function ${this.identity.workflowType} (awaiting nothing wf started)`,
+        ...(site ? { callSite: site } : {}),
+      });
+    }
+    return points;
   }
 }
 

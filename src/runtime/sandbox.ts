@@ -8,6 +8,7 @@ import type {
   RunInfoInput,
   SandboxRunApi,
   UpdateValidation,
+  WaitPointInfo,
 } from '../workflow/protocol.js';
 
 /** What the sandbox needs of a bundle (see bundler.ts). */
@@ -81,9 +82,11 @@ export class WorkflowSandbox {
   readonly workflowTypes: string[];
   private readonly context: vm.Context & ContextGlobals;
   private readonly timeout: number;
+  private readonly bundle: SandboxBundle;
   private guardDepth = 0;
 
   private constructor(bundle: SandboxBundle, options: SandboxOptions) {
+    this.bundle = bundle;
     this.timeout = options.activationTimeoutMs ?? 5000;
     // Stateless, deterministic web APIs workflow code may use; everything else of the host stays out.
     const webApis = { URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, structuredClone };
@@ -138,6 +141,19 @@ export class WorkflowSandbox {
     const run = new SandboxRun(this, api);
     this.enter(api, () => api.init(info));
     return run;
+  }
+
+  /**
+   * A one-frame stack pointing at where `source` (a function's text, as V8 gives it) begins in the
+   * bundle, for call-site resolution through the bundle's source map; undefined if not found.
+   */
+  frameOf(name: string, source: string): string | undefined {
+    const offset = this.bundle.code.indexOf(source);
+    if (offset < 0) return undefined;
+    const before = this.bundle.code.slice(0, offset);
+    const line = before.split('\n').length;
+    const column = offset - before.lastIndexOf('\n');
+    return `Error\n    at ${name} (${this.bundle.filename}:${line}:${column})`;
   }
 
   private deadlockOr(error: unknown, asyncIdBefore: number): unknown {
@@ -230,6 +246,17 @@ export class SandboxRun {
     return JSON.parse(
       this.sandbox.run(this.api, validateScript, { id, name, args: clone(args) }, true) as string,
     ) as UpdateValidation;
+  }
+
+  /** What the workflow awaits now (latest first), with the stacks that started each wait. */
+  waitPoints(): WaitPointInfo[] {
+    return clone(this.sandbox.enter(this.api, () => this.api.waitPoints()));
+  }
+
+  /** A stack whose one frame is where the workflow function (or an update handler) is defined. */
+  functionStack(kind: 'workflow' | 'update', name?: string): string | undefined {
+    const source = this.sandbox.enter(this.api, () => this.api.functionSource(kind, name));
+    return source === undefined ? undefined : this.sandbox.frameOf(name ?? kind, source);
   }
 
   setKnownPatches(patchIds: string[]): void {

@@ -98,11 +98,11 @@ function scheduleActivity(
   }
   return new Promise((resolve, reject) => {
     const { seq } = run.scheduleActivity(activityType, args, options, stack);
-    run.activities.set(seq, { resolve, reject, activityType });
+    run.activities.set(seq, { resolve, reject, activityType, stack, since: run.nextWait() });
     scope.cancelRequested.catch(() => {
       if (!run.activities.has(seq)) return;
       run.activities.delete(seq);
-      run.push({ type: 'requestCancelActivity', seq });
+      run.push({ type: 'requestCancelActivity', seq, stack });
       reject(new ActivityFailure(`activity ${activityType} cancelled`, activityType, new CancelledFailure()));
     });
   });

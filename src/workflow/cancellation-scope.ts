@@ -1,7 +1,7 @@
 import type { Duration } from './duration.js';
 import { CancelledFailure } from './failures.js';
-import { currentRun } from './run-state.js';
-import { sleep } from './timers.js';
+import { captureStack, currentRun } from './run-state.js';
+import { startTimer } from './timers.js';
 
 export interface CancellationScopeOptions {
   /** Whether cancelling the parent cancels this scope. Default true. */
@@ -27,10 +27,13 @@ export class CancellationScope {
   private requested = false;
   private rejectCancel!: (reason: CancelledFailure) => void;
   private readonly timeout?: Duration;
+  /** Where the scope with a timeout was made: its timer's call site. */
+  private readonly timeoutStack?: string;
 
   constructor(options: CancellationScopeOptions = {}) {
     this.cancellable = options.cancellable ?? true;
     this.timeout = options.timeout;
+    if (options.timeout !== undefined) this.timeoutStack = captureStack();
     this.cancelRequested = new Promise<never>((_, reject) => {
       this.rejectCancel = reject;
     });
@@ -57,7 +60,7 @@ export class CancellationScope {
       const timeout = this.timeout;
       const timerScope = new CancellationScope({ cancellable: true, parent: this });
       timerScope
-        .run(() => sleep(timeout))
+        .run(() => startTimer(timeout, this.timeoutStack, undefined, 'CancellationScope timeout'))
         .then(
           () => this.cancel(new CancelledFailure('scope timed out')),
           () => undefined,

@@ -60,12 +60,19 @@ export async function startChild<W extends Workflow>(
     stack,
   );
   const result = new Promise<Awaited<ReturnType<W>>>((resolve, reject) => {
-    run.children.set(seq, { resolve: resolve as (v: unknown) => void, reject, workflowType, workflowId });
+    run.children.set(seq, {
+      resolve: resolve as (v: unknown) => void,
+      reject,
+      workflowType,
+      workflowId,
+      stack,
+      since: run.nextWait(),
+    });
   });
   // Cancelling the scope asks the child to cancel; the result then settles with how the child ended
   // (a ChildWorkflowFailure caused by a CancelledFailure, unless the child finishes anyway).
   scope.cancelRequested.catch(() => {
-    if (run.children.has(seq)) run.push({ type: 'requestCancelChild', seq });
+    if (run.children.has(seq)) run.push({ type: 'requestCancelChild', seq, stack });
   });
   result.catch(() => undefined);
   return {

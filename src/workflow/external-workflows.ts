@@ -35,7 +35,13 @@ function requestCancel(workflowId: string, runId: string | undefined): Promise<v
   const run = currentRun('cancel');
   const seq = run.nextSeq('signal');
   return new Promise<void>((resolve, reject) => {
-    run.externalSignals.set(seq, { resolve: () => resolve(), reject });
+    run.externalSignals.set(seq, {
+      resolve: () => resolve(),
+      reject,
+      stack,
+      since: run.nextWait(),
+      description: `cancel request to ${JSON.stringify(workflowId)} (seq ${seq})`,
+    });
     run.push({ type: 'cancelExternal', seq, workflowId, ...(runId === undefined ? {} : { runId }), stack });
   });
 }
@@ -54,7 +60,13 @@ export function signalWorkflow(
     return Promise.reject(new CancelledFailure('signal cancelled before it was sent'));
   const seq = run.nextSeq('signal');
   return new Promise<void>((resolve, reject) => {
-    run.externalSignals.set(seq, { resolve: () => resolve(), reject });
+    run.externalSignals.set(seq, {
+      resolve: () => resolve(),
+      reject,
+      stack,
+      since: run.nextWait(),
+      description: `signal ${signalName} to ${JSON.stringify(workflowId)} (seq ${seq})`,
+    });
     run.push({
       type: 'signalExternal',
       seq,

@@ -90,6 +90,12 @@ export type UpdateValidation = { accepted: true } | { accepted: false; failure: 
 
 export type QueryOutcome = { ok: true; result: unknown } | { ok: false; failure: FailureInfo };
 
+/** Something the workflow awaits (for non-determinism reports): what, and the stack that started it. */
+export interface WaitPointInfo {
+  description: string;
+  stack?: string;
+}
+
 export interface LogRecord {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
@@ -113,6 +119,13 @@ export interface SandboxRunApi {
   validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation;
   /** Patch ids recorded in the run's history, given before replay. */
   setKnownPatches(patchIds: string[]): void;
+  /** What the workflow awaits now, latest first. */
+  waitPoints(): WaitPointInfo[];
+  /**
+   * The source text of the workflow function (or of an update handler), for locating it in the
+   * bundle: completing the workflow or an update has no call of its own to point at.
+   */
+  functionSource(kind: 'workflow' | 'update', name?: string): string | undefined;
   /** Why the last activation failed unexpectedly (our bug or a broken sandbox), if it did. */
   takeFatalError(): FailureInfo | undefined;
   /** Deterministic clock and randomness for the global overrides. */

@@ -18,6 +18,12 @@ interface SandboxGlobals {
 export interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** Stack of the call that started the wait, for reports of where the code waits. */
+  stack?: string;
+  /** Order of creation among the run's waits (later waits are likelier where the code is now). */
+  since?: number;
+  /** What is awaited, for those reports (`signal to "order-2" (seq 1)`). */
+  description?: string;
 }
 
 export interface PendingActivity extends Pending {
@@ -57,13 +63,14 @@ export class RunState {
   readonly bufferedSignals: { name: string; args: unknown[] }[] = [];
   readonly queryHandlers = new Map<string, Handler>();
   readonly updateHandlers = new Map<string, UpdateHandlerEntry>();
-  readonly conditions = new Set<{ fn: () => boolean; resolve: () => void }>();
+  readonly conditions = new Set<{ fn: () => boolean; resolve: () => void; stack?: string; since: number }>();
   readonly knownPatches = new Set<string>();
   readonly patchDecisions = new Map<string, boolean>();
   readonly scopeStorage: ScopeStorage<CancellationScope>;
   rootScope!: CancellationScope;
   fatal?: FailureInfo;
   private seqs = { activity: 0, timer: 0, child: 0, signal: 0 };
+  private waits = 0;
 
   constructor() {
     const storage = (globalThis as SandboxGlobals).__wfScopeStorage;
@@ -74,6 +81,12 @@ export class RunState {
   nextSeq(kind: 'activity' | 'timer' | 'child' | 'signal'): number {
     this.seqs[kind] += 1;
     return this.seqs[kind];
+  }
+
+  /** Stamps a wait's creation order (see Pending.since). */
+  nextWait(): number {
+    this.waits += 1;
+    return this.waits;
   }
 
   currentScope(): CancellationScope {

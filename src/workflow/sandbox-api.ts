@@ -9,6 +9,7 @@ import type {
   RunInfoInput,
   SandboxRunApi,
   UpdateValidation,
+  WaitPointInfo,
 } from './protocol.js';
 import { seededRandom } from './random.js';
 import { RunState, setRunState } from './run-state.js';
@@ -39,6 +40,9 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       run.now = activation.now;
       run.isReplaying = activation.isReplaying;
       run.historyLength = activation.historyLength;
+      // A signal delivered with the start (signal-with-start) finds no handler yet: it is buffered
+      // here, and the workflow function, called a tick later, gets it from setHandler, before its
+      // first await resumes (Temporal's order).
       for (const job of activation.jobs) {
         try {
           applyJob(run, workflows, job);
@@ -121,6 +125,14 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
     setKnownPatches(patchIds: string[]) {
       for (const id of patchIds) run.knownPatches.add(id);
     },
+    waitPoints(): WaitPointInfo[] {
+      return waitPointsOf(run);
+    },
+    functionSource(kind: 'workflow' | 'update', name?: string) {
+      const fn =
+        kind === 'workflow' ? workflows[run.info.workflowType] : run.updateHandlers.get(name ?? '')?.handler;
+      return typeof fn === 'function' ? Function.prototype.toString.call(fn) : undefined;
+    },
     takeFatalError() {
       const fatal = run.fatal;
       run.fatal = undefined;
@@ -139,21 +151,19 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
       if (typeof fn !== 'function') {
         throw new Error(`the workflows module does not export a workflow named ${run.info.workflowType}`);
       }
-      // Called synchronously, so the handlers it sets before its first await are in place for the
-      // signals delivered in the same activation (signal-with-start).
-      let running: Promise<unknown>;
-      try {
-        running = Promise.resolve(run.scopeStorage.run(run.rootScope, () => fn(...job.args)));
-      } catch (error) {
-        running = Promise.reject(error);
-      }
-      running.then(
-        (result: unknown) => {
-          run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
-          run.completed = true;
-        },
-        (error: unknown) => finishWithError(run, error),
-      );
+      // Called a tick after the activation, through this exact chain of promises: every history
+      // recorded so far orders the function's commands against its completion by it (a background
+      // coroutine that issues a command some ticks after the function returned is recorded before
+      // the completion), so changing the chain would change how old histories replay.
+      run.scopeStorage
+        .run(run.rootScope, () => Promise.resolve().then(() => fn(...job.args)))
+        .then(
+          (result: unknown) => {
+            run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+            run.completed = true;
+          },
+          (error: unknown) => finishWithError(run, error),
+        );
       return;
     }
     case 'resolveActivity': {
@@ -238,10 +248,31 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
   }
 }
 
+function waitPointsOf(run: RunState): WaitPointInfo[] {
+  const points: (WaitPointInfo & { since: number })[] = [];
+  const add = (description: string, wait: { stack?: string; since?: number }) =>
+    points.push({
+      description,
+      since: wait.since ?? 0,
+      ...(wait.stack === undefined ? {} : { stack: wait.stack }),
+    });
+  for (const [seq, a] of run.activities) add(`activity ${a.activityType} (seq ${seq})`, a);
+  for (const [seq, t] of run.timers) add(`timer (seq ${seq})`, t);
+  for (const [seq, c] of run.children) add(`child workflow ${c.workflowType} (seq ${seq})`, c);
+  for (const [seq, s] of run.externalSignals) add(s.description ?? `external workflow (seq ${seq})`, s);
+  for (const c of run.conditions) add('condition', c);
+  return points.sort((a, b) => b.since - a.since).map(({ since: _since, ...point }) => point);
+}
+
 function finishWithError(run: RunState, error: unknown): void {
   if (run.completed) return;
   if (error instanceof ContinueAsNew) {
-    run.push({ type: 'continueAsNew', workflowType: error.workflowType, args: error.args });
+    run.push({
+      type: 'continueAsNew',
+      workflowType: error.workflowType,
+      args: error.args,
+      stack: error.stack,
+    });
   } else if (isCancellation(error) && run.rootScope.consideredCancelled) {
     run.push({ type: 'cancelWorkflow' });
   } else {

@@ -11,22 +11,35 @@ import { captureStack, currentRun } from './run-state.js';
  * await sleep('30 days');
  */
 export function sleep(duration: Duration, options: { summary?: string } = {}): Promise<void> {
-  const run = currentRun('sleep');
-  const durationMs = toMs(duration, 'sleep duration');
+  return startTimer(duration, captureStack(), options.summary, 'sleep');
+}
+
+/**
+ * A durable timer started on behalf of the code at `stack` (sleep, condition with a timeout, a
+ * scope's timeout): its TimerStarted event names that line, and so does a divergence at it.
+ */
+export function startTimer(
+  duration: Duration,
+  stack: string | undefined,
+  summary: string | undefined,
+  api: string,
+): Promise<void> {
+  const run = currentRun(api);
+  const durationMs = toMs(duration, `${api} duration`);
   const scope = run.currentScope();
   if (scope.consideredCancelled)
-    return Promise.reject(new CancelledFailure('sleep cancelled before it started'));
+    return Promise.reject(new CancelledFailure(`${api} cancelled before it started`));
   const seq = run.nextSeq('timer');
   return new Promise<void>((resolve, reject) => {
-    run.timers.set(seq, { resolve: () => resolve(), reject });
+    run.timers.set(seq, { resolve: () => resolve(), reject, stack, since: run.nextWait() });
     scope.cancelRequested.catch((err: unknown) => {
       if (!run.timers.has(seq)) return;
       run.timers.delete(seq);
-      run.push({ type: 'cancelTimer', seq });
+      run.push({ type: 'cancelTimer', seq, stack });
       reject(err);
     });
-    const command = { type: 'startTimer' as const, seq, durationMs, stack: captureStack() };
-    run.push(options.summary === undefined ? command : { ...command, summary: options.summary });
+    const command = { type: 'startTimer' as const, seq, durationMs, stack };
+    run.push(summary === undefined ? command : { ...command, summary });
   });
 }
 
@@ -39,23 +52,27 @@ export function sleep(duration: Duration, options: { summary?: string } = {}): P
 export function condition(fn: () => boolean, timeout: Duration): Promise<boolean>;
 export function condition(fn: () => boolean): Promise<void>;
 export async function condition(fn: () => boolean, timeout?: Duration): Promise<boolean | void> {
+  const stack = captureStack();
   currentRun('condition');
-  if (timeout === undefined) return waitFor(fn);
+  if (timeout === undefined) return waitFor(fn, stack);
   return CancellationScope.cancellable(async () => {
     try {
-      return await Promise.race([sleep(timeout).then(() => false), waitFor(fn).then(() => true)]);
+      return await Promise.race([
+        startTimer(timeout, stack, undefined, 'condition timeout').then(() => false),
+        waitFor(fn, stack).then(() => true),
+      ]);
     } finally {
       CancellationScope.current().cancel();
     }
   });
 }
 
-function waitFor(fn: () => boolean): Promise<void> {
+function waitFor(fn: () => boolean, stack: string | undefined): Promise<void> {
   const run = currentRun('condition');
   const scope = run.currentScope();
   if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('condition cancelled'));
   return new Promise<void>((resolve, reject) => {
-    const entry = { fn, resolve };
+    const entry = { fn, resolve, stack, since: run.nextWait() };
     run.conditions.add(entry);
     scope.cancelRequested.catch((err: unknown) => {
       if (run.conditions.delete(entry)) reject(err);

@@ -1,0 +1,803 @@
+/**
+ * The PostgreSQL store: the histories of every run in one database, shared by any number of
+ * processes. A run is a row of `runs` (summary, lease, wake-up time, build); each event is a row of
+ * `events` holding the exact line the file store would write (checksum included), so a history reads
+ * back identical and exports as the same JSON Lines. Messages for a run wait in `inbox` until the
+ * append that handles them consumes them, in the same transaction.
+ *
+ * Ownership is a lease with an epoch (fencing token). Every owned append locks the run's row and
+ * checks owner, epoch and the next eventId before writing, in one transaction, so a process that
+ * comes back from a pause after its lease was taken can never write. Lease and wake-up times are
+ * judged by the database's clock, so clock skew between machines cannot make two processes both
+ * believe they hold a run.
+ */
+
+import type pg from 'pg';
+import secureJson from 'secure-json-parse';
+import {
+  InvalidArgumentError,
+  WfError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotRunningError,
+} from '../common/errors.js';
+import { decodeEventLine, serializeEventWithCrc } from './codec.js';
+import { type EventOf, type HistoryEvent, type RunStatus, statusOfClosingEvent } from './events.js';
+import { validateId } from './file-store.js';
+import { checkAppend, positionMismatch } from './postgres/append-check.js';
+import {
+  connectionError,
+  createPool,
+  type DatabaseTarget,
+  describeTarget,
+  SQLSTATE,
+  sqlState,
+  targetOf,
+} from './postgres/connection.js';
+import { ChangeFeed, changePayload, type WatchMode } from './postgres/notify.js';
+import {
+  assertSchemaCurrent,
+  channelOf,
+  checkSchemaName,
+  DEFAULT_SCHEMA,
+  migrate,
+} from './postgres/schema.js';
+import type {
+  InboxMessage,
+  OwnedAppendResult,
+  PageRequest,
+  RunLease,
+  RunPage,
+  SharedHistoryStore,
+  StoreChange,
+  StoredInboxMessage,
+} from './shared-store.js';
+import {
+  HistoryConflictError,
+  HistoryCorruptError,
+  type ListRunsFilter,
+  type RunKey,
+  RunNotFoundError,
+  type RunSummary,
+} from './store.js';
+
+export interface PostgresHistoryStoreOptions {
+  /** `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`. */
+  url: string;
+  /** Schema holding the store's tables (default `wf`). */
+  schema?: string;
+  /** Create or upgrade the schema on open (default false: an old or missing schema is refused). */
+  migrate?: boolean;
+  /** Most connections in the pool (default 10). */
+  poolSize?: number;
+  /** `listen` (default): LISTEN/NOTIFY, falling back to polling where the database has none. */
+  watch?: WatchMode;
+  /** Polling period for `watch` when polling (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** How long to wait for a connection (default 10 s). */
+  connectionTimeoutMs?: number;
+  /** Name the pool's connections show in pg_stat_activity (default `wf`). */
+  applicationName?: string;
+}
+
+/** Counters, for benchmarks: how many transactions and statements the store has sent. */
+export interface PostgresStoreStats {
+  transactions: number;
+  statements: number;
+}
+
+interface RunRow {
+  id: string;
+  workflow_id: string;
+  run_id: string;
+  workflow_type: string;
+  status: RunStatus;
+  start_time: string;
+  start_ms: string;
+  close_time: string | null;
+  history_length: number;
+  build_id: string | null;
+}
+
+interface LeaseRow {
+  workflow_id: string;
+  run_id: string;
+  epoch: string;
+  lease_ms: string;
+}
+
+const RUN_COLUMNS =
+  'id, workflow_id, run_id, workflow_type, status, start_time, start_ms, close_time, history_length, build_id';
+const LEASE_MS = 'round(extract(epoch FROM lease_until) * 1000)::bigint AS lease_ms';
+/** `now()` plus a number of milliseconds given as parameter `$n`. */
+const plusMs = (n: number) => `now() + $${n}::double precision * interval '1 millisecond'`;
+/** A timestamp from epoch milliseconds given as parameter `$n` (NULL stays NULL). */
+const fromMs = (n: number) => `to_timestamp($${n}::double precision / 1000)`;
+
+/** A run's status and close time after appending `events`. */
+function closingOf(events: readonly HistoryEvent[]): { status: RunStatus; closeTime: string } | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const status = statusOfClosingEvent(events[i]!.type);
+    if (status) return { status, closeTime: events[i]!.eventTime };
+  }
+  return undefined;
+}
+
+function summaryOf(row: RunRow): RunSummary {
+  return {
+    workflowId: row.workflow_id,
+    runId: row.run_id,
+    workflowType: row.workflow_type,
+    status: row.status,
+    startTime: row.start_time,
+    ...(row.close_time === null ? {} : { closeTime: row.close_time }),
+    historyLength: row.history_length,
+    ...(row.build_id === null ? {} : { buildId: row.build_id }),
+  };
+}
+
+function leaseOf(row: LeaseRow, owner: string): RunLease {
+  return {
+    key: { workflowId: row.workflow_id, runId: row.run_id },
+    owner,
+    epoch: Number(row.epoch),
+    expiresAt: Number(row.lease_ms),
+  };
+}
+
+/**
+ * PostgreSQL text holds neither NUL characters nor unpaired surrogates (the driver would turn them
+ * into U+FFFD, and the run could not be found again by its ID), so such IDs are refused.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function checkStorableId(what: 'workflowId' | 'runId', id: string): void {
+  validateId(what, id);
+  if (id.includes('\u0000') || LONE_SURROGATE.test(id)) {
+    throw new InvalidArgumentError(
+      `${what} ${JSON.stringify(id)} holds a NUL character or an unpaired surrogate, which the PostgreSQL store cannot keep: use printable text`,
+    );
+  }
+}
+
+function checkLeaseMs(leaseMs: number): number {
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+    throw new WfError(
+      'INVALID_ARGUMENT',
+      `a lease must last a positive number of milliseconds, got ${leaseMs}`,
+    );
+  }
+  return leaseMs;
+}
+
+function encodeCursor(row: RunRow): string {
+  return Buffer.from(JSON.stringify([row.start_ms, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      value.every((v) => typeof v === 'string' && /^-?\d{1,19}$/.test(v))
+    ) {
+      return value as [string, string];
+    }
+  } catch {}
+  throw new WfError(
+    'INVALID_ARGUMENT',
+    `the page cursor ${JSON.stringify(cursor)} is not one this store gave out`,
+  );
+}
+
+/** Errors of the connection itself (the server went away mid-query). */
+function isConnectionLoss(error: unknown): boolean {
+  const code = sqlState(error);
+  if (code === SQLSTATE.adminShutdown || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection is closed|Client has encountered a connection error/i.test(
+    message,
+  );
+}
+
+/** A history store in PostgreSQL, shared by every process that opens the same database and schema. */
+export class PostgresHistoryStore implements SharedHistoryStore {
+  private readonly s: string;
+  private readonly channel: string;
+  private readonly feed: ChangeFeed;
+  private closed = false;
+  private readonly counters: PostgresStoreStats = { transactions: 0, statements: 0 };
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly target: DatabaseTarget,
+    readonly schema: string,
+    url: string,
+    watch: WatchMode,
+    pollIntervalMs: number,
+  ) {
+    this.s = checkSchemaName(schema);
+    this.channel = channelOf(schema);
+    this.feed = new ChangeFeed({ url, pool, schema, mode: watch, pollIntervalMs });
+  }
+
+  /**
+   * Connects, checks (or with `migrate`, creates or upgrades) the schema, and returns the store.
+   * Fails with a message naming host, port and what to check when the database cannot be reached,
+   * refuses the user, or has no up-to-date wf schema.
+   */
+  static async open(options: PostgresHistoryStoreOptions): Promise<PostgresHistoryStore> {
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    checkSchemaName(schema);
+    const target = targetOf(options.url);
+    const pool = createPool(options.url, {
+      ...(options.poolSize ? { max: options.poolSize } : {}),
+      ...(options.connectionTimeoutMs ? { connectionTimeoutMs: options.connectionTimeoutMs } : {}),
+      ...(options.applicationName ? { applicationName: options.applicationName } : {}),
+    });
+    try {
+      if (options.migrate) await migrate(pool, schema);
+      else await assertSchemaCurrent(pool, schema, describeTarget(target));
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw connectionError(error, target) ?? error;
+    }
+    return new PostgresHistoryStore(
+      pool,
+      target,
+      schema,
+      options.url,
+      options.watch ?? 'listen',
+      options.pollIntervalMs ?? 1000,
+    );
+  }
+
+  /** Where the store is, for messages: `host:port/database (schema wf)`. */
+  describe(): string {
+    return `${describeTarget(this.target)} (schema ${this.schema})`;
+  }
+
+  stats(): PostgresStoreStats {
+    return { ...this.counters };
+  }
+
+  /** How `watch` hears of changes right now: `listen` (NOTIFY) or `poll`. */
+  watchMode(): WatchMode {
+    return this.feed.currentMode;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Plumbing
+
+  private failure(error: unknown, doing: string): unknown {
+    const connection = connectionError(error, this.target);
+    if (connection) return connection;
+    if (isConnectionLoss(error)) {
+      return new WfError(
+        'UNAVAILABLE',
+        `lost the connection to PostgreSQL at ${describeTarget(this.target)} while ${doing}: if it was a write, it may or may not have been committed (read the run again to know); the next call reconnects`,
+        { cause: error },
+      );
+    }
+    return error;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new WfError('UNAVAILABLE', `the store ${this.describe()} is closed`);
+  }
+
+  private async query<R extends pg.QueryResultRow>(
+    doing: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    this.assertOpen();
+    this.counters.statements++;
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw this.failure(error, doing);
+    }
+  }
+
+  /** Runs `fn` in one transaction (READ COMMITTED: each statement sees what committed before it). */
+  private async tx<T>(doing: string, fn: (client: Tx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.failure(error, doing);
+    }
+    const counters = this.counters;
+    const tx: Tx = {
+      query: <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
+        counters.statements++;
+        return client.query<R>(text, values);
+      },
+    };
+    let broken = false;
+    try {
+      counters.transactions++;
+      await client.query('BEGIN');
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = isConnectionLoss(error);
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
+      throw this.failure(error, doing);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async notify(tx: Tx, kind: StoreChange['kind'], key: RunKey, runPk: string): Promise<void> {
+    await tx.query('SELECT pg_notify($1, $2)', [this.channel, changePayload(kind, key, runPk)]);
+  }
+
+  private async writeEvents(
+    tx: Tx,
+    runPk: string,
+    events: readonly HistoryEvent[],
+    historyLength: number,
+    extra: { consumed?: readonly number[]; wakeAt?: number | null; buildId?: string } = {},
+  ): Promise<{ consumed: number }> {
+    const closing = closingOf(events);
+    const consumed = (extra.consumed ?? []).map(String);
+    const result = await tx.query<{ consumed: string }>(
+      `WITH ins AS (
+         INSERT INTO ${this.s}.events (run, event_id, line)
+         SELECT $1, e.event_id, e.line FROM unnest($2::integer[], $3::text[]) AS e(event_id, line)
+       ), del AS (
+         DELETE FROM ${this.s}.inbox WHERE run = $1 AND id = ANY($6::bigint[]) RETURNING id
+       ), upd AS (
+         UPDATE ${this.s}.runs SET
+           history_length = $4,
+           status = coalesce($5, status),
+           close_time = coalesce($9, close_time),
+           closed_at = CASE WHEN $5::text IS NULL THEN closed_at ELSE now() END,
+           lease_until = CASE WHEN $5::text IS NULL THEN lease_until ELSE NULL END,
+           wake_at = CASE
+             WHEN $5::text IS NOT NULL THEN NULL
+             WHEN EXISTS (SELECT 1 FROM ${this.s}.inbox i WHERE i.run = $1 AND NOT (i.id = ANY($6::bigint[]))) THEN now()
+             WHEN $7::boolean THEN ${fromMs(8)}
+             ELSE wake_at END,
+           build_id = coalesce($10, build_id)
+         WHERE id = $1
+       )
+       SELECT count(*) AS consumed FROM del`,
+      [
+        runPk,
+        events.map((e) => e.eventId),
+        events.map((e) => serializeEventWithCrc(e)),
+        historyLength,
+        closing?.status ?? null,
+        consumed,
+        extra.wakeAt !== undefined,
+        extra.wakeAt ?? null,
+        closing?.closeTime ?? null,
+        extra.buildId ?? null,
+      ],
+    );
+    return { consumed: Number(result.rows[0]?.consumed ?? 0) };
+  }
+
+  /**
+   * Inserts a new run's row and its first events. Returns undefined when another run of the
+   * workflow ID is open; throws HistoryConflictError when this very run exists already.
+   */
+  private async insertRun(
+    tx: Tx,
+    key: RunKey,
+    events: readonly HistoryEvent[],
+    lease: { owner: string; leaseMs: number; buildId?: string } | undefined,
+  ): Promise<{ id: string; epoch: string; lease_ms: string | null } | undefined> {
+    const first = events[0] as EventOf<'WorkflowExecutionStarted'>;
+    const closing = closingOf(events);
+    const inserted = await tx.query<{ id: string; epoch: string; lease_ms: string | null }>(
+      `INSERT INTO ${this.s}.runs
+         (workflow_id, run_id, workflow_type, status, start_time, start_ms, close_time, closed_at,
+          history_length, owner, epoch, lease_until, build_id)
+       VALUES ($1, $2, $3, coalesce($4, 'RUNNING'), $5, $6, $7, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END,
+          $8, CASE WHEN $4::text IS NULL THEN $9 ELSE NULL END, CASE WHEN $9::text IS NULL THEN 0 ELSE 1 END,
+          CASE WHEN $4::text IS NULL AND $9::text IS NOT NULL THEN ${plusMs(10)} ELSE NULL END, $11)
+       ON CONFLICT (workflow_id) WHERE status = 'RUNNING' DO NOTHING
+       RETURNING id, epoch, ${LEASE_MS}`,
+      [
+        key.workflowId,
+        key.runId,
+        first.workflowType,
+        closing?.status ?? null,
+        first.eventTime,
+        Date.parse(first.eventTime),
+        closing?.closeTime ?? null,
+        events.length,
+        lease?.owner ?? null,
+        lease?.leaseMs ?? null,
+        lease?.buildId ?? null,
+      ],
+    );
+    const row = inserted.rows[0];
+    if (!row) return undefined;
+    await tx.query(
+      `INSERT INTO ${this.s}.events (run, event_id, line)
+       SELECT $1, e.event_id, e.line FROM unnest($2::integer[], $3::text[]) AS e(event_id, line)`,
+      [row.id, events.map((e) => e.eventId), events.map((e) => serializeEventWithCrc(e))],
+    );
+    if (closing) await this.notify(tx, 'run-closed', key, row.id);
+    return row;
+  }
+
+  /** Creates a run, or explains why not (a run of the ID is open; this run exists). */
+  private async create(
+    key: RunKey,
+    events: readonly HistoryEvent[],
+    lease: { owner: string; leaseMs: number; buildId?: string } | undefined,
+  ): Promise<{ id: string; epoch: string; lease_ms: string | null }> {
+    checkStorableId('workflowId', key.workflowId);
+    checkStorableId('runId', key.runId);
+    checkAppend(key, { nextEventId: 1, closed: false }, events);
+    const first = events[0] as EventOf<'WorkflowExecutionStarted'>;
+    try {
+      return await this.tx('creating a run', async (tx) => {
+        // A run of the ID that closes between the failed insert and the look is retried for.
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const row = await this.insertRun(tx, key, events, lease);
+          if (row) return row;
+          const open = await tx.query<{ run_id: string; workflow_type: string }>(
+            `SELECT run_id, workflow_type FROM ${this.s}.runs WHERE workflow_id = $1 AND status = 'RUNNING'`,
+            [key.workflowId],
+          );
+          const other = open.rows[0];
+          if (other) {
+            throw new WorkflowExecutionAlreadyStartedError(
+              key.workflowId,
+              other.workflow_type,
+              other.run_id,
+              'is already running; wait for it, cancel it, or start with workflowIdConflictPolicy USE_EXISTING',
+            );
+          }
+        }
+        throw new WfError(
+          'UNAVAILABLE',
+          `could not create a run of ${JSON.stringify(first.workflowId)}: retry`,
+        );
+      });
+    } catch (error) {
+      if (sqlState(error) === SQLSTATE.uniqueViolation) {
+        const existing = await this.query<{ history_length: number }>(
+          'reading a run',
+          `SELECT history_length FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2`,
+          [key.workflowId, key.runId],
+        );
+        const length = existing.rows[0]?.history_length;
+        if (length !== undefined) throw new HistoryConflictError(key, 1, length + 1);
+      }
+      throw error;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // HistoryStore
+
+  /**
+   * Appends at the expected position without a lease (a store used by one process). A first append
+   * (eventId 1) creates the run, refused while another run of the workflow ID is open.
+   */
+  async append(key: RunKey, events: HistoryEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    if (events[0]?.eventId === 1) {
+      await this.create(key, events, undefined);
+      return;
+    }
+    await this.tx('appending to a run', async (tx) => {
+      const found = await tx.query<{ id: string; history_length: number; status: string }>(
+        `SELECT id, history_length, status FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
+        [key.workflowId, key.runId],
+      );
+      const run = found.rows[0];
+      const position = run
+        ? { nextEventId: run.history_length + 1, closed: run.status !== 'RUNNING' }
+        : { nextEventId: 1, closed: false };
+      checkAppend(key, position, events);
+      const closed = closingOf(events);
+      await this.writeEvents(tx, run!.id, events, run!.history_length + events.length);
+      if (closed) await this.notify(tx, 'run-closed', key, run!.id);
+    });
+  }
+
+  async readHistory(key: RunKey): Promise<HistoryEvent[]> {
+    const result = await this.query<{ id: string; event_id: number | null; line: string | null }>(
+      'reading a history',
+      `SELECT r.id, e.event_id, e.line FROM ${this.s}.runs r
+         LEFT JOIN ${this.s}.events e ON e.run = r.id
+       WHERE r.workflow_id = $1 AND r.run_id = $2
+       ORDER BY e.event_id`,
+      [key.workflowId, key.runId],
+    );
+    if (result.rows.length === 0) throw new RunNotFoundError(key);
+    const file = `postgres ${this.describe()} events of workflow ${JSON.stringify(key.workflowId)} run ${key.runId}`;
+    const events: HistoryEvent[] = [];
+    for (const [i, row] of result.rows.entries()) {
+      const corrupt = (message: string) =>
+        new HistoryCorruptError({ file, line: row.event_id ?? i + 1, message });
+      if (row.line === null) throw corrupt('the run has no events');
+      if (row.event_id !== i + 1) throw corrupt(`event ${i + 1} is missing`);
+      const decoded = decodeEventLine(row.line);
+      if (!decoded.ok) throw corrupt(decoded.message);
+      if (decoded.event.eventId !== row.event_id) {
+        throw corrupt(`the row of event ${row.event_id} holds event ${decoded.event.eventId}`);
+      }
+      events.push(decoded.event);
+    }
+    return events;
+  }
+
+  async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
+    const { where, values } = this.filterSql(filter);
+    const result = await this.query<RunRow>(
+      'listing runs',
+      `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs ${where} ORDER BY start_ms DESC, id DESC`,
+      values,
+    );
+    return result.rows.map(summaryOf);
+  }
+
+  async latestRun(workflowId: string): Promise<RunSummary | undefined> {
+    const result = await this.query<RunRow>(
+      'reading the latest run',
+      `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs WHERE workflow_id = $1 ORDER BY start_ms DESC, id DESC LIMIT 1`,
+      [workflowId],
+    );
+    const row = result.rows[0];
+    return row ? summaryOf(row) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.feed.stop();
+    await this.pool.end().catch(() => {});
+  }
+
+  private filterSql(filter: ListRunsFilter, values: unknown[] = []): { where: string; values: unknown[] } {
+    const conditions: string[] = [];
+    if (filter.status) {
+      values.push(filter.status);
+      conditions.push(`status = $${values.length}`);
+    }
+    if (filter.workflowType) {
+      values.push(filter.workflowType);
+      conditions.push(`workflow_type = $${values.length}`);
+    }
+    if (filter.workflowId) {
+      values.push(filter.workflowId);
+      conditions.push(`workflow_id = $${values.length}`);
+    }
+    return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', values };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // SharedHistoryStore
+
+  async createRun(
+    key: RunKey,
+    events: HistoryEvent[],
+    lease: { owner: string; leaseMs: number; buildId?: string },
+  ): Promise<RunLease> {
+    checkLeaseMs(lease.leaseMs);
+    const row = await this.create(key, events, lease);
+    return {
+      key: { workflowId: key.workflowId, runId: key.runId },
+      owner: lease.owner,
+      epoch: Number(row.epoch),
+      expiresAt: row.lease_ms === null ? Date.now() : Number(row.lease_ms),
+    };
+  }
+
+  async appendAsOwner(
+    lease: RunLease,
+    events: HistoryEvent[],
+    options: { consumed?: number[]; wakeAt?: number | null; buildId?: string } = {},
+  ): Promise<OwnedAppendResult> {
+    const key = lease.key;
+    return this.tx('appending to a run', async (tx) => {
+      const found = await tx.query<{
+        id: string;
+        owner: string | null;
+        epoch: string;
+        history_length: number;
+        status: string;
+      }>(
+        `SELECT id, owner, epoch, history_length, status FROM ${this.s}.runs
+         WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
+        [key.workflowId, key.runId],
+      );
+      const run = found.rows[0];
+      if (!run) throw new RunNotFoundError(key);
+      if (run.owner !== lease.owner || Number(run.epoch) !== lease.epoch) {
+        return { ok: false, reason: 'fenced', ...(run.owner === null ? {} : { holder: run.owner }) };
+      }
+      const position = { nextEventId: run.history_length + 1, closed: run.status !== 'RUNNING' };
+      if (positionMismatch(position, events) !== undefined) {
+        return { ok: false, reason: 'conflict', nextEventId: position.nextEventId };
+      }
+      checkAppend(key, position, events);
+      const consumed = options.consumed ?? [];
+      const written = await this.writeEvents(tx, run.id, events, run.history_length + events.length, options);
+      if (written.consumed !== new Set(consumed).size) {
+        throw new WfError(
+          'INTERNAL',
+          `appending to run ${key.runId}: inbox messages ${consumed.join(', ')} were to be consumed, but only ${written.consumed} of them were waiting`,
+        );
+      }
+      if (closingOf(events)) await this.notify(tx, 'run-closed', key, run.id);
+      return { ok: true };
+    });
+  }
+
+  async claimDueRuns(owner: string, options: { limit: number; leaseMs: number }): Promise<RunLease[]> {
+    checkLeaseMs(options.leaseMs);
+    if (options.limit <= 0) return [];
+    const result = await this.query<LeaseRow>(
+      'claiming due runs',
+      `UPDATE ${this.s}.runs r SET owner = $1, epoch = r.epoch + 1, lease_until = ${plusMs(2)}
+       FROM (
+         SELECT id FROM ${this.s}.runs
+         WHERE status = 'RUNNING'
+           AND ((owner IS NULL AND wake_at <= now()) OR (owner IS NOT NULL AND lease_until <= now()))
+         ORDER BY coalesce(wake_at, lease_until)
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       ) due
+       WHERE r.id = due.id
+       RETURNING r.workflow_id, r.run_id, r.epoch, ${LEASE_MS}`,
+      [owner, options.leaseMs, options.limit],
+    );
+    return result.rows.map((row) => leaseOf(row, owner));
+  }
+
+  async claimRun(key: RunKey, owner: string, leaseMs: number): Promise<RunLease | undefined> {
+    checkLeaseMs(leaseMs);
+    const result = await this.query<LeaseRow>(
+      'claiming a run',
+      `UPDATE ${this.s}.runs SET
+         epoch = CASE WHEN owner = $3 THEN epoch ELSE epoch + 1 END,
+         owner = $3,
+         lease_until = ${plusMs(4)}
+       WHERE workflow_id = $1 AND run_id = $2 AND status = 'RUNNING'
+         AND (owner IS NULL OR owner = $3 OR lease_until <= now())
+       RETURNING workflow_id, run_id, epoch, ${LEASE_MS}`,
+      [key.workflowId, key.runId, owner, leaseMs],
+    );
+    const row = result.rows[0];
+    if (row) return leaseOf(row, owner);
+    const exists = await this.query(
+      'reading a run',
+      `SELECT 1 FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2`,
+      [key.workflowId, key.runId],
+    );
+    if (exists.rows.length === 0) throw new RunNotFoundError(key);
+    return undefined;
+  }
+
+  async renewLeases(owner: string, leases: RunLease[], leaseMs: number): Promise<RunLease[]> {
+    checkLeaseMs(leaseMs);
+    if (leases.length === 0) return [];
+    const result = await this.query<LeaseRow>(
+      'renewing leases',
+      `UPDATE ${this.s}.runs r SET lease_until = ${plusMs(2)}
+       FROM unnest($3::text[], $4::text[], $5::bigint[]) AS l(workflow_id, run_id, epoch)
+       WHERE r.workflow_id = l.workflow_id AND r.run_id = l.run_id AND r.epoch = l.epoch
+         AND r.owner = $1 AND r.status = 'RUNNING'
+       RETURNING r.workflow_id, r.run_id, r.epoch, ${LEASE_MS}`,
+      [
+        owner,
+        leaseMs,
+        leases.map((l) => l.key.workflowId),
+        leases.map((l) => l.key.runId),
+        leases.map((l) => String(l.epoch)),
+      ],
+    );
+    return result.rows.map((row) => leaseOf(row, owner));
+  }
+
+  async releaseRun(lease: RunLease, options: { wakeAt?: number | null } = {}): Promise<void> {
+    const result = await this.query<{ id: string; due: boolean | null }>(
+      'releasing a run',
+      `UPDATE ${this.s}.runs SET owner = NULL, lease_until = NULL,
+         wake_at = CASE
+           WHEN status <> 'RUNNING' THEN NULL
+           WHEN EXISTS (SELECT 1 FROM ${this.s}.inbox i WHERE i.run = id) THEN now()
+           WHEN $5::boolean THEN ${fromMs(6)}
+           ELSE wake_at END
+       WHERE workflow_id = $1 AND run_id = $2 AND owner = $3 AND epoch = $4
+       RETURNING id, wake_at <= now() AS due`,
+      [
+        lease.key.workflowId,
+        lease.key.runId,
+        lease.owner,
+        String(lease.epoch),
+        options.wakeAt !== undefined,
+        options.wakeAt ?? null,
+      ],
+    );
+    const row = result.rows[0];
+    if (row?.due) {
+      // Another process may take it right away.
+      await this.query('announcing a due run', 'SELECT pg_notify($1, $2)', [
+        this.channel,
+        changePayload('run-due', lease.key, row.id),
+      ]);
+    }
+  }
+
+  async deliver(key: RunKey, message: InboxMessage): Promise<void> {
+    await this.tx('delivering a message', async (tx) => {
+      const found = await tx.query<{ id: string; status: string }>(
+        `SELECT id, status FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
+        [key.workflowId, key.runId],
+      );
+      const run = found.rows[0];
+      if (!run) throw new RunNotFoundError(key);
+      if (run.status !== 'RUNNING') throw new WorkflowNotRunningError(key.workflowId, key.runId, run.status);
+      await tx.query(
+        `WITH ins AS (INSERT INTO ${this.s}.inbox (run, message) VALUES ($1, $2))
+         UPDATE ${this.s}.runs SET wake_at = now() WHERE id = $1`,
+        [run.id, JSON.stringify(message)],
+      );
+      await this.notify(tx, 'run-due', key, run.id);
+    });
+  }
+
+  async readInbox(key: RunKey): Promise<StoredInboxMessage[]> {
+    const result = await this.query<{ id: string; message: string }>(
+      'reading an inbox',
+      `SELECT i.id, i.message FROM ${this.s}.inbox i JOIN ${this.s}.runs r ON r.id = i.run
+       WHERE r.workflow_id = $1 AND r.run_id = $2 ORDER BY i.id`,
+      [key.workflowId, key.runId],
+    );
+    return result.rows.map((row) => ({
+      id: Number(row.id),
+      key: { workflowId: key.workflowId, runId: key.runId },
+      message: secureJson.parse(row.message, null, {
+        protoAction: 'remove',
+        constructorAction: 'remove',
+      }) as InboxMessage,
+    }));
+  }
+
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.assertOpen();
+    return this.feed.subscribe(listener);
+  }
+
+  async listRunsPage(filter: ListRunsFilter, page: PageRequest): Promise<RunPage> {
+    const pageSize = Math.max(1, Math.min(1000, Math.floor(page.pageSize)));
+    const { where, values } = this.filterSql(filter);
+    let condition = where;
+    if (page.after !== undefined) {
+      const [startMs, id] = decodeCursor(page.after);
+      values.push(startMs, id);
+      const after = `(start_ms, id) < ($${values.length - 1}::bigint, $${values.length}::bigint)`;
+      condition = condition ? `${condition} AND ${after}` : `WHERE ${after}`;
+    }
+    values.push(pageSize + 1);
+    const result = await this.query<RunRow>(
+      'listing runs',
+      `SELECT ${RUN_COLUMNS} FROM ${this.s}.runs ${condition} ORDER BY start_ms DESC, id DESC LIMIT $${values.length}`,
+      values,
+    );
+    const rows = result.rows.slice(0, pageSize);
+    const last = rows[rows.length - 1];
+    return {
+      runs: rows.map(summaryOf),
+      ...(result.rows.length > pageSize && last ? { nextCursor: encodeCursor(last) } : {}),
+    };
+  }
+}
+
+interface Tx {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}

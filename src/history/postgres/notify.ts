@@ -1,0 +1,238 @@
+/**
+ * How processes sharing a PostgreSQL store learn of each other's changes: LISTEN/NOTIFY on one
+ * dedicated connection that reconnects and listens again when it is lost, with polling as the
+ * fallback (for databases without NOTIFY, or by choice) and as the catch-up after a reconnect, when
+ * notifications sent while disconnected are gone.
+ */
+
+import pg from 'pg';
+import type { StoreChange } from '../shared-store.js';
+import type { RunKey } from '../store.js';
+import { SQLSTATE, sqlState } from './connection.js';
+import { channelOf, checkSchemaName } from './schema.js';
+
+/** NOTIFY payloads must stay under 8000 bytes; a run with huge IDs is named by its row id instead. */
+const MAX_PAYLOAD_BYTES = 7000;
+
+/** How far back a poll looks for closed runs (longer than any transaction that closes a run). */
+const CLOSE_LOOKBACK_SECONDS = 10;
+
+interface Payload {
+  k: 'due' | 'closed';
+  w?: string;
+  r?: string;
+  id?: string;
+}
+
+/** The NOTIFY payload announcing a change to a run. */
+export function changePayload(kind: StoreChange['kind'], key: RunKey, runPk: string): string {
+  const k = kind === 'run-due' ? 'due' : 'closed';
+  const full = JSON.stringify({ k, w: key.workflowId, r: key.runId } satisfies Payload);
+  return Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES
+    ? full
+    : JSON.stringify({ k, id: runPk } satisfies Payload);
+}
+
+export type WatchMode = 'listen' | 'poll';
+
+export interface ChangeFeedOptions {
+  url: string;
+  pool: pg.Pool;
+  schema: string;
+  mode: WatchMode;
+  pollIntervalMs: number;
+}
+
+type Listener = (change: StoreChange) => void;
+
+/** Delivers store changes to subscribers while at least one is subscribed. */
+export class ChangeFeed {
+  private readonly listeners = new Set<Listener>();
+  private client: pg.Client | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelayMs = 100;
+  private running = false;
+  private mode: WatchMode;
+  /** Database time of the last poll: runs closed after it are reported by the next. */
+  private polledUntil: string | undefined;
+  private polling = false;
+  private reportedClosed = new Set<string>();
+  private readonly s: string;
+
+  constructor(private readonly options: ChangeFeedOptions) {
+    this.mode = options.mode;
+    this.s = checkSchemaName(options.schema);
+  }
+
+  /** `listen` while NOTIFY works; `poll` when configured so, or when the database has no LISTEN. */
+  get currentMode(): WatchMode {
+    return this.mode;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    if (!this.running) this.start();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) void this.stop();
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.pollTimer = undefined;
+    this.reconnectTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.end().catch(() => {});
+  }
+
+  private start(): void {
+    this.running = true;
+    if (this.mode === 'poll') this.startPolling();
+    else void this.connect(false);
+  }
+
+  private emit(change: StoreChange): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own; the others still hear of the change.
+      }
+    }
+  }
+
+  private async connect(isReconnect: boolean): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.url, application_name: 'wf-listen' });
+    const lost = () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.end().catch(() => {});
+      this.scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (message) => {
+      if (message.payload) void this.onPayload(message.payload);
+    });
+    this.client = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${channelOf(this.options.schema)}"`);
+    } catch (error) {
+      if (this.client !== client) return;
+      this.client = undefined;
+      await client.end().catch(() => {});
+      if (sqlState(error) === SQLSTATE.featureNotSupported) {
+        this.mode = 'poll';
+        if (this.running) this.startPolling();
+        return;
+      }
+      this.scheduleReconnect();
+      return;
+    }
+    if (!this.running) {
+      this.client = undefined;
+      await client.end().catch(() => {});
+      return;
+    }
+    this.reconnectDelayMs = 100;
+    // Notifications sent while this connection was down are lost: look at the store once instead.
+    if (isReconnect) await this.pollOnce().catch(() => {});
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.reconnectTimer) return;
+    const delay = this.reconnectDelayMs;
+    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 5000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.running) void this.connect(true);
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private async onPayload(raw: string): Promise<void> {
+    let payload: Payload;
+    try {
+      payload = JSON.parse(raw) as Payload;
+    } catch {
+      return;
+    }
+    const kind = payload.k === 'due' ? 'run-due' : payload.k === 'closed' ? 'run-closed' : undefined;
+    if (!kind) return;
+    let key: RunKey | undefined;
+    if (typeof payload.w === 'string' && typeof payload.r === 'string') {
+      key = { workflowId: payload.w, runId: payload.r };
+    } else if (typeof payload.id === 'string') {
+      const found = await this.options.pool
+        .query<{ workflow_id: string; run_id: string }>(
+          `SELECT workflow_id, run_id FROM ${this.s}.runs WHERE id = $1`,
+          [payload.id],
+        )
+        .catch(() => undefined);
+      const row = found?.rows[0];
+      if (row) key = { workflowId: row.workflow_id, runId: row.run_id };
+    }
+    if (key && this.running) this.emit({ kind, key });
+  }
+
+  private startPolling(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(() => {
+      this.pollOnce().catch(() => {
+        // The database is unreachable for now; the next tick tries again.
+      });
+    }, this.options.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  /**
+   * One look at the store: every open run that needs a process now (a due wake-up or message, or an
+   * expired lease) is reported due, and every run closed since the last look is reported closed.
+   */
+  async pollOnce(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      // A run closed by a transaction that began before the last look but committed after it has a
+      // closed_at before that look: look back a few seconds, and report each close once.
+      const since = this.polledUntil;
+      const result = await this.options.pool.query<{
+        kind: 'due' | 'closed' | 'now';
+        workflow_id: string;
+        run_id: string;
+        now: string;
+      }>(
+        `SELECT 'due' AS kind, workflow_id, run_id, now()::text AS now FROM ${this.s}.runs
+           WHERE status = 'RUNNING' AND (wake_at <= now() OR (owner IS NOT NULL AND lease_until <= now()))
+         UNION ALL
+         SELECT 'closed', workflow_id, run_id, now()::text FROM ${this.s}.runs
+           WHERE $1::timestamptz IS NOT NULL AND closed_at > $1::timestamptz - interval '${CLOSE_LOOKBACK_SECONDS} seconds'
+         UNION ALL
+         SELECT 'now', '', '', now()::text`,
+        [since ?? null],
+      );
+      const seenNow = new Set<string>();
+      for (const row of result.rows) {
+        this.polledUntil = row.now;
+        if (!this.running || row.kind === 'now') continue;
+        const key = { workflowId: row.workflow_id, runId: row.run_id };
+        if (row.kind === 'closed') {
+          const id = `${row.workflow_id}\u0000${row.run_id}`;
+          seenNow.add(id);
+          if (this.reportedClosed.has(id)) continue;
+        }
+        this.emit({ kind: row.kind === 'due' ? 'run-due' : 'run-closed', key });
+      }
+      // Closes older than the look-back window are never queried again: forget them.
+      this.reportedClosed = seenNow;
+    } finally {
+      this.polling = false;
+    }
+  }
+}
