@@ -4,7 +4,7 @@ import { parseHistoryJsonl, serializeHistoryJsonl } from '../dist/history/codec.
 import { FileHistoryStore } from '../dist/history/file-store.js';
 import { MemoryHistoryStore } from '../dist/history/memory-store.js';
 import { bundleWorkflows } from '../dist/runtime/bundler.js';
-import { WorkflowEngine } from '../dist/runtime/engine.js';
+import { WorkflowEngine } from '../dist/runtime/engine/index.js';
 import { RunExecutor } from '../dist/runtime/executor.js';
 import { WorkflowSandbox } from '../dist/runtime/sandbox.js';
 import { loadWorkflowCode, workflowCodeFromBundle } from '../dist/runtime/workflow-code.js';

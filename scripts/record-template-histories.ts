@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '../src/client/client.js';
 import { serializeHistoryJsonl } from '../src/history/codec.js';
-import type { ActivityFunction } from '../src/runtime/engine.js';
+import type { ActivityFunction } from '../src/runtime/engine/index.js';
 import { TestWorkflowEnvironment } from '../src/testing/index.js';
 
 const templatesDir = fileURLToPath(new URL('../templates/', import.meta.url));

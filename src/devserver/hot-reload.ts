@@ -3,7 +3,7 @@ import { watch } from 'chokidar';
 import { codeFrame } from '../replay/code-frame.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { createWorkflowBundler, type WorkflowBundler } from '../runtime/bundler.js';
-import type { WorkflowEngine } from '../runtime/engine.js';
+import type { WorkflowEngine } from '../runtime/engine/index.js';
 import { workflowCodeFromBundle } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { activitiesBuildDir, type ProjectConfig, watchedDirs } from './project-config.js';

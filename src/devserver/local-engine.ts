@@ -1,7 +1,7 @@
 import { FileHistoryStore, type FileStoreOpenReport } from '../history/file-store.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { OffsetClock } from '../runtime/clock.js';
-import { type EngineLogger, WorkflowEngine } from '../runtime/engine.js';
+import { type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { activitiesBuildDir, type ProjectConfig } from './project-config.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import secureJson from 'secure-json-parse';
 import { InvalidArgumentError, WfError } from '../common/errors.js';
 import type { OffsetClock } from '../runtime/clock.js';
-import type { WorkflowEngine } from '../runtime/engine.js';
+import type { WorkflowEngine } from '../runtime/engine/index.js';
 import type { FiredTimer, RunRef, TimeControl, TimeInfo } from '../runtime/service.js';
 
 /** The file in a store directory that keeps the dev server's clock offset. */

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { WfError } from '../common/errors.js';
-import type { ActivityFunction } from './engine.js';
+import type { ActivityFunction } from './engine/index.js';
 
 const WFKIT_ENTRIES = ['activity', 'workflow', 'client', 'testing'] as const;
 

@@ -6,7 +6,7 @@ import {
   resolveCallSite,
   type WorkflowBundle,
 } from './bundler.js';
-import type { WorkflowCode } from './engine.js';
+import type { WorkflowCode } from './engine/index.js';
 import { conventionalActivitiesPath } from './project.js';
 import { installSandboxRejectionFilter, type SandboxOptions, WorkflowSandbox } from './sandbox.js';
 

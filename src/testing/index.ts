@@ -10,7 +10,7 @@ import { parseHistoryJsonl } from '../history/codec.js';
 import type { HistoryEvent } from '../history/events.js';
 import { MemoryHistoryStore } from '../history/memory-store.js';
 import { type Clock, RealClock, VirtualClock } from '../runtime/clock.js';
-import { type ActivityFunction, WorkflowEngine } from '../runtime/engine.js';
+import { type ActivityFunction, WorkflowEngine } from '../runtime/engine/index.js';
 import { RunExecutor } from '../runtime/executor.js';
 import { conventionalActivitiesPath } from '../runtime/project.js';
 import type { ResultRequest, WorkflowOutcome, WorkflowService } from '../runtime/service.js';

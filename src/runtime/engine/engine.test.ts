@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MemoryHistoryStore } from '../history/memory-store.js';
-import { VirtualClock } from './clock.js';
-import { type ActivityFunction, WorkflowEngine } from './engine.js';
-import { loadWorkflowCode } from './workflow-code.js';
+import { MemoryHistoryStore } from '../../history/memory-store.js';
+import { VirtualClock } from '../clock.js';
+import { loadWorkflowCode } from '../workflow-code.js';
+import { type ActivityFunction, WorkflowEngine } from './index.js';
 
-const fixture = (path: string) => fileURLToPath(new URL(`./__fixtures__/engine/${path}`, import.meta.url));
+const fixture = (path: string) => fileURLToPath(new URL(`../__fixtures__/engine/${path}`, import.meta.url));
 
 async function makeEngine(options: {
   store?: MemoryHistoryStore;
@@ -36,10 +36,7 @@ describe('WorkflowEngine', () => {
     const { engine, clock } = await makeEngine({ maxCachedRuns: 2 });
     for (let i = 0; i < 5; i++) await engine.startWorkflow({ workflowType: 'waiter', workflowId: `w${i}` });
     await engine.waitForIdle();
-    const loaded = () =>
-      [...(engine as unknown as { runs: Map<string, { executor?: unknown }> }).runs.values()].filter(
-        (r) => r.executor,
-      ).length;
+    const loaded = () => engine.cacheStats().loaded;
     expect(loaded()).toBeLessThanOrEqual(3);
     for (let i = 0; i < 5; i++) await engine.signal({ workflowId: `w${i}` }, 'go', [`s${i}`]);
     await engine.waitForIdle();
@@ -59,7 +56,7 @@ describe('WorkflowEngine', () => {
     const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
     const calls: { name: string; key: string; attempt: number }[] = [];
     let hang = true;
-    const { Context } = await import('../activity/index.js');
+    const { Context } = await import('../../activity/index.js');
     const step = async (name: string) => {
       const { idempotencyKey, attempt } = Context.current().info;
       calls.push({ name, key: idempotencyKey, attempt });
@@ -158,7 +155,7 @@ describe('WorkflowEngine', () => {
     await engine.waitForIdle();
     const changed = await loadWorkflowCode({
       workflowsPath: fileURLToPath(
-        new URL('./__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+        new URL('../__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
       ),
     });
     expect(await engine.setCode(changed)).toEqual({ paused: ['p'] });
@@ -251,7 +248,7 @@ describe('WorkflowEngine', () => {
       'WorkflowSignaled',
       'WorkflowExecutionCompleted',
     ]);
-    const { RunExecutor } = await import('./executor.js');
+    const { RunExecutor } = await import('../executor.js');
     const code = await loadWorkflowCode({ workflowsPath: fixture('src/workflows/index.ts') });
     expect(RunExecutor.replay(history, { sandbox: code.sandbox }).events).toEqual([]);
   });
@@ -306,7 +303,7 @@ describe('WorkflowEngine', () => {
     await engine.waitForIdle();
     const changed = await loadWorkflowCode({
       workflowsPath: fileURLToPath(
-        new URL('./__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+        new URL('../__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
       ),
     });
     expect(await engine.setCode(changed)).toEqual({ paused: ['paused-dedup'] });
@@ -380,7 +377,7 @@ describe('WorkflowEngine', () => {
     expect(started?.type === 'TimerStarted' && started.fireAt).toBe(fired.fireAt);
     expect(Date.parse(firedEvent!.eventTime)).toBeLessThan(Date.parse(fired.fireAt));
     // Replaying the history the early firing left reproduces it exactly.
-    const { RunExecutor } = await import('./executor.js');
+    const { RunExecutor } = await import('../executor.js');
     const code = await loadWorkflowCode({ workflowsPath: fixture('src/workflows/index.ts') });
     expect(RunExecutor.replay(history, { sandbox: code.sandbox }).executor.status).toBe('COMPLETED');
     // The armed timer was disarmed: reaching its deadline adds nothing.

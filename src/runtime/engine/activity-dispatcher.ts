@@ -1,0 +1,377 @@
+import { Context } from '../../activity/index.js';
+import type { ActivityTaskScheduled, FailureInfo, NewEvent, TimeoutType } from '../../history/events.js';
+import { CancelledFailure, errorToFailure, TimeoutFailure } from '../../workflow/failures.js';
+import { attemptDeadline, retryDelay, toRecordable } from '../activity-runner.js';
+import type { EngineKernel } from './kernel.js';
+import type { Mailbox } from './mailbox.js';
+import type { ActivityAttempt, RunEntry } from './run-entry.js';
+import type { Work } from './types.js';
+
+/**
+ * Runs activity attempts: a bounded number at once, with their retry policy, timeouts
+ * (start-to-close, schedule-to-close, heartbeat) and cancellation. Each attempt's outcome goes to
+ * the run's mailbox; nothing here touches the history directly.
+ */
+export class ActivityDispatcher {
+  private running = 0;
+  private working = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(
+    private readonly kernel: EngineKernel,
+    private readonly mailbox: Mailbox,
+    private readonly maxConcurrent: number,
+  ) {}
+
+  /** Attempts doing real work (not sleeping in `Context.sleep`), plus attempts waiting for a slot. */
+  activeAttempts(): number {
+    return this.working + this.queue.length;
+  }
+
+  /** Starts (or schedules the retry of) the activity `seq` unless an attempt is under way. */
+  schedule(entry: RunEntry, seq: number): void {
+    if (this.kernel.stopped) return;
+    const pending = entry.executor?.activities.get(seq);
+    if (!pending || pending.cancelRequested || entry.attempts.get(seq)?.finished === false) return;
+    const begin = () => {
+      entry.retryTimers.delete(seq);
+      this.acquireSlot(() => this.runAttempt(entry, seq));
+    };
+    if (pending.retryAt !== undefined && pending.retryAt > this.kernel.clock.now()) {
+      entry.retryTimers.get(seq)?.cancel();
+      entry.retryTimers.set(seq, this.kernel.clock.setTimer(pending.retryAt, begin));
+    } else begin();
+  }
+
+  /** The workflow cancelled the activity: stop the attempt, or acknowledge at once if none runs. */
+  cancel(entry: RunEntry, seq: number): void {
+    const retry = entry.retryTimers.get(seq);
+    if (retry) {
+      retry.cancel();
+      entry.retryTimers.delete(seq);
+      this.mailbox.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
+      return;
+    }
+    const attempt = entry.attempts.get(seq);
+    if (attempt && !attempt.finished)
+      attempt.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
+  }
+
+  /** Re-arms the run's activities after a recovery or reload. */
+  resume(entry: RunEntry): void {
+    for (const [seq, pending] of entry.executor?.activities ?? []) {
+      if (!pending.cancelRequested) this.schedule(entry, seq);
+      else if (entry.attempts.get(seq)?.finished !== false && !entry.retryTimers.has(seq)) {
+        // Cancelled while nothing ran it (or before a restart): acknowledge the cancellation.
+        this.mailbox.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
+      }
+    }
+  }
+
+  /** The run closed or the engine stops: abort attempts and drop retries. */
+  stop(entry: RunEntry): void {
+    for (const timer of entry.retryTimers.values()) timer.cancel();
+    entry.retryTimers.clear();
+    for (const attempt of entry.attempts.values()) {
+      if (!attempt.finished) attempt.controller.abort(new CancelledFailure('the workflow closed'));
+    }
+  }
+
+  private acquireSlot(fn: () => void): void {
+    if (this.running < this.maxConcurrent) {
+      this.running++;
+      fn();
+    } else this.queue.push(fn);
+  }
+
+  private releaseSlot(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.running--;
+    this.kernel.notifyIdle();
+  }
+
+  private runAttempt(entry: RunEntry, seq: number): void {
+    if (!entry.executor && !entry.closed && !this.kernel.stopped) {
+      // Evicted while waiting to retry: rebuild it, then start the attempt.
+      this.working++;
+      void this.mailbox
+        .withRun(entry, () => this.mailbox.load(entry))
+        .then(
+          () => undefined,
+          (error: unknown) => this.mailbox.pause(entry, error as Error),
+        )
+        .finally(() => {
+          this.working--;
+          if (entry.paused) this.releaseSlot();
+          else this.runAttempt(entry, seq);
+        });
+      return;
+    }
+    const pending = entry.executor?.activities.get(seq);
+    if (!pending || entry.closed || this.kernel.stopped) {
+      this.releaseSlot();
+      return;
+    }
+    new AttemptRun(this.kernel, entry, pending.scheduled, pending.attempt, {
+      started: () => this.working++,
+      sleeping: (delta) => {
+        this.working -= delta;
+        this.kernel.notifyIdle();
+      },
+      finished: (work, stillWorking) => {
+        if (stillWorking) this.working--;
+        this.releaseSlot();
+        if (!entry.closed && !this.kernel.stopped) this.mailbox.enqueue(entry, work);
+      },
+    }).start(pending.cancelRequested);
+  }
+}
+
+interface AttemptHooks {
+  started(): void;
+  /** +1 when the attempt starts sleeping in `Context.sleep`, -1 when it wakes. */
+  sleeping(delta: 1 | -1): void;
+  finished(work: Work, stillWorking: boolean): void;
+}
+
+/** One attempt of one activity, from start to the work that records its outcome. */
+class AttemptRun {
+  private readonly attempt: ActivityAttempt;
+  private readonly startedEvent: NewEvent;
+  private readonly scheduleToCloseDeadline: number | undefined;
+
+  constructor(
+    private readonly kernel: EngineKernel,
+    private readonly entry: RunEntry,
+    private readonly scheduled: ActivityTaskScheduled,
+    private readonly attemptNo: number,
+    private readonly hooks: AttemptHooks,
+  ) {
+    const { seq } = scheduled;
+    this.attempt = {
+      seq,
+      attempt: attemptNo,
+      controller: new AbortController(),
+      finished: false,
+      sleeping: 0,
+    };
+    this.startedEvent = { type: 'ActivityTaskStarted', seq, attempt: attemptNo };
+    const timeout = scheduled.options.scheduleToCloseTimeoutMs;
+    this.scheduleToCloseDeadline =
+      timeout === undefined ? undefined : Date.parse(scheduled.eventTime) + timeout;
+  }
+
+  start(cancelRequested: boolean): void {
+    const { seq, options } = this.scheduled;
+    this.entry.attempts.set(seq, this.attempt);
+    this.hooks.started();
+    const deadline = attemptDeadline(options, this.kernel.clock.now(), Date.parse(this.scheduled.eventTime));
+    if (deadline) {
+      this.attempt.deadlineTimer = this.kernel.clock.setTimer(deadline.at, () =>
+        this.timedOut(deadline.type),
+      );
+    }
+    this.armHeartbeat();
+    if (cancelRequested) {
+      this.finish({ info: [{ type: 'ActivityTaskCanceled', seq }] });
+      return;
+    }
+    const fn = this.kernel.activities[this.scheduled.activityType];
+    if (typeof fn !== 'function') {
+      this.fail(notRegistered(this.scheduled.activityType, Object.keys(this.kernel.activities)), false);
+      return;
+    }
+    let promise: Promise<unknown>;
+    try {
+      promise = Promise.resolve(this.context().run(() => fn(...(this.scheduled.args as unknown[]))));
+    } catch (error) {
+      this.onError(error);
+      return;
+    }
+    promise.then(
+      (value) => this.onResult(value),
+      (error: unknown) => this.onError(error),
+    );
+  }
+
+  private context(): Context {
+    const { entry, scheduled, attemptNo, attempt } = this;
+    const { options } = scheduled;
+    return new Context(
+      {
+        workflowId: entry.key.workflowId,
+        runId: entry.key.runId,
+        workflowType: entry.workflowType,
+        activityId: scheduled.activityId,
+        activityType: scheduled.activityType,
+        attempt: attemptNo,
+        idempotencyKey: `${entry.key.workflowId}/${entry.key.runId}/${scheduled.activityId}`,
+        scheduledTime: new Date(Date.parse(scheduled.eventTime)),
+        heartbeatDetails: entry.heartbeats.get(scheduled.seq),
+        ...(options.startToCloseTimeoutMs === undefined
+          ? {}
+          : { startToCloseTimeoutMs: options.startToCloseTimeoutMs }),
+        ...(options.heartbeatTimeoutMs === undefined
+          ? {}
+          : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+      },
+      attempt.controller.signal,
+      {
+        heartbeat: (details) => {
+          if (attempt.finished) return;
+          if (details !== undefined) entry.heartbeats.set(scheduled.seq, details);
+          this.armHeartbeat();
+        },
+        sleep: (ms, signal) => this.sleep(ms, signal),
+      },
+    );
+  }
+
+  private armHeartbeat(): void {
+    const timeout = this.scheduled.options.heartbeatTimeoutMs;
+    if (timeout === undefined) return;
+    this.attempt.heartbeatTimer?.cancel();
+    this.attempt.heartbeatTimer = this.kernel.clock.setTimer(this.kernel.clock.now() + timeout, () =>
+      this.timedOut('HEARTBEAT'),
+    );
+  }
+
+  private cancelledByWorkflow(): boolean {
+    const { signal } = this.attempt.controller;
+    return signal.aborted && signal.reason instanceof CancelledFailure;
+  }
+
+  private onResult(value: unknown): void {
+    if (this.attempt.finished) return;
+    const { seq } = this.scheduled;
+    if (this.cancelledByWorkflow()) {
+      this.finish({ info: [this.startedEvent, { type: 'ActivityTaskCanceled', seq }] });
+      return;
+    }
+    const recordable = toRecordable(value);
+    if (!recordable.ok) {
+      this.onError(Object.assign(new Error(recordable.failure.message), { name: 'NonSerializableResult' }));
+      return;
+    }
+    this.finish({
+      info: [this.startedEvent],
+      input: { type: 'ActivityTaskCompleted', seq, attempt: this.attemptNo, result: recordable.value },
+    });
+  }
+
+  private onError(error: unknown): void {
+    if (this.attempt.finished) return;
+    if (this.cancelledByWorkflow()) {
+      this.finish({ info: [this.startedEvent, { type: 'ActivityTaskCanceled', seq: this.scheduled.seq }] });
+      return;
+    }
+    this.fail(errorToFailure(error), true);
+  }
+
+  private timedOut(timeoutType: TimeoutType): void {
+    if (this.attempt.finished) return;
+    this.attempt.controller.abort(
+      new TimeoutFailure(`activity ${this.scheduled.activityType} timed out (${timeoutType})`, timeoutType),
+    );
+    const delay = this.retryDelay({ timeoutType });
+    this.finishAttempt(
+      {
+        type: 'ActivityTaskTimedOut',
+        seq: this.scheduled.seq,
+        attempt: this.attemptNo,
+        timeoutType,
+        ...(delay === undefined ? {} : { nextRetryDelayMs: delay }),
+      },
+      delay,
+    );
+  }
+
+  /** Records a failed attempt: retried per the policy when `retryable`, final otherwise. */
+  private fail(failure: FailureInfo, retryable: boolean): void {
+    const delay = retryable ? this.retryDelay({ failure }) : undefined;
+    this.finishAttempt(
+      {
+        type: 'ActivityTaskFailed',
+        seq: this.scheduled.seq,
+        attempt: this.attemptNo,
+        failure,
+        ...(delay === undefined ? {} : { nextRetryDelayMs: delay }),
+      },
+      delay,
+    );
+  }
+
+  private retryDelay(cause: { failure?: FailureInfo; timeoutType?: TimeoutType }): number | undefined {
+    return retryDelay({
+      policy: this.scheduled.options.retry,
+      attempt: this.attemptNo,
+      ...cause,
+      now: this.kernel.clock.now(),
+      ...(this.scheduleToCloseDeadline === undefined
+        ? {}
+        : { scheduleToCloseDeadline: this.scheduleToCloseDeadline }),
+    });
+  }
+
+  /**
+   * The one retry-or-final decision: a retried attempt is information (the workflow does not wake),
+   * a final one wakes the workflow with the failure.
+   */
+  private finishAttempt(outcome: NewEvent, retryDelayMs: number | undefined): void {
+    this.finish(
+      retryDelayMs === undefined
+        ? { info: [this.startedEvent], input: outcome }
+        : { info: [this.startedEvent, outcome] },
+    );
+  }
+
+  private finish(work: Work): void {
+    const { attempt, entry } = this;
+    if (attempt.finished) return;
+    attempt.finished = true;
+    if (entry.attempts.get(attempt.seq) === attempt) entry.attempts.delete(attempt.seq);
+    attempt.deadlineTimer?.cancel();
+    attempt.heartbeatTimer?.cancel();
+    this.hooks.finished(work, attempt.sleeping === 0);
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    const { attempt } = this;
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      attempt.sleeping++;
+      if (attempt.sleeping === 1 && !attempt.finished) this.hooks.sleeping(1);
+      else this.kernel.notifyIdle();
+      const done = () => {
+        attempt.sleeping--;
+        if (attempt.sleeping === 0 && !attempt.finished) this.hooks.sleeping(-1);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const timer = this.kernel.clock.setTimer(this.kernel.clock.now() + ms, () => {
+        done();
+        resolve();
+      });
+      const onAbort = () => {
+        timer.cancel();
+        done();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+function notRegistered(activityType: string, known: string[]): FailureInfo {
+  return {
+    name: 'ApplicationFailure',
+    type: 'ActivityNotRegistered',
+    nonRetryable: true,
+    message: `activity ${JSON.stringify(activityType)} is not registered: export it from your activities module${
+      known.length ? ` (registered: ${known.join(', ')})` : ''
+    }`,
+  };
+}

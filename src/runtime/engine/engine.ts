@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import {
+  InvalidArgumentError,
+  QueryFailedError,
+  WfError,
+  WorkflowNotFoundError,
+  WorkflowNotRunningError,
+} from '../../common/errors.js';
+import type { HistoryEvent, NewEvent } from '../../history/events.js';
+import type { RunSummary } from '../../history/store.js';
+import { RealClock } from '../clock.js';
+import { RunExecutor } from '../executor.js';
+import type {
+  EventNotice,
+  FiredTimer,
+  ListRequest,
+  ListResponse,
+  ResultRequest,
+  RunDescription,
+  RunRef,
+  StartWorkflowRequest,
+  StartWorkflowResponse,
+  WorkflowOutcome,
+  WorkflowService,
+} from '../service.js';
+import { ActivityDispatcher } from './activity-dispatcher.js';
+import { Children } from './children.js';
+import { Effects } from './effects.js';
+import { ExternalMessages } from './external.js';
+import { EngineKernel } from './kernel.js';
+import { Mailbox } from './mailbox.js';
+import { corruptRunError, Outcomes } from './outcomes.js';
+import { PausedRuns } from './paused.js';
+import { Recovery } from './recovery.js';
+import { decodePageToken, encodePageToken, jsonArgs } from './requests.js';
+import { RunCache } from './run-cache.js';
+import type { RunEntry } from './run-entry.js';
+import { Starts } from './start.js';
+import { DurableTimers } from './timers.js';
+import type { ActivityFunction, EngineOptions, WorkflowCode } from './types.js';
+
+const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The engine: runs workflows durably over a store and a clock. It carries out what the executor
+ * records (activities with retries and timeouts, timers, children, continue-as-new), appends every
+ * outcome to the store before anyone hears of it, and rebuilds runs from their histories after a
+ * restart or an eviction. `wf dev` runs it on the file store and the real clock; `wfkit/testing`
+ * on the memory store and a virtual clock.
+ *
+ * It is a small coordinator: the work is done in rooms (run cache, mailbox, effects, activity
+ * dispatcher, timers, children, external messages, starts, recovery, outcomes, paused runs).
+ */
+export class WorkflowEngine implements WorkflowService {
+  readonly clock: EngineKernel['clock'];
+  private readonly kernel: EngineKernel;
+  private readonly cache: RunCache;
+  private readonly mailbox: Mailbox;
+  private readonly starts: Starts;
+  private readonly effects: Effects;
+  private readonly outcomes: Outcomes;
+  private readonly recovery: Recovery;
+  private readonly paused: PausedRuns;
+
+  constructor(options: EngineOptions) {
+    const kernel = new EngineKernel(
+      options.store,
+      options.clock ?? new RealClock(),
+      options.logger ?? SILENT,
+      options.code,
+      options.activities,
+    );
+    this.kernel = kernel;
+    this.clock = kernel.clock;
+    const cache = new RunCache(options.maxCachedRuns ?? 1000);
+    this.cache = cache;
+    // Rooms are wired once; a room that needs one built after it gets a function that reaches it later.
+    const mailbox = new Mailbox({
+      kernel,
+      cache,
+      afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
+      onPauseChange: options.onPauseChange,
+    });
+    this.mailbox = mailbox;
+    const timers = new DurableTimers(kernel, mailbox);
+    const activities = new ActivityDispatcher(kernel, mailbox, options.maxConcurrentActivities ?? 100);
+    kernel.activeAttempts = () => activities.activeAttempts();
+    this.starts = new Starts(kernel, cache, mailbox, timers, {
+      afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
+      signal: (ref, name, args) => this.signal(ref, name, args),
+    });
+    const children = new Children(kernel, cache, mailbox, this.starts, () => this.outcomes, this);
+    const external = new ExternalMessages(kernel, mailbox, this);
+    this.outcomes = new Outcomes(kernel, cache, {
+      stopEffects: (entry) => this.effects.stop(entry),
+      closeChildren: (entry) => children.closeAll(entry),
+      continueChain: (entry, event) => this.starts.continueChain(entry.started, event),
+      notifyParent: (entry, outcome) => children.notifyParent(entry.started, outcome),
+    });
+    this.effects = new Effects(kernel, { activities, timers, children, external, outcomes: this.outcomes });
+    this.recovery = new Recovery(kernel, cache, mailbox, this.effects, this.starts);
+    this.paused = new PausedRuns(kernel, mailbox, this.effects, children);
+  }
+
+  /** Loads every open run from the store and resumes it where it stopped. */
+  recover(): Promise<{ resumed: number; paused: number }> {
+    return this.recovery.recover();
+  }
+
+  /** Swaps the workflow code (hot reload): every open run is rebuilt by replay against it. */
+  async setCode(
+    code: WorkflowCode,
+    activities?: Record<string, ActivityFunction>,
+  ): Promise<{ paused: string[] }> {
+    this.kernel.code = code;
+    if (activities) this.kernel.activities = activities;
+    const paused: string[] = [];
+    for (const entry of [...this.cache.values()]) {
+      if (entry.closed) continue;
+      const wasPaused = entry.paused !== undefined;
+      try {
+        await this.mailbox.withRun(entry, async () => {
+          // Inside the run's slot: an append in flight keeps the executor its effects need.
+          entry.executor = undefined;
+          entry.paused = undefined;
+          await this.mailbox.load(entry);
+        });
+      } catch (error) {
+        this.mailbox.pause(entry, error as Error);
+      }
+      if (entry.paused) paused.push(entry.key.workflowId);
+      else {
+        if (wasPaused) this.mailbox.resumed(entry);
+        // A run paused before (at recovery, or while waiting to retry) has effects to re-arm;
+        // re-arming skips whatever is armed or running already.
+        this.effects.resume(entry);
+        this.mailbox.kick(entry);
+      }
+    }
+    return { paused };
+  }
+
+  /** Stops timers and activities and waits for in-flight appends. The store stays open. */
+  async shutdown(): Promise<void> {
+    this.kernel.stopped = true;
+    for (const entry of this.cache.values()) this.effects.stop(entry);
+    await this.kernel.waitForIdle(5000);
+  }
+
+  /** Runs held in memory, and how many keep their executor (the rest are rebuilt by replay when they wake). */
+  cacheStats(): { runs: number; loaded: number } {
+    return { runs: this.cache.size, loaded: this.cache.loadedCount };
+  }
+
+  // ---- WorkflowService -------------------------------------------------------------------------
+
+  startWorkflow(req: StartWorkflowRequest): Promise<StartWorkflowResponse> {
+    return this.starts.startWorkflow(req);
+  }
+
+  async describe(ref: RunRef): Promise<RunDescription> {
+    const summary = await this.summaryOf(ref);
+    const description: RunDescription = { ...summary, pendingActivities: [], pendingTimers: [] };
+    const entry = this.cache.get(summary);
+    if (!entry || entry.closed) return description;
+    if (entry.paused) {
+      description.paused = { reason: entry.paused, ...(entry.pausedAt ? { callSite: entry.pausedAt } : {}) };
+    }
+    const executor = entry.executor ?? (await this.mailbox.tryLoad(entry));
+    if (executor) {
+      description.pendingActivities = [...executor.activities.entries()].map(([seq, p]) => ({
+        seq,
+        activityType: p.scheduled.activityType,
+        attempt: p.attempt,
+        ...(p.lastFailure ? { lastFailure: p.lastFailure } : {}),
+        ...(p.scheduled.callSite ? { callSite: p.scheduled.callSite } : {}),
+      }));
+      description.pendingTimers = [...executor.timers.values()].map((t) => ({
+        seq: t.seq,
+        fireAt: new Date(t.fireAt).toISOString(),
+        ...(t.callSite ? { callSite: t.callSite } : {}),
+      }));
+    }
+    return description;
+  }
+
+  async list(req: ListRequest = {}): Promise<ListResponse> {
+    const { pageSize = 100, nextPageToken, ...filter } = req;
+    const all = await this.kernel.store.listRuns(filter);
+    const offset = nextPageToken ? decodePageToken(nextPageToken) : 0;
+    const runs = all.slice(offset, offset + pageSize);
+    const next = offset + pageSize < all.length ? encodePageToken(offset + pageSize) : undefined;
+    return next ? { runs, nextPageToken: next } : { runs };
+  }
+
+  async history(ref: RunRef): Promise<HistoryEvent[]> {
+    return this.kernel.store.readHistory(await this.summaryOf(ref));
+  }
+
+  async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
+    const entry = await this.openRun(ref, { evenIfPaused: true });
+    const input: NewEvent = {
+      type: 'WorkflowSignaled',
+      signalName,
+      args: jsonArgs(args, 'signal'),
+      ...(requestId === undefined ? {} : { requestId }),
+    };
+    // A paused run still takes signals: they are recorded now and delivered when it resumes.
+    if (entry.paused) await this.paused.append(entry, input);
+    else await this.mailbox.submit(entry, { input });
+  }
+
+  async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
+    const summary = await this.summaryOf(ref);
+    const entry = this.cache.get(summary);
+    let executor: RunExecutor;
+    if (entry && !entry.closed) {
+      executor = entry.executor ?? (await this.mailbox.withRun(entry, () => this.mailbox.load(entry)));
+    } else {
+      const history = await this.kernel.store.readHistory(summary);
+      executor = RunExecutor.replay(history, this.kernel.executorOptions()).executor;
+    }
+    const outcome = executor.query(queryName, jsonArgs(args, 'query'));
+    if (!outcome.ok) {
+      throw new QueryFailedError(outcome.failure.message, {
+        notRegistered: outcome.failure.name === 'QueryNotRegistered',
+      });
+    }
+    return outcome.result;
+  }
+
+  async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
+    const entry = await this.openRun(ref);
+    const id = updateId ?? randomUUID();
+    return new Promise<unknown>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      entry.updateWaiters.set(id, [...(entry.updateWaiters.get(id) ?? []), waiter]);
+      this.mailbox.enqueue(entry, {
+        update: { id, name: updateName, args: jsonArgs(args, 'update') },
+        done: (error) => {
+          if (!error) return;
+          const rest = (entry.updateWaiters.get(id) ?? []).filter((w) => w !== waiter);
+          if (rest.length) entry.updateWaiters.set(id, rest);
+          else entry.updateWaiters.delete(id);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  async cancel(ref: RunRef, reason?: string): Promise<void> {
+    const entry = await this.openRun(ref, { evenIfPaused: true });
+    const input: NewEvent = {
+      type: 'WorkflowExecutionCancelRequested',
+      ...(reason === undefined ? {} : { reason }),
+    };
+    if (entry.paused) await this.paused.append(entry, input);
+    else await this.mailbox.submit(entry, { input });
+  }
+
+  async terminate(ref: RunRef, reason?: string): Promise<void> {
+    const entry = await this.openRun(ref, { evenIfPaused: true });
+    if (entry.paused) return this.paused.terminate(entry, reason);
+    await this.mailbox.submit(entry, {
+      close: { type: 'WorkflowExecutionTerminated', ...(reason === undefined ? {} : { reason }) },
+    });
+  }
+
+  /**
+   * Fires a pending timer of an open run now, before its deadline (`wf timer fire`): the earliest
+   * one, or the one numbered `seq`. The workflow sees the time it fired at, and the history records
+   * it, so replay is exact.
+   */
+  async fireTimer(ref: RunRef, seq?: number): Promise<FiredTimer> {
+    if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0)) {
+      throw new InvalidArgumentError(`a timer seq is a non-negative integer, not ${JSON.stringify(seq)}`);
+    }
+    const entry = await this.openRun(ref);
+    const executor = await this.mailbox.withRun(entry, () => this.mailbox.load(entry));
+    const pending = [...executor.timers.values()]
+      // Fired already (its TimerFired is queued or being recorded): not pending any more.
+      .filter((t) => entry.timers.has(t.seq))
+      .sort((a, b) => a.fireAt - b.fireAt || a.seq - b.seq);
+    const which = seq === undefined ? 'a pending timer' : `a pending timer with seq ${seq}`;
+    const timer = seq === undefined ? pending[0] : pending.find((t) => t.seq === seq);
+    if (!timer) {
+      const list = pending.map((t) => `seq ${t.seq} (fires ${new Date(t.fireAt).toISOString()})`);
+      throw new InvalidArgumentError(
+        `workflow ${JSON.stringify(entry.key.workflowId)} has no ${which.slice(2)}` +
+          (list.length ? `; its pending timers: ${list.join(', ')}` : '; it has no pending timer at all') +
+          '. See them with `wf show`.',
+      );
+    }
+    entry.timers.get(timer.seq)?.cancel();
+    entry.timers.delete(timer.seq);
+    await this.mailbox.submit(entry, { input: { type: 'TimerFired', seq: timer.seq } });
+    return {
+      workflowId: entry.key.workflowId,
+      runId: entry.key.runId,
+      seq: timer.seq,
+      fireAt: new Date(timer.fireAt).toISOString(),
+      firedAt: this.kernel.nowIso(),
+    };
+  }
+
+  async result(req: ResultRequest): Promise<WorkflowOutcome> {
+    let summary = await this.summaryOf(req);
+    const follow = req.followRuns ?? true;
+    // Wall-clock time, not the engine's Clock: a caller's patience, which skipping time must not cut short.
+    const deadline = req.waitTimeoutMs === undefined ? undefined : Date.now() + req.waitTimeoutMs;
+    for (;;) {
+      const outcome = await this.outcomes.outcomeOf(summary, deadline);
+      if (outcome.status !== 'CONTINUED_AS_NEW' || !follow) return outcome;
+      summary = await this.summaryOf({ workflowId: summary.workflowId, runId: outcome.newRunId });
+    }
+  }
+
+  subscribe(listener: (notice: EventNotice) => void): () => void {
+    return this.kernel.subscribe(listener);
+  }
+
+  // ---- idleness (for time skipping) --------------------------------------------------------------
+
+  /** True when nothing is in flight: no appends, no activations, no activity doing real work. */
+  isIdle(): boolean {
+    return this.kernel.isIdle();
+  }
+
+  /**
+   * Resolves once the engine is idle (or after `timeoutMs`). Polls on wall-clock time, not the
+   * engine's Clock: a virtual clock stands still while the engine settles.
+   */
+  waitForIdle(timeoutMs = 60_000): Promise<void> {
+    return this.kernel.waitForIdle(timeoutMs);
+  }
+
+  // ---- lookups -----------------------------------------------------------------------------------
+
+  private async summaryOf(ref: RunRef): Promise<RunSummary> {
+    if (typeof ref.workflowId !== 'string' || ref.workflowId === '') {
+      throw new InvalidArgumentError('a workflow ID is required');
+    }
+    const { store } = this.kernel;
+    if (ref.runId) {
+      const run = (await store.listRuns({ workflowId: ref.workflowId })).find((r) => r.runId === ref.runId);
+      if (!run) throw new WorkflowNotFoundError(ref.workflowId, ref.runId);
+      return run;
+    }
+    const latest = await store.latestRun(ref.workflowId);
+    if (!latest) throw new WorkflowNotFoundError(ref.workflowId);
+    return latest;
+  }
+
+  private async openRun(ref: RunRef, options: { evenIfPaused?: boolean } = {}): Promise<RunEntry> {
+    const summary = await this.summaryOf(ref);
+    if (summary.status === 'CORRUPT') throw corruptRunError(summary);
+    const entry = this.cache.get(summary);
+    if (!entry && summary.status === 'RUNNING') throw this.notLoadedError(summary);
+    if (!entry || entry.closed)
+      throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
+    if (entry.paused && !options.evenIfPaused) {
+      throw new WfError(
+        'UNAVAILABLE',
+        `workflow ${JSON.stringify(summary.workflowId)} is paused until its code replays its history again:\n${entry.paused}\n` +
+          'Fix the code (wf dev reloads it), or terminate the run with `wf terminate`.',
+      );
+    }
+    return entry;
+  }
+
+  /**
+   * The store lists the run as open but this engine holds no entry for it (its history could not be
+   * read at recovery). Saying "not running" would send signal-with-start round again for ever.
+   */
+  private notLoadedError(summary: RunSummary): WfError {
+    return new WfError(
+      'UNAVAILABLE',
+      `workflow ${JSON.stringify(summary.workflowId)} (run ${summary.runId}) is open in the store, but this server could not load it: ${this.recovery.whyNotLoaded(summary)}\n` +
+        'Nothing was recorded. Fix the cause (see the server log) and restart wf dev, which loads open runs again.',
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import type { HistoryEvent } from '../../history/events.js';
+import type { HistoryStore } from '../../history/store.js';
+import type { Clock } from '../clock.js';
+import type { EventNotice } from '../service.js';
+import type { RunEntry } from './run-entry.js';
+import type { ActivityFunction, EngineLogger, WorkflowCode } from './types.js';
+
+/**
+ * What every room of the engine shares: the store, the clock, the current code, the logger, the
+ * event feed and the engine's busy count (time skipping waits for it). Rooms get this and the
+ * rooms they talk to, never the engine itself.
+ */
+export class EngineKernel {
+  code: WorkflowCode;
+  activities: Record<string, ActivityFunction>;
+  stopped = false;
+  private busy = 0;
+  /** Attempts doing real work (not sleeping in `Context.sleep`), plus attempts waiting for a slot. */
+  activeAttempts: () => number = () => 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly listeners = new Set<(notice: EventNotice) => void>();
+
+  constructor(
+    readonly store: HistoryStore,
+    readonly clock: Clock,
+    readonly logger: EngineLogger,
+    code: WorkflowCode,
+    activities: Record<string, ActivityFunction>,
+  ) {
+    this.code = code;
+    this.activities = activities;
+  }
+
+  executorOptions() {
+    const { sandbox, resolveCallSite } = this.code;
+    return resolveCallSite ? { sandbox, resolveCallSite } : { sandbox };
+  }
+
+  /** Counts `fn` as in flight until it settles. */
+  async track<T>(fn: () => Promise<T>): Promise<T> {
+    this.busy++;
+    try {
+      return await fn();
+    } finally {
+      this.busy--;
+      this.notifyIdle();
+    }
+  }
+
+  /** True when nothing is in flight: no appends, no activations, no activity doing real work. */
+  isIdle(): boolean {
+    return this.busy === 0 && this.activeAttempts() === 0;
+  }
+
+  notifyIdle(): void {
+    if (!this.isIdle()) return;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once idle, or after `timeoutMs` of real time. */
+  async waitForIdle(timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!this.isIdle() && Date.now() < end) {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        setTimeout(resolve, 20);
+      });
+    }
+  }
+
+  subscribe(listener: (notice: EventNotice) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(entry: RunEntry, event: HistoryEvent): void {
+    if (this.listeners.size === 0) return;
+    const notice: EventNotice = { workflowId: entry.key.workflowId, runId: entry.key.runId, event };
+    for (const listener of this.listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        this.logger.warn(`event listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** An ISO timestamp of the engine's clock. */
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+}

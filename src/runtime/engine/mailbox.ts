@@ -1,0 +1,172 @@
+import { WfError } from '../../common/errors.js';
+import type { HistoryEvent } from '../../history/events.js';
+import type { RunKey } from '../../history/store.js';
+import { NonDeterminismError } from '../errors.js';
+import { RunExecutor } from '../executor.js';
+import { GUARD_WINDOW_MS } from '../sandbox.js';
+import { applyWork } from './activation.js';
+import type { EngineKernel } from './kernel.js';
+import type { RunCache } from './run-cache.js';
+import type { RunEntry } from './run-entry.js';
+import type { Work } from './types.js';
+
+export interface MailboxOptions {
+  kernel: EngineKernel;
+  cache: RunCache;
+  /** Carries out what newly durable events ask for (activities, timers, children, closing...). */
+  afterAppend: (entry: RunEntry, events: HistoryEvent[]) => Promise<void>;
+  onPauseChange?: ((run: RunKey, reason: string | undefined) => void) | undefined;
+}
+
+/**
+ * Each run's queue of incoming work (outcomes, signals, updates, timers) and its single slot: one
+ * activation at a time per run, its events appended (durably) before anyone hears of them.
+ */
+export class Mailbox {
+  private readonly kernel: EngineKernel;
+  private readonly cache: RunCache;
+  private readonly afterAppend: MailboxOptions['afterAppend'];
+  private readonly onPauseChange: MailboxOptions['onPauseChange'];
+
+  constructor(options: MailboxOptions) {
+    this.kernel = options.kernel;
+    this.cache = options.cache;
+    this.afterAppend = options.afterAppend;
+    this.onPauseChange = options.onPauseChange;
+  }
+
+  /** Queues work and resolves once its events are durable. */
+  submit(entry: RunEntry, work: Omit<Work, 'done'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.enqueue(entry, { ...work, done: (error) => (error ? reject(error) : resolve()) });
+    });
+  }
+
+  enqueue(entry: RunEntry, work: Work): void {
+    if (this.kernel.stopped) {
+      work.done?.(new WfError('UNAVAILABLE', 'the engine is shutting down'));
+      return;
+    }
+    entry.mailbox.push(work);
+    this.kick(entry);
+  }
+
+  /** Starts draining the run's mailbox unless it is busy, empty or paused. */
+  kick(entry: RunEntry): void {
+    if (entry.processing || entry.mailbox.length === 0 || entry.paused) return;
+    entry.processing = true;
+    void this.kernel
+      .track(() => this.drain(entry))
+      .catch((error: unknown) => {
+        this.kernel.logger.error(`run ${entry.key.workflowId}: ${(error as Error).message}`);
+      });
+  }
+
+  /** Runs `fn` while holding the run's processing slot. */
+  async withRun<T>(entry: RunEntry, fn: () => Promise<T>): Promise<T> {
+    while (entry.processing) await new Promise<void>((resolve) => entry.slotWaiters.push(resolve));
+    entry.processing = true;
+    try {
+      return await fn();
+    } finally {
+      this.releaseSlot(entry);
+    }
+  }
+
+  /** Frees the run's slot: queued work goes first, then anyone waiting for the slot. */
+  releaseSlot(entry: RunEntry): void {
+    entry.processing = false;
+    this.kick(entry);
+    if (entry.processing) return;
+    for (const wake of entry.slotWaiters.splice(0)) wake();
+    this.cache.evictIfNeeded();
+  }
+
+  /** The run's executor, rebuilt from its history if it was evicted. Call while holding the slot. */
+  async load(entry: RunEntry): Promise<RunExecutor> {
+    if (entry.executor) {
+      this.cache.touch(entry);
+      return entry.executor;
+    }
+    const history = await this.kernel.store.readHistory(entry.key);
+    const { executor, events } = RunExecutor.replay(history, this.kernel.executorOptions());
+    entry.executor = executor;
+    this.cache.touch(entry);
+    if (events.length > 0) {
+      await this.kernel.store.append(entry.key, events);
+      await this.afterAppend(entry, events);
+    }
+    return executor;
+  }
+
+  /** The run's executor for a read, or undefined when it cannot be had now. */
+  async tryLoad(entry: RunEntry): Promise<RunExecutor | undefined> {
+    if (entry.processing) return entry.executor;
+    try {
+      return await this.withRun(entry, () => this.load(entry));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Marks the run paused: its code does not replay its history, or the store refused an append. */
+  pause(entry: RunEntry, error: Error): void {
+    entry.paused = error.message;
+    this.onPauseChange?.(entry.key, entry.paused);
+    const site = error instanceof NonDeterminismError ? error.codeSite : undefined;
+    if (site) entry.pausedAt = site;
+    else delete entry.pausedAt;
+    this.kernel.logger.error(`workflow ${entry.key.workflowId} paused: ${error.message}`);
+  }
+
+  /** Resumes a run that was paused (the code replays it again). */
+  resumed(entry: RunEntry): void {
+    this.onPauseChange?.(entry.key, undefined);
+  }
+
+  private async drain(entry: RunEntry): Promise<void> {
+    try {
+      while (entry.mailbox.length > 0 && !entry.paused) {
+        const batch = entry.mailbox.splice(0);
+        if (!(await this.activate(entry, batch))) return;
+      }
+    } finally {
+      this.releaseSlot(entry);
+    }
+  }
+
+  /** One activation over a batch of work; false when it paused the run. */
+  private async activate(entry: RunEntry, batch: Work[]): Promise<boolean> {
+    const events: HistoryEvent[] = [];
+    const after: (() => void)[] = [];
+    try {
+      const executor = await this.load(entry);
+      const now = this.kernel.clock.now();
+      // One deadlock watchdog for the whole batch; its events are discarded if it fires.
+      executor.guard(() => {
+        const until = performance.now() + GUARD_WINDOW_MS;
+        for (let i = 0; i < batch.length; i++) {
+          if (i > 0 && performance.now() > until) {
+            // The rest waits for the next round (and its own watchdog window).
+            entry.mailbox.unshift(...batch.splice(i));
+            break;
+          }
+          applyWork(entry, executor, batch[i]!, now, events, after);
+        }
+      });
+      if (events.length > 0) await this.kernel.store.append(entry.key, events);
+    } catch (error) {
+      // The code no longer replays this history, or the store refused the append: the executor's
+      // state may be ahead of the store, so drop it and keep the history as it is. Outcomes from
+      // the world (activity results, timers) stay queued for when the run resumes.
+      entry.executor = undefined;
+      entry.mailbox.unshift(...batch.filter((w) => !w.done));
+      this.pause(entry, error as Error);
+      for (const work of batch) work.done?.(error as Error);
+      return false;
+    }
+    if (events.length > 0) await this.afterAppend(entry, events);
+    for (const fn of after) fn();
+    return true;
+  }
+}

@@ -1,0 +1,65 @@
+import type { CallSite, WorkflowExecutionStarted } from '../../history/events.js';
+import type { RunKey } from '../../history/store.js';
+import type { TimerHandle } from '../clock.js';
+import type { RunExecutor } from '../executor.js';
+import type { WorkflowOutcome } from '../service.js';
+import type { UpdateWaiter, Work } from './types.js';
+
+/** One attempt of an activity in flight (or sleeping in `Context.sleep`). */
+export interface ActivityAttempt {
+  seq: number;
+  attempt: number;
+  controller: AbortController;
+  finished: boolean;
+  sleeping: number;
+  heartbeatTimer?: TimerHandle;
+  deadlineTimer?: TimerHandle;
+}
+
+/** A run this process holds: its executor (when cached), its mailbox and the effects it has armed. */
+export interface RunEntry {
+  key: RunKey;
+  workflowType: string;
+  executor?: RunExecutor;
+  started: WorkflowExecutionStarted;
+  mailbox: Work[];
+  /** True while one activation (or a load) holds the run's slot. */
+  processing: boolean;
+  slotWaiters: (() => void)[];
+  closed: boolean;
+  paused?: string;
+  pausedAt?: CallSite;
+  resultWaiters: ((outcome: WorkflowOutcome) => void)[];
+  /** Callers waiting on each update ID (a retried ID joins the callers already waiting). */
+  updateWaiters: Map<string, UpdateWaiter[]>;
+  timers: Map<number, TimerHandle>;
+  retryTimers: Map<number, TimerHandle>;
+  attempts: Map<number, ActivityAttempt>;
+  heartbeats: Map<number, unknown>;
+  /** Signals and cancel requests to other workflows being delivered now (signals by seq, cancels by -seq). */
+  messagesInFlight: Set<number>;
+  runTimeout?: TimerHandle;
+}
+
+export function newRunEntry(started: WorkflowExecutionStarted): RunEntry {
+  return {
+    key: { workflowId: started.workflowId, runId: started.runId },
+    workflowType: started.workflowType,
+    started,
+    mailbox: [],
+    processing: false,
+    slotWaiters: [],
+    closed: false,
+    resultWaiters: [],
+    updateWaiters: new Map(),
+    timers: new Map(),
+    retryTimers: new Map(),
+    attempts: new Map(),
+    heartbeats: new Map(),
+    messagesInFlight: new Set(),
+  };
+}
+
+export function runKeyString(key: RunKey): string {
+  return `${key.workflowId}\u0000${key.runId}`;
+}
