@@ -188,7 +188,10 @@ export class WorkflowEngine implements WorkflowService {
     const { pageSize = 100, nextPageToken, ...filter } = req;
     const all = await this.kernel.store.listRuns(filter);
     const offset = nextPageToken ? decodePageToken(nextPageToken) : 0;
-    const runs = all.slice(offset, offset + pageSize);
+    const runs = all.slice(offset, offset + pageSize).map((run) => {
+      const entry = this.cache.get(run);
+      return entry?.paused && !entry.closed ? { ...run, paused: { reason: entry.paused } } : run;
+    });
     const next = offset + pageSize < all.length ? encodePageToken(offset + pageSize) : undefined;
     return next ? { runs, nextPageToken: next } : { runs };
   }
