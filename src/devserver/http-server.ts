@@ -20,7 +20,7 @@ import {
   type WorkflowIdReusePolicy,
 } from '../history/events.js';
 import { HistoryCorruptError, RunNotFoundError } from '../history/store.js';
-import type { EventNotice, ListRequest, RunRef, TimeControl, WorkflowService } from '../runtime/service.js';
+import type { EventNotice, ListRequest, RunRef, TimeControl, WorkflowService } from '../protocol/service.js';
 import {
   parseFireTimerBody,
   parseQueryBody,

@@ -21,7 +21,7 @@ import {
   type WorkflowIdConflictPolicy,
   type WorkflowIdReusePolicy,
 } from '../history/events.js';
-import type { StartWorkflowRequest } from '../runtime/service.js';
+import type { StartWorkflowRequest } from '../protocol/service.js';
 
 type Body = Record<string, unknown>;
 

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { T } from '../../test/support/history-samples.js';
 import { awkwardJson, eventsCarrying } from '../../test/support/json-arbitraries.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { prepareAppend, validateId } from './append-rules.js';
 import { decodeEventLine, serializeHistoryJsonl } from './codec.js';
 import { FileHistoryStore } from './file-store.js';
-import { T } from './test-helpers.js';
 
 // The properties every store must show (round trips, nesting limits) are in the store contract
 // (test/support/store-contract.ts), run against the memory, file and PostgreSQL stores.

@@ -78,6 +78,12 @@ export interface PostgresHistoryStoreOptions {
   applicationName?: string;
 }
 
+/** What importing one run did, and how many events it wrote. */
+export interface ImportOutcome {
+  outcome: 'created' | 'extended' | 'unchanged';
+  events: number;
+}
+
 /** Counters, for benchmarks: how many transactions and statements the store has sent. */
 export interface PostgresStoreStats {
   transactions: number;
@@ -575,6 +581,70 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       conditions.push(`workflow_id = $${values.length}`);
     }
     return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', values };
+  }
+
+  /**
+   * Copies a whole history in (from another store), in one transaction: creates the run, or appends
+   * what it lacks when the database holds a prefix of it, or does nothing when it holds it all.
+   * An open run imported is left unowned and due, so a process sharing the store takes it up.
+   * Throws when the database holds a different history for the run, or another open run of its ID.
+   */
+  async importRun(key: RunKey, events: HistoryEvent[]): Promise<ImportOutcome> {
+    checkStorableId('workflowId', key.workflowId);
+    checkStorableId('runId', key.runId);
+    checkAppend(key, { nextEventId: 1, closed: false }, events);
+    const lines = events.map((e) => serializeEventWithCrc(e));
+    return this.tx('importing a run', async (tx) => {
+      const found = await tx.query<{ id: string; history_length: number; owner: string | null }>(
+        `SELECT id, history_length, owner FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
+        [key.workflowId, key.runId],
+      );
+      const run = found.rows[0];
+      if (!run) {
+        const row = await this.insertRun(tx, key, events, undefined);
+        if (!row) {
+          const open = await tx.query<{ run_id: string; workflow_type: string }>(
+            `SELECT run_id, workflow_type FROM ${this.s}.runs WHERE workflow_id = $1 AND status = 'RUNNING'`,
+            [key.workflowId],
+          );
+          throw new WorkflowExecutionAlreadyStartedError(
+            key.workflowId,
+            open.rows[0]?.workflow_type ?? '',
+            open.rows[0]?.run_id ?? '?',
+            'already has an open run in the database, so this open run cannot be imported beside it',
+          );
+        }
+        await tx.query(
+          `UPDATE ${this.s}.runs SET wake_at = CASE WHEN status = 'RUNNING' THEN now() END WHERE id = $1`,
+          [row.id],
+        );
+        return { outcome: 'created', events: events.length };
+      }
+      const held = await tx.query<{ event_id: number; line: string }>(
+        `SELECT event_id, line FROM ${this.s}.events WHERE run = $1 ORDER BY event_id`,
+        [run.id],
+      );
+      const differs = held.rows.findIndex((row, i) => row.event_id !== i + 1 || row.line !== lines[i]);
+      if (differs >= 0 || held.rows.length > lines.length) {
+        const at = differs >= 0 ? differs + 1 : lines.length + 1;
+        throw new WfError(
+          'CORRUPT',
+          `the database already holds a different history for workflow ${JSON.stringify(key.workflowId)} run ${key.runId} (they part at event ${at}): it was not changed; export both to compare`,
+        );
+      }
+      if (held.rows.length === lines.length) return { outcome: 'unchanged', events: 0 };
+      if (run.owner !== null) {
+        throw new WfError(
+          'UNAVAILABLE',
+          `workflow ${JSON.stringify(key.workflowId)} run ${key.runId} is held by ${run.owner} in the database, which may be appending to it: importing more of it would fork its history`,
+        );
+      }
+      const rest = events.slice(held.rows.length);
+      const closed = checkAppend(key, { nextEventId: held.rows.length + 1, closed: false }, rest);
+      await this.writeEvents(tx, run.id, rest, events.length, closed ? {} : { wakeAt: Date.now() });
+      if (closed) await this.notify(tx, 'run-closed', key, run.id);
+      return { outcome: 'extended', events: rest.length };
+    });
   }
 
   // ------------------------------------------------------------------------------------------------

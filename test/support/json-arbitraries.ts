@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { HistoryEvent } from '../../src/history/events.js';
-import { T } from '../../src/history/test-helpers.js';
+import { T } from './history-samples.js';
 
 /** Keys that trip naive code: prototype names, the empty key, any UTF-16 (lone surrogates too). */
 export const awkwardKey = fc.oneof(

@@ -16,7 +16,7 @@ import {
   type RunKey,
   RunNotFoundError,
 } from '../../src/history/store.js';
-import { sampleHistory, T } from '../../src/history/test-helpers.js';
+import { sampleHistory, T } from './history-samples.js';
 import {
   awkwardJson,
   eventsCarrying,

@@ -9,8 +9,6 @@ import {
 import { checkName } from '../../common/request-rules.js';
 import type { HistoryEvent, NewEvent } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
-import { RealClock } from '../clock.js';
-import { RunExecutor } from '../executor.js';
 import type {
   EventNotice,
   FiredTimer,
@@ -23,7 +21,9 @@ import type {
   StartWorkflowResponse,
   WorkflowOutcome,
   WorkflowService,
-} from '../service.js';
+} from '../../protocol/service.js';
+import { RealClock } from '../clock.js';
+import { RunExecutor } from '../executor.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
 import { Children } from './children.js';
 import { Effects } from './effects.js';

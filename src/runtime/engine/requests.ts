@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../common/errors.js';
 import { payloadJson } from '../../common/json-payload.js';
 import { checkArgs, checkMemo, checkName, checkPositiveMs } from '../../common/request-rules.js';
-import type { StartWorkflowRequest } from '../service.js';
+import type { StartWorkflowRequest } from '../../protocol/service.js';
 
 /** Checks a start request before anything is recorded: the same rules as the HTTP API's. */
 export function validateStart(req: StartWorkflowRequest): void {
