@@ -49,6 +49,13 @@ export type ParentClosePolicy = 'TERMINATE' | 'ABANDON' | 'REQUEST_CANCEL';
 interface Base {
   eventId: number;
   eventTime: string;
+  /**
+   * On an input event (and on WorkflowExecutionStarted): how many command events the activation it
+   * caused recorded right after it. Absent when the activation is not recorded with it (a signal to
+   * a paused run) and in histories written before wf recorded it. Replay uses it to report a command
+   * added where an open run waits, instead of taking it.
+   */
+  commandCount?: number;
 }
 
 export interface WorkflowExecutionStarted extends Base {
