@@ -5,7 +5,9 @@ import { NonDeterminismError } from './errors.js';
 import { RunExecutor, roleOf } from './executor.js';
 import { loadWorkflowCode } from './workflow-code.js';
 
-const workflowsPath = fileURLToPath(new URL('./__fixtures__/engine/src/workflows/index.ts', import.meta.url));
+const workflowsPath = fileURLToPath(
+  new URL('../../test/fixtures/engine/src/workflows/index.ts', import.meta.url),
+);
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 async function options() {
@@ -129,7 +131,9 @@ describe('RunExecutor', () => {
 });
 
 describe('RunExecutor on histories recorded by earlier versions', () => {
-  const replayPath = fileURLToPath(new URL('./__fixtures__/replay/src/workflows/index.ts', import.meta.url));
+  const replayPath = fileURLToPath(
+    new URL('../../test/fixtures/replay/src/workflows/index.ts', import.meta.url),
+  );
   const replayOptions = async () => {
     const code = await loadWorkflowCode({ workflowsPath: replayPath });
     return { sandbox: code.sandbox, resolveCallSite: code.resolveCallSite };
@@ -178,7 +182,9 @@ describe('RunExecutor on histories recorded by earlier versions', () => {
 });
 
 describe('RunExecutor queries and update validators', () => {
-  const replayPath = fileURLToPath(new URL('./__fixtures__/replay/src/workflows/index.ts', import.meta.url));
+  const replayPath = fileURLToPath(
+    new URL('../../test/fixtures/replay/src/workflows/index.ts', import.meta.url),
+  );
 
   it("draw randomness that leaves the run's sequence where it was", async () => {
     const code = await loadWorkflowCode({ workflowsPath: replayPath });
