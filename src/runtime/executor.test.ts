@@ -218,3 +218,53 @@ describe('RunExecutor queries and update validators', () => {
     expect(first).toMatchObject({ ok: true, result: expect.any(Number) });
   });
 });
+
+describe('the sandbox does not follow the host', () => {
+  const replayPath = fileURLToPath(new URL('./__fixtures__/replay/src/workflows/index.ts', import.meta.url));
+
+  it("reads dates without an offset as UTC, formats with en-US in UTC, and returns this realm's objects", async () => {
+    const code = await loadWorkflowCode({ workflowsPath: replayPath });
+    const previous = process.env.TZ;
+    const resultIn = (tz: string) => {
+      process.env.TZ = tz;
+      const done = RunExecutor.start(start('hostIndependent'), T0, { sandbox: code.sandbox }).events.at(-1)!;
+      if (done.type !== 'WorkflowExecutionCompleted')
+        throw new Error(`expected completion, got ${done.type}`);
+      return done.result;
+    };
+    try {
+      const tokyo = resultIn('Asia/Tokyo');
+      expect(resultIn('America/New_York')).toEqual(tokyo);
+      const ten = Date.UTC(2026, 0, 1, 10);
+      expect(tokyo).toEqual({
+        parsedLocal: ten,
+        constructedLocal: ten,
+        parsedLegacy: ten,
+        parsedSlashes: Date.UTC(2026, 0, 1),
+        parsedOffset: ten - 3_600_000,
+        parsedZulu: ten,
+        parsedGmt: ten - 9 * 3_600_000,
+        parsedDateOnly: Date.UTC(2026, 0, 1),
+        invalid: true,
+        dateFormat: '1/1/1970',
+        dateTimeZone: 'UTC',
+        dateLocale: 'en-US',
+        explicitZone: '9 AM',
+        number: '1,234.5',
+        numberLocale: '1,234.5',
+        explicitLocale: '1.234,5',
+        collatorLocale: 'en-US',
+        compare: -1,
+        dateLocaleString: '1/1/1970, 12:00:00 AM',
+        arrayLocaleString: '1,234.5,1/1/1970, 12:00:00 AM',
+        encodedIsUint8Array: true,
+        encodedBytes: [104, 195, 169],
+        cloneIsObject: true,
+        cloneParts: [true, true, true, true, 0, 2, 7],
+      });
+    } finally {
+      if (previous === undefined) delete process.env.TZ;
+      else process.env.TZ = previous;
+    }
+  });
+});
