@@ -7,7 +7,7 @@ import { formatDuration } from '../common/format-duration.js';
 import { printable } from '../common/printable.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { RunKey } from '../history/store.js';
-import type { EventNotice } from '../runtime/service.js';
+import type { EventNotice } from '../protocol/service.js';
 import type { LogRecord } from '../workflow/protocol.js';
 
 export type MessageLevel = 'info' | 'warn' | 'error';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sampleHistory } from '../../test/support/history-samples.js';
 import {
   dropSchemas,
   postgresAvailable,
@@ -9,7 +10,6 @@ import {
   TEST_DATABASE_URL,
 } from '../../test/support/postgres-db.js';
 import { openStore, readStoredHistory, storeSpecFrom } from './open-store.js';
-import { sampleHistory } from './test-helpers.js';
 
 const schemas: string[] = [];
 const dirs: string[] = [];

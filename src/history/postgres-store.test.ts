@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { sampleHistory } from '../../test/support/history-samples.js';
 import {
   dropSchemas,
   postgresAvailable,
@@ -13,7 +14,6 @@ import { migrate, SCHEMA_VERSION } from './postgres/schema.js';
 import { PostgresHistoryStore } from './postgres-store.js';
 import type { StoreChange } from './shared-store.js';
 import { HistoryCorruptError } from './store.js';
-import { sampleHistory } from './test-helpers.js';
 
 const schemas: string[] = [];
 const stores: PostgresHistoryStore[] = [];

@@ -1,7 +1,7 @@
 import { render } from 'ink';
 import { type DevReporter, plainReporter } from '../devserver/dev-reporter.js';
 import type { RunKey } from '../history/store.js';
-import type { WorkflowService } from '../runtime/service.js';
+import type { WorkflowService } from '../protocol/service.js';
 import { DevDashboard } from './dev-dashboard.js';
 import { ProgressPoller } from './progress-poller.js';
 import { RunBoard } from './run-board.js';

@@ -1,7 +1,7 @@
 import { QueryFailedError } from '../common/errors.js';
 import { CLOSING_EVENT_TYPES } from '../history/events.js';
 import type { RunKey } from '../history/store.js';
-import type { EventNotice, WorkflowService } from '../runtime/service.js';
+import type { EventNotice, WorkflowService } from '../protocol/service.js';
 import { type Progress, toProgress } from './progress.js';
 
 export interface ProgressPollerOptions {

@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '../history/events.js';
 import { statusOfClosingEvent } from '../history/events.js';
-import type { EventNotice } from '../runtime/service.js';
+import type { EventNotice } from '../protocol/service.js';
 import type { Progress } from './progress.js';
 
 /** One line of the dev dashboard: a run as its events describe it. */

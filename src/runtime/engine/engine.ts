@@ -8,8 +8,6 @@ import {
 } from '../../common/errors.js';
 import type { HistoryEvent, NewEvent } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
-import { RealClock } from '../clock.js';
-import { RunExecutor } from '../executor.js';
 import type {
   EventNotice,
   FiredTimer,
@@ -22,7 +20,9 @@ import type {
   StartWorkflowResponse,
   WorkflowOutcome,
   WorkflowService,
-} from '../service.js';
+} from '../../protocol/service.js';
+import { RealClock } from '../clock.js';
+import { RunExecutor } from '../executor.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
 import { Children } from './children.js';
 import { Effects } from './effects.js';
