@@ -163,6 +163,39 @@ describe.runIf(postgresAvailable)('PostgresHistoryStore', () => {
     expect(claimed).toMatchObject({ key: { workflowId: 'open', runId: 'r1' }, epoch: 1 });
   });
 
+  it('tells watchers of runs whose IDs are too long for a NOTIFY payload (by row id)', async () => {
+    const name = schema();
+    const a = await open({ schema: name, migrate: true });
+    const b = await open({ schema: name });
+    const key = { workflowId: '\u0001'.repeat(1000), runId: '\u0002'.repeat(1000) };
+    const seen: StoreChange[] = [];
+    const stop = b.watch((change) => seen.push(change));
+    try {
+      const lease = await a.createRun(key, sampleHistory(key.workflowId, key.runId).slice(0, 1), {
+        owner: 'A',
+        leaseMs: 60_000,
+      });
+      await waitFor(async () => {
+        await a.deliver(key, { kind: 'cancel' });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return seen.some((c) => c.kind === 'run-due' && c.key.workflowId === key.workflowId);
+      }, 'run-due for a run with long IDs');
+      const consumed = (await a.readInbox(key)).map((m) => m.id);
+      const closing = {
+        eventId: 2,
+        eventTime: sampleHistory()[0]!.eventTime,
+        type: 'WorkflowExecutionCanceled' as const,
+      };
+      expect(await a.appendAsOwner(lease, [closing], { consumed })).toEqual({ ok: true });
+      await waitFor(
+        () => seen.some((c) => c.kind === 'run-closed' && c.key.runId === key.runId),
+        'run-closed for a run with long IDs',
+      );
+    } finally {
+      stop();
+    }
+  });
+
   it('listens again after its LISTEN connection is killed, catching up on what it missed', async () => {
     const name = schema();
     const a = await open({ schema: name, migrate: true });
