@@ -6,6 +6,7 @@ import {
   WorkflowNotFoundError,
   WorkflowNotRunningError,
 } from '../../common/errors.js';
+import { checkName } from '../../common/request-rules.js';
 import type { HistoryEvent, NewEvent } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
 import type {
@@ -201,6 +202,8 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
+    checkName('the signal name', signalName);
+    if (requestId !== undefined) checkName('the request ID', requestId);
     const entry = await this.openRun(ref, { evenIfPaused: true });
     const input: NewEvent = {
       type: 'WorkflowSignaled',
@@ -214,6 +217,7 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
+    checkName('the query name', queryName);
     const summary = await this.summaryOf(ref);
     const entry = this.cache.get(summary);
     let executor: RunExecutor;
@@ -233,6 +237,8 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
+    checkName('the update name', updateName);
+    if (updateId !== undefined) checkName('the update ID', updateId);
     const entry = await this.openRun(ref);
     const id = updateId ?? randomUUID();
     return new Promise<unknown>((resolve, reject) => {
@@ -343,6 +349,8 @@ export class WorkflowEngine implements WorkflowService {
     if (typeof ref.workflowId !== 'string' || ref.workflowId === '') {
       throw new InvalidArgumentError('a workflow ID is required');
     }
+    checkName('the workflow ID', ref.workflowId);
+    if (ref.runId !== undefined) checkName('the run ID', ref.runId);
     const { store } = this.kernel;
     if (ref.runId) {
       const run = (await store.listRuns({ workflowId: ref.workflowId })).find((r) => r.runId === ref.runId);
