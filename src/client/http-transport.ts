@@ -19,7 +19,7 @@ import type {
   TimeInfo,
   WorkflowOutcome,
   WorkflowService,
-} from '../runtime/service.js';
+} from '../protocol/service.js';
 
 const API = '/api/v1';
 /** Each long poll asks the server to hold the request this long (the server caps it at 120 s). */

@@ -13,7 +13,7 @@ import type {
   WorkflowIdReusePolicy,
 } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
-import type { FiredTimer, RunDescription, RunRef, TimeInfo } from '../runtime/service.js';
+import type { FiredTimer, RunDescription, RunRef, TimeInfo } from '../protocol/service.js';
 import type { WorkflowClient } from './client.js';
 import { connect } from './connect.js';
 

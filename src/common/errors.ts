@@ -131,3 +131,22 @@ export class StoreLockedError extends WfError {
     );
   }
 }
+
+/**
+ * The machine refused a file operation on a store: a full disk, a used-up quota, missing permissions,
+ * a read-only file system, a failing disk. The user's environment, not a bug in wf: the message says
+ * what failed, on which path, and what to do.
+ */
+export class StoreEnvironmentError extends WfError {
+  override name = 'StoreEnvironmentError';
+  constructor(
+    message: string,
+    /** The system error code (ENOSPC, EACCES, ...). */
+    readonly errno: string,
+    /** The path the failed operation was on. */
+    readonly path: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('UNAVAILABLE', message, options);
+  }
+}

@@ -11,7 +11,7 @@ import {
   WorkflowNotFoundError,
   WorkflowNotRunningError,
 } from '../common/errors.js';
-import type { EventNotice } from '../runtime/service.js';
+import type { EventNotice } from '../protocol/service.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
 
 interface RawResponse {

@@ -27,7 +27,7 @@ import type {
   StartWorkflowRequest,
   TimeControl,
   WorkflowService,
-} from '../runtime/service.js';
+} from '../protocol/service.js';
 
 export const API_PREFIX = '/api/v1';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;

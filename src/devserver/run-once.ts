@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEvent } from '../history/events.js';
-import type { WorkflowOutcome } from '../runtime/service.js';
+import type { WorkflowOutcome } from '../protocol/service.js';
 import { describeOpenReport, openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sampleHistory, T } from '../../test/support/history-samples.js';
 import {
   crc32Hex,
   decodeEventLine,
@@ -9,7 +10,6 @@ import {
   serializeHistoryJsonl,
 } from './codec.js';
 import { HistoryCorruptError } from './store.js';
-import { sampleHistory, T } from './test-helpers.js';
 
 const where = { file: 'h.jsonl', line: 3 };
 

@@ -275,7 +275,7 @@ export function checkEvent(value: unknown): { event: HistoryEvent } | { message:
   }
   const name = `${idText} (${type})`;
   const problem =
-    checkShape(value, { eventId: req(posInt), eventTime: req(time) }, '') ??
+    checkShape(value, { eventId: req(posInt), eventTime: req(time), commandCount: opt(nonNegInt) }, '') ??
     checkShape(value, EVENT_SHAPES[type as EventType], '');
   if (problem) {
     return {

@@ -3,13 +3,14 @@ import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, StoreLockedError } from '../common/errors.js';
+import { FaultyFileSystem } from '../../test/support/faulty-fs.js';
+import { sampleHistory, T } from '../../test/support/history-samples.js';
+import { InvalidArgumentError, StoreEnvironmentError, StoreLockedError } from '../common/errors.js';
 import { serializeEvent, serializeEventWithCrc } from './codec.js';
 import type { HistoryEvent } from './events.js';
 import { FileHistoryStore, readHistoryFile, runFileName } from './file-store.js';
 import { currentProcess, holderState, processStartTime } from './process-identity.js';
 import { HistoryConflictError, HistoryCorruptError, RunNotFoundError } from './store.js';
-import { sampleHistory, T } from './test-helpers.js';
 
 let dir: string;
 const open: FileHistoryStore[] = [];
@@ -520,5 +521,74 @@ describe('FileHistoryStore', () => {
     const error = await readHistoryFile(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HistoryCorruptError);
     expect((error as HistoryCorruptError).corruption).toMatchObject({ file, line: 11 });
+  });
+});
+
+describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/O errors)', () => {
+  it('reports a full disk while backing up a torn tail as the environment, and changes nothing', async () => {
+    const store = await openStore();
+    const key = { workflowId: 'torn', runId: 'r' };
+    await store.append(key, [started('torn', 'r'), signal(2)]);
+    await store.close();
+    const file = path.join(dir, 'runs', runFileName(key));
+    await fs.appendFile(file, serializeEventWithCrc(signal(3)).slice(0, 20));
+    const before = await fs.readFile(file);
+    const faulty = new FaultyFileSystem();
+    faulty.inject({ call: 'copyFile', code: 'ENOSPC' });
+    const error = await FileHistoryStore.open(dir, { fs: faulty.fs }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreEnvironmentError);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', errno: 'ENOSPC', path: file });
+    const message = (error as Error).message;
+    expect(message).toContain(`cannot open the store ${dir}: copyfile ${file} -> `);
+    expect(message).toContain('failed with ENOSPC (the disk is full)');
+    expect(message).toContain('not of wf');
+    expect(message).toContain('free some space');
+    expect(await fs.readFile(file)).toEqual(before); // not cut without its backup
+    expect((await fs.readdir(dir)).filter((f) => f.startsWith('LOCK'))).toEqual([]); // lock released
+    faulty.heal();
+    const healed = await openStore({ fs: faulty.fs });
+    expect(healed.openReport().truncated).toHaveLength(1);
+  });
+
+  it.each([
+    ['link', 'EACCES', 'permission denied'],
+    ['mkdir', 'EROFS', 'the file system is read-only'],
+    ['writeFile', 'EDQUOT', 'disk quota is used up'],
+    ['readdir', 'EIO', 'the disk reported an I/O error'],
+  ] as const)('reports %s failing with %s on opening as the environment', async (call, code, meaning) => {
+    const faulty = new FaultyFileSystem();
+    faulty.inject({ call, code });
+    const error = await FileHistoryStore.open(dir, { fs: faulty.fs }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreEnvironmentError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^cannot open the store .*: ${call.toLowerCase()} .+ failed with ${code} \\([^)]*${meaning}`,
+      ),
+    );
+  });
+
+  it('a failed append is never acknowledged, stops the run, and loses nothing acknowledged before', async () => {
+    const faulty = new FaultyFileSystem();
+    const store = await FileHistoryStore.open(dir, { fs: faulty.fs });
+    const a = { workflowId: 'a', runId: 'r' };
+    const b = { workflowId: 'b', runId: 'r' };
+    await store.append(a, [started('a', 'r'), signal(2)]);
+    await store.append(b, [started('b', 'r')]);
+    const fileA = store.runFilePath(a);
+    faulty.inject({ call: 'handle.write', code: 'ENOSPC', path: (f) => f === fileA, partial: true });
+    const error = await store.append(a, [signal(3)]).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('failed with ENOSPC (the disk is full)');
+    expect((error as Error).message).toContain('Nothing acknowledged before is lost');
+    // Later appends to that run are refused (its tail is unknown); other runs carry on.
+    await expect(store.append(a, [signal(3)])).rejects.toThrow(/ENOSPC/);
+    await store.append(b, [signal(2)]);
+    faulty.heal();
+    await store.close();
+    // Half of event 3 reached the disk: cut at the next opening, as a torn write.
+    const reopened = await openStore();
+    expect(reopened.openReport().truncated).toEqual([expect.objectContaining({ file: fileA })]);
+    expect((await reopened.readHistory(a)).map((e) => e.eventId)).toEqual([1, 2]);
+    expect((await reopened.readHistory(b)).map((e) => e.eventId)).toEqual([1, 2]);
+    await reopened.append(a, [signal(3)]);
   });
 });

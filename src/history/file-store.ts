@@ -22,6 +22,7 @@ import {
   parseHistoryJsonl,
   serializeEventWithCrc,
 } from './codec.js';
+import { environmentError } from './environment-errors.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, statusOfClosingEvent } from './events.js';
 import { matches } from './memory-store.js';
 import {
@@ -324,16 +325,21 @@ export class FileHistoryStore implements HistoryStore {
       options.indexDelayMs ?? 2000,
       options.fs ?? nodeFileSystem,
     );
-    if (!readOnly) {
-      await store.fs.mkdir(store.runsDir, { recursive: true });
-    }
-    const lock = readOnly ? undefined : await acquireStoreLock(root, store.fs);
-    store.lockRaw = lock?.raw;
     try {
-      await store.load(lock?.takenOver);
+      if (!readOnly) {
+        await store.fs.mkdir(store.runsDir, { recursive: true });
+      }
+      const lock = readOnly ? undefined : await acquireStoreLock(root, store.fs);
+      store.lockRaw = lock?.raw;
+      try {
+        await store.load(lock?.takenOver);
+      } catch (error) {
+        await store.releaseLock().catch(() => {});
+        throw error;
+      }
     } catch (error) {
-      await store.releaseLock().catch(() => {});
-      throw error;
+      // A full disk or a refused permission is the machine's doing: say so, and what to do.
+      throw environmentError(error, `cannot open the store ${root}`) ?? error;
     }
     return store;
   }
@@ -756,11 +762,16 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   private failureError(run: RunState): WfError {
-    return new WfError(
-      'UNAVAILABLE',
-      `writing the history of run ${run.key.runId} (${path.join(this.runsDir, run.file)}) failed: ${run.failure?.message}. Its last appends may be incomplete; reopen the store to recover.`,
-      { cause: run.failure },
-    );
+    const doing = `writing the history of run ${run.key.runId} (${path.join(this.runsDir, run.file)})`;
+    const after =
+      'Nothing acknowledged before is lost; no more appends to this run are accepted until the store is reopened (restart wf dev), which cuts off a torn last write.';
+    const environment = environmentError(run.failure, doing);
+    if (environment) {
+      return new WfError('UNAVAILABLE', `${environment.message} ${after}`, { cause: run.failure });
+    }
+    return new WfError('UNAVAILABLE', `${doing} failed: ${run.failure?.message}. ${after}`, {
+      cause: run.failure,
+    });
   }
 
   private async handleFor(run: RunState): Promise<FileHandle> {

@@ -17,6 +17,11 @@ export interface RunSummary extends RunKey {
   buildId?: string;
   /** Present when status is CORRUPT: where and why the history could not be read. */
   corruption?: HistoryCorruption;
+  /**
+   * Set by the engine (never stored) when an open run is paused: its code no longer replays its
+   * history, or its history could not be written (a full disk). It resumes after the cause is fixed.
+   */
+  paused?: { reason: string };
 }
 
 export interface HistoryCorruption {

@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { printable } from '../common/printable.js';
 import type { CallSite } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
-import type { RunDescription } from '../runtime/service.js';
+import type { RunDescription } from '../protocol/service.js';
 import { summarizeFailure } from './timeline.js';
 
 export interface RenderOptions {
@@ -26,6 +26,8 @@ function statusColor(c: ReturnType<typeof pc.createColors>, status: string): str
       return c.green(status);
     case 'CONTINUED_AS_NEW':
       return c.blue(status);
+    case 'PAUSED':
+      return c.yellow(status);
     default:
       return c.red(status);
   }
@@ -39,7 +41,7 @@ export function renderRunTable(runs: readonly RunSummary[], options: RenderOptio
   const rows = runs.map((r) => [
     printable(r.workflowId),
     printable(r.workflowType),
-    r.status,
+    r.paused && r.status === 'RUNNING' ? 'PAUSED' : r.status,
     r.startTime,
     String(r.historyLength),
     r.runId,
@@ -65,7 +67,7 @@ export function renderDescription(d: RunDescription, options: RenderOptions): st
     `${c.bold('Workflow ID')}  ${printable(d.workflowId)}`,
     `${c.bold('Run ID')}       ${printable(d.runId)}`,
     `${c.bold('Type')}         ${printable(d.workflowType)}`,
-    `${c.bold('Status')}       ${statusColor(c, d.status)}`,
+    `${c.bold('Status')}       ${statusColor(c, d.paused && d.status === 'RUNNING' ? 'PAUSED' : d.status)}`,
     `${c.bold('Started')}      ${d.startTime}`,
   ];
   if (d.closeTime) lines.push(`${c.bold('Closed')}       ${d.closeTime}`);

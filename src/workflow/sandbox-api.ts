@@ -88,7 +88,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
         };
       }
       try {
-        const result = handler(...args);
+        const result = withOwnRandomness(run, `query@${run.historyLength}`, () => handler(...args));
         if (result && typeof (result as Promise<unknown>).then === 'function') {
           return {
             ok: false,
@@ -103,7 +103,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
         return { ok: false, failure: errorToFailure(error) };
       }
     },
-    validateUpdate(_id: string, name: string, args: unknown[]): UpdateValidation {
+    validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {
       const entry = run.updateHandlers.get(name);
       if (!entry) {
         return {
@@ -116,7 +116,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       }
       if (!entry.validator) return { accepted: true };
       try {
-        entry.validator(...args);
+        withOwnRandomness(run, `validate@${id}`, () => entry.validator?.(...args));
         return { accepted: true };
       } catch (error) {
         return { accepted: false, failure: errorToFailure(error) };
@@ -245,6 +245,21 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
     }
     default:
       job satisfies never;
+  }
+}
+
+/**
+ * Runs a query handler or an update validator with its own seeded randomness: neither is recorded
+ * nor replayed, so drawing from the run's sequence (Math.random, crypto, uuid4) would shift every
+ * later draw of the run between the first execution and a replay.
+ */
+function withOwnRandomness<T>(run: RunState, stream: string, fn: () => T): T {
+  const runs = run.random;
+  run.random = seededRandom(`${run.info.randomnessSeed}/${stream}`);
+  try {
+    return fn();
+  } finally {
+    run.random = runs;
   }
 }
 

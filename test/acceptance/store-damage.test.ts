@@ -230,6 +230,27 @@ describe.skipIf(!built)('acceptance: damaged stores, a held lock, a taken port (
     expect(approve.code).toBe(0);
   });
 
+  // A store wf cannot create or write (here a file stands where its directory should be; a full disk or
+  // a refused permission goes the same way) is the machine's doing, not a bug in wf.
+  it('a store the machine refuses is reported as the environment, with the path and what to do', async () => {
+    const project = await makeProject(crashProject());
+    const blocker = path.join(project, 'not-a-dir');
+    await writeFile(blocker, 'a file where the store should be\n');
+    const store = path.join(blocker, 'store');
+    const dev = await spawnDev(project, { args: ['--store', store], expectExit: true });
+    expect(await dev.exited).toBe(1);
+    const out = dev.output();
+    expect(out).toContain(`Error: cannot open the store ${store}: mkdir`);
+    expect(out).toContain('failed with ENOTDIR (a part of the path is a file, not a directory)');
+    expect(out).toContain('This is a problem of the machine, not of wf: move that file out of the way');
+    expect(out).not.toContain('bug in wf');
+    expect(out).not.toMatch(/listening on/);
+    const run = await wf(['run', 'quick', '--project', project, '--store', store, '--input', '"x"']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('failed with ENOTDIR');
+    expect(run.stderr).not.toContain('bug in wf');
+  });
+
   // `wf signal` (update, cancel, terminate) and `wf result` on a CORRUPT run name the file and line,
   // as `wf show` does. Relies on the test above having run.
   it('signal and result on a corrupt run name the file and line', () => {

@@ -14,7 +14,7 @@ import {
   type RunKey,
   RunNotFoundError,
 } from '../../src/history/store.js';
-import { sampleHistory, T } from '../../src/history/test-helpers.js';
+import { sampleHistory, T } from './history-samples.js';
 
 export interface StoreFactory<S extends HistoryStore> {
   /** A new, empty store (a fresh directory, schema...). Closed by the suite after each test. */

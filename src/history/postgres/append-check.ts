@@ -15,7 +15,7 @@ export interface HistoryPosition {
 }
 
 /** The eventId that does not follow on, if any: the append lost a race (or is out of step). */
-export function positionMismatch(
+function positionMismatch(
   position: HistoryPosition,
   events: readonly HistoryEvent[],
 ): number | undefined {

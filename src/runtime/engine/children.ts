@@ -1,8 +1,8 @@
 import { UnknownWorkflowTypeError } from '../../common/errors.js';
 import type { FailureInfo, NewEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunKey, RunSummary } from '../../history/store.js';
+import type { ResultRequest, RunRef, WorkflowOutcome } from '../../protocol/service.js';
 import { errorToFailure } from '../../workflow/failures.js';
-import type { ResultRequest, RunRef, WorkflowOutcome } from '../service.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
 import type { Outcomes } from './outcomes.js';

@@ -8,9 +8,6 @@ import {
 } from '../../common/errors.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, type NewEvent } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
-import { failureToError } from '../../workflow/failures.js';
-import { RealClock } from '../clock.js';
-import { RunExecutor } from '../executor.js';
 import type {
   EventNotice,
   FiredTimer,
@@ -23,7 +20,10 @@ import type {
   StartWorkflowResponse,
   WorkflowOutcome,
   WorkflowService,
-} from '../service.js';
+} from '../../protocol/service.js';
+import { failureToError } from '../../workflow/failures.js';
+import { RealClock } from '../clock.js';
+import { RunExecutor } from '../executor.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
 import { Children } from './children.js';
 import { Cluster } from './cluster.js';
@@ -245,7 +245,10 @@ export class WorkflowEngine implements WorkflowService {
     const { pageSize = 100, nextPageToken, ...filter } = req;
     const all = await this.kernel.store.listRuns(filter);
     const offset = nextPageToken ? decodePageToken(nextPageToken) : 0;
-    const runs = all.slice(offset, offset + pageSize);
+    const runs = all.slice(offset, offset + pageSize).map((run) => {
+      const entry = this.cache.get(run);
+      return entry?.paused && !entry.closed ? { ...run, paused: { reason: entry.paused } } : run;
+    });
     const next = offset + pageSize < all.length ? encodePageToken(offset + pageSize) : undefined;
     return next ? { runs, nextPageToken: next } : { runs };
   }

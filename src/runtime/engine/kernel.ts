@@ -1,7 +1,7 @@
 import type { HistoryEvent } from '../../history/events.js';
 import type { HistoryStore } from '../../history/store.js';
+import type { EventNotice } from '../../protocol/service.js';
 import type { Clock } from '../clock.js';
-import type { EventNotice } from '../service.js';
 import { LocalOwnership, type Ownership } from './ownership.js';
 import type { RunEntry } from './run-entry.js';
 import type { ActivityFunction, EngineLogger, WorkflowCode } from './types.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../common/errors.js';
-import type { StartWorkflowRequest } from '../service.js';
+import type { StartWorkflowRequest } from '../../protocol/service.js';
 
 /** Checks a start request before anything is recorded. */
 export function validateStart(req: StartWorkflowRequest): void {

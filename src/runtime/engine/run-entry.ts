@@ -1,9 +1,9 @@
 import type { CallSite, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunLease } from '../../history/shared-store.js';
 import type { RunKey } from '../../history/store.js';
+import type { WorkflowOutcome } from '../../protocol/service.js';
 import type { TimerHandle } from '../clock.js';
 import type { RunExecutor } from '../executor.js';
-import type { WorkflowOutcome } from '../service.js';
 import type { UpdateWaiter, Work } from './types.js';
 
 /** One attempt of an activity in flight (or sleeping in `Context.sleep`). */

@@ -6,8 +6,8 @@ import {
 } from '../../common/errors.js';
 import type { HistoryEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
+import type { RunRef, StartWorkflowRequest, StartWorkflowResponse } from '../../protocol/service.js';
 import { RunExecutor } from '../executor.js';
-import type { RunRef, StartWorkflowRequest, StartWorkflowResponse } from '../service.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
 import { jsonArgs, validateStart } from './requests.js';
