@@ -13,7 +13,6 @@
  */
 
 import type pg from 'pg';
-import secureJson from 'secure-json-parse';
 import {
   InvalidArgumentError,
   WfError,
@@ -910,10 +909,9 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     return result.rows.map((row) => ({
       id: Number(row.id),
       key: { workflowId: key.workflowId, runId: key.runId },
-      message: secureJson.parse(row.message, null, {
-        protoAction: 'remove',
-        constructorAction: 'remove',
-      }) as InboxMessage,
+      // Written by JSON.stringify above; JSON.parse keeps a payload's "__proto__" keys as own data
+      // (never a prototype), so a signal delivered through the inbox arrives as it was sent.
+      message: JSON.parse(row.message) as InboxMessage,
     }));
   }
 

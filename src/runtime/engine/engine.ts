@@ -6,7 +6,10 @@ import {
   WorkflowNotFoundError,
   WorkflowNotRunningError,
 } from '../../common/errors.js';
+
+import { checkName } from '../../common/request-rules.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, type NewEvent } from '../../history/events.js';
+
 import type { RunSummary } from '../../history/store.js';
 import type {
   EventNotice,
@@ -258,6 +261,8 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
+    checkName('the signal name', signalName);
+    if (requestId !== undefined) checkName('the request ID', requestId);
     const target = await this.target(ref, { evenIfPaused: true });
     const signalArgs = jsonArgs(args, 'signal');
     if ('elsewhere' in target) {
@@ -280,6 +285,7 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
+    checkName('the query name', queryName);
     const summary = await this.summaryOf(ref);
     const entry = this.heldHere(summary);
     // A run held elsewhere (or closed) is answered from its stored history: the state as of its last recorded step.
@@ -297,6 +303,8 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
+    checkName('the update name', updateName);
+    if (updateId !== undefined) checkName('the update ID', updateId);
     const id = updateId ?? randomUUID();
     const target = await this.target(ref, { claim: true });
     if ('elsewhere' in target) {
@@ -431,6 +439,8 @@ export class WorkflowEngine implements WorkflowService {
     if (typeof ref.workflowId !== 'string' || ref.workflowId === '') {
       throw new InvalidArgumentError('a workflow ID is required');
     }
+    checkName('the workflow ID', ref.workflowId);
+    if (ref.runId !== undefined) checkName('the run ID', ref.runId);
     const { store } = this.kernel;
     if (ref.runId) {
       const run = (await store.listRuns({ workflowId: ref.workflowId })).find((r) => r.runId === ref.runId);
