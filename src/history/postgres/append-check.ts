@@ -15,10 +15,7 @@ export interface HistoryPosition {
 }
 
 /** The eventId that does not follow on, if any: the append lost a race (or is out of step). */
-function positionMismatch(
-  position: HistoryPosition,
-  events: readonly HistoryEvent[],
-): number | undefined {
+function positionMismatch(position: HistoryPosition, events: readonly HistoryEvent[]): number | undefined {
   for (const [i, event] of events.entries()) {
     if (event?.eventId !== position.nextEventId + i) return event?.eventId ?? Number.NaN;
   }
