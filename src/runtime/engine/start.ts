@@ -103,7 +103,7 @@ export class Starts {
       entry.processing = true;
       this.cache.add(entry);
       try {
-        await this.kernel.store.append(entry.key, events);
+        await this.kernel.ownership.create(entry, events);
       } catch (error) {
         this.cache.remove(entry);
         throw error;
