@@ -1,4 +1,5 @@
 import { FileHistoryStore, type FileStoreOpenReport } from '../history/file-store.js';
+import type { StoreFileSystem } from '../history/store-fs.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { OffsetClock } from '../runtime/clock.js';
 import { type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
@@ -28,6 +29,8 @@ export interface LocalEngineOptions {
   onPauseChange?: (run: { workflowId: string; runId: string }, reason: string | undefined) => void;
   /** Told after every `wf time skip`, with the new offset. */
   onTimeSkip?: (offsetMs: number) => void;
+  /** The store's file system (default node:fs): the torture suite injects disk faults here. */
+  storeFs?: StoreFileSystem;
 }
 
 /**
@@ -50,7 +53,7 @@ export async function openLocalEngine(
         buildDir: activitiesBuildDir(config),
       })
     : {};
-  const store = await FileHistoryStore.open(config.storeDir);
+  const store = await FileHistoryStore.open(config.storeDir, options.storeFs ? { fs: options.storeFs } : {});
   let clock: OffsetClock;
   try {
     clock = new OffsetClock(await readClockOffset(config.storeDir));
