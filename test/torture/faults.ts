@@ -401,11 +401,11 @@ export async function runFaultCases(options: { log: (line: string) => void }): P
   const garbage = await garbageMidFile();
   const disk = [await diskFaultUnderServer('ENOSPC'), await diskFaultUnderServer('EIO')];
   const lines = [
-    `torn last line at every offset  ${tornTails.cases} cases over a ${tornTails.bytes}-byte line: cut, backed up, appending resumed; changed complete lines reported`,
+    `torn last line at every offset ${tornTails.cases} cases over a ${tornTails.bytes}-byte line: cut, backed up, appending resumed; changed complete lines reported`,
     `garbage mid-file               ${garbage.cases} cases: reported with file and line, file untouched, other runs served`,
     ...disk.map(
       (d) =>
-        `${d.code} on append${' '.repeat(17 - d.code.length)}${d.acknowledgedBefore} requests acknowledged before, ${d.refusedAfter} refused after, ${d.eventsSeen} events acknowledged all kept, ${d.tornTailsCut} torn tails cut, ${d.runsCompletedAfterRepair} runs completed after repair`,
+        `${`${d.code} on append`.padEnd(31)}${d.acknowledgedBefore} requests acknowledged before, ${d.refusedAfter} refused (503) after; ${d.eventsSeen} acknowledged events all kept, ${d.tornTailsCut} torn tails cut, ${d.runsCompletedAfterRepair} runs completed after repair`,
     ),
     `(fault cases took ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
   ];

@@ -14,6 +14,7 @@ import {
   check,
   completedActivityKeys,
   type DevProcess,
+  deadline,
   freePort,
   makeProject,
   random,
@@ -342,8 +343,8 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
     starting = false;
     // No more kills: every run must now finish.
     const finished = Promise.all(pool);
-    const deadline = sleep(120_000).then(() => 'late' as const);
-    const outcome = await Promise.race([finished.then(() => 'done' as const), deadline]);
+    const late = deadline(120_000).then(() => 'late' as const);
+    const outcome = await Promise.race([finished.then(() => 'done' as const), late]);
     if (failures.length > 0) throw failures[0];
     check(
       outcome === 'done',
@@ -362,7 +363,7 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
   } finally {
     stopStream?.();
     dev.proc.kill('SIGTERM');
-    await Promise.race([dev.exited, sleep(10_000)]);
+    await Promise.race([dev.exited, deadline(10_000)]);
     if (dev.proc.exitCode === null) dev.proc.kill('SIGKILL');
     wakeUp?.();
   }

@@ -21,6 +21,9 @@ export function check(condition: unknown, message: () => string): asserts condit
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A deadline for a race: its timer does not keep the process alive once the race is won. */
+export const deadline = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 /** Deterministic pseudo-random numbers (mulberry32), so a failing seed can be run again. */
 export function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -143,7 +146,7 @@ export async function startDev(
     tail: () => [...lines, partial].join('\n'),
   };
   if (options.expectExit) {
-    if ((await Promise.race([exited.then(() => 'exited'), sleep(30_000)])) !== 'exited') {
+    if ((await Promise.race([exited.then(() => 'exited'), deadline(30_000)])) !== 'exited') {
       proc.kill('SIGKILL');
       throw new TortureFailure(`wf dev was expected to exit, and it kept running:\n${dev.tail()}`);
     }
@@ -152,7 +155,7 @@ export async function startDev(
   const outcome = await Promise.race([
     readyPromise.then(() => 'ready' as const),
     exited.then(() => 'exited' as const),
-    sleep(60_000).then(() => 'slow' as const),
+    deadline(60_000).then(() => 'slow' as const),
   ]);
   if (outcome !== 'ready') {
     proc.kill('SIGKILL');
