@@ -22,6 +22,7 @@ import {
   tempDir,
   WORKFLOWS,
 } from './lib.js';
+import { postgresStoreCase } from './postgres.js';
 
 const SERIAL_STEPS = 200;
 const CONCURRENT_RUNS = 100;
@@ -75,6 +76,9 @@ async function memorySteps(label, sandboxOptions) {
 }
 
 export const cases = {
+  /** The PostgreSQL store alone (bench/postgres.js): appends/s and owned-append latency. */
+  'postgres-store': postgresStoreCase,
+
   /** 1. A durable step on the file store (fdatasync, group commit) and the real clock. */
   async 'file-steps'() {
     const dir = await tempDir('file');

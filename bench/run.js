@@ -14,6 +14,7 @@ import { BENCH_DIR, median, now, ROOT } from './lib.js';
 
 const ALL = [
   'file-store',
+  'postgres-store',
   'file-steps',
   'memory-steps',
   'memory-steps-no-watchdog',

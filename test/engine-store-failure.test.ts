@@ -10,8 +10,7 @@ import { loadWorkflowCode } from '../src/runtime/workflow-code.js';
 import { renderDescription, renderRunTable } from '../src/ui/render.js';
 import { FaultyFileSystem } from './support/faulty-fs.js';
 
-const fixture = (p: string) =>
-  fileURLToPath(new URL(`../src/runtime/__fixtures__/engine/${p}`, import.meta.url));
+const fixture = (p: string) => fileURLToPath(new URL(`./fixtures/engine/${p}`, import.meta.url));
 const cleanup: (() => Promise<void>)[] = [];
 
 afterEach(async () => {

@@ -12,7 +12,7 @@ import type {
   TimeControl,
   TimeInfo,
   WorkflowService,
-} from '../runtime/service.js';
+} from '../protocol/service.js';
 import type {
   QueryDefinition,
   SignalDefinition,

@@ -1,6 +1,6 @@
 import { failureToError } from '../common/failure-convert.js';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, type WfFailure } from '../common/failures.js';
-import type { WorkflowOutcome } from '../runtime/service.js';
+import type { WorkflowOutcome } from '../protocol/service.js';
 
 /** How a run that did not complete closed. */
 export type UnsuccessfulStatus = 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT';

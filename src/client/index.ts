@@ -36,7 +36,7 @@ export type {
   TimeInfo,
   WorkflowOutcome,
   WorkflowService,
-} from '../runtime/service.js';
+} from '../protocol/service.js';
 export {
   WorkflowClient,
   type WorkflowHandle,

@@ -11,14 +11,22 @@ export class Dev extends LocalCommand {
     '<%= config.bin %> dev',
     '<%= config.bin %> dev --port 8080 --store /tmp/wf-store',
     '<%= config.bin %> dev --project examples/order-saga',
+    '<%= config.bin %> dev --log-format json | jq -c \'select(.kind == "event") | .event.type\'',
   ];
   static override flags = {
     ...projectFlags,
     port: Flags.integer({ description: 'Port of the HTTP API (on 127.0.0.1). Default: 7466.' }),
     plain: Flags.boolean({
       description:
-        'Print plain lines instead of the live terminal view (the default when stdout is not a terminal).',
+        'Print plain lines instead of the live terminal view (the default when stdout is not a terminal or CI is set).',
     }),
+    'log-format': Flags.option({
+      description:
+        'text: lines for people (the live view in a terminal). json: one JSON object per line for every message, ' +
+        'event and workflow log line ({"ts","kind":"message|event|log|paused|resumed|time",...}), never the live view.',
+      options: ['text', 'json'] as const,
+      default: 'text' as const,
+    })(),
     watch: Flags.boolean({
       description: 'Reload the code when files under src/ change (--no-watch to turn off).',
       default: true,
@@ -44,16 +52,20 @@ export class Dev extends LocalCommand {
       ...(flags.store ? { store: flags.store } : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
     });
-    const live = process.stdout.isTTY && !flags.plain && !process.env.CI;
+    const json = flags['log-format'] === 'json';
+    const live = process.stdout.isTTY && !flags.plain && !json && !process.env.CI;
+    const write = (line: string) => process.stdout.write(`${line}\n`);
+    const { jsonReporter, plainReporter } = await import('../devserver/dev-reporter.js');
     const view = live
       ? (await import('../ui/dev-live-view.js')).startLiveView({ title: 'wf dev: starting' })
       : undefined;
+    const reporter = view ?? (json ? jsonReporter(write) : plainReporter(write));
     let server: Awaited<ReturnType<typeof startDevServer>>;
     try {
       server = await startDevServer({
         config,
         watch: flags.watch,
-        ...(view ? { out: (line: string) => view.log(line), onPauseChange: view.paused.bind(view) } : {}),
+        reporter,
         ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
         ...(flags['max-concurrent-activities']
           ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
@@ -64,9 +76,10 @@ export class Dev extends LocalCommand {
       throw error;
     }
     if (view) {
-      server.local.engine.subscribe((notice) => view.event(notice));
+      view.setTimeOffset(server.local.clock.offsetMs);
+      view.watchProgress(server.local.engine);
       view.setTitle(`wf dev · ${server.url} · store ${config.storeDir} · Ctrl+C to stop`);
-    } else this.log('Press Ctrl+C to stop.');
+    } else reporter.message('info', 'Press Ctrl+C to stop.');
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
@@ -75,9 +88,7 @@ export class Dev extends LocalCommand {
           view?.close();
           resolve();
         };
-        (view ? view.log.bind(view) : this.log.bind(this))(
-          'stopping: open runs continue at the next `wf dev`',
-        );
+        reporter.message('info', 'stopping: open runs continue at the next `wf dev`');
         server.close().then(done, done);
       };
       process.on('SIGINT', stop);

@@ -5,6 +5,8 @@
  */
 
 import { Cancel } from './cancel.js';
+import { DbImport } from './db/import.js';
+import { DbMigrate } from './db/migrate.js';
 import { Describe } from './describe.js';
 import { Dev } from './dev.js';
 import { Execute } from './execute.js';
@@ -42,6 +44,8 @@ export const COMMANDS = {
   describe: Describe,
   show: Show,
   export: Export,
+  'db:migrate': DbMigrate,
+  'db:import': DbImport,
   result: Result,
   time: TimeShow,
   'time:skip': TimeSkip,

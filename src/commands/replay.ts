@@ -11,6 +11,7 @@ export class Replay extends LocalCommand {
     '<%= config.bin %> replay test/histories',
     '<%= config.bin %> replay order-1.jsonl order-2.jsonl',
     '<%= config.bin %> replay --from-store .wf',
+    '<%= config.bin %> replay --from-store postgres://app@db:5432/app',
   ];
   static override strict = false;
   static override args = {
@@ -20,7 +21,12 @@ export class Replay extends LocalCommand {
     project: projectFlags.project,
     workflows: projectFlags.workflows,
     activities: projectFlags.activities,
-    'from-store': Flags.string({ description: 'Also replay every run in this store directory (read-only).' }),
+    'from-store': Flags.string({
+      description: 'Also replay every run in this store (read-only): a store directory or a postgres:// URL.',
+    }),
+    schema: Flags.string({
+      description: 'PostgreSQL schema of the store given with --from-store. Default: wf.',
+    }),
     'allow-empty': Flags.boolean({ description: 'Succeed when there are no histories to replay.' }),
     output: Flags.option({ char: 'o', options: ['text', 'json'] as const, default: 'text' as const })(),
   };
@@ -52,6 +58,7 @@ export class Replay extends LocalCommand {
       code,
       paths,
       ...(flags['from-store'] ? { storeDir: flags['from-store'] } : {}),
+      ...(flags.schema ? { storeSchema: flags.schema } : {}),
       allowEmpty: flags['allow-empty'],
     });
     if (flags.output === 'json') {

@@ -3,7 +3,7 @@
  * Free of Node imports: the sandbox uses `errorToFailure` too.
  */
 
-import type { FailureInfo } from '../history/events.js';
+import type { FailureInfo } from './failure-info.js';
 import {
   ActivityFailure,
   ApplicationFailure,

@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import type { FailureInfo } from '../history/events.js';
 import { errorToFailure, failureToError } from './failure-convert.js';
+import type { FailureInfo } from './failure-info.js';
 import {
   ActivityFailure,
   ApplicationFailure,

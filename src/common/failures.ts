@@ -9,7 +9,7 @@
  * This file must stay free of Node imports: it is bundled into the sandbox.
  */
 
-import type { TimeoutType } from '../history/events.js';
+import type { TimeoutType } from './failure-info.js';
 
 export type { TimeoutType };
 

@@ -8,9 +8,9 @@ import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import secureJson from 'secure-json-parse';
 import { InvalidArgumentError, WfError } from '../common/errors.js';
+import type { FiredTimer, RunRef, TimeControl, TimeInfo } from '../protocol/service.js';
 import type { OffsetClock } from '../runtime/clock.js';
 import type { WorkflowEngine } from '../runtime/engine/index.js';
-import type { FiredTimer, RunRef, TimeControl, TimeInfo } from '../runtime/service.js';
 
 /** The file in a store directory that keeps the dev server's clock offset. */
 export const CLOCK_FILE = 'clock.json';

@@ -6,27 +6,12 @@
  * `WorkflowExecutionStarted` and carries `formatVersion`. See docs/history-format.md.
  */
 
+import type { FailureInfo, TimeoutType } from '../common/failure-info.js';
+
 export const HISTORY_FORMAT_VERSION = 1;
 
-/** A serialized error: what crosses the sandbox boundary and what the history stores. */
-export interface FailureInfo {
-  message: string;
-  /** Error class name on the side that threw (`Error`, `ApplicationFailure`, `ActivityFailure`...). */
-  name: string;
-  /** Application-defined type (ApplicationFailure.type), or the class name of a plain error. */
-  type?: string;
-  nonRetryable?: boolean;
-  details?: unknown[];
-  stack?: string;
-  /** For timeouts: which timeout fired. */
-  timeoutType?: TimeoutType;
-  /** For ActivityFailure / ChildWorkflowFailure: what failed. */
-  activityType?: string;
-  workflowType?: string;
-  cause?: FailureInfo;
-}
-
-export type TimeoutType = 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT' | 'WORKFLOW_RUN';
+/** FailureInfo (a serialized error) and TimeoutType live in the bottom layer; they are part of this format. */
+export type { FailureInfo, TimeoutType } from '../common/failure-info.js';
 
 /** Where in the user's source a command was issued (resolved through the bundle's source map). */
 export interface CallSite {
@@ -64,6 +49,13 @@ export type ParentClosePolicy = 'TERMINATE' | 'ABANDON' | 'REQUEST_CANCEL';
 interface Base {
   eventId: number;
   eventTime: string;
+  /**
+   * On an input event (and on WorkflowExecutionStarted): how many command events the activation it
+   * caused recorded right after it. Absent when the activation is not recorded with it (a signal to
+   * a paused run) and in histories written before wf recorded it. Replay uses it to report a command
+   * added where an open run waits, instead of taking it.
+   */
+  commandCount?: number;
 }
 
 export interface WorkflowExecutionStarted extends Base {

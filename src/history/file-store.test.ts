@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FaultyFileSystem } from '../../test/support/faulty-fs.js';
+import { sampleHistory, T } from '../../test/support/history-samples.js';
 import { InvalidArgumentError, StoreEnvironmentError, StoreLockedError } from '../common/errors.js';
 import { serializeEvent, serializeEventWithCrc } from './codec.js';
 import type { HistoryEvent } from './events.js';
 import { FileHistoryStore, readHistoryFile, runFileName } from './file-store.js';
 import { currentProcess, holderState, processStartTime } from './process-identity.js';
 import { HistoryConflictError, HistoryCorruptError, RunNotFoundError } from './store.js';
-import { sampleHistory, T } from './test-helpers.js';
 
 let dir: string;
 const open: FileHistoryStore[] = [];

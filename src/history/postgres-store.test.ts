@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { sampleHistory } from '../../test/support/history-samples.js';
 import {
   dropSchemas,
   postgresAvailable,
@@ -13,7 +14,6 @@ import { migrate, SCHEMA_VERSION } from './postgres/schema.js';
 import { PostgresHistoryStore } from './postgres-store.js';
 import type { StoreChange } from './shared-store.js';
 import { HistoryCorruptError } from './store.js';
-import { sampleHistory } from './test-helpers.js';
 
 const schemas: string[] = [];
 const stores: PostgresHistoryStore[] = [];
@@ -135,6 +135,65 @@ describe.runIf(postgresAvailable)('PostgresHistoryStore', () => {
     await expect(
       store.append({ workflowId: 'w', runId: 'r2' }, sampleHistory('w', 'r2').slice(0, 1)),
     ).rejects.toMatchObject({ code: 'ALREADY_STARTED', runId: 'r1' });
+  });
+
+  it('imports a history whole, completes a prefix, leaves a copy alone and refuses a different one', async () => {
+    const store = await open({ schema: schema(), migrate: true });
+    const events = sampleHistory('imp', 'r');
+    const key = { workflowId: 'imp', runId: 'r' };
+    expect(await store.importRun(key, events.slice(0, 4))).toEqual({ outcome: 'created', events: 4 });
+    expect(await store.importRun(key, events)).toEqual({ outcome: 'extended', events: 6 });
+    expect(await store.importRun(key, events)).toEqual({ outcome: 'unchanged', events: 0 });
+    expect(await store.readHistory(key)).toEqual(events);
+    expect((await store.latestRun('imp'))?.status).toBe('COMPLETED');
+    const other = events.map((e) => (e.eventId === 8 ? { ...e, args: ['changed'] } : e));
+    await expect(store.importRun(key, other)).rejects.toThrow(/different history .* part at event 8/);
+    await expect(store.importRun(key, events.slice(0, 3))).rejects.toThrow(/different history/);
+    expect(await store.readHistory(key)).toEqual(events);
+  });
+
+  it('leaves an imported open run unowned and due, for a server to take up', async () => {
+    const store = await open({ schema: schema(), migrate: true });
+    const open1 = sampleHistory('open', 'r1').slice(0, 3);
+    expect((await store.importRun({ workflowId: 'open', runId: 'r1' }, open1)).outcome).toBe('created');
+    await expect(
+      store.importRun({ workflowId: 'open', runId: 'r2' }, sampleHistory('open', 'r2').slice(0, 1)),
+    ).rejects.toMatchObject({ code: 'ALREADY_STARTED', runId: 'r1' });
+    const [claimed] = await store.claimDueRuns('server', { limit: 10, leaseMs: 60_000 });
+    expect(claimed).toMatchObject({ key: { workflowId: 'open', runId: 'r1' }, epoch: 1 });
+  });
+
+  it('tells watchers of runs whose IDs are too long for a NOTIFY payload (by row id)', async () => {
+    const name = schema();
+    const a = await open({ schema: name, migrate: true });
+    const b = await open({ schema: name });
+    const key = { workflowId: '\u0001'.repeat(1000), runId: '\u0002'.repeat(1000) };
+    const seen: StoreChange[] = [];
+    const stop = b.watch((change) => seen.push(change));
+    try {
+      const lease = await a.createRun(key, sampleHistory(key.workflowId, key.runId).slice(0, 1), {
+        owner: 'A',
+        leaseMs: 60_000,
+      });
+      await waitFor(async () => {
+        await a.deliver(key, { kind: 'cancel' });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return seen.some((c) => c.kind === 'run-due' && c.key.workflowId === key.workflowId);
+      }, 'run-due for a run with long IDs');
+      const consumed = (await a.readInbox(key)).map((m) => m.id);
+      const closing = {
+        eventId: 2,
+        eventTime: sampleHistory()[0]!.eventTime,
+        type: 'WorkflowExecutionCanceled' as const,
+      };
+      expect(await a.appendAsOwner(lease, [closing], { consumed })).toEqual({ ok: true });
+      await waitFor(
+        () => seen.some((c) => c.kind === 'run-closed' && c.key.runId === key.runId),
+        'run-closed for a run with long IDs',
+      );
+    } finally {
+      stop();
+    }
   });
 
   it('listens again after its LISTEN connection is killed, catching up on what it missed', async () => {

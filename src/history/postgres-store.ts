@@ -13,7 +13,6 @@
  */
 
 import type pg from 'pg';
-import secureJson from 'secure-json-parse';
 import {
   InvalidArgumentError,
   WfError,
@@ -23,7 +22,7 @@ import {
 import { decodeEventLine, serializeEventWithCrc } from './codec.js';
 import { type EventOf, type HistoryEvent, type RunStatus, statusOfClosingEvent } from './events.js';
 import { validateId } from './file-store.js';
-import { checkAppend, positionMismatch } from './postgres/append-check.js';
+import { checkAppend } from './postgres/append-check.js';
 import {
   connectionError,
   createPool,
@@ -33,7 +32,7 @@ import {
   sqlState,
   targetOf,
 } from './postgres/connection.js';
-import { ChangeFeed, changePayload, type WatchMode } from './postgres/notify.js';
+import { ChangeFeed, changePayload, MAX_PAYLOAD_BYTES, type WatchMode } from './postgres/notify.js';
 import {
   assertSchemaCurrent,
   channelOf,
@@ -79,9 +78,15 @@ export interface PostgresHistoryStoreOptions {
   applicationName?: string;
 }
 
-/** Counters, for benchmarks: how many transactions and statements the store has sent. */
+/** What importing one run did, and how many events it wrote. */
+export interface ImportOutcome {
+  outcome: 'created' | 'extended' | 'unchanged';
+  events: number;
+}
+
+/** Counters, for benchmarks: how many commits (transactions, or single statements) and statements the store has sent. */
 export interface PostgresStoreStats {
-  transactions: number;
+  commits: number;
   statements: number;
 }
 
@@ -169,6 +174,25 @@ function checkLeaseMs(leaseMs: number): number {
   return leaseMs;
 }
 
+/** The first event's id, which must be an integer >= 1. */
+function firstEventId(events: readonly HistoryEvent[]): number {
+  const first = events[0]?.eventId;
+  if (!Number.isSafeInteger(first) || (first as number) < 1) {
+    throw new InvalidArgumentError(
+      `an appended event's eventId must be an integer >= 1, got ${JSON.stringify(first)}`,
+    );
+  }
+  return first as number;
+}
+
+/**
+ * SQL for a NOTIFY payload given as parameter `$n`: the payload itself, or, when it is too long for
+ * NOTIFY (a run with huge IDs), one naming the run by its row id (`upd.id` in the statement).
+ */
+function payloadSql(n: number, kind: 'due' | 'closed'): string {
+  return `CASE WHEN octet_length($${n}) <= ${MAX_PAYLOAD_BYTES} THEN $${n} ELSE json_build_object('k', '${kind}', 'id', upd.id::text)::text END`;
+}
+
 function encodeCursor(row: RunRow): string {
   return Buffer.from(JSON.stringify([row.start_ms, row.id])).toString('base64url');
 }
@@ -206,7 +230,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   private readonly channel: string;
   private readonly feed: ChangeFeed;
   private closed = false;
-  private readonly counters: PostgresStoreStats = { transactions: 0, statements: 0 };
+  private readonly counters: PostgresStoreStats = { commits: 0, statements: 0 };
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -318,7 +342,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     };
     let broken = false;
     try {
-      counters.transactions++;
+      counters.commits++;
       await client.query('BEGIN');
       const result = await fn(tx);
       await client.query('COMMIT');
@@ -332,55 +356,129 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     }
   }
 
+  /** Single statements outside a transaction, through the pool. */
+  private autocommit(doing: string): Tx {
+    return {
+      query: <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
+        this.counters.commits++;
+        return this.query<R>(doing, text, values);
+      },
+    };
+  }
+
   private async notify(tx: Tx, kind: StoreChange['kind'], key: RunKey, runPk: string): Promise<void> {
     await tx.query('SELECT pg_notify($1, $2)', [this.channel, changePayload(kind, key, runPk)]);
   }
 
-  private async writeEvents(
-    tx: Tx,
-    runPk: string,
+  /**
+   * Appends in ONE statement (so one round trip, and one commit outside a transaction): the runs
+   * row is updated only where the run is open, at the expected length, held by the lease (when
+   * one is given) and holding every message to consume; the events are inserted and the messages
+   * deleted only for a row so updated. An UPDATE that waited for the row's lock re-checks these
+   * conditions against the row as the other transaction left it, so two writers never both match.
+   * Returns false when nothing matched (see `whyNotAppended`).
+   */
+  private async appendRow(
+    q: Tx,
+    key: RunKey,
     events: readonly HistoryEvent[],
-    historyLength: number,
-    extra: { consumed?: readonly number[]; wakeAt?: number | null; buildId?: string } = {},
-  ): Promise<{ consumed: number }> {
+    options: {
+      /** The history length the append expects; undefined (only with a lease) for no events. */
+      expectedLength: number | undefined;
+      lease?: RunLease;
+      consumed?: readonly number[];
+      wakeAt?: number | null;
+      buildId?: string;
+    },
+  ): Promise<boolean> {
     const closing = closingOf(events);
-    const consumed = (extra.consumed ?? []).map(String);
-    const result = await tx.query<{ consumed: string }>(
-      `WITH ins AS (
-         INSERT INTO ${this.s}.events (run, event_id, line)
-         SELECT $1, e.event_id, e.line FROM unnest($2::integer[], $3::text[]) AS e(event_id, line)
-       ), del AS (
-         DELETE FROM ${this.s}.inbox WHERE run = $1 AND id = ANY($6::bigint[]) RETURNING id
-       ), upd AS (
+    const consumed = [...new Set(options.consumed ?? [])].map(String);
+    const result = await q.query<{ id: string }>(
+      `WITH upd AS (
          UPDATE ${this.s}.runs SET
-           history_length = $4,
-           status = coalesce($5, status),
-           close_time = coalesce($9, close_time),
-           closed_at = CASE WHEN $5::text IS NULL THEN closed_at ELSE now() END,
-           lease_until = CASE WHEN $5::text IS NULL THEN lease_until ELSE NULL END,
+           history_length = history_length + cardinality($5::integer[]),
+           status = coalesce($7, status),
+           close_time = coalesce($8, close_time),
+           closed_at = CASE WHEN $7::text IS NULL THEN closed_at ELSE now() END,
+           lease_until = CASE WHEN $7::text IS NULL THEN lease_until ELSE NULL END,
+           inbox_pending = inbox_pending - cardinality($9::bigint[]),
            wake_at = CASE
-             WHEN $5::text IS NOT NULL THEN NULL
-             WHEN EXISTS (SELECT 1 FROM ${this.s}.inbox i WHERE i.run = $1 AND NOT (i.id = ANY($6::bigint[]))) THEN now()
-             WHEN $7::boolean THEN ${fromMs(8)}
+             WHEN $7::text IS NOT NULL THEN NULL
+             WHEN inbox_pending > cardinality($9::bigint[]) THEN now()
+             WHEN $10::boolean THEN ${fromMs(11)}
              ELSE wake_at END,
-           build_id = coalesce($10, build_id)
-         WHERE id = $1
+           build_id = coalesce($12, build_id)
+         WHERE workflow_id = $1 AND run_id = $2 AND status = 'RUNNING'
+           AND ($3::integer IS NULL OR history_length = $3)
+           AND ($4::text IS NULL OR (owner = $4 AND epoch = $13))
+           AND (SELECT count(*) FROM ${this.s}.inbox i WHERE i.run = runs.id AND i.id = ANY($9::bigint[]))
+               = cardinality($9::bigint[])
+         RETURNING id
+       ), ins AS (
+         INSERT INTO ${this.s}.events (run, event_id, line)
+         SELECT upd.id, e.event_id, e.line FROM upd, unnest($5::integer[], $6::text[]) AS e(event_id, line)
+       ), del AS (
+         DELETE FROM ${this.s}.inbox WHERE run IN (SELECT id FROM upd) AND id = ANY($9::bigint[])
        )
-       SELECT count(*) AS consumed FROM del`,
+       SELECT id, CASE WHEN $7::text IS NOT NULL THEN pg_notify($14, ${payloadSql(15, 'closed')}) END FROM upd`,
       [
-        runPk,
+        key.workflowId,
+        key.runId,
+        options.expectedLength ?? null,
+        options.lease?.owner ?? null,
         events.map((e) => e.eventId),
         events.map((e) => serializeEventWithCrc(e)),
-        historyLength,
         closing?.status ?? null,
-        consumed,
-        extra.wakeAt !== undefined,
-        extra.wakeAt ?? null,
         closing?.closeTime ?? null,
-        extra.buildId ?? null,
+        consumed,
+        options.wakeAt !== undefined,
+        options.wakeAt ?? null,
+        options.buildId ?? null,
+        String(options.lease?.epoch ?? 0),
+        this.channel,
+        changePayload('run-closed', key),
       ],
     );
-    return { consumed: Number(result.rows[0]?.consumed ?? 0) };
+    return result.rows.length > 0;
+  }
+
+  /** Why `appendRow` matched nothing: the run is missing, held by another, closed, or moved on. */
+  private async whyNotAppended(
+    key: RunKey,
+    events: readonly HistoryEvent[],
+    expectedLength: number | undefined,
+    lease: RunLease | undefined,
+  ): Promise<OwnedAppendResult> {
+    const found = await this.query<{
+      owner: string | null;
+      epoch: string;
+      history_length: number;
+      status: string;
+    }>(
+      'reading a run',
+      `SELECT owner, epoch, history_length, status FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2`,
+      [key.workflowId, key.runId],
+    );
+    const run = found.rows[0];
+    if (!run) {
+      if (lease) throw new RunNotFoundError(key);
+      return { ok: false, reason: 'conflict', nextEventId: 1 };
+    }
+    if (lease && (run.owner !== lease.owner || Number(run.epoch) !== lease.epoch)) {
+      return { ok: false, reason: 'fenced', ...(run.owner === null ? {} : { holder: run.owner }) };
+    }
+    if (expectedLength !== undefined && run.history_length !== expectedLength) {
+      return { ok: false, reason: 'conflict', nextEventId: run.history_length + 1 };
+    }
+    if (run.status !== 'RUNNING') {
+      // As the append rules word it.
+      checkAppend(key, { nextEventId: run.history_length + 1, closed: true }, events);
+      throw new InvalidArgumentError(`cannot append to run ${key.runId}: the run is closed`);
+    }
+    throw new WfError(
+      'INTERNAL',
+      `appending to run ${key.runId}: some inbox messages to consume were not waiting (only the run's holder consumes them)`,
+    );
   }
 
   /**
@@ -487,24 +585,16 @@ export class PostgresHistoryStore implements SharedHistoryStore {
    */
   async append(key: RunKey, events: HistoryEvent[]): Promise<void> {
     if (events.length === 0) return;
-    if (events[0]?.eventId === 1) {
+    const first = firstEventId(events);
+    if (first === 1) {
       await this.create(key, events, undefined);
       return;
     }
-    await this.tx('appending to a run', async (tx) => {
-      const found = await tx.query<{ id: string; history_length: number; status: string }>(
-        `SELECT id, history_length, status FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
-        [key.workflowId, key.runId],
-      );
-      const run = found.rows[0];
-      const position = run
-        ? { nextEventId: run.history_length + 1, closed: run.status !== 'RUNNING' }
-        : { nextEventId: 1, closed: false };
-      checkAppend(key, position, events);
-      const closed = closingOf(events);
-      await this.writeEvents(tx, run!.id, events, run!.history_length + events.length);
-      if (closed) await this.notify(tx, 'run-closed', key, run!.id);
-    });
+    checkAppend(key, { nextEventId: first, closed: false }, events);
+    const q = this.autocommit('appending to a run');
+    if (await this.appendRow(q, key, events, { expectedLength: first - 1 })) return;
+    const why = await this.whyNotAppended(key, events, first - 1, undefined);
+    if (!why.ok && why.reason === 'conflict') throw new HistoryConflictError(key, first, why.nextEventId);
   }
 
   async readHistory(key: RunKey): Promise<HistoryEvent[]> {
@@ -578,6 +668,78 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', values };
   }
 
+  /**
+   * Copies a whole history in (from another store), in one transaction: creates the run, or appends
+   * what it lacks when the database holds a prefix of it, or does nothing when it holds it all.
+   * An open run imported is left unowned and due, so a process sharing the store takes it up.
+   * Throws when the database holds a different history for the run, or another open run of its ID.
+   */
+  async importRun(key: RunKey, events: HistoryEvent[]): Promise<ImportOutcome> {
+    checkStorableId('workflowId', key.workflowId);
+    checkStorableId('runId', key.runId);
+    checkAppend(key, { nextEventId: 1, closed: false }, events);
+    const lines = events.map((e) => serializeEventWithCrc(e));
+    return this.tx('importing a run', async (tx) => {
+      const found = await tx.query<{ id: string; history_length: number; owner: string | null }>(
+        `SELECT id, history_length, owner FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
+        [key.workflowId, key.runId],
+      );
+      const run = found.rows[0];
+      if (!run) {
+        const row = await this.insertRun(tx, key, events, undefined);
+        if (!row) {
+          const open = await tx.query<{ run_id: string; workflow_type: string }>(
+            `SELECT run_id, workflow_type FROM ${this.s}.runs WHERE workflow_id = $1 AND status = 'RUNNING'`,
+            [key.workflowId],
+          );
+          throw new WorkflowExecutionAlreadyStartedError(
+            key.workflowId,
+            open.rows[0]?.workflow_type ?? '',
+            open.rows[0]?.run_id ?? '?',
+            'already has an open run in the database, so this open run cannot be imported beside it',
+          );
+        }
+        await tx.query(
+          `UPDATE ${this.s}.runs SET wake_at = CASE WHEN status = 'RUNNING' THEN now() END WHERE id = $1`,
+          [row.id],
+        );
+        return { outcome: 'created', events: events.length };
+      }
+      const held = await tx.query<{ event_id: number; line: string }>(
+        `SELECT event_id, line FROM ${this.s}.events WHERE run = $1 ORDER BY event_id`,
+        [run.id],
+      );
+      const differs = held.rows.findIndex((row, i) => row.event_id !== i + 1 || row.line !== lines[i]);
+      if (differs >= 0 || held.rows.length > lines.length) {
+        const at = differs >= 0 ? differs + 1 : lines.length + 1;
+        throw new WfError(
+          'CORRUPT',
+          `the database already holds a different history for workflow ${JSON.stringify(key.workflowId)} run ${key.runId} (they part at event ${at}): it was not changed; export both to compare`,
+        );
+      }
+      if (held.rows.length === lines.length) return { outcome: 'unchanged', events: 0 };
+      if (run.owner !== null) {
+        throw new WfError(
+          'UNAVAILABLE',
+          `workflow ${JSON.stringify(key.workflowId)} run ${key.runId} is held by ${run.owner} in the database, which may be appending to it: importing more of it would fork its history`,
+        );
+      }
+      const rest = events.slice(held.rows.length);
+      const closed = checkAppend(key, { nextEventId: held.rows.length + 1, closed: false }, rest);
+      const appended = await this.appendRow(tx, key, rest, {
+        expectedLength: held.rows.length,
+        ...(closed ? {} : { wakeAt: Date.now() }),
+      });
+      if (!appended) {
+        throw new WfError(
+          'CORRUPT',
+          `workflow ${JSON.stringify(key.workflowId)} run ${key.runId} is closed in the database but not in the store directory: it was not changed`,
+        );
+      }
+      return { outcome: 'extended', events: rest.length };
+    });
+  }
+
   // ------------------------------------------------------------------------------------------------
   // SharedHistoryStore
 
@@ -602,39 +764,15 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     options: { consumed?: number[]; wakeAt?: number | null; buildId?: string } = {},
   ): Promise<OwnedAppendResult> {
     const key = lease.key;
-    return this.tx('appending to a run', async (tx) => {
-      const found = await tx.query<{
-        id: string;
-        owner: string | null;
-        epoch: string;
-        history_length: number;
-        status: string;
-      }>(
-        `SELECT id, owner, epoch, history_length, status FROM ${this.s}.runs
-         WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
-        [key.workflowId, key.runId],
-      );
-      const run = found.rows[0];
-      if (!run) throw new RunNotFoundError(key);
-      if (run.owner !== lease.owner || Number(run.epoch) !== lease.epoch) {
-        return { ok: false, reason: 'fenced', ...(run.owner === null ? {} : { holder: run.owner }) };
-      }
-      const position = { nextEventId: run.history_length + 1, closed: run.status !== 'RUNNING' };
-      if (positionMismatch(position, events) !== undefined) {
-        return { ok: false, reason: 'conflict', nextEventId: position.nextEventId };
-      }
-      checkAppend(key, position, events);
-      const consumed = options.consumed ?? [];
-      const written = await this.writeEvents(tx, run.id, events, run.history_length + events.length, options);
-      if (written.consumed !== new Set(consumed).size) {
-        throw new WfError(
-          'INTERNAL',
-          `appending to run ${key.runId}: inbox messages ${consumed.join(', ')} were to be consumed, but only ${written.consumed} of them were waiting`,
-        );
-      }
-      if (closingOf(events)) await this.notify(tx, 'run-closed', key, run.id);
-      return { ok: true };
-    });
+    let expectedLength: number | undefined;
+    if (events.length > 0) {
+      const first = firstEventId(events);
+      expectedLength = first - 1;
+      checkAppend(key, { nextEventId: first, closed: false }, events);
+    }
+    const q = this.autocommit('appending to a run');
+    if (await this.appendRow(q, key, events, { ...options, expectedLength, lease })) return { ok: true };
+    return this.whyNotAppended(key, events, expectedLength, lease);
   }
 
   async claimDueRuns(owner: string, options: { limit: number; leaseMs: number }): Promise<RunLease[]> {
@@ -642,11 +780,15 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     if (options.limit <= 0) return [];
     const result = await this.query<LeaseRow>(
       'claiming due runs',
-      `UPDATE ${this.s}.runs r SET owner = $1, epoch = r.epoch + 1, lease_until = ${plusMs(2)}
+      `UPDATE ${this.s}.runs r SET owner = $1,
+         epoch = CASE WHEN r.owner = $1 AND r.lease_until > now() THEN r.epoch ELSE r.epoch + 1 END,
+         lease_until = ${plusMs(2)}
        FROM (
          SELECT id FROM ${this.s}.runs
          WHERE status = 'RUNNING'
-           AND ((owner IS NULL AND wake_at <= now()) OR (owner IS NOT NULL AND lease_until <= now()))
+           AND ((owner IS NULL AND wake_at <= now()) OR (owner IS NOT NULL AND lease_until <= now())
+             -- runs this process holds with messages waiting: a holder that missed a notification hears of them
+             OR (owner = $1 AND id IN (SELECT run FROM ${this.s}.inbox)))
          ORDER BY coalesce(wake_at, lease_until)
          LIMIT $3
          FOR UPDATE SKIP LOCKED
@@ -709,7 +851,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       `UPDATE ${this.s}.runs SET owner = NULL, lease_until = NULL,
          wake_at = CASE
            WHEN status <> 'RUNNING' THEN NULL
-           WHEN EXISTS (SELECT 1 FROM ${this.s}.inbox i WHERE i.run = id) THEN now()
+           WHEN inbox_pending > 0 THEN now()
            WHEN $5::boolean THEN ${fromMs(6)}
            ELSE wake_at END
        WHERE workflow_id = $1 AND run_id = $2 AND owner = $3 AND epoch = $4
@@ -734,21 +876,27 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   }
 
   async deliver(key: RunKey, message: InboxMessage): Promise<void> {
-    await this.tx('delivering a message', async (tx) => {
-      const found = await tx.query<{ id: string; status: string }>(
-        `SELECT id, status FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
-        [key.workflowId, key.runId],
-      );
-      const run = found.rows[0];
-      if (!run) throw new RunNotFoundError(key);
-      if (run.status !== 'RUNNING') throw new WorkflowNotRunningError(key.workflowId, key.runId, run.status);
-      await tx.query(
-        `WITH ins AS (INSERT INTO ${this.s}.inbox (run, message) VALUES ($1, $2))
-         UPDATE ${this.s}.runs SET wake_at = now() WHERE id = $1`,
-        [run.id, JSON.stringify(message)],
-      );
-      await this.notify(tx, 'run-due', key, run.id);
-    });
+    const delivered = await this.query(
+      'delivering a message',
+      `WITH upd AS (
+         UPDATE ${this.s}.runs SET wake_at = now(), inbox_pending = inbox_pending + 1
+         WHERE workflow_id = $1 AND run_id = $2 AND status = 'RUNNING'
+         RETURNING id
+       ), ins AS (
+         INSERT INTO ${this.s}.inbox (run, message) SELECT id, $3 FROM upd
+       )
+       SELECT id, pg_notify($4, ${payloadSql(5, 'due')}) FROM upd`,
+      [key.workflowId, key.runId, JSON.stringify(message), this.channel, changePayload('run-due', key)],
+    );
+    if (delivered.rows.length > 0) return;
+    const found = await this.query<{ status: string }>(
+      'reading a run',
+      `SELECT status FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2`,
+      [key.workflowId, key.runId],
+    );
+    const status = found.rows[0]?.status;
+    if (status === undefined) throw new RunNotFoundError(key);
+    throw new WorkflowNotRunningError(key.workflowId, key.runId, status);
   }
 
   async readInbox(key: RunKey): Promise<StoredInboxMessage[]> {
@@ -761,10 +909,9 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     return result.rows.map((row) => ({
       id: Number(row.id),
       key: { workflowId: key.workflowId, runId: key.runId },
-      message: secureJson.parse(row.message, null, {
-        protoAction: 'remove',
-        constructorAction: 'remove',
-      }) as InboxMessage,
+      // Written by JSON.stringify above; JSON.parse keeps a payload's "__proto__" keys as own data
+      // (never a prototype), so a signal delivered through the inbox arrives as it was sent.
+      message: JSON.parse(row.message) as InboxMessage,
     }));
   }
 

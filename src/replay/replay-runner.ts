@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { CallSite, HistoryEvent } from '../history/events.js';
-import { FileHistoryStore, readHistoryFile } from '../history/file-store.js';
+import { readHistoryFile } from '../history/file-store.js';
+import { openStore, redactUrl } from '../history/open-store.js';
 import { NonDeterminismError } from '../runtime/errors.js';
 import { RunExecutor } from '../runtime/executor.js';
 import type { LoadedWorkflowCode } from '../runtime/workflow-code.js';
@@ -34,8 +34,13 @@ export interface ReplayRequest {
   code: LoadedWorkflowCode;
   /** History files or directories of them (*.jsonl). */
   paths: string[];
-  /** A store directory whose runs to replay (read-only; a running `wf dev` is not disturbed). */
+  /**
+   * A store whose runs to replay, read only (a running `wf dev` is not disturbed): a directory, or a
+   * postgres:// URL.
+   */
   storeDir?: string;
+  /** The PostgreSQL schema, for a postgres:// store (default `wf`). */
+  storeSchema?: string;
   cwd?: string;
   /** Succeed when there is nothing to replay (otherwise an InvalidArgumentError). */
   allowEmpty?: boolean;
@@ -69,13 +74,12 @@ export async function replayHistories(request: ReplayRequest): Promise<ReplaySum
     outcomes.push(replayOne(request.code, source, history));
   }
   if (request.storeDir) {
-    const storeDir = resolve(cwd, request.storeDir);
-    if (!existsSync(join(storeDir, 'runs'))) {
-      throw new InvalidArgumentError(
-        `${storeDir} is not a wf store (it has no runs/ folder): check --from-store`,
-      );
-    }
-    const store = await FileHistoryStore.open(storeDir, { lock: false });
+    const { store } = await openStore(request.storeDir, {
+      cwd,
+      readOnly: true,
+      flag: '--from-store',
+      ...(request.storeSchema ? { schema: request.storeSchema } : {}),
+    });
     try {
       for (const run of await store.listRuns()) {
         const source = `store:${run.workflowId}/${run.runId}`;
@@ -107,7 +111,7 @@ export async function replayHistories(request: ReplayRequest): Promise<ReplaySum
   }
   if (outcomes.length === 0 && !request.allowEmpty) {
     throw new InvalidArgumentError(
-      `no histories found in ${[...request.paths, ...(request.storeDir ? [request.storeDir] : [])].join(', ')}: ` +
+      `no histories found in ${[...request.paths, ...(request.storeDir ? [redactUrl(request.storeDir)] : [])].join(', ')}: ` +
         'a CI check that replays nothing proves nothing (pass --allow-empty if that is expected)',
     );
   }

@@ -7,11 +7,10 @@ import {
   type BundleOptions,
   bundleWorkflows,
   createWorkflowBundler,
-  formatCallSite,
-  resolveCallSite,
   type WorkflowBundle,
   WorkflowBundleError,
 } from './bundler.js';
+import { formatCallSite, resolveCallSite } from './source-map.js';
 
 const dirs: string[] = [];
 afterEach(() => {

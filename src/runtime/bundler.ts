@@ -6,14 +6,6 @@ import { WfError } from '../common/errors.js';
 import { BUILTIN_FILTER, DENIED_FILTER, DENIED_PACKAGES, forbiddenModule } from './forbidden-modules.js';
 import { relativeTo } from './source-map.js';
 
-export {
-  type CallSite,
-  formatCallSite,
-  parseStackFrames,
-  relativeTo,
-  resolveCallSite,
-} from './source-map.js';
-
 export interface BundleOptions {
   /** The workflows entry, e.g. `<project>/src/workflows/index.ts`. */
   workflowsPath: string;

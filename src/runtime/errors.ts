@@ -47,7 +47,7 @@ function formatNonDeterminism(d: NonDeterminismError['details']): string {
   const at = (site?: CallSite) => (site ? ` at ${site.file}:${site.line}:${site.column}` : '');
   const recorded = d.recorded
     ? `${d.recordedDescription ?? d.recorded.type}${at('callSite' in d.recorded ? d.recorded.callSite : undefined)}`
-    : 'nothing (the history ends here)';
+    : (d.recordedDescription ?? 'nothing (the history ends here)');
   const waits = (d.waitingAt ?? []).filter((w) => w.callSite).slice(0, 3);
   const issued = d.issued
     ? `${d.issued.description}${at(d.issued.callSite)}`

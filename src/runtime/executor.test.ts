@@ -5,7 +5,9 @@ import { NonDeterminismError } from './errors.js';
 import { RunExecutor, roleOf } from './executor.js';
 import { loadWorkflowCode } from './workflow-code.js';
 
-const workflowsPath = fileURLToPath(new URL('./__fixtures__/engine/src/workflows/index.ts', import.meta.url));
+const workflowsPath = fileURLToPath(
+  new URL('../../test/fixtures/engine/src/workflows/index.ts', import.meta.url),
+);
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 async function options() {
@@ -80,6 +82,30 @@ describe('RunExecutor', () => {
     expect((error as Error).message).toContain('patched(');
   });
 
+  it('names where the code waits when it issued nothing where the history has a command', async () => {
+    const opts = await options();
+    const { events } = RunExecutor.start(start('steps', [1]), T0, opts);
+    const at = new Date(T0).toISOString();
+    const extra = { eventId: 3, eventTime: at, type: 'TimerStarted', seq: 1, durationMs: 1000, fireAt: at };
+    let error: unknown;
+    try {
+      RunExecutor.replay([...events, extra as HistoryEvent], opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NonDeterminismError);
+    const { details } = error as NonDeterminismError;
+    expect(details.issued).toBeUndefined();
+    expect(details.waitingAt?.[0]).toMatchObject({
+      description: 'activity step (seq 1)',
+      callSite: { file: expect.stringMatching(/workflows\/index\.ts$/) },
+    });
+    expect((error as NonDeterminismError).codeSite).toEqual(details.waitingAt?.[0]?.callSite);
+    expect((error as Error).message).toMatch(
+      /code issued: +nothing; it now waits on activity step \(seq 1\) at .*index\.ts:\d+:\d+/,
+    );
+  });
+
   it('treats a retry as information and only the final outcome as an input', () => {
     const base = { eventId: 3, eventTime: new Date(T0).toISOString(), seq: 1, attempt: 1 };
     const failure = { name: 'Error', message: 'x' };
@@ -129,7 +155,9 @@ describe('RunExecutor', () => {
 });
 
 describe('RunExecutor on histories recorded by earlier versions', () => {
-  const replayPath = fileURLToPath(new URL('./__fixtures__/replay/src/workflows/index.ts', import.meta.url));
+  const replayPath = fileURLToPath(
+    new URL('../../test/fixtures/replay/src/workflows/index.ts', import.meta.url),
+  );
   const replayOptions = async () => {
     const code = await loadWorkflowCode({ workflowsPath: replayPath });
     return { sandbox: code.sandbox, resolveCallSite: code.resolveCallSite };
@@ -174,5 +202,95 @@ describe('RunExecutor on histories recorded by earlier versions', () => {
     ]);
     expect(events.at(-1)).toMatchObject({ result: ['signal x', 'body', 'after first await'] });
     expect(RunExecutor.replay(events, opts).events).toEqual([]);
+  });
+});
+
+describe('RunExecutor queries and update validators', () => {
+  const replayPath = fileURLToPath(
+    new URL('../../test/fixtures/replay/src/workflows/index.ts', import.meta.url),
+  );
+
+  it("draw randomness that leaves the run's sequence where it was", async () => {
+    const code = await loadWorkflowCode({ workflowsPath: replayPath });
+    const opts = { sandbox: code.sandbox };
+    const run = (ask: boolean) => {
+      const { executor, events } = RunExecutor.start(start('draws'), T0, opts);
+      const history = [...events];
+      for (let seq = 1; seq <= 2; seq++) {
+        if (ask) {
+          expect(executor.query('draw', []).ok).toBe(true);
+          expect(executor.query('drawUuid', []).ok).toBe(true);
+          expect(executor.validateUpdate('u-1', 'bump', [1])).toEqual({ accepted: true });
+        }
+        history.push(...executor.handle({ type: 'TimerFired', seq }, T0 + seq * 60_000));
+      }
+      return history;
+    };
+    const quiet = run(false);
+    const asked = run(true);
+    expect(asked.at(-1)).toEqual(quiet.at(-1));
+    // A replay (no queries) of the asked run's history draws the same numbers it returned.
+    const { events } = RunExecutor.replay(asked.slice(0, -1), opts);
+    expect(events.at(-1)).toMatchObject({
+      type: 'WorkflowExecutionCompleted',
+      result: (asked.at(-1) as { result: unknown }).result,
+    });
+    // Queries draw reproducibly, but not the run's numbers.
+    const { executor } = RunExecutor.replay(asked.slice(0, 2), opts);
+    const first = executor.query('draw', []);
+    expect(executor.query('draw', [])).toEqual(first);
+    expect(first).toMatchObject({ ok: true, result: expect.any(Number) });
+  });
+});
+
+describe('the sandbox does not follow the host', () => {
+  const replayPath = fileURLToPath(
+    new URL('../../test/fixtures/replay/src/workflows/index.ts', import.meta.url),
+  );
+
+  it("reads dates without an offset as UTC, formats with en-US in UTC, and returns this realm's objects", async () => {
+    const code = await loadWorkflowCode({ workflowsPath: replayPath });
+    const previous = process.env.TZ;
+    const resultIn = (tz: string) => {
+      process.env.TZ = tz;
+      const done = RunExecutor.start(start('hostIndependent'), T0, { sandbox: code.sandbox }).events.at(-1)!;
+      if (done.type !== 'WorkflowExecutionCompleted')
+        throw new Error(`expected completion, got ${done.type}`);
+      return done.result;
+    };
+    try {
+      const tokyo = resultIn('Asia/Tokyo');
+      expect(resultIn('America/New_York')).toEqual(tokyo);
+      const ten = Date.UTC(2026, 0, 1, 10);
+      expect(tokyo).toEqual({
+        parsedLocal: ten,
+        constructedLocal: ten,
+        parsedLegacy: ten,
+        parsedSlashes: Date.UTC(2026, 0, 1),
+        parsedOffset: ten - 3_600_000,
+        parsedZulu: ten,
+        parsedGmt: ten - 9 * 3_600_000,
+        parsedDateOnly: Date.UTC(2026, 0, 1),
+        invalid: true,
+        dateFormat: '1/1/1970',
+        dateTimeZone: 'UTC',
+        dateLocale: 'en-US',
+        explicitZone: '9 AM',
+        number: '1,234.5',
+        numberLocale: '1,234.5',
+        explicitLocale: '1.234,5',
+        collatorLocale: 'en-US',
+        compare: -1,
+        dateLocaleString: '1/1/1970, 12:00:00 AM',
+        arrayLocaleString: '1,234.5,1/1/1970, 12:00:00 AM',
+        encodedIsUint8Array: true,
+        encodedBytes: [104, 195, 169],
+        cloneIsObject: true,
+        cloneParts: [true, true, true, true, 0, 2, 7],
+      });
+    } finally {
+      if (previous === undefined) delete process.env.TZ;
+      else process.env.TZ = previous;
+    }
   });
 });

@@ -178,8 +178,9 @@ export class RunExecutor {
       activation.historyLength = signaled.eventId;
     }
     const commands = options.sandbox.guard(() => executor.run.activate(activation));
-    const events = [...first, ...executor.toEvents(commands, now)];
-    return { executor, events };
+    const recorded = executor.toEvents(commands, now);
+    event.commandCount = recorded.length;
+    return { executor, events: [...first, ...recorded] };
   }
 
   /**
@@ -200,6 +201,8 @@ export class RunExecutor {
       history.flatMap((e) => (e.type === 'MarkerRecorded' && e.markerName === 'patch' ? [e.patchId] : [])),
     );
     let queue: Command[] = [];
+    /** The last input whose activation's commands are all in the history (it says how many). */
+    let complete: HistoryEvent | undefined;
     const replayOne = (event: HistoryEvent, index: number): void => {
       const role = roleOf(event);
       if (event.type === 'WorkflowSignaled' && event.withStart) {
@@ -212,14 +215,19 @@ export class RunExecutor {
         executor.nextEventId = event.eventId + 1;
         const time = Date.parse(event.eventTime);
         executor.lastEventTime = time;
-        const activation = executor.activationFor(event, time, index < history.length - 1);
+        // All of the activation's commands recorded: it is a replay even at the end of the history
+        // (patched() answers from the history, logs stay quiet), and it may not issue more.
+        const isComplete =
+          event.commandCount !== undefined && commandsRecordedAfter(history, index) >= event.commandCount;
+        complete = isComplete ? event : undefined;
+        const activation = executor.activationFor(event, time, isComplete || index < history.length - 1);
         if (event.type === 'WorkflowExecutionStarted') {
           for (let next = index + 1; next < history.length; next++) {
             const signaled = history[next]!;
             if (signaled.type !== 'WorkflowSignaled' || !signaled.withStart) break;
             activation.jobs.push(...jobsFor(signaled, () => 'unknown'));
             activation.historyLength = signaled.eventId;
-            activation.isReplaying = next < history.length - 1;
+            activation.isReplaying = isComplete || next < history.length - 1;
           }
         }
         executor.track(event);
@@ -261,6 +269,12 @@ export class RunExecutor {
         return index;
       });
     }
+    if (complete && executor.status === 'RUNNING') {
+      // deprecatePatch() asks for no marker in a history recorded before the patch.
+      const extra = queue.filter((c) => !(c.type === 'recordPatch' && c.deprecated));
+      if (extra[0]) executor.divergedAtEnd(complete, extra[0], history.length + 1);
+      queue = [];
+    }
     const events = executor.status === 'RUNNING' ? executor.toEvents(queue, executor.lastEventTime) : [];
     return { executor, events };
   }
@@ -270,7 +284,9 @@ export class RunExecutor {
     const event = this.stamp(input, now);
     const activation = this.activationFor(event, now, false);
     this.track(event);
-    return [event, ...this.toEvents(this.run.activate(activation), now)];
+    const recorded = this.toEvents(this.run.activate(activation), now);
+    event.commandCount = recorded.length;
+    return [event, ...recorded];
   }
 
   /** Numbers and records events that do not wake the workflow (activity attempts, rejected updates, external closes). */
@@ -555,6 +571,21 @@ export class RunExecutor {
   }
 
   /**
+   * The history ends where the run waits, after an activation that recorded all its commands, and
+   * the code now issues one more there: a step added where the open run waits.
+   */
+  private divergedAtEnd(input: HistoryEvent, command: Command, eventId: number): never {
+    const count = input.commandCount ?? 0;
+    throw new NonDeterminismError({
+      ...this.identity,
+      eventId,
+      recordedDescription: `nothing more: the run waits here (${describeEvent(input)}, event ${input.eventId}, recorded ${count} command${count === 1 ? '' : 's'})`,
+      issued: { description: describeCommand(command), ...this.siteOf(command) },
+      hint: 'The code issues a command where the open run waits, after the run recorded everything that point issued: a step was added there. Guard it with `if (patched("my-change")) { ... }` so the waiting run keeps its path (new runs take the new one).',
+    });
+  }
+
+  /**
    * Where the current code issued `command`: its own call, or for commands no call issues (the
    * workflow returning, an update handler's result), the function that produced it.
    */
@@ -597,6 +628,19 @@ function hintFor(event: HistoryEvent, command: Command | undefined): string {
     return 'The code issued a command the history does not have: a step was added or moved earlier. Guard new steps with `if (patched("my-change")) { ... }` so runs recorded before the change keep their path.';
   }
   return 'The code issued a different command than the history recorded: steps were reordered, renamed or replaced. Guard the change with `patched("my-change")` so old runs keep their path, or reset runs recorded with the old code.';
+}
+
+/** How many command events follow the input at `index`, up to the next input (the start's signals ride with it). */
+function commandsRecordedAfter(history: HistoryEvent[], index: number): number {
+  let count = 0;
+  for (let i = index + 1; i < history.length; i++) {
+    const event = history[i]!;
+    if (event.type === 'WorkflowSignaled' && event.withStart) continue;
+    const role = roleOf(event);
+    if (role === 'input') break;
+    if (role === 'command') count++;
+  }
+  return count;
 }
 
 function commandMatches(command: Command, event: HistoryEvent): boolean {

@@ -1,12 +1,20 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { TraceMap, traceSegment } from '@jridgewell/trace-mapping';
-import type { WorkflowBundle } from './bundler.js';
+import type { CallSite } from '../history/events.js';
 
-/** A position in a user's source file. `file` is absolute; `line` and `column` count from 1. */
-export interface CallSite {
-  file: string;
-  line: number;
-  column: number;
+/**
+ * What mapping a stack back to source needs of a bundle (a `WorkflowBundle` has it). Declared here
+ * rather than imported from the bundler, so the bundler can use this module without a cycle.
+ */
+export interface SourceMappedBundle {
+  /** JSON source map of the bundle's code; its `sources` are absolute paths. */
+  sourceMap: string;
+  /** The name the bundle was evaluated under (`vm.Script` filename). */
+  filename: string;
+  /** Absolute paths of the user's files in the bundle. */
+  inputs: readonly string[];
+  /** The directory that paths in messages are relative to. */
+  projectRoot: string;
 }
 
 interface BundleIndex {
@@ -16,9 +24,9 @@ interface BundleIndex {
   userFiles: ReadonlySet<string>;
 }
 
-const indexes = new WeakMap<WorkflowBundle, BundleIndex>();
+const indexes = new WeakMap<SourceMappedBundle, BundleIndex>();
 
-function indexOf(bundle: WorkflowBundle): BundleIndex {
+function indexOf(bundle: SourceMappedBundle): BundleIndex {
   let index = indexes.get(bundle);
   if (!index) {
     const map = new TraceMap(bundle.sourceMap);
@@ -42,11 +50,11 @@ export function parseStackFrames(stack: string): { file: string; line: number; c
 
 /**
  * Maps a stack captured inside the sandbox to the first frame in the user's own workflow code
- * (skipping wf's runtime, node_modules and generated modules). Undefined when no frame is the
- * user's. The bundle must have been evaluated as a `vm.Script` named `bundle.filename` with no
- * line or column offset.
+ * (skipping wf's runtime, node_modules and generated modules), with `file` absolute (made
+ * project-relative before it is recorded). Undefined when no frame is the user's. The bundle must
+ * have been evaluated as a `vm.Script` named `bundle.filename` with no line or column offset.
  */
-export function resolveCallSite(bundle: WorkflowBundle, stack: string): CallSite | undefined {
+export function resolveCallSite(bundle: SourceMappedBundle, stack: string): CallSite | undefined {
   const index = indexOf(bundle);
   for (const frame of parseStackFrames(stack)) {
     if (frame.file !== bundle.filename) continue;
@@ -71,6 +79,6 @@ export function relativeTo(root: string, file: string): string {
 }
 
 /** `src/workflows/order.ts:12:5`, relative to the bundle's project. */
-export function formatCallSite(bundle: WorkflowBundle, site: CallSite): string {
+export function formatCallSite(bundle: SourceMappedBundle, site: CallSite): string {
   return `${relativeTo(bundle.projectRoot, site.file)}:${site.line}:${site.column}`;
 }

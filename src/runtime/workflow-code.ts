@@ -1,14 +1,9 @@
 import type { CallSite } from '../history/events.js';
-import {
-  type BundleOptions,
-  bundleWorkflows,
-  relativeTo,
-  resolveCallSite,
-  type WorkflowBundle,
-} from './bundler.js';
+import { type BundleOptions, bundleWorkflows, type WorkflowBundle } from './bundler.js';
 import type { WorkflowCode } from './engine/index.js';
 import { conventionalActivitiesPath } from './project.js';
 import { installSandboxRejectionFilter, type SandboxOptions, WorkflowSandbox } from './sandbox.js';
+import { relativeTo, resolveCallSite } from './source-map.js';
 
 export interface LoadedWorkflowCode extends WorkflowCode {
   bundle: WorkflowBundle;

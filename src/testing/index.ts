@@ -9,11 +9,11 @@ import { WorkflowClient } from '../client/client.js';
 import { parseHistoryJsonl } from '../history/codec.js';
 import type { HistoryEvent } from '../history/events.js';
 import { MemoryHistoryStore } from '../history/memory-store.js';
+import type { ResultRequest, WorkflowOutcome, WorkflowService } from '../protocol/service.js';
 import { type Clock, RealClock, VirtualClock } from '../runtime/clock.js';
 import { type ActivityFunction, WorkflowEngine } from '../runtime/engine/index.js';
 import { RunExecutor } from '../runtime/executor.js';
 import { conventionalActivitiesPath } from '../runtime/project.js';
-import type { ResultRequest, WorkflowOutcome, WorkflowService } from '../runtime/service.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import { type Duration, toMs } from '../workflow/duration.js';
 

@@ -50,16 +50,65 @@ describe('the wf dev live panel', () => {
       runId: 'r',
       event: at(1, { type: 'WorkflowExecutionStarted', workflowType: 'flow' }),
     });
-    board.setPaused('w', 'r', true);
-    expect(render(<DevDashboard title="wf dev" runs={board.list()} />).frames.at(-1)).toMatch(
-      /w\s+flow\s+PAUSED/,
+    board.setPaused(
+      'w',
+      'r',
+      'workflow flow no longer replays its history: expected ActivityTaskScheduled step\nmore detail',
     );
-    board.setPaused('w', 'r', false);
+    const frame = render(<DevDashboard title="wf dev" runs={board.list()} />).frames.at(-1) ?? '';
+    expect(frame).toMatch(/w\s+flow\s+PAUSED/);
+    // Why, in one line under the run.
+    expect(frame).toMatch(
+      /↳ workflow flow no longer replays its history: expected ActivityTaskScheduled step/,
+    );
+    expect(frame).not.toContain('more detail');
+    board.setPaused('w', 'r', undefined);
     expect(board.list()[0]).toMatchObject({ status: 'RUNNING', lastEvent: 'resumed' });
+  });
+
+  it('shows IDs, names and messages with control and bidirectional characters escaped', () => {
+    const board = new RunBoard();
+    board.apply({
+      workflowId: 'inv\u202eexe.pdf\u001b[2J',
+      runId: 'r',
+      event: at(1, { type: 'WorkflowExecutionStarted', workflowType: 'fl\u2066ow' }),
+    });
+    board.apply({
+      workflowId: 'inv\u202eexe.pdf\u001b[2J',
+      runId: 'r',
+      event: at(2, { type: 'WorkflowExecutionFailed', failure: { name: 'E', message: 'bad\u200f\nthing' } }),
+    });
+    const frame = render(<DevDashboard title="wf dev" runs={board.list()} />).frames.at(-1) ?? '';
+    expect(frame).toContain('inv\\u202eexe.pdf\\u001b[2J');
+    expect(frame).toContain('fl\\u2066ow');
+    expect(frame).toContain('bad\\u200f\\nthing');
+    for (const raw of ['\u202e', '\u2066', '\u200f', '\u001b']) expect(frame).not.toContain(raw);
   });
 
   it('says how to start a run when there is none', () => {
     const { frames } = render(<DevDashboard title="wf dev" runs={[]} />);
     expect(frames.at(-1)).toContain('no runs yet');
+  });
+
+  it('draws a progress bar for a running run that reports progress, and drops it when the run closes', () => {
+    const board = new RunBoard();
+    board.apply({
+      workflowId: 'job-1',
+      runId: 'r',
+      event: at(1, { type: 'WorkflowExecutionStarted', workflowType: 'backgroundJob' }),
+    });
+    board.setProgress('job-1', 'r', { fraction: 0.6, label: '6/10' });
+    expect(render(<DevDashboard title="wf dev" runs={board.list()} />).frames.at(-1)).toMatch(
+      /job-1\s+backgroundJob\s+RUNNING\s+1\s+\[███████░░░░░\] {2}60% 6\/10/,
+    );
+    board.apply({ workflowId: 'job-1', runId: 'r', event: at(2, { type: 'WorkflowExecutionCompleted' }) });
+    expect(render(<DevDashboard title="wf dev" runs={board.list()} />).frames.at(-1)).not.toContain('60%');
+  });
+
+  it('shows the clock offset when time was skipped, and nothing when it was not', () => {
+    expect(
+      render(<DevDashboard title="wf dev" runs={[]} timeOffsetMs={3 * 86_400_000} />).frames.at(-1),
+    ).toMatch(/time: 3d ahead of real time/);
+    expect(render(<DevDashboard title="wf dev" runs={[]} />).frames.at(-1)).not.toMatch(/ahead of real time/);
   });
 });

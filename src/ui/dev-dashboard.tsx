@@ -1,4 +1,7 @@
 import { Box, Text } from 'ink';
+import { formatDuration } from '../common/format-duration.js';
+import { printable } from '../common/printable.js';
+import { progressBar } from './progress.js';
 import type { RunRow } from './run-board.js';
 
 export interface DevDashboardProps {
@@ -8,6 +11,8 @@ export interface DevDashboardProps {
   runs: RunRow[];
   /** Rows shown in the panel. */
   maxRows?: number;
+  /** How far `wf time skip` moved the server's clock; shown when not zero. */
+  timeOffsetMs?: number;
 }
 
 const STATUS_COLORS: Record<string, string> = {
@@ -21,32 +26,55 @@ const STATUS_COLORS: Record<string, string> = {
   PAUSED: 'magenta',
 };
 
-const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+/** User text (IDs, names, failure messages) escaped for the terminal, then cut to `width`. */
+const cut = (raw: string, width: number) => {
+  const text = printable(raw);
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+};
 
-/** The live panel of `wf dev`: the latest runs, their status and last step. Log lines scroll above it. */
-export function DevDashboard({ title, runs, maxRows = 8 }: DevDashboardProps) {
+/**
+ * The live panel of `wf dev`: the latest runs, their status, a progress bar for runs that answer a
+ * `progress` query, why paused runs are paused, and the clock offset. Log lines scroll above it.
+ */
+export function DevDashboard({ title, runs, maxRows = 8, timeOffsetMs = 0 }: DevDashboardProps) {
   const shown = runs.slice(0, maxRows);
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold>{title}</Text>
+      {timeOffsetMs > 0 ? (
+        <Text color="yellow">
+          time: {formatDuration(timeOffsetMs)} ahead of real time (wf time skip; kept in the store)
+        </Text>
+      ) : null}
       {shown.length === 0 ? (
         <Text dimColor>no runs yet: wf start --type &lt;workflow&gt; --workflow-id &lt;id&gt;</Text>
       ) : (
         shown.map((run) => (
-          <Box key={`${run.workflowId}/${run.runId}`}>
-            <Box width={26}>
-              <Text>{cut(run.workflowId, 25)}</Text>
+          <Box key={`${run.workflowId}/${run.runId}`} flexDirection="column">
+            <Box>
+              <Box width={26}>
+                <Text>{cut(run.workflowId, 25)}</Text>
+              </Box>
+              <Box width={20}>
+                <Text dimColor>{cut(run.workflowType, 19)}</Text>
+              </Box>
+              <Box width={18}>
+                <Text color={STATUS_COLORS[run.status] ?? 'white'}>{run.status}</Text>
+              </Box>
+              <Box width={6}>
+                <Text dimColor>{String(run.events)}</Text>
+              </Box>
+              {run.progress && run.status === 'RUNNING' ? (
+                <Text color="cyan">{progressBar(run.progress)} </Text>
+              ) : null}
+              <Text>{cut(run.lastEvent, run.progress ? 24 : 40)}</Text>
             </Box>
-            <Box width={20}>
-              <Text dimColor>{cut(run.workflowType, 19)}</Text>
-            </Box>
-            <Box width={18}>
-              <Text color={STATUS_COLORS[run.status] ?? 'white'}>{run.status}</Text>
-            </Box>
-            <Box width={6}>
-              <Text dimColor>{String(run.events)}</Text>
-            </Box>
-            <Text>{cut(run.lastEvent, 40)}</Text>
+            {run.pausedReason !== undefined ? (
+              <Text color="magenta">
+                {'  ↳ '}
+                {cut(run.pausedReason.split('\n')[0] ?? '', 100)}
+              </Text>
+            ) : null}
           </Box>
         ))
       )}

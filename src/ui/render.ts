@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { printable } from '../common/printable.js';
 import type { CallSite } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
-import type { RunDescription } from '../runtime/service.js';
+import type { RunDescription } from '../protocol/service.js';
 import { summarizeFailure } from './timeline.js';
 
 export interface RenderOptions {

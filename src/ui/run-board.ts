@@ -1,6 +1,7 @@
 import type { HistoryEvent } from '../history/events.js';
 import { statusOfClosingEvent } from '../history/events.js';
-import type { EventNotice } from '../runtime/service.js';
+import type { EventNotice } from '../protocol/service.js';
+import type { Progress } from './progress.js';
 
 /** One line of the dev dashboard: a run as its events describe it. */
 export interface RunRow {
@@ -11,6 +12,10 @@ export interface RunRow {
   events: number;
   lastEvent: string;
   updatedAt: number;
+  /** Why the run is paused (the engine's message), while it is. */
+  pausedReason?: string;
+  /** The run's last answer to its `progress` query, while it runs. */
+  progress?: Progress;
 }
 
 /** Keeps the latest state of each run from the engine's event stream, newest first. */
@@ -37,7 +42,12 @@ export class RunBoard {
     row.events = Math.max(row.events, event.eventId);
     row.lastEvent = describe(event);
     row.updatedAt = Date.parse(event.eventTime);
-    row.status = statusOfClosingEvent(event.type) ?? row.status;
+    const closed = statusOfClosingEvent(event.type);
+    if (closed) {
+      row.status = closed;
+      delete row.progress;
+      delete row.pausedReason;
+    }
     this.rows.set(key, row);
     if (this.rows.size > this.limit) {
       const oldest = this.rows.keys().next().value;
@@ -45,17 +55,25 @@ export class RunBoard {
     }
   }
 
-  /** Marks a run paused (its code no longer replays its history) or running again. */
-  setPaused(workflowId: string, runId: string, paused: boolean): void {
+  /** Marks a run paused, with the reason (its code no longer replays its history), or running again (undefined). */
+  setPaused(workflowId: string, runId: string, reason: string | undefined): void {
     const row = this.rows.get(`${workflowId}\u0000${runId}`);
     if (!row) return;
-    if (paused) {
+    if (reason !== undefined) {
       row.status = 'PAUSED';
       row.lastEvent = 'paused: see wf describe';
+      row.pausedReason = reason;
     } else if (row.status === 'PAUSED') {
       row.status = 'RUNNING';
       row.lastEvent = 'resumed';
+      delete row.pausedReason;
     }
+  }
+
+  /** Records a running run's progress (its answer to the `progress` query). */
+  setProgress(workflowId: string, runId: string, progress: Progress): void {
+    const row = this.rows.get(`${workflowId}\u0000${runId}`);
+    if (row && row.status === 'RUNNING') row.progress = progress;
   }
 
   /** Rows, most recently updated first. */

@@ -6,6 +6,10 @@
 import { ACTIVITY_REF } from './activities.js';
 import type { SandboxRunApi } from './protocol.js';
 import { uuidFrom } from './random.js';
+import { sandboxStructuredClone, sandboxTextEncoder } from './sandbox-realm.js';
+
+/** The locale of every Intl default in the sandbox: the host's would differ between machines. */
+export const WORKFLOW_LOCALE = 'en-US';
 
 interface ContextGlobals {
   __wfActive?: SandboxRunApi;
@@ -20,6 +24,7 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
   const OriginalDate = g.Date;
   const active = () => g.__wfActive;
   const now = () => active()?.now() ?? 0;
+  const parseAsUtc = utcDateParser(OriginalDate);
 
   function WorkflowDate(this: unknown, ...args: unknown[]): unknown {
     if (!new.target) return new OriginalDate(now()).toString();
@@ -29,11 +34,14 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
       const utc = (OriginalDate.UTC as (...parts: unknown[]) => number)(...args);
       return Reflect.construct(OriginalDate, [utc], new.target);
     }
+    // A string without an offset is local time on the host: read it as UTC too.
+    if (typeof args[0] === 'string')
+      return Reflect.construct(OriginalDate, [parseAsUtc(args[0])], new.target);
     return Reflect.construct(OriginalDate, args, new.target);
   }
   WorkflowDate.prototype = OriginalDate.prototype;
   WorkflowDate.now = now;
-  WorkflowDate.parse = OriginalDate.parse;
+  WorkflowDate.parse = (text: string) => parseAsUtc(String(text));
   WorkflowDate.UTC = OriginalDate.UTC;
   Object.defineProperty(OriginalDate.prototype, 'constructor', {
     value: WorkflowDate,
@@ -42,6 +50,22 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
   });
   g.Date = WorkflowDate as unknown as DateConstructor;
   pinDatesToUtc(OriginalDate.prototype);
+  pinIntlDefaults(g);
+  // What the host lends would come back as host-realm objects: rebuild them in this realm.
+  if (g.TextEncoder) {
+    Object.defineProperty(g, 'TextEncoder', {
+      value: sandboxTextEncoder(g.TextEncoder as never),
+      configurable: true,
+      writable: true,
+    });
+  }
+  if (g.structuredClone) {
+    Object.defineProperty(g, 'structuredClone', {
+      value: sandboxStructuredClone(g.structuredClone),
+      configurable: true,
+      writable: true,
+    });
+  }
 
   const random = () => {
     const run = active();
@@ -209,10 +233,110 @@ function pinDatesToUtc(proto: Date): void {
       options?: Intl.DateTimeFormatOptions,
     ) => string;
     define(name, function (this: Date, locales?: unknown, options?: unknown) {
-      return original.call(this, locales, {
-        timeZone: 'UTC',
-        ...(options as Intl.DateTimeFormatOptions | undefined),
-      });
+      return original.call(this, localesOrDefault(locales), inUtc(options));
     });
   }
+}
+
+/**
+ * Date.parse and `new Date(string)` read a string without an offset ("2026-01-01T10:00",
+ * "Jan 1 2026") as local time on the host. In the sandbox they read it as UTC, like every local
+ * reading here; a string with an offset (Z, +01:00, GMT+0100, EST) keeps it, and an ISO date
+ * alone ("2026-01-01") is UTC already.
+ */
+function utcDateParser(OriginalDate: DateConstructor): (text: string) => number {
+  const proto = OriginalDate.prototype;
+  // Captured before pinDatesToUtc replaces them: the host's local reading of an instant.
+  const local = [
+    proto.getFullYear,
+    proto.getMonth,
+    proto.getDate,
+    proto.getHours,
+    proto.getMinutes,
+    proto.getSeconds,
+    proto.getMilliseconds,
+  ];
+  const isoDateOnly = /^[+-]?\d{4,6}(?:-\d{2}(?:-\d{2})?)?$/;
+  // A numeric offset after a time (10:00Z, 10:00:00.5+01:00, 10:00 -0500), or a zone name.
+  const hasOffset =
+    /\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:z|[+-]\d{2}(?::?\d{2})?)|\b(?:gmt|utc|ut|z|[ecmp][sd]t)\b/i;
+  /(?:\d(?:z|[+-]\d{2}(?::?\d{2})?)|\b(?:gmt|utc|ut|z|[ecmp][sd]t)(?:[+-]\d{1,4}(?::?\d{2})?)?)\s*(?:\([^)]*\))?\s*$/i;
+  return (text: string) => {
+    const parsed = OriginalDate.parse(text);
+    if (Number.isNaN(parsed)) return parsed;
+    const trimmed = text.trim();
+    if (isoDateOnly.test(trimmed) || hasOffset.test(trimmed)) return parsed;
+    const at = new OriginalDate(parsed);
+    const [year, month, day, hours, minutes, seconds, ms] = local.map((get) => get.call(at)) as number[];
+    const utc = new OriginalDate(0);
+    utc.setUTCFullYear(year!, month!, day!);
+    utc.setUTCHours(hours!, minutes!, seconds!, ms!);
+    return utc.getTime();
+  };
+}
+
+function localesOrDefault(locales: unknown): unknown {
+  if (locales === undefined || (Array.isArray(locales) && locales.length === 0)) return WORKFLOW_LOCALE;
+  return locales;
+}
+
+function inUtc(options: unknown): Intl.DateTimeFormatOptions {
+  const given = (options ?? {}) as Intl.DateTimeFormatOptions;
+  return { ...given, timeZone: given.timeZone ?? 'UTC' };
+}
+
+/**
+ * Intl's defaults (locale, and for dates the time zone) are the host's. In the sandbox the locale
+ * defaults to en-US and dates to UTC: Intl constructors, and the toLocale* / localeCompare methods
+ * that use them. An explicit locale or time zone is kept.
+ */
+function pinIntlDefaults(g: typeof globalThis): void {
+  const intl = g.Intl as unknown as Record<string, unknown>;
+  const wrap = (name: string, fixOptions: (options: unknown) => unknown) => {
+    const Original = intl[name] as (new (...args: unknown[]) => object) & Record<string, unknown>;
+    if (typeof Original !== 'function') return;
+    const Wrapped = function (this: unknown, locales?: unknown, options?: unknown) {
+      return Reflect.construct(
+        Original,
+        [localesOrDefault(locales), fixOptions(options)],
+        new.target ?? Original,
+      );
+    } as unknown as Record<string, unknown>;
+    Wrapped.prototype = Original.prototype;
+    Object.defineProperty(Wrapped, 'name', { value: name });
+    Object.defineProperty(Wrapped, 'supportedLocalesOf', {
+      value: (Original.supportedLocalesOf as (...args: unknown[]) => unknown).bind(Original),
+      configurable: true,
+      writable: true,
+    });
+    Object.defineProperty(intl, name, { value: Wrapped, configurable: true, writable: true });
+  };
+  wrap('DateTimeFormat', inUtc);
+  for (const name of [
+    'NumberFormat',
+    'Collator',
+    'PluralRules',
+    'RelativeTimeFormat',
+    'ListFormat',
+    'Segmenter',
+  ]) {
+    wrap(name, (options) => options);
+  }
+  const onPrototype = (proto: object, name: string, localesAt: number) => {
+    const original = (proto as Record<string, (...args: unknown[]) => unknown>)[name];
+    if (typeof original !== 'function') return;
+    Object.defineProperty(proto, name, {
+      value: function (this: unknown, ...args: unknown[]) {
+        args[localesAt] = localesOrDefault(args[localesAt]);
+        return original.apply(this, args);
+      },
+      configurable: true,
+      writable: true,
+    });
+  };
+  onPrototype(g.Number.prototype, 'toLocaleString', 0);
+  onPrototype(g.BigInt.prototype, 'toLocaleString', 0);
+  onPrototype(g.String.prototype, 'localeCompare', 1);
+  onPrototype(g.String.prototype, 'toLocaleUpperCase', 0);
+  onPrototype(g.String.prototype, 'toLocaleLowerCase', 0);
 }

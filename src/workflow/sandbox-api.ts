@@ -1,6 +1,7 @@
 import { CancellationScope } from './cancellation-scope.js';
 import { errorToFailure, failureToError, isCancellation } from './failures.js';
 import { deliverSignal, onHandlerFailure } from './handlers.js';
+import { commandPayloadProblem } from './payload-rules.js';
 import type {
   Activation,
   Command,
@@ -88,7 +89,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
         };
       }
       try {
-        const result = handler(...args);
+        const result = withOwnRandomness(run, `query@${run.historyLength}`, () => handler(...args));
         if (result && typeof (result as Promise<unknown>).then === 'function') {
           return {
             ok: false,
@@ -103,7 +104,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
         return { ok: false, failure: errorToFailure(error) };
       }
     },
-    validateUpdate(_id: string, name: string, args: unknown[]): UpdateValidation {
+    validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {
       const entry = run.updateHandlers.get(name);
       if (!entry) {
         return {
@@ -116,7 +117,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       }
       if (!entry.validator) return { accepted: true };
       try {
-        entry.validator(...args);
+        withOwnRandomness(run, `validate@${id}`, () => entry.validator?.(...args));
         return { accepted: true };
       } catch (error) {
         return { accepted: false, failure: errorToFailure(error) };
@@ -159,7 +160,13 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         .run(run.rootScope, () => Promise.resolve().then(() => fn(...job.args)))
         .then(
           (result: unknown) => {
-            run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+            try {
+              run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+            } catch (error) {
+              // A result that cannot be recorded fails the workflow with the reason.
+              finishWithError(run, error);
+              return;
+            }
             run.completed = true;
           },
           (error: unknown) => finishWithError(run, error),
@@ -221,13 +228,13 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         .run(run.rootScope, () => Promise.resolve().then(() => entry.handler(...job.args)))
         .then(
           (result: unknown) =>
-            run.commands.push({
+            pushUpdateOutcome(run, {
               type: 'completeUpdate',
               id: job.id,
               result: result === undefined ? null : result,
             }),
           (error: unknown) =>
-            run.commands.push({ type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
+            pushUpdateOutcome(run, { type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
         );
       return;
     }
@@ -245,6 +252,21 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
     }
     default:
       job satisfies never;
+  }
+}
+
+/**
+ * Runs a query handler or an update validator with its own seeded randomness: neither is recorded
+ * nor replayed, so drawing from the run's sequence (Math.random, crypto, uuid4) would shift every
+ * later draw of the run between the first execution and a replay.
+ */
+function withOwnRandomness<T>(run: RunState, stream: string, fn: () => T): T {
+  const runs = run.random;
+  run.random = seededRandom(`${run.info.randomnessSeed}/${stream}`);
+  try {
+    return fn();
+  } finally {
+    run.random = runs;
   }
 }
 
@@ -266,17 +288,32 @@ function waitPointsOf(run: RunState): WaitPointInfo[] {
 
 function finishWithError(run: RunState, error: unknown): void {
   if (run.completed) return;
-  if (error instanceof ContinueAsNew) {
-    run.push({
-      type: 'continueAsNew',
-      workflowType: error.workflowType,
-      args: error.args,
-      stack: error.stack,
-    });
-  } else if (isCancellation(error) && run.rootScope.consideredCancelled) {
-    run.push({ type: 'cancelWorkflow' });
-  } else {
-    run.push({ type: 'failWorkflow', failure: errorToFailure(error) });
+  try {
+    if (error instanceof ContinueAsNew) {
+      run.push({
+        type: 'continueAsNew',
+        workflowType: error.workflowType,
+        args: error.args,
+        stack: error.stack,
+      });
+    } else if (isCancellation(error) && run.rootScope.consideredCancelled) {
+      run.push({ type: 'cancelWorkflow' });
+    } else {
+      run.push({ type: 'failWorkflow', failure: errorToFailure(error) });
+    }
+  } catch (unrecordable) {
+    // Its arguments or details cannot be recorded: the workflow fails with the reason instead.
+    run.push({ type: 'failWorkflow', failure: errorToFailure(unrecordable) });
   }
   run.completed = true;
+}
+
+/** An update's outcome; one whose result or details cannot be recorded fails the update with the reason. */
+function pushUpdateOutcome(run: RunState, command: Extract<Command, { type: 'completeUpdate' }>): void {
+  const problem = commandPayloadProblem(command);
+  run.commands.push(
+    problem === undefined
+      ? command
+      : { type: 'completeUpdate', id: command.id, failure: errorToFailure(new TypeError(problem)) },
+  );
 }

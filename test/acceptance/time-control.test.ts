@@ -51,10 +51,6 @@ describe.skipIf(!built)('acceptance: time control in wf dev (needs a build)', ()
     let dev = await spawnDev(dir);
     const env = { WF_ADDRESS: dev.url };
 
-    const before = await wf(['time', '-o', 'json'], env);
-    expect(before).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(before.stdout)).toMatchObject({ offsetMs: 0 });
-
     expect((await wf(['start', '--type', 'approval', '-w', 'ap-1', '--input', '"ada"'], env)).code).toBe(0);
     const skipped = await wf(['time', 'skip', '3d'], env);
     expect(skipped).toMatchObject({ code: 0, stderr: '' });
@@ -67,9 +63,6 @@ describe.skipIf(!built)('acceptance: time control in wf dev (needs a build)', ()
     // The workflow saw three days pass.
     expect(waitedMs).toBeGreaterThanOrEqual(3 * DAY);
 
-    const shown = await wf(['time'], env);
-    expect(shown.stdout).toMatch(/^offset: 3d ahead of real time$/m);
-
     // A restart keeps the offset: it is in the store.
     await dev.kill('SIGTERM');
     const clockFile = JSON.parse(await readFile(path.join(dir, '.wf', 'clock.json'), 'utf8')) as {
@@ -78,8 +71,8 @@ describe.skipIf(!built)('acceptance: time control in wf dev (needs a build)', ()
     expect(clockFile.offsetMs).toBe(3 * DAY);
     dev = await spawnDev(dir);
     expect(dev.output()).toMatch(/time: +3d ahead of real time/);
-    const after = await wf(['time', '-o', 'json'], { WF_ADDRESS: dev.url });
-    expect(JSON.parse(after.stdout)).toMatchObject({ offsetMs: 3 * DAY });
+    const after = await wf(['time'], { WF_ADDRESS: dev.url });
+    expect(after.stdout).toMatch(/^offset: 3d ahead of real time$/m);
 
     // The history records the time the workflow saw, so it replays exactly.
     const history = path.join(dir, 'ap-1.jsonl');
@@ -93,7 +86,7 @@ describe.skipIf(!built)('acceptance: time control in wf dev (needs a build)', ()
     const replay = await wf(['replay', history], {}, dir);
     expect(replay).toMatchObject({ code: 0 });
     await dev.kill('SIGTERM');
-  });
+  }, 90_000);
 
   it('wf timer fire fires one pending timer of one run now, and says which ones are pending otherwise', async () => {
     const dir = await makeProject(project);
@@ -116,7 +109,8 @@ describe.skipIf(!built)('acceptance: time control in wf dev (needs a build)', ()
     expect(result.code).toBe(0);
     // Fired early: the workflow saw only the real time that passed, and the history says so.
     expect(Number(result.stdout.trim())).toBeLessThan(DAY);
-    expect((await wf(['time', '-o', 'json'], env)).stdout).toMatch(/"offsetMs":0/);
+    // Firing a timer does not move the clock.
+    expect(JSON.parse((await wf(['time', '-o', 'json'], env)).stdout)).toMatchObject({ offsetMs: 0 });
     await dev.kill('SIGTERM');
-  });
+  }, 90_000);
 });

@@ -404,3 +404,76 @@ describe('compatible changes replay the base history', () => {
     await expect(replay(fixtureName)).resolves.toBeUndefined();
   });
 });
+
+describe('a change exactly where an open run waits', () => {
+  // A fresh base recording carries commandCount on its inputs; cut after TimerFired (event 6), it is
+  // a run waiting for the approve signal, and cut after TimerStarted (event 5), a run waiting for the timer.
+  let fresh: HistoryEvent[];
+  beforeAll(async () => {
+    fresh = await recordScenario('base');
+  });
+  const waitingForApproval = () => fresh.slice(0, 6);
+  const waitingForTimer = () => fresh.slice(0, 5);
+  const withoutCounts = (history: HistoryEvent[]) =>
+    history.map(({ commandCount: _count, ...rest }) => rest as HistoryEvent);
+
+  it('records on every input how many commands its activation issued', () => {
+    expect(fresh.filter((e) => e.commandCount !== undefined).map((e) => [e.type, e.commandCount])).toEqual([
+      ['WorkflowExecutionStarted', 1],
+      ['ActivityTaskCompleted', 1],
+      ['TimerFired', 0],
+      ['WorkflowSignaled', 1],
+      ['ActivityTaskCompleted', 1],
+    ]);
+  });
+
+  it('reports a command added where the run waits after an activation that issued none', async () => {
+    const error = await replayFailure('added-at-wait', waitingForApproval());
+    expect(error.details.eventId).toBe(7);
+    expect(error.details.recordedDescription).toBe(
+      'nothing more: the run waits here (TimerFired, event 6, recorded 0 commands)',
+    );
+    expect(error.details.issued?.description).toBe('ActivityTaskScheduled stepC (seq 2)');
+    expect(error.codeSite).toMatchObject(marked('added-at-wait'));
+    expect(error.message).toContain('patched(');
+  });
+
+  it('reports a command added beside the one the waiting run recorded', async () => {
+    const error = await replayFailure('added-beside-timer', waitingForTimer());
+    expect(error.details.eventId).toBe(6);
+    expect(error.details.recordedDescription).toMatch(/recorded 1 command\)$/);
+    expect(error.details.issued?.description).toBe('ActivityTaskScheduled stepC (seq 2)');
+    expect(error.codeSite).toMatchObject(marked('added-beside-timer'));
+  });
+
+  it('keeps the waiting run on its path when the addition is behind patched()', async () => {
+    const { RunExecutor } = await import('../../src/runtime/executor.js');
+    const { loadWorkflowCode } = await import('../../src/runtime/workflow-code.js');
+    const code = await loadWorkflowCode({ workflowsPath: fixture('patched-added-at-wait') });
+    const { events } = RunExecutor.replay(waitingForApproval(), { sandbox: code.sandbox });
+    expect(events).toEqual([]);
+    // A new run takes the new path.
+    expect(scheduled(await recordScenario('patched-added-at-wait', 'new-path'))).toEqual([
+      'stepA',
+      'stepC',
+      'stepB',
+    ]);
+  });
+
+  it('still takes the addition in a history written before wf recorded commandCount (format v1 as it was)', async () => {
+    const { RunExecutor } = await import('../../src/runtime/executor.js');
+    const { loadWorkflowCode } = await import('../../src/runtime/workflow-code.js');
+    const code = await loadWorkflowCode({ workflowsPath: fixture('added-at-wait') });
+    const { events } = RunExecutor.replay(withoutCounts(waitingForApproval()), { sandbox: code.sandbox });
+    expect(events.map((e) => e.type)).toEqual(['ActivityTaskScheduled']);
+  });
+
+  it('re-issues the commands of an activation whose recording a crash cut short', async () => {
+    const { RunExecutor } = await import('../../src/runtime/executor.js');
+    const { loadWorkflowCode } = await import('../../src/runtime/workflow-code.js');
+    const code = await loadWorkflowCode({ workflowsPath: fixture('base') });
+    // Event 4 (stepA completed) recorded one command; the line holding it (event 5) was lost.
+    const { events } = RunExecutor.replay(fresh.slice(0, 4), { sandbox: code.sandbox });
+    expect(events.map((e) => [e.eventId, e.type])).toEqual([[5, 'TimerStarted']]);
+  });
+});

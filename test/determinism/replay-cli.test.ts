@@ -95,4 +95,32 @@ export async function lateTimer(): Promise<string> {
     expect(result.stdout).toContain('1 of 1 histories replayed');
     expect(result.code).toBe(0);
   });
+
+  it('reports a step added exactly where an open run waits, when its history says the run issued nothing there', async () => {
+    // The base history cut after TimerFired (the run waits for approval), with the commandCount
+    // fields this wf records on inputs.
+    const counts: Record<number, number> = { 1: 1, 4: 1, 6: 0 };
+    const lines = (await readFile(join(HISTORIES_DIR, 'base.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(0, 6)
+      .map((line) => {
+        const event = JSON.parse(line) as { eventId: number };
+        return JSON.stringify(
+          event.eventId in counts ? { ...event, commandCount: counts[event.eventId] } : event,
+        );
+      });
+    const project = await projectWith(
+      await readFile(fixture('added-at-wait'), 'utf8'),
+      `${lines.join('\n')}\n`,
+    );
+    const result = await wf(['replay', 'history.jsonl'], {}, project);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      'history recorded: nothing more: the run waits here (TimerFired, event 6, recorded 0 commands)',
+    );
+    expect(result.stdout).toMatch(
+      /code issued: +ActivityTaskScheduled stepC \(seq 2\) at src\/workflows\/index\.ts:16:\d+/,
+    );
+  });
 });

@@ -25,7 +25,7 @@ import type {
   StartWorkflowResponse,
   WorkflowOutcome,
   WorkflowService,
-} from '../../src/runtime/service.js';
+} from '../../src/protocol/service.js';
 
 interface FakeRun {
   workflowId: string;

@@ -6,14 +6,15 @@
 import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { plainReporter } from '../../src/devserver/dev-reporter.js';
 import { startDevServer } from '../../src/devserver/dev-server.js';
 import { resolveProject } from '../../src/devserver/project-config.js';
 import { serializeEventWithCrc } from '../../src/history/codec.js';
 import type { HistoryEvent } from '../../src/history/events.js';
 import { FileHistoryStore, runFileName } from '../../src/history/file-store.js';
 import { HistoryCorruptError, type RunKey } from '../../src/history/store.js';
-import { sampleHistory } from '../../src/history/test-helpers.js';
 import { FaultyFileSystem } from '../support/faulty-fs.js';
+import { sampleHistory } from '../support/history-samples.js';
 import { expectedResult, tortureProject } from './project.js';
 import { api, canonical, check, freePort, makeProject, sleep } from './support.js';
 
@@ -249,7 +250,7 @@ export async function diskFaultUnderServer(code: 'ENOSPC' | 'EIO'): Promise<Disk
   let server = await startDevServer({
     config,
     watch: false,
-    out: quiet,
+    reporter: plainReporter(quiet),
     logger: { info: quiet, warn: quiet, error: quiet },
     storeFs: faulty.fs,
   });
@@ -347,7 +348,7 @@ export async function diskFaultUnderServer(code: 'ENOSPC' | 'EIO'): Promise<Disk
   server = await startDevServer({
     config,
     watch: false,
-    out: quiet,
+    reporter: plainReporter(quiet),
     logger: { info: quiet, warn: quiet, error: quiet },
   });
   try {

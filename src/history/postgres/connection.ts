@@ -41,7 +41,7 @@ export function targetOf(url: string): DatabaseTarget {
 
 /** The URL with any password replaced by `***`. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 
 export function describeTarget(t: DatabaseTarget): string {

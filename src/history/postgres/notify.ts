@@ -12,7 +12,7 @@ import { SQLSTATE, sqlState } from './connection.js';
 import { channelOf, checkSchemaName } from './schema.js';
 
 /** NOTIFY payloads must stay under 8000 bytes; a run with huge IDs is named by its row id instead. */
-const MAX_PAYLOAD_BYTES = 7000;
+export const MAX_PAYLOAD_BYTES = 7000;
 
 /** How far back a poll looks for closed runs (longer than any transaction that closes a run). */
 const CLOSE_LOOKBACK_SECONDS = 10;
@@ -25,12 +25,12 @@ interface Payload {
 }
 
 /** The NOTIFY payload announcing a change to a run. */
-export function changePayload(kind: StoreChange['kind'], key: RunKey, runPk: string): string {
+export function changePayload(kind: StoreChange['kind'], key: RunKey, runPk?: string): string {
   const k = kind === 'run-due' ? 'due' : 'closed';
   const full = JSON.stringify({ k, w: key.workflowId, r: key.runId } satisfies Payload);
-  return Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES
-    ? full
-    : JSON.stringify({ k, id: runPk } satisfies Payload);
+  // Without the row id, the statement sending it substitutes one when it is too long (payloadSql).
+  if (Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES || runPk === undefined) return full;
+  return JSON.stringify({ k, id: runPk } satisfies Payload);
 }
 
 export type WatchMode = 'listen' | 'poll';

@@ -64,12 +64,14 @@ CREATE TABLE {s}.runs (
   epoch           bigint NOT NULL DEFAULT 0,
   lease_until     timestamptz,
   wake_at         timestamptz,
+  inbox_pending   integer NOT NULL DEFAULT 0 CHECK (inbox_pending >= 0),
   build_id        text,
   created_at      timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT runs_key UNIQUE (workflow_id, run_id)
 );
 COMMENT ON TABLE {s}.runs IS 'wf: one row per workflow run; its history is in events';
 COMMENT ON COLUMN {s}.runs.epoch IS 'fencing token: grows each time the run changes hands';
+COMMENT ON COLUMN {s}.runs.inbox_pending IS 'messages waiting in inbox (kept with the row, so an append decides its wake-up under the row lock)';
 COMMENT ON COLUMN {s}.runs.wake_at IS 'when the run next needs a process (a timer, a message); claimed once due';
 CREATE UNIQUE INDEX runs_one_running_per_workflow_id ON {s}.runs (workflow_id) WHERE status = 'RUNNING';
 CREATE INDEX runs_by_start ON {s}.runs (start_ms DESC, id DESC);

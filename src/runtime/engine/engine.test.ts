@@ -5,7 +5,8 @@ import { VirtualClock } from '../clock.js';
 import { loadWorkflowCode } from '../workflow-code.js';
 import { type ActivityFunction, WorkflowEngine } from './index.js';
 
-const fixture = (path: string) => fileURLToPath(new URL(`../__fixtures__/engine/${path}`, import.meta.url));
+const fixture = (path: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/engine/${path}`, import.meta.url));
 
 async function makeEngine(options: {
   store?: MemoryHistoryStore;
@@ -155,7 +156,7 @@ describe('WorkflowEngine', () => {
     await engine.waitForIdle();
     const changed = await loadWorkflowCode({
       workflowsPath: fileURLToPath(
-        new URL('../__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+        new URL('../../../test/fixtures/engine-changed/src/workflows/index.ts', import.meta.url),
       ),
     });
     expect(await engine.setCode(changed)).toEqual({ paused: ['p'] });
@@ -303,7 +304,7 @@ describe('WorkflowEngine', () => {
     await engine.waitForIdle();
     const changed = await loadWorkflowCode({
       workflowsPath: fileURLToPath(
-        new URL('../__fixtures__/engine-changed/src/workflows/index.ts', import.meta.url),
+        new URL('../../../test/fixtures/engine-changed/src/workflows/index.ts', import.meta.url),
       ),
     });
     expect(await engine.setCode(changed)).toEqual({ paused: ['paused-dedup'] });

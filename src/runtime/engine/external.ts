@@ -1,6 +1,6 @@
 import type { NewEvent } from '../../history/events.js';
+import type { RunRef } from '../../protocol/service.js';
 import { errorToFailure } from '../../workflow/failures.js';
-import type { RunRef } from '../service.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
 import type { RunEntry } from './run-entry.js';

@@ -1,5 +1,5 @@
-/** Shared fixtures for the history tests. */
-import type { HistoryEvent } from './events.js';
+/** Sample histories for the store and codec tests. */
+import type { HistoryEvent } from '../../src/history/events.js';
 
 export const T = '2024-05-01T10:00:00.000Z';
 

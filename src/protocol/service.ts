@@ -1,3 +1,9 @@
+/**
+ * The service protocol: every request and answer a client exchanges with an engine, as types only.
+ * The in-process engine (src/runtime) implements `WorkflowService`, the HTTP server exposes it and
+ * the client (src/client, used by users' applications) calls it, so it sits below all three.
+ */
+
 import type {
   CallSite,
   FailureInfo,
