@@ -220,7 +220,9 @@ describe('RunExecutor queries and update validators', () => {
 });
 
 describe('the sandbox does not follow the host', () => {
-  const replayPath = fileURLToPath(new URL('./__fixtures__/replay/src/workflows/index.ts', import.meta.url));
+  const replayPath = fileURLToPath(
+    new URL('../../test/fixtures/replay/src/workflows/index.ts', import.meta.url),
+  );
 
   it("reads dates without an offset as UTC, formats with en-US in UTC, and returns this realm's objects", async () => {
     const code = await loadWorkflowCode({ workflowsPath: replayPath });

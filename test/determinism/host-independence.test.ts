@@ -7,9 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { built, makeProject, removeTempDirs, wf } from '../acceptance/support.js';
 
-const workflows = fileURLToPath(
-  new URL('../../src/runtime/__fixtures__/replay/src/workflows/index.ts', import.meta.url),
-);
+const workflows = fileURLToPath(new URL('../fixtures/replay/src/workflows/index.ts', import.meta.url));
 
 describe.skipIf(!built)('workflow code does not see the host (needs `npm run build`)', () => {
   afterAll(removeTempDirs);
