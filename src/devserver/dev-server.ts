@@ -3,12 +3,7 @@ import { formatDuration } from '../common/format-duration.js';
 import { type DevReporter, plainReporter } from './dev-reporter.js';
 import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
-import {
-  describeOpenReport,
-  type LocalEngine,
-  type LocalEngineOptions,
-  openLocalEngine,
-} from './local-engine.js';
+import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 
 export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChange' | 'onTimeSkip'> {
@@ -66,7 +61,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       workflowLog: (runId, record) => reporter.workflowLog(runId, record),
     });
   }
-  const report = local.openReport;
   out(`wf dev listening on ${http.url}`);
   out(`  store:      ${config.storeDir} (persistent: runs survive restarts)`);
   out(
@@ -81,7 +75,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `  time:       ${formatDuration(local.clock.offsetMs)} ahead of real time (wf time skip; kept in the store)`,
     );
   }
-  for (const line of describeOpenReport(report)) out(line);
+  for (const line of local.storeNotes) out(line);
   if (reloader) out('  watching:   src/ (changes reload the code; open runs are rebuilt by replay)');
   return {
     url: http.url,

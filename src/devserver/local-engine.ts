@@ -1,4 +1,6 @@
-import { FileHistoryStore, type FileStoreOpenReport } from '../history/file-store.js';
+import type { FileStoreOpenReport } from '../history/file-store.js';
+import { openStore } from '../history/open-store.js';
+import type { HistoryStore } from '../history/store.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { OffsetClock } from '../runtime/clock.js';
 import { type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
@@ -9,12 +11,13 @@ import { DevTimeControl, readClockOffset } from './time-control.js';
 
 export interface LocalEngine {
   engine: WorkflowEngine;
-  store: FileHistoryStore;
+  store: HistoryStore;
   code: LoadedWorkflowCode;
   /** Real time plus the offset skipped with `wf time skip` (kept in the store). */
   clock: OffsetClock;
   time: DevTimeControl;
-  openReport: FileStoreOpenReport;
+  /** What opening the store repaired or found, as lines for the terminal (empty when all was well). */
+  storeNotes: string[];
   recovered: { resumed: number; paused: number };
   /** Stops the engine and releases the store (flushing its index and its lock). */
   close(): Promise<void>;
@@ -50,7 +53,8 @@ export async function openLocalEngine(
         buildDir: activitiesBuildDir(config),
       })
     : {};
-  const store = await FileHistoryStore.open(config.storeDir);
+  const opened = await openStore(config.storeDir);
+  const store: HistoryStore = opened.store;
   let clock: OffsetClock;
   try {
     clock = new OffsetClock(await readClockOffset(config.storeDir));
@@ -81,7 +85,7 @@ export async function openLocalEngine(
     code,
     clock,
     time: new DevTimeControl(engine, clock, config.storeDir, options.onTimeSkip),
-    openReport: store.openReport(),
+    storeNotes: opened.kind === 'file' ? describeOpenReport(opened.store.openReport()) : [],
     recovered,
     async close() {
       await engine.shutdown();
@@ -90,7 +94,7 @@ export async function openLocalEngine(
   };
 }
 
-/** What opening the store repaired or found, as lines for the terminal (empty when all was well). */
+/** What opening a file store repaired or found, as lines for the terminal (empty when all was well). */
 export function describeOpenReport(report: FileStoreOpenReport): string[] {
   const lines: string[] = [];
   for (const torn of report.truncated) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEvent } from '../history/events.js';
 import type { WorkflowOutcome } from '../protocol/service.js';
-import { describeOpenReport, openLocalEngine } from './local-engine.js';
+import { openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 
 export interface RunOnceOptions {
@@ -37,7 +37,7 @@ export async function runWorkflowOnce(options: RunOnceOptions): Promise<RunOnceR
         }
       : {}),
   });
-  for (const line of describeOpenReport(local.openReport)) options.warn?.(line);
+  for (const line of local.storeNotes) options.warn?.(line);
   try {
     const workflowId = options.workflowId ?? `${options.workflowType}-${randomUUID().slice(0, 8)}`;
     const started = await local.engine.startWorkflow({
