@@ -1,16 +1,16 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
 const built = existsSync(join(root, 'dist', 'commands', 'init.js'));
-const TEMPLATES = ['saga', 'background-job', 'approval', 'cron'] as const;
+// cron first: it is the one installed for real, whose node_modules the others reuse.
+const TEMPLATES = ['cron', 'saga', 'background-job', 'approval'] as const;
 const WORKFLOW_TYPES: Record<string, string> = {
   saga: 'bookTrip',
   'background-job': 'processItems',
@@ -24,46 +24,39 @@ interface Outcome {
   stderr: string;
 }
 
-function run(cwd: string, file: string, args: string[]): Promise<Outcome> {
+/** The environment of a user's shell: no npm_* variables of the npm that runs this suite. */
+// (Not NODE_ENV=production: npm install would then leave out the devDependencies.)
+const userEnv = Object.fromEntries(
+  Object.entries({ ...process.env, NO_COLOR: '1', CI: 'true' }).filter(
+    ([k]) => !k.toLowerCase().startsWith('npm_'),
+  ),
+);
+
+function spawnIn(
+  cwd: string,
+  command: string,
+  args: string[],
+  timeout = 120_000,
+  env: Record<string, string> = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      [file, ...args],
-      { cwd, env: { ...process.env, NO_COLOR: '1', NODE_ENV: 'production', CI: 'true' }, timeout: 60_000 },
+      command,
+      args,
+      { cwd, env: { ...userEnv, ...env }, timeout, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
 
-const wf = (cwd: string, ...args: string[]) => run(cwd, bin, args);
+// Outside production oclif looks for TypeScript sources and warns when it finds none.
+const wf = (cwd: string, ...args: string[]) =>
+  spawnIn(cwd, process.execPath, [bin, ...args], 60_000, { NODE_ENV: 'production' });
+/** npm as a user runs it (the registry is reachable; npm's cache makes installs quick). */
+const npm = (cwd: string, ...args: string[]) => spawnIn(cwd, 'npm', args, 240_000);
 
-/**
- * Stands in for `npm install` (wfkit is not published from here): wfkit is this repository, the
- * dev tools are its own, and a template's other dependencies come from its node_modules too.
- */
-async function linkDependencies(project: string): Promise<void> {
-  const modules = join(project, 'node_modules');
-  await mkdir(join(modules, '@types'), { recursive: true });
-  await symlink(root, join(modules, 'wfkit'), 'dir');
-  for (const name of ['vitest', 'typescript', '@types/node']) {
-    await symlink(join(root, 'node_modules', name), join(modules, name), 'dir');
-  }
-  const manifest = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as {
-    dependencies: Record<string, string>;
-  };
-  const require = createRequire(join(root, 'package.json'));
-  for (const name of Object.keys(manifest.dependencies)) {
-    if (name === 'wfkit') continue;
-    // The package's folder, found the way Node finds it (so NODE_PATH works for a local check too).
-    let entry: string;
-    try {
-      entry = require.resolve(`${name}/package.json`);
-    } catch {
-      throw new Error(`${name} (a dependency of a template) is not installed here: run npm install`);
-    }
-    await symlink(dirname(entry), join(modules, name), 'dir');
-  }
-}
+/** The template installed for real with `npm install`; the others reuse its node_modules. */
+const INSTALLED = 'cron';
 
 if (!built)
   console.warn('test/init.test.ts: dist/ is missing, skipping wf init tests. Run `npm run build` first.');
@@ -114,21 +107,41 @@ describe.skipIf(!built)('wf init (needs `npm run build`)', () => {
       );
     });
 
-    it('passes its own tests, replays its histories and typechecks', async () => {
+    it('installs with npm install, passes npm test and npx wf replay, and typechecks', async () => {
       const dir = projectDir();
-      await linkDependencies(dir);
-      const tests = await run(dir, join(root, 'node_modules', 'vitest', 'vitest.mjs'), ['run']);
+      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      };
+      // Run from this checkout, wf init packed this wf into the project: no link back to the checkout.
+      expect(manifest.dependencies.wfkit).toBe('file:vendor/wfkit-0.1.0.tgz');
+      expect(existsSync(join(dir, 'vendor', 'wfkit-0.1.0.tgz'))).toBe(true);
+      expect(await readFile(join(dir, 'README.md'), 'utf8')).toMatch(
+        /## Where wfkit comes from[\s\S]*A tarball, not a `file:` link to the\ncheckout, because/,
+      );
+      if (template === INSTALLED) {
+        const install = await npm(dir, 'install', '--no-audit', '--no-fund');
+        expect(install.code, install.stdout + install.stderr).toBe(0);
+        expect(install.stderr).not.toMatch(/install-scripts/);
+        // A real copy, as for any package: moving or rebuilding the checkout cannot break it.
+        expect((await lstat(join(dir, 'node_modules', 'wfkit'))).isSymbolicLink()).toBe(false);
+        expect(existsSync(join(dir, 'node_modules', 'wfkit', 'dist', 'testing', 'index.js'))).toBe(true);
+        expect(await readFile(join(dir, 'package-lock.json'), 'utf8')).not.toContain(root);
+      } else {
+        // Cheaper: the installed project's node_modules, after checking it has every dependency.
+        const installed = join(tmp, `my-${INSTALLED}`, 'node_modules');
+        for (const name of Object.keys(manifest.dependencies)) {
+          expect(existsSync(join(installed, name, 'package.json')), name).toBe(true);
+        }
+        await symlink(installed, join(dir, 'node_modules'), 'dir');
+      }
+      const tests = await npm(dir, 'test');
       expect(tests.code, tests.stdout + tests.stderr).toBe(0);
-      const replay = await wf(dir, 'replay', 'test/histories');
+      const replay = await spawnIn(dir, 'npx', ['wf', 'replay', 'test/histories']);
       expect(replay.code, replay.stdout + replay.stderr).toBe(0);
       expect(replay.stdout).toMatch(/(\d+) of \1 histories replayed/);
-      const tsc = await run(dir, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), [
-        '--noEmit',
-        '-p',
-        '.',
-      ]);
+      const tsc = await npm(dir, 'run', 'typecheck');
       expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
-    }, 60_000);
+    }, 300_000);
   });
 
   it('refuses a non-empty directory with exit 2 and says how to proceed', async () => {
@@ -146,15 +159,23 @@ describe.skipIf(!built)('wf init (needs `npm run build`)', () => {
     const dir = join(tmp, 'forced');
     await mkdir(dir);
     await writeFile(join(dir, 'notes.txt'), 'mine');
-    const result = await wf(tmp, 'init', 'forced', '--force', '--template', 'approval');
+    const result = await wf(tmp, 'init', 'forced', '--force', '--template', 'approval', '--wfkit', '^0.1.0');
     expect(result.code).toBe(0);
     expect(await readFile(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
-    expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')).name).toBe('forced');
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    expect(manifest.name).toBe('forced');
+    expect(manifest.dependencies.wfkit).toBe('^0.1.0');
+    expect(await readFile(join(dir, 'README.md'), 'utf8')).toContain('as `wf init --wfkit` was told');
   });
 
   it('defaults to the saga template without a terminal', async () => {
-    const result = await wf(tmp, 'init', 'default-one');
+    await writeFile(join(tmp, 'default-wfkit.tgz'), '');
+    const result = await wf(tmp, 'init', 'default-one', '--wfkit', './default-wfkit.tgz');
     expect(result.code).toBe(0);
+    // --wfkit paths are read from where the user is, and written relative to the project.
+    const manifest = JSON.parse(await readFile(join(tmp, 'default-one', 'package.json'), 'utf8'));
+    expect(manifest.dependencies.wfkit).toBe('file:../default-wfkit.tgz');
+    expect(existsSync(join(tmp, 'default-one', 'vendor'))).toBe(false);
     expect(result.stdout).toContain('from the saga template');
     expect(result.stdout).toContain('npx wf start --type bookTrip');
   });

@@ -4,6 +4,7 @@ import { parseAddress } from '../common/address.js';
 import { DEFAULT_ADDRESS } from '../common/defaults.js';
 import { isWfErrorCode, type WireError, wfErrorFromWire } from '../common/error-wire.js';
 import { WfError, type WfErrorCode } from '../common/errors.js';
+import { checkName } from '../common/request-rules.js';
 import type { HistoryEvent } from '../history/events.js';
 import type {
   EventNotice,
@@ -98,14 +99,16 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
   async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
     await this.call(
       'POST',
-      runPath(ref, `/signal/${encodeSegment(signalName)}`),
+      runPath(ref, `/signal/${encodeSegment(signalName, 'the signal name')}`),
       requestId === undefined ? { args } : { args, requestId },
     );
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
     return (
-      (await this.call('POST', runPath(ref, `/query/${encodeSegment(queryName)}`), { args })) as {
+      (await this.call('POST', runPath(ref, `/query/${encodeSegment(queryName, 'the query name')}`), {
+        args,
+      })) as {
         result: unknown;
       }
     ).result;
@@ -114,7 +117,11 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
   async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
     const body = updateId === undefined ? { args } : { args, updateId };
     return (
-      (await this.call('POST', runPath(ref, `/update/${encodeSegment(updateName)}`), body)) as {
+      (await this.call(
+        'POST',
+        runPath(ref, `/update/${encodeSegment(updateName, 'the update name')}`),
+        body,
+      )) as {
         result: unknown;
       }
     ).result;
@@ -287,15 +294,17 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
  * A path segment for an ID or a name. `.` and `..` are spelled with %2E: left bare, path resolution
  * on the way would drop or climb them.
  */
-export function encodeSegment(value: string): string {
+export function encodeSegment(value: string, what = 'an ID or a name'): string {
+  checkName(what, value);
   const encoded = encodeURIComponent(value);
   return encoded === '.' || encoded === '..' ? encoded.replaceAll('.', '%2E') : encoded;
 }
 
 function runPath(ref: RunRef, suffix = '', query = new URLSearchParams()): string {
-  if (ref.runId) query.set('runId', ref.runId);
+  // Checked here: a URL would carry a lone surrogate as U+FFFD, and so name another run.
+  if (ref.runId) query.set('runId', checkName('the run ID', ref.runId));
   const qs = query.toString();
-  return `${API}/workflows/${encodeSegment(ref.workflowId)}${suffix}${qs ? `?${qs}` : ''}`;
+  return `${API}/workflows/${encodeSegment(ref.workflowId, 'the workflow ID')}${suffix}${qs ? `?${qs}` : ''}`;
 }
 
 const CODE_OF_STATUS: Record<number, WfErrorCode> = {

@@ -3,7 +3,6 @@
  * server, makes its calls, closes, and returns data for the command to render.
  */
 
-import sjson from 'secure-json-parse';
 import { type Duration, parseDuration } from '../common/duration.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import type {
@@ -44,7 +43,9 @@ export async function withClient<T>(
 export function parseJsonValues(flag: string, values: readonly string[] | undefined): unknown[] {
   return (values ?? []).map((text) => {
     try {
-      return sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
+      // Plain JSON.parse: a "__proto__" key becomes an own data property (never a prototype), and the
+      // value is sent and recorded exactly as written.
+      return JSON.parse(text);
     } catch (err) {
       throw new InvalidArgumentError(`--${flag} is not valid JSON: ${(err as Error).message}`);
     }

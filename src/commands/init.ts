@@ -13,6 +13,7 @@ export class Init extends LocalCommand {
     '<%= config.bin %> init my-app',
     '<%= config.bin %> init jobs --template background-job',
     '<%= config.bin %> init . --template cron --force',
+    '<%= config.bin %> init my-app --wfkit file:../wf',
   ];
   static override args = {
     dir: Args.string({ description: 'Directory to create. Default: the current directory.' }),
@@ -23,6 +24,11 @@ export class Init extends LocalCommand {
       description: `Template: ${TEMPLATE_NAMES.join(', ')}. Default: saga (asked for in a terminal).`,
     }),
     name: Flags.string({ description: "package.json's name. Default: the directory's name." }),
+    wfkit: Flags.string({
+      description:
+        "The project's wfkit dependency, as an npm spec (a range, a tarball, a folder: file:../wf). Default: " +
+        'the published range when wf came from the registry; from a checkout, a tarball of it that init packs into vendor/.',
+    }),
     force: Flags.boolean({
       description: 'Write into a non-empty directory, overwriting files of the same names.',
     }),
@@ -40,10 +46,14 @@ export class Init extends LocalCommand {
       dir: args.dir ?? '.',
       template: template ?? 'saga',
       force: flags.force,
+      ...(flags.wfkit === undefined ? {} : { wfkit: flags.wfkit }),
       ...(flags.name ? { projectName: flags.name } : {}),
     });
     this.log(`Created ${result.projectName} from the ${result.template.name} template in ${result.dir}`);
     this.log(`  ${result.template.summary}`);
+    this.log(
+      `  wfkit: ${result.wfkit.spec}${result.wfkit.kind === 'tarball' ? ` (this wf, packed from ${result.wfkit.checkout})` : ''}`,
+    );
     this.log('');
     this.log('Next steps:');
     for (const step of result.nextSteps) this.log(`  ${step}`);

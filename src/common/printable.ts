@@ -1,14 +1,19 @@
 /**
  * A line safe to print on a terminal: workflow IDs, activity and signal names, failure and log
  * messages come from users (an order ID from a web form...), and their control characters (ESC
- * sequences, carriage returns, newlines that forge another event line) are shown escaped.
+ * sequences, carriage returns, newlines that forge another event line) are shown escaped, as are
+ * the characters that reorder or break text without being seen: bidirectional overrides, embeddings,
+ * isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C: "Trojan Source"), and the
+ * line and paragraph separators U+2028, U+2029.
  */
 export function printable(line: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  return line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => {
-    const code = c.charCodeAt(0);
+  return line.replace(UNPRINTABLE, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
-    return `\\u${code.toString(16).padStart(4, '0')}`;
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+const UNPRINTABLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

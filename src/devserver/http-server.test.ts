@@ -318,13 +318,115 @@ describe('HTTP server and HTTP transport', () => {
     expect(res.json().error.message).toMatch(/^request body is not valid JSON: .+/);
   });
 
-  it('rejects prototype pollution attempts', async () => {
+  it('refuses a "__proto__" field of a body as an unknown field, and keeps "__proto__" keys of payloads as data', async () => {
     const res = await raw(server.port, 'POST', '/api/v1/workflows', {
       body: '{"workflowType":"greet","workflowId":"p","__proto__":{"polluted":true}}',
     });
     expect(res.status).toBe(400);
-    expect(res.json().error.message).toMatch(/prototype/);
+    expect(res.json().error.message).toMatch(/unknown field "__proto__"/);
+    // A payload is data: its "__proto__" key is an own property, passed on as written.
+    const ok = await raw(server.port, 'POST', '/api/v1/workflows', {
+      body: '{"workflowType":"greet","workflowId":"p","args":[{"__proto__":{"polluted":true}}],"memo":{"constructor":{"prototype":{"polluted":true}}}}',
+    });
+    expect(ok.status).toBe(201);
+    const start = service.calls.at(-1)!.args[0] as { args: unknown[]; memo: unknown };
+    expect(JSON.stringify(start.args)).toBe('[{"__proto__":{"polluted":true}}]');
+    expect(JSON.stringify(start.memo)).toBe('{"constructor":{"prototype":{"polluted":true}}}');
+    expect(Object.getPrototypeOf(start.args[0])).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('checks every field of a start body: types, ranges, nesting, Unicode, unknown fields', async () => {
+    const roomy = await startHttpServer({ service, port: 0 });
+    const start = (fields: Record<string, unknown> | string) =>
+      raw(roomy.port, 'POST', '/api/v1/workflows', {
+        body:
+          typeof fields === 'string'
+            ? fields
+            : JSON.stringify({ workflowType: 'greet', workflowId: 'v', ...fields }),
+      });
+    const refusal = async (fields: Record<string, unknown> | string) => {
+      const res = await start(fields);
+      expect(res.status).toBe(400);
+      expect(res.json().error.code).toBe('INVALID_ARGUMENT');
+      return res.json().error.message as string;
+    };
+    const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+    expect(await refusal(`{"workflowType":"greet","workflowId":"v","memo":${deep(5000)}}`)).toBe(
+      '"memo" nests deeper than 256 levels of arrays and objects',
+    );
+    expect(await refusal(`{"workflowType":"greet","workflowId":"v","memo":${deep(300)}}`)).toBe(
+      '"memo" nests 300 levels of arrays and objects deep: the most is 256',
+    );
+    expect(await refusal(`{"workflowType":"greet","workflowId":"v","args":[${deep(5000)}]}`)).toMatch(
+      /^"args" nests deeper than 256/,
+    );
+    expect(await refusal('{"workflowType":"greet","workflowId":"v","runTimeoutMs":1e400}')).toBe(
+      '"runTimeoutMs" must be a positive, finite number of milliseconds, got Infinity (not a finite number)',
+    );
+    expect(await refusal({ runTimeoutMs: '5s' })).toMatch(/"runTimeoutMs" must be a positive, finite number/);
+    expect(await refusal({ runTimeoutMs: 1e16 })).toMatch(
+      /the longest duration wf accepts is .* \(100 years\)/,
+    );
+    expect(await refusal({ runTimeout: 5000 })).toMatch(
+      /unknown field "runTimeout": the fields are "workflowType"/,
+    );
+    expect(await refusal({ workflowType: 7 })).toBe('"workflowType" must be a non-empty string, got 7');
+    expect(await refusal({ workflowId: 'x'.repeat(1001) })).toMatch(/"workflowId" is 1001 characters long/);
+    expect(await refusal({ workflowId: 'a\ud800b' })).toMatch(
+      /"workflowId" "a\\ud800b" is not well-formed Unicode/,
+    );
+    expect(await refusal({ memo: [1] })).toBe('"memo" must be a JSON object, got an array');
+    expect(await refusal({ signal: { name: 's', args: [], extra: 1 } })).toMatch(/unknown field "extra"/);
+    expect(await refusal({ signal: { name: '\udc00' } })).toMatch(/"signal.name" .* not well-formed Unicode/);
+    expect(await refusal({ workflowIdConflictPolicy: 'nope' })).toMatch(/must be one of FAIL/);
+    expect(service.calls.filter((c) => c.method === 'startWorkflow')).toHaveLength(0);
+    await roomy.close();
+  });
+
+  it('the client refuses IDs and names that are not well-formed Unicode before sending anything', async () => {
+    const calls = service.calls.length;
+    for (const attempt of [
+      () => client.describe({ workflowId: 'a\ud800' }),
+      () => client.describe({ workflowId: 'a', runId: '\udc00' }),
+      () => client.signal({ workflowId: 'a' }, 'go\ud83d', []),
+      () => client.startWorkflow({ workflowType: 'greet', workflowId: 'x\ud800y' }),
+    ]) {
+      const error = await rejection(attempt());
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error.message).toMatch(/is not well-formed Unicode \(it holds a lone surrogate/);
+    }
+    expect(service.calls.length).toBe(calls);
+  });
+
+  it('checks the bodies, names and IDs of signals, queries, updates, cancels and terminates', async () => {
+    await client.startWorkflow({ workflowType: 'orderWorkflow', workflowId: 'o' });
+    const calls = service.calls.length;
+    const post = async (path: string, body: string) => {
+      const res = await raw(server.port, 'POST', `/api/v1/workflows/${path}`, { body });
+      expect([path, res.status]).toEqual([path, 400]);
+      return res.json().error.message as string;
+    };
+    expect(await post('o/signal/go', '{"args":[1],"requestId":5}')).toBe(
+      '"requestId" must be a non-empty string, got 5',
+    );
+    expect(await post('o/signal/go', '{"args":[1],"requestID":"r"}')).toMatch(/unknown field "requestID"/);
+    expect(await post('o/signal/go', `{"args":[${'['.repeat(300)}${']'.repeat(300)}]}`)).toMatch(
+      /^"args" nests 301 levels/,
+    );
+    expect(await post('o/signal/go', '{"args":[],"requestId":"\\ud800"}')).toMatch(
+      /"requestId" .* not well-formed Unicode/,
+    );
+    expect(await post('o/query/q', '{"args":{}}')).toMatch(/"args" must be a JSON array/);
+    expect(await post('o/update/u', '{"args":[],"updateId":""}')).toMatch(
+      /"updateId" must be a non-empty string/,
+    );
+    expect(await post('o/cancel', '{"reason":5}')).toBe('"reason" must be a string, got 5');
+    expect(await post('o/terminate', '{"why":"x"}')).toMatch(/unknown field "why"/);
+    expect(await post(`o/signal/${'n'.repeat(1001)}`, '{}')).toMatch(
+      /the signal name is 1001 characters long/,
+    );
+    expect(service.calls.length).toBe(calls);
   });
 
   it('answers 413 for bodies over the limit, and the transport reports an InvalidArgumentError', async () => {

@@ -6,11 +6,11 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import sjson from 'secure-json-parse';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../common/defaults.js';
 import { parseDuration } from '../common/duration.js';
 import { wfErrorToWire } from '../common/error-wire.js';
 import { InvalidArgumentError, WfError, type WfErrorCode } from '../common/errors.js';
+import { checkName } from '../common/request-rules.js';
 import {
   RUN_STATUSES as ALL_RUN_STATUSES,
   type RunStatus,
@@ -20,14 +20,16 @@ import {
   type WorkflowIdReusePolicy,
 } from '../history/events.js';
 import { HistoryCorruptError, RunNotFoundError } from '../history/store.js';
-import type {
-  EventNotice,
-  ListRequest,
-  RunRef,
-  StartWorkflowRequest,
-  TimeControl,
-  WorkflowService,
-} from '../protocol/service.js';
+import type { EventNotice, ListRequest, RunRef, TimeControl, WorkflowService } from '../protocol/service.js';
+import {
+  parseFireTimerBody,
+  parseQueryBody,
+  parseReasonBody,
+  parseSignalBody,
+  parseStartBody,
+  parseTimeSkipBody,
+  parseUpdateBody,
+} from './request-bodies.js';
 
 export const API_PREFIX = '/api/v1';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -90,8 +92,8 @@ const STATUS_OF_CODE: Record<WfErrorCode, number> = {
 };
 
 const RUN_STATUSES = new Set<RunStatus | 'CORRUPT'>(ALL_RUN_STATUSES);
-const REUSE_POLICIES = new Set<WorkflowIdReusePolicy>(WORKFLOW_ID_REUSE_POLICIES);
-const CONFLICT_POLICIES = new Set<WorkflowIdConflictPolicy>(WORKFLOW_ID_CONFLICT_POLICIES);
+const _REUSE_POLICIES = new Set<WorkflowIdReusePolicy>(WORKFLOW_ID_REUSE_POLICIES);
+const _CONFLICT_POLICIES = new Set<WorkflowIdConflictPolicy>(WORKFLOW_ID_CONFLICT_POLICIES);
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 type Params = Record<string, string>;
@@ -136,14 +138,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['time', 'skip'],
       methods: {
         post: async ({ req, res }) => {
-          const body = objectBody(await readJsonBody(req, bodyLimit));
-          if (typeof body.duration !== 'string' && typeof body.duration !== 'number') {
-            throw new InvalidArgumentError(
-              '"duration" is required: milliseconds, or a string such as "3 days" or "90m"',
-            );
-          }
-          const ms = parseDuration(body.duration, 'duration');
-          sendJson(res, 200, await timeControl().skipTime(ms));
+          const { durationMs } = parseTimeSkipBody(await readJsonBody(req, bodyLimit));
+          sendJson(res, 200, await timeControl().skipTime(durationMs));
         },
       },
     },
@@ -151,17 +147,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['workflows', ':id', 'timers', 'fire'],
       methods: {
         post: async ({ req, res, params, query }) => {
-          const body = objectBody(await readJsonBody(req, bodyLimit));
-          if (body.seq !== undefined && !(Number.isInteger(body.seq) && (body.seq as number) >= 0)) {
-            throw new InvalidArgumentError(
-              '"seq" must be a non-negative integer: the timer\'s number in `wf show`',
-            );
-          }
-          sendJson(
-            res,
-            200,
-            await timeControl().fireTimer(runRef(params, query), body.seq as number | undefined),
-          );
+          const ref = runRef(params, query);
+          const { seq } = parseFireTimerBody(await readJsonBody(req, bodyLimit));
+          sendJson(res, 200, await timeControl().fireTimer(ref, seq));
         },
       },
     },
@@ -194,11 +182,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['workflows', ':id', 'signal', ':name'],
       methods: {
         post: async ({ req, res, params, query }) => {
-          const body = objectBody(await readJsonBody(req, bodyLimit));
-          if (body.requestId !== undefined && typeof body.requestId !== 'string') {
-            throw new InvalidArgumentError('"requestId" must be a string');
-          }
-          await service.signal(runRef(params, query), params.name!, argsOf(body), body.requestId);
+          const ref = runRef(params, query);
+          const name = checkName('the signal name', params.name);
+          const body = parseSignalBody(await readJsonBody(req, bodyLimit));
+          await service.signal(ref, name, body.args, body.requestId);
           sendJson(res, 200, {});
         },
       },
@@ -207,8 +194,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['workflows', ':id', 'query', ':name'],
       methods: {
         post: async ({ req, res, params, query }) => {
-          const body = objectBody(await readJsonBody(req, bodyLimit));
-          const result = await service.query(runRef(params, query), params.name!, argsOf(body));
+          const ref = runRef(params, query);
+          const name = checkName('the query name', params.name);
+          const body = parseQueryBody(await readJsonBody(req, bodyLimit));
+          const result = await service.query(ref, name, body.args);
           sendJson(res, 200, { result });
         },
       },
@@ -217,9 +206,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['workflows', ':id', 'update', ':name'],
       methods: {
         post: async ({ req, res, params, query }) => {
-          const body = objectBody(await readJsonBody(req, bodyLimit));
-          const updateId = optionalString(body, 'updateId');
-          const result = await service.update(runRef(params, query), params.name!, argsOf(body), updateId);
+          const ref = runRef(params, query);
+          const name = checkName('the update name', params.name);
+          const body = parseUpdateBody(await readJsonBody(req, bodyLimit));
+          const result = await service.update(ref, name, body.args, body.updateId);
           sendJson(res, 200, { result });
         },
       },
@@ -228,8 +218,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['workflows', ':id', 'cancel'],
       methods: {
         post: async ({ req, res, params, query }) => {
-          const body = objectBody(await readJsonBody(req, bodyLimit));
-          await service.cancel(runRef(params, query), optionalString(body, 'reason'));
+          const ref = runRef(params, query);
+          const body = parseReasonBody(await readJsonBody(req, bodyLimit));
+          await service.cancel(ref, body.reason);
           sendJson(res, 200, {});
         },
       },
@@ -238,8 +229,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['workflows', ':id', 'terminate'],
       methods: {
         post: async ({ req, res, params, query }) => {
-          const body = objectBody(await readJsonBody(req, bodyLimit));
-          await service.terminate(runRef(params, query), optionalString(body, 'reason'));
+          const ref = runRef(params, query);
+          const body = parseReasonBody(await readJsonBody(req, bodyLimit));
+          await service.terminate(ref, body.reason);
           sendJson(res, 200, {});
         },
       },
@@ -545,7 +537,9 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
   const text = await readBody(req, limit);
   if (text.trim() === '') return {};
   try {
-    return sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
+    // JSON.parse defines a "__proto__" key as an own data property, never as a prototype: payloads
+    // keep such keys (and read back with them), and the fields of a body are read as own properties.
+    return JSON.parse(text);
   } catch (err) {
     throw new InvalidArgumentError(`request body is not valid JSON: ${(err as Error).message}`);
   }
@@ -596,88 +590,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidArgumentError('request body must be a JSON object');
-  }
-  return body as Record<string, unknown>;
-}
-
-function argsOf(body: Record<string, unknown>): unknown[] {
-  if (body.args === undefined) return [];
-  if (!Array.isArray(body.args)) throw new InvalidArgumentError('"args" must be a JSON array of arguments');
-  return body.args;
-}
-
-function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new InvalidArgumentError(`"${key}" must be a string`);
-  return value;
-}
-
 function runRef(params: Params, query: URLSearchParams): RunRef {
+  const workflowId = checkName('the workflow ID', params.id);
   const runId = query.get('runId');
-  return runId ? { workflowId: params.id!, runId } : { workflowId: params.id! };
-}
-
-function parseStartBody(raw: unknown): StartWorkflowRequest {
-  const body = objectBody(raw);
-  const workflowType = body.workflowType;
-  const workflowId = body.workflowId;
-  if (typeof workflowType !== 'string' || workflowType === '') {
-    throw new InvalidArgumentError('"workflowType" is required: the name of an exported workflow function');
-  }
-  if (typeof workflowId !== 'string' || workflowId === '') {
-    throw new InvalidArgumentError('"workflowId" is required: a non-empty string');
-  }
-  const req: StartWorkflowRequest = { workflowType, workflowId, args: argsOf(body) };
-  if (body.runTimeoutMs !== undefined) {
-    if (typeof body.runTimeoutMs !== 'number' || !(body.runTimeoutMs > 0)) {
-      throw new InvalidArgumentError('"runTimeoutMs" must be a positive number of milliseconds');
-    }
-    req.runTimeoutMs = body.runTimeoutMs;
-  }
-  if (body.workflowIdReusePolicy !== undefined) {
-    if (!REUSE_POLICIES.has(body.workflowIdReusePolicy as WorkflowIdReusePolicy)) {
-      throw new InvalidArgumentError(
-        `"workflowIdReusePolicy" must be one of ${[...REUSE_POLICIES].join(', ')}`,
-      );
-    }
-    req.workflowIdReusePolicy = body.workflowIdReusePolicy as WorkflowIdReusePolicy;
-  }
-  if (body.workflowIdConflictPolicy !== undefined) {
-    if (!CONFLICT_POLICIES.has(body.workflowIdConflictPolicy as WorkflowIdConflictPolicy)) {
-      throw new InvalidArgumentError(
-        `"workflowIdConflictPolicy" must be one of ${[...CONFLICT_POLICIES].join(', ')}`,
-      );
-    }
-    req.workflowIdConflictPolicy = body.workflowIdConflictPolicy as WorkflowIdConflictPolicy;
-  }
-  if (body.memo !== undefined) {
-    if (typeof body.memo !== 'object' || body.memo === null || Array.isArray(body.memo)) {
-      throw new InvalidArgumentError('"memo" must be a JSON object');
-    }
-    req.memo = body.memo as Record<string, unknown>;
-  }
-  if (body.signal !== undefined) {
-    const signal = body.signal as { name?: unknown; args?: unknown } | null;
-    if (
-      typeof signal !== 'object' ||
-      signal === null ||
-      typeof signal.name !== 'string' ||
-      signal.name === ''
-    ) {
-      throw new InvalidArgumentError(
-        '"signal" must be {"name": "<signal name>", "args": [...]} (signal-with-start)',
-      );
-    }
-    if (signal.args !== undefined && !Array.isArray(signal.args)) {
-      throw new InvalidArgumentError('"signal.args" must be an array (one element per argument)');
-    }
-    req.signal = { name: signal.name, args: (signal.args as unknown[] | undefined) ?? [] };
-  }
-  return req;
+  return runId ? { workflowId, runId: checkName('the run ID', runId) } : { workflowId };
 }
 
 function parseListQuery(query: URLSearchParams): ListRequest {

@@ -3,6 +3,7 @@ import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/pro
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../common/errors.js';
+import { resolveWfkitDependency, type WfkitDependency } from './wfkit-dependency.js';
 
 /** What `wf init` tells a user about each template: what it shows and how to start a first run. */
 export interface TemplateInfo {
@@ -76,6 +77,10 @@ export interface InitProjectOptions {
   force?: boolean;
   /** Where the templates live. Default: the `templates/` folder of this package. */
   templatesDir?: string;
+  /** The wfkit dependency's npm spec (`--wfkit`). Default: see resolveWfkitDependency. */
+  wfkit?: string;
+  /** The wfkit package to depend on when no spec is given. Default: the one running. */
+  wfkitRoot?: string;
 }
 
 export interface InitProjectResult {
@@ -86,6 +91,8 @@ export interface InitProjectResult {
   files: string[];
   /** What to run next, one command a line. */
   nextSteps: string[];
+  /** How the project depends on wfkit. */
+  wfkit: WfkitDependency;
 }
 
 /** The `templates/` folder shipped with wf: next to `src/` when run from source, next to `dist/` when built. */
@@ -138,29 +145,88 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
     );
   }
   const projectName = toPackageName(options.projectName ?? basename(dir));
+  const created = !existsSync(dir);
   await mkdir(dir, { recursive: true });
-  await cp(source, dir, {
-    recursive: true,
-    force: true,
-    filter: (path) => !/(^|[/\\])(node_modules|\.wf)$/.test(path),
-  });
-  for (const [from, to] of Object.entries(RENAMES)) {
-    if (existsSync(join(dir, from))) {
-      await rm(join(dir, to), { force: true });
-      await rename(join(dir, from), join(dir, to));
+  let wfkit: WfkitDependency;
+  try {
+    await cp(source, dir, {
+      recursive: true,
+      force: true,
+      filter: (path) => !/(^|[/\\])(node_modules|\.wf)$/.test(path),
+    });
+    for (const [from, to] of Object.entries(RENAMES)) {
+      if (existsSync(join(dir, from))) {
+        await rm(join(dir, to), { force: true });
+        await rename(join(dir, from), join(dir, to));
+      }
     }
-  }
-  for (const file of NAMED_FILES) {
-    const path = join(dir, file);
-    if (!existsSync(path)) continue;
-    await writeFile(path, (await readFile(path, 'utf8')).replaceAll('__PROJECT_NAME__', projectName));
+    for (const file of NAMED_FILES) {
+      const path = join(dir, file);
+      if (!existsSync(path)) continue;
+      await writeFile(path, (await readFile(path, 'utf8')).replaceAll('__PROJECT_NAME__', projectName));
+    }
+    wfkit = await resolveWfkitDependency({
+      projectDir: dir,
+      ...(options.wfkit === undefined ? {} : { override: options.wfkit }),
+      ...(options.wfkitRoot === undefined ? {} : { packageRoot: options.wfkitRoot }),
+    });
+    await setWfkitDependency(dir, wfkit);
+  } catch (error) {
+    // Nothing half-made is left behind in a directory this call created.
+    if (created) await rm(dir, { recursive: true, force: true });
+    throw error;
   }
   const files = (await listFiles(source)).map((f) => {
     const path = relative(source, f);
     return RENAMES[path] ?? path;
   });
+  if (wfkit.kind === 'tarball') files.push(wfkit.file);
   files.sort();
-  return { dir, projectName, template, files, nextSteps: nextSteps(options.dir, template) };
+  return { dir, projectName, template, files, nextSteps: nextSteps(options.dir, template), wfkit };
+}
+
+/** Writes the wfkit spec into package.json and says in the README where wfkit comes from, and why. */
+async function setWfkitDependency(dir: string, wfkit: WfkitDependency): Promise<void> {
+  const manifestPath = join(dir, 'package.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  manifest.dependencies = { ...manifest.dependencies, wfkit: wfkit.spec };
+  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  const readme = join(dir, 'README.md');
+  if (existsSync(readme)) {
+    const text = await readFile(readme, 'utf8');
+    await writeFile(readme, `${text.trimEnd()}\n\n${wfkitReadmeSection(wfkit)}`);
+  }
+}
+
+/** The README section on the wfkit dependency. */
+export function wfkitReadmeSection(wfkit: WfkitDependency): string {
+  const title = '## Where wfkit comes from\n\n';
+  switch (wfkit.kind) {
+    case 'registry':
+      return (
+        `${title}\`wfkit\` is installed from the npm registry (\`"wfkit": "${wfkit.spec}"\` in package.json), and\n` +
+        '`npx wf` runs the `wf` of that installation. Upgrade it with `npm install wfkit@latest`.\n'
+      );
+    case 'tarball':
+      return (
+        `${title}This project was made by a \`wf\` running from a source checkout (${wfkit.checkout}), so\n` +
+        `\`wf init\` packed that wfkit ${wfkit.version} with \`npm pack\` into \`${wfkit.file}\`, and\n` +
+        `package.json depends on it (\`"wfkit": "${wfkit.spec}"\`). A tarball, not a \`file:\` link to the\n` +
+        'checkout, because the project must not change or break when the checkout moves, is rebuilt, or\n' +
+        'is half-built: `npm install` copies the tarball into node_modules like any package (its own\n' +
+        'dependencies come from the registry), CI installs it from the repository (commit it with\n' +
+        'package-lock.json), and `npx wf` runs the `wf` inside node_modules/.bin, the same version the\n' +
+        'tests import.\n\n' +
+        'To move to a newer wf, run `npm pack` in the checkout and `npm install /path/to/wfkit-<version>.tgz`\n' +
+        '(or, once wfkit is published, `npm install wfkit@latest`); then delete the old tarball.\n'
+      );
+    case 'custom':
+      return `${title}package.json depends on \`"wfkit": "${wfkit.spec}"\`, as \`wf init --wfkit\` was told.\n`;
+    default:
+      return wfkit satisfies never;
+  }
 }
 
 /** The commands that take a fresh project to its first durable run. */

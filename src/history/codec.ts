@@ -7,7 +7,7 @@
  */
 
 import CRC32 from 'crc-32';
-import secureJson from 'secure-json-parse';
+import { jsonTextDepth, MAX_EVENT_DEPTH } from '../common/json-payload.js';
 import { CLOSING_EVENT_TYPES, type EventType, HISTORY_FORMAT_VERSION, type HistoryEvent } from './events.js';
 import { HistoryCorruptError } from './store.js';
 
@@ -298,18 +298,9 @@ function corrupt(where: EventLocation, message: string): HistoryCorruptError {
 
 /**
  * Validates a parsed value as a history event. Throws `HistoryCorruptError` naming the file and line
- * when a field is missing or has the wrong type, the type is unknown, or the value holds `__proto__`
- * (or `constructor.prototype`) keys.
+ * when a field is missing or has the wrong type, or the type is unknown.
  */
 export function parseEvent(value: unknown, where: EventLocation): HistoryEvent {
-  try {
-    if (typeof value === 'object' && value !== null) secureJson.scan(value);
-  } catch {
-    throw corrupt(
-      where,
-      'the event holds a "__proto__" or "constructor.prototype" key, which is never allowed',
-    );
-  }
   const result = checkEvent(value);
   if ('message' in result) throw corrupt(where, result.message);
   return result.event;
@@ -359,22 +350,25 @@ export function decodeEventLine(line: string): DecodedLine {
       };
     }
   }
+  // JSON.parse defines every key, "__proto__" included, as an own data property: it never sets a
+  // prototype, so payloads read back exactly as they were written (see docs/history-format.md).
   let value: unknown;
   try {
-    value = secureJson.parse(line, null, { protoAction: 'error', constructorAction: 'error' });
+    value = JSON.parse(line);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    if (/prototype/i.test(reason)) {
-      return {
-        ok: false,
-        kind: 'schema',
-        message: 'the line holds a "__proto__" or "constructor.prototype" key, which is never allowed',
-      };
-    }
     return {
       ok: false,
       kind: 'json',
       message: line.trim() === '' ? 'empty line' : `not valid JSON (${reason})`,
+    };
+  }
+  const depth = jsonTextDepth(line);
+  if (depth > MAX_EVENT_DEPTH) {
+    return {
+      ok: false,
+      kind: 'schema',
+      message: `the line nests ${depth} levels of arrays and objects deep: the most is ${MAX_EVENT_DEPTH}`,
     };
   }
   if (!suffix && isPlainObject(value) && Object.hasOwn(value, 'crc')) {

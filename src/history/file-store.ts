@@ -14,19 +14,13 @@ import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import secureJson from 'secure-json-parse';
-import { InvalidArgumentError, type StoreLockInfo, WfError } from '../common/errors.js';
-import {
-  checkEvent,
-  checkSequence,
-  decodeEventLine,
-  parseHistoryJsonl,
-  serializeEventWithCrc,
-} from './codec.js';
+import { type StoreLockInfo, WfError } from '../common/errors.js';
+import { prepareAppend, validateId } from './append-rules.js';
+import { checkSequence, decodeEventLine, parseHistoryJsonl } from './codec.js';
 import { environmentError } from './environment-errors.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, statusOfClosingEvent } from './events.js';
 import { matches } from './memory-store.js';
 import {
-  HistoryConflictError,
   HistoryCorruptError,
   type HistoryCorruption,
   type HistoryStore,
@@ -40,8 +34,7 @@ import { acquireStoreLock, releaseStoreLock } from './store-lock.js';
 
 export { StoreLockedError, type StoreLockInfo } from '../common/errors.js';
 
-/** Longest workflow ID or run ID the store accepts. */
-export const MAX_ID_LENGTH = 1000;
+export { MAX_ID_LENGTH, validateId } from './append-rules.js';
 
 export interface FileHistoryStoreOptions {
   /**
@@ -146,19 +139,6 @@ const APPEND_FLAGS =
 
 const INDEX_VERSION = 1;
 const WRITE_CHUNK = 64;
-
-/** Checks a workflow ID or run ID: a non-empty string of at most 1,000 characters. */
-export function validateId(what: 'workflowId' | 'runId', id: unknown): string {
-  if (typeof id !== 'string' || id.length === 0) {
-    throw new InvalidArgumentError(
-      `${what} must be a non-empty string, got ${JSON.stringify(id) ?? String(id)}`,
-    );
-  }
-  if (id.length > MAX_ID_LENGTH) {
-    throw new InvalidArgumentError(`${what} is ${id.length} characters long: the most is ${MAX_ID_LENGTH}`);
-  }
-  return id;
-}
 
 /**
  * The file name of a run: a readable prefix of the workflow ID (letters, digits, `-` and `_` only)
@@ -596,40 +576,8 @@ export class FileHistoryStore implements HistoryStore {
     let run = this.runs.get(file);
     if (run?.corruption) throw new HistoryCorruptError(run.corruption);
     if (run?.failure) throw this.failureError(run);
-    const next = run ? run.nextEventId : 1;
-    events.forEach((event, i) => {
-      if (event?.eventId !== next + i) throw new HistoryConflictError(key, event?.eventId, next + i);
-    });
-    let closed = run?.closed ?? false;
-    const lines: string[] = [];
-    for (const [i, event] of events.entries()) {
-      const checked = checkEvent(event);
-      if ('message' in checked)
-        throw new InvalidArgumentError(`cannot append to run ${key.runId}: ${checked.message}`);
-      if (closed) {
-        throw new InvalidArgumentError(
-          `cannot append event ${event.eventId} (${event.type}) to run ${key.runId}: the run is closed, and nothing may follow a closing event`,
-        );
-      }
-      if (next + i === 1) {
-        if (event.type !== 'WorkflowExecutionStarted') {
-          throw new InvalidArgumentError(
-            `a new run must start with WorkflowExecutionStarted, got ${event.type}`,
-          );
-        }
-        if (event.workflowId !== key.workflowId || event.runId !== key.runId) {
-          throw new InvalidArgumentError(
-            `the WorkflowExecutionStarted event names workflow ${JSON.stringify(event.workflowId)} run ${JSON.stringify(event.runId)}, but was appended to workflow ${JSON.stringify(key.workflowId)} run ${JSON.stringify(key.runId)}`,
-          );
-        }
-        const sequenceProblem = checkSequence(undefined, event);
-        if (sequenceProblem) throw new InvalidArgumentError(sequenceProblem);
-      } else if (event.type === 'WorkflowExecutionStarted') {
-        throw new InvalidArgumentError(`event ${event.eventId} is a second WorkflowExecutionStarted`);
-      }
-      if (CLOSING_EVENT_TYPES.has(event.type)) closed = true;
-      lines.push(`${serializeEventWithCrc(event)}\n`);
-    }
+    const prepared = prepareAppend(key, run, events);
+    const lines = prepared.lines.map((line) => `${line}\n`);
     if (!run) {
       const first = events[0] as Extract<HistoryEvent, { type: 'WorkflowExecutionStarted' }>;
       run = {
@@ -652,8 +600,8 @@ export class FileHistoryStore implements HistoryStore {
       };
       this.addRun(run);
     }
-    run.nextEventId = next + events.length;
-    run.closed = closed;
+    run.nextEventId = prepared.position.nextEventId;
+    run.closed = prepared.position.closed;
     let pending = this.pending.get(run);
     if (!pending) {
       pending = { text: [], events: [], waiters: [] };

@@ -1,7 +1,8 @@
+import { prepareAppend } from './append-rules.js';
+import { parseEventLine } from './codec.js';
 import type { HistoryEvent } from './events.js';
 import { CLOSING_EVENT_TYPES, statusOfClosingEvent } from './events.js';
 import {
-  HistoryConflictError,
   type HistoryStore,
   type ListRunsFilter,
   type RunKey,
@@ -11,10 +12,16 @@ import {
 
 interface StoredRun {
   summary: RunSummary;
-  events: HistoryEvent[];
+  /** The recorded lines, exactly as the file store writes them: reads decode them afresh. */
+  lines: string[];
+  closed: boolean;
 }
 
-/** A store in memory: the test environment's store, and the reference for every other store. */
+/**
+ * A store in memory: the test environment's store, and the reference for every other store. It
+ * applies the same append rules as the file store and keeps the same lines, so what it reads back is
+ * what a file would (`-0` as `0`, a fresh copy on every read).
+ */
 export class MemoryHistoryStore implements HistoryStore {
   private readonly runs = new Map<string, StoredRun>();
   private readonly latestByWorkflowId = new Map<string, string>();
@@ -29,19 +36,19 @@ export class MemoryHistoryStore implements HistoryStore {
     if (events.length === 0) return;
     const id = runMapKey(key);
     let run = this.runs.get(id);
-    const next = run ? run.events.length + 1 : 1;
-    events.forEach((event, i) => {
-      if (event.eventId !== next + i) throw new HistoryConflictError(key, event.eventId, next + i);
-    });
+    const prepared = prepareAppend(
+      key,
+      run ? { nextEventId: run.lines.length + 1, closed: run.closed } : undefined,
+      events,
+    );
     if (!run) {
-      const first = events[0]!;
-      if (first.type !== 'WorkflowExecutionStarted') {
-        throw new Error(`a new run must start with WorkflowExecutionStarted, got ${first.type}`);
-      }
+      const first = events[0] as Extract<HistoryEvent, { type: 'WorkflowExecutionStarted' }>;
       run = {
-        events: [],
+        lines: [],
+        closed: false,
         summary: {
-          ...key,
+          workflowId: key.workflowId,
+          runId: key.runId,
           workflowType: first.workflowType,
           status: 'RUNNING',
           startTime: first.eventTime,
@@ -52,20 +59,21 @@ export class MemoryHistoryStore implements HistoryStore {
       this.latestByWorkflowId.set(key.workflowId, key.runId);
       this.startIndex.set(id, this.startOrder++);
     }
+    run.lines.push(...prepared.lines);
+    run.closed = prepared.position.closed;
     for (const event of events) {
-      run.events.push(event);
       if (CLOSING_EVENT_TYPES.has(event.type)) {
         run.summary.status = statusOfClosingEvent(event.type) ?? run.summary.status;
         run.summary.closeTime = event.eventTime;
       }
     }
-    run.summary.historyLength = run.events.length;
+    run.summary.historyLength = run.lines.length;
   }
 
   async readHistory(key: RunKey): Promise<HistoryEvent[]> {
     const run = this.runs.get(runMapKey(key));
     if (!run) throw new RunNotFoundError(key);
-    return run.events.slice();
+    return run.lines.map((line, i) => parseEventLine(line, { file: `memory:${key.runId}`, line: i + 1 }));
   }
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {

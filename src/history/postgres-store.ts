@@ -13,7 +13,6 @@
  */
 
 import type pg from 'pg';
-import secureJson from 'secure-json-parse';
 import {
   InvalidArgumentError,
   WfError,
@@ -781,11 +780,15 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     if (options.limit <= 0) return [];
     const result = await this.query<LeaseRow>(
       'claiming due runs',
-      `UPDATE ${this.s}.runs r SET owner = $1, epoch = r.epoch + 1, lease_until = ${plusMs(2)}
+      `UPDATE ${this.s}.runs r SET owner = $1,
+         epoch = CASE WHEN r.owner = $1 AND r.lease_until > now() THEN r.epoch ELSE r.epoch + 1 END,
+         lease_until = ${plusMs(2)}
        FROM (
          SELECT id FROM ${this.s}.runs
          WHERE status = 'RUNNING'
-           AND ((owner IS NULL AND wake_at <= now()) OR (owner IS NOT NULL AND lease_until <= now()))
+           AND ((owner IS NULL AND wake_at <= now()) OR (owner IS NOT NULL AND lease_until <= now())
+             -- runs this process holds with messages waiting: a holder that missed a notification hears of them
+             OR (owner = $1 AND id IN (SELECT run FROM ${this.s}.inbox)))
          ORDER BY coalesce(wake_at, lease_until)
          LIMIT $3
          FOR UPDATE SKIP LOCKED
@@ -906,10 +909,9 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     return result.rows.map((row) => ({
       id: Number(row.id),
       key: { workflowId: key.workflowId, runId: key.runId },
-      message: secureJson.parse(row.message, null, {
-        protoAction: 'remove',
-        constructorAction: 'remove',
-      }) as InboxMessage,
+      // Written by JSON.stringify above; JSON.parse keeps a payload's "__proto__" keys as own data
+      // (never a prototype), so a signal delivered through the inbox arrives as it was sent.
+      message: JSON.parse(row.message) as InboxMessage,
     }));
   }
 

@@ -1,4 +1,4 @@
-import type { HistoryEvent } from './events.js';
+import type { HistoryEvent, NewEvent } from './events.js';
 import type { HistoryStore, ListRunsFilter, RunKey, RunSummary } from './store.js';
 
 /**
@@ -20,7 +20,10 @@ export type InboxMessage =
   | { kind: 'signal'; signalName: string; args: unknown[]; requestId?: string }
   | { kind: 'cancel'; reason?: string }
   | { kind: 'terminate'; reason?: string }
-  | { kind: 'child-outcome'; seq: number; outcome: unknown };
+  /** A child's end for its parent: `event` is the ChildWorkflowExecutionCompleted/Failed to record. */
+  | { kind: 'child-outcome'; event: NewEvent }
+  /** An update for a run held by another process; the caller waits for its outcome in the history. */
+  | { kind: 'update'; updateId: string; updateName: string; args: unknown[] };
 
 export interface StoredInboxMessage {
   /** Store-assigned, increasing per run; consumed by `appendAsOwner`. */
@@ -84,7 +87,9 @@ export interface SharedHistoryStore extends HistoryStore {
   /**
    * Claims up to `limit` open runs with work due (inbox messages, a due wake-up, an expired lease),
    * each with its epoch raised. Never hands one run to two claimers. Due-ness and lease expiry are
-   * judged by the store's clock (the database's, for PostgreSQL).
+   * judged by the store's clock (the database's, for PostgreSQL). Also answers the runs `owner`
+   * holds (lease still valid) that have messages waiting, with their epoch unchanged and the lease
+   * extended: a holder that missed a notification still hears of them.
    */
   claimDueRuns(owner: string, options: { limit: number; leaseMs: number }): Promise<RunLease[]>;
   /**

@@ -1,10 +1,10 @@
+import { payloadJson } from '../common/json-payload.js';
 import type {
   ActivityOptionsRecord,
   FailureInfo,
   RetryPolicyRecord,
   TimeoutType,
 } from '../history/events.js';
-import { errorToFailure } from '../workflow/failures.js';
 
 /** The delay before the next attempt, or undefined when the failure is final. */
 export function retryDelay(input: {
@@ -50,19 +50,15 @@ export function attemptDeadline(
 export function toRecordable(
   value: unknown,
 ): { ok: true; value: unknown } | { ok: false; failure: FailureInfo } {
-  try {
-    const json = JSON.stringify(value ?? null);
-    return { ok: true, value: json === undefined ? null : JSON.parse(json) };
-  } catch (error) {
-    return {
-      ok: false,
-      failure: {
-        ...errorToFailure(error),
-        name: 'ApplicationFailure',
-        type: 'NonSerializableResult',
-        nonRetryable: true,
-        message: `result is not JSON-serializable: ${(error as Error).message}. Return plain data (objects, arrays, strings, numbers).`,
-      },
-    };
-  }
+  const payload = payloadJson(value ?? null);
+  if ('json' in payload) return { ok: true, value: JSON.parse(payload.json) };
+  return {
+    ok: false,
+    failure: {
+      name: 'ApplicationFailure',
+      type: 'NonSerializableResult',
+      nonRetryable: true,
+      message: `the activity's result ${payload.problem}. Return plain data (objects, arrays, strings, numbers).`,
+    },
+  };
 }

@@ -66,6 +66,25 @@ describe('the wf dev live panel', () => {
     expect(board.list()[0]).toMatchObject({ status: 'RUNNING', lastEvent: 'resumed' });
   });
 
+  it('shows IDs, names and messages with control and bidirectional characters escaped', () => {
+    const board = new RunBoard();
+    board.apply({
+      workflowId: 'inv\u202eexe.pdf\u001b[2J',
+      runId: 'r',
+      event: at(1, { type: 'WorkflowExecutionStarted', workflowType: 'fl\u2066ow' }),
+    });
+    board.apply({
+      workflowId: 'inv\u202eexe.pdf\u001b[2J',
+      runId: 'r',
+      event: at(2, { type: 'WorkflowExecutionFailed', failure: { name: 'E', message: 'bad\u200f\nthing' } }),
+    });
+    const frame = render(<DevDashboard title="wf dev" runs={board.list()} />).frames.at(-1) ?? '';
+    expect(frame).toContain('inv\\u202eexe.pdf\\u001b[2J');
+    expect(frame).toContain('fl\\u2066ow');
+    expect(frame).toContain('bad\\u200f\\nthing');
+    for (const raw of ['\u202e', '\u2066', '\u200f', '\u001b']) expect(frame).not.toContain(raw);
+  });
+
   it('says how to start a run when there is none', () => {
     const { frames } = render(<DevDashboard title="wf dev" runs={[]} />);
     expect(frames.at(-1)).toContain('no runs yet');

@@ -26,7 +26,11 @@ const STATUS_COLORS: Record<string, string> = {
   PAUSED: 'magenta',
 };
 
-const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+/** User text (IDs, names, failure messages) escaped for the terminal, then cut to `width`. */
+const cut = (raw: string, width: number) => {
+  const text = printable(raw);
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+};
 
 /**
  * The live panel of `wf dev`: the latest runs, their status, a progress bar for runs that answer a
@@ -49,7 +53,7 @@ export function DevDashboard({ title, runs, maxRows = 8, timeOffsetMs = 0 }: Dev
           <Box key={`${run.workflowId}/${run.runId}`} flexDirection="column">
             <Box>
               <Box width={26}>
-                <Text>{cut(printable(run.workflowId), 25)}</Text>
+                <Text>{cut(run.workflowId, 25)}</Text>
               </Box>
               <Box width={20}>
                 <Text dimColor>{cut(run.workflowType, 19)}</Text>
@@ -63,12 +67,12 @@ export function DevDashboard({ title, runs, maxRows = 8, timeOffsetMs = 0 }: Dev
               {run.progress && run.status === 'RUNNING' ? (
                 <Text color="cyan">{progressBar(run.progress)} </Text>
               ) : null}
-              <Text>{cut(printable(run.lastEvent), run.progress ? 24 : 40)}</Text>
+              <Text>{cut(run.lastEvent, run.progress ? 24 : 40)}</Text>
             </Box>
             {run.pausedReason !== undefined ? (
               <Text color="magenta">
                 {'  ↳ '}
-                {cut(printable(run.pausedReason.split('\n')[0] ?? ''), 100)}
+                {cut(run.pausedReason.split('\n')[0] ?? '', 100)}
               </Text>
             ) : null}
           </Box>

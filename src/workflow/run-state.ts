@@ -1,5 +1,6 @@
 import type { ActivityOptionsRecord, FailureInfo, ParentClosePolicy } from '../history/events.js';
 import type { CancellationScope } from './cancellation-scope.js';
+import { commandPayloadProblem } from './payload-rules.js';
 import type { Command, LogRecord, RunInfoInput } from './protocol.js';
 
 /** What the sandbox needs of the host's AsyncLocalStorage. */
@@ -93,8 +94,11 @@ export class RunState {
     return this.scopeStorage.getStore() ?? this.rootScope;
   }
 
+  /** Queues a command; throws a TypeError (into the workflow code that issued it) if its payload cannot be recorded. */
   push(command: Command): void {
     if (this.completed) return;
+    const problem = commandPayloadProblem(command);
+    if (problem) throw new TypeError(problem);
     this.commands.push(command);
   }
 

@@ -1,6 +1,7 @@
 import { CancellationScope } from './cancellation-scope.js';
 import { errorToFailure, failureToError, isCancellation } from './failures.js';
 import { deliverSignal, onHandlerFailure } from './handlers.js';
+import { commandPayloadProblem } from './payload-rules.js';
 import type {
   Activation,
   Command,
@@ -159,7 +160,13 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         .run(run.rootScope, () => Promise.resolve().then(() => fn(...job.args)))
         .then(
           (result: unknown) => {
-            run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+            try {
+              run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+            } catch (error) {
+              // A result that cannot be recorded fails the workflow with the reason.
+              finishWithError(run, error);
+              return;
+            }
             run.completed = true;
           },
           (error: unknown) => finishWithError(run, error),
@@ -221,13 +228,13 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         .run(run.rootScope, () => Promise.resolve().then(() => entry.handler(...job.args)))
         .then(
           (result: unknown) =>
-            run.commands.push({
+            pushUpdateOutcome(run, {
               type: 'completeUpdate',
               id: job.id,
               result: result === undefined ? null : result,
             }),
           (error: unknown) =>
-            run.commands.push({ type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
+            pushUpdateOutcome(run, { type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
         );
       return;
     }
@@ -281,17 +288,32 @@ function waitPointsOf(run: RunState): WaitPointInfo[] {
 
 function finishWithError(run: RunState, error: unknown): void {
   if (run.completed) return;
-  if (error instanceof ContinueAsNew) {
-    run.push({
-      type: 'continueAsNew',
-      workflowType: error.workflowType,
-      args: error.args,
-      stack: error.stack,
-    });
-  } else if (isCancellation(error) && run.rootScope.consideredCancelled) {
-    run.push({ type: 'cancelWorkflow' });
-  } else {
-    run.push({ type: 'failWorkflow', failure: errorToFailure(error) });
+  try {
+    if (error instanceof ContinueAsNew) {
+      run.push({
+        type: 'continueAsNew',
+        workflowType: error.workflowType,
+        args: error.args,
+        stack: error.stack,
+      });
+    } else if (isCancellation(error) && run.rootScope.consideredCancelled) {
+      run.push({ type: 'cancelWorkflow' });
+    } else {
+      run.push({ type: 'failWorkflow', failure: errorToFailure(error) });
+    }
+  } catch (unrecordable) {
+    // Its arguments or details cannot be recorded: the workflow fails with the reason instead.
+    run.push({ type: 'failWorkflow', failure: errorToFailure(unrecordable) });
   }
   run.completed = true;
+}
+
+/** An update's outcome; one whose result or details cannot be recorded fails the update with the reason. */
+function pushUpdateOutcome(run: RunState, command: Extract<Command, { type: 'completeUpdate' }>): void {
+  const problem = commandPayloadProblem(command);
+  run.commands.push(
+    problem === undefined
+      ? command
+      : { type: 'completeUpdate', id: command.id, failure: errorToFailure(new TypeError(problem)) },
+  );
 }

@@ -4,7 +4,9 @@
  * `sharedStoreContract` covers the calls of a store shared by several processes, given a way to open
  * several independent handles (each its own connection pool, as separate processes would have).
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_EVENT_DEPTH, MAX_PAYLOAD_DEPTH } from '../../src/common/json-payload.js';
 import { serializeHistoryJsonl } from '../../src/history/codec.js';
 import type { HistoryEvent } from '../../src/history/events.js';
 import type { RunLease, SharedHistoryStore, StoreChange } from '../../src/history/shared-store.js';
@@ -15,6 +17,20 @@ import {
   RunNotFoundError,
 } from '../../src/history/store.js';
 import { sampleHistory, T } from './history-samples.js';
+import {
+  awkwardJson,
+  eventsCarrying,
+  nestedJson,
+  objectOf,
+  PAYLOAD_ENVELOPE_DEPTH,
+} from './json-arbitraries.js';
+
+/** `[[...[1]...]]`, `depth` levels deep. */
+function nestedValue(depth: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
 
 export interface StoreFactory<S extends HistoryStore> {
   /** A new, empty store (a fresh directory, schema...). Closed by the suite after each test. */
@@ -194,6 +210,78 @@ export function historyStoreContract<S extends HistoryStore>(name: string, facto
         status: 'COMPLETED',
         historyLength: 2,
       });
+    });
+
+    it('reads any JSON value back byte for byte, in every payload position (property)', async () => {
+      const store = await open();
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(awkwardJson, async (v) => {
+          const key = { workflowId: `any-${n++}`, runId: 'r' };
+          const events = eventsCarrying(key.workflowId, key.runId, v);
+          await store.append(key, events);
+          expect(serializeHistoryJsonl(await store.readHistory(key))).toBe(serializeHistoryJsonl(events));
+        }),
+        { numRuns: 60 },
+      );
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it(`keeps values nested up to the line limit (${MAX_EVENT_DEPTH}) and refuses deeper ones whole (property)`, async () => {
+      const store = await open();
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(nestedJson(MAX_EVENT_DEPTH + 20), async ({ value, depth }) => {
+          const key = { workflowId: `deep-${n++}`, runId: 'r' };
+          const events = eventsCarrying(key.workflowId, key.runId, value);
+          if (depth + PAYLOAD_ENVELOPE_DEPTH <= MAX_EVENT_DEPTH) {
+            await store.append(key, events);
+            expect(serializeHistoryJsonl(await store.readHistory(key))).toBe(serializeHistoryJsonl(events));
+          } else {
+            await expect(store.append(key, events)).rejects.toThrow(
+              /would not read back \(the line nests \d+ levels of arrays and objects deep: the most is 512\)/,
+            );
+            await expect(store.readHistory(key)).rejects.toBeInstanceOf(RunNotFoundError);
+          }
+        }),
+        {
+          numRuns: 30,
+          examples: [
+            [
+              {
+                value: nestedValue(MAX_EVENT_DEPTH - PAYLOAD_ENVELOPE_DEPTH),
+                depth: MAX_EVENT_DEPTH - PAYLOAD_ENVELOPE_DEPTH,
+              },
+            ],
+            [
+              {
+                value: nestedValue(MAX_EVENT_DEPTH - PAYLOAD_ENVELOPE_DEPTH + 1),
+                depth: MAX_EVENT_DEPTH - PAYLOAD_ENVELOPE_DEPTH + 1,
+              },
+            ],
+          ],
+        },
+      );
+      // Every payload a client or workflow may send fits in every event, even under 64 failure causes.
+      expect(MAX_PAYLOAD_DEPTH + PAYLOAD_ENVELOPE_DEPTH + 64).toBeLessThanOrEqual(MAX_EVENT_DEPTH);
+    });
+
+    it('records -0 as 0 and lone surrogates as escapes (what JSON.stringify writes), "__proto__" keys as data', async () => {
+      const store = await open();
+      const key = { workflowId: 'minus-zero', runId: 'r' };
+      const v = objectOf([
+        ['__proto__', { negZero: -0, lone: '\ud800', pair: '😀' }],
+        ['constructor', { prototype: { polluted: true } }],
+      ]);
+      await store.append(key, eventsCarrying(key.workflowId, key.runId, v));
+      const read = await store.readHistory(key);
+      expect(serializeHistoryJsonl(read.slice(-1))).toBe(
+        '{"eventId":7,"eventTime":"2024-05-01T10:00:00.000Z","type":"WorkflowExecutionCompleted","result":{"__proto__":{"negZero":0,"lone":"\\ud800","pair":"😀"},"constructor":{"prototype":{"polluted":true}}}}\n',
+      );
+      const result = (read.at(-1) as { result: Record<string, unknown> }).result;
+      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+      expect(Object.hasOwn(result, '__proto__')).toBe(true);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
     it('reads awkward JSON values back byte for byte, and exports the same JSON Lines', async () => {

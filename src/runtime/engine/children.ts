@@ -1,6 +1,6 @@
 import { UnknownWorkflowTypeError } from '../../common/errors.js';
-import type { FailureInfo, WorkflowExecutionStarted } from '../../history/events.js';
-import type { RunSummary } from '../../history/store.js';
+import type { FailureInfo, NewEvent, WorkflowExecutionStarted } from '../../history/events.js';
+import type { RunKey, RunSummary } from '../../history/store.js';
 import type { ResultRequest, RunRef, WorkflowOutcome } from '../../protocol/service.js';
 import { errorToFailure } from '../../workflow/failures.js';
 import type { EngineKernel } from './kernel.js';
@@ -16,6 +16,8 @@ export interface ChildPort {
   cancel(ref: RunRef, reason?: string): Promise<void>;
   terminate(ref: RunRef, reason?: string): Promise<void>;
   result(req: ResultRequest): Promise<WorkflowOutcome>;
+  /** Tells a parent held by another process (shared stores); undefined when no other process can hold it. */
+  deliverToParent(parent: RunKey, event: NewEvent): Promise<void> | undefined;
 }
 
 /**
@@ -89,12 +91,17 @@ export class Children {
   /** A child's run closed: its parent hears (unless it continued as new: its next run will). */
   async notifyParent(started: WorkflowExecutionStarted, outcome: WorkflowOutcome): Promise<void> {
     if (!started.parent || outcome.status === 'CONTINUED_AS_NEW') return;
+    const work = childOutcomeWork(started.parent.seq, started.workflowType, started.workflowId, outcome);
     const parent = this.cache.get(started.parent);
-    if (!parent || parent.closed) return;
-    this.mailbox.enqueue(
-      parent,
-      childOutcomeWork(started.parent.seq, started.workflowType, started.workflowId, outcome),
-    );
+    if (parent && !parent.dropped) {
+      if (!parent.closed) this.mailbox.enqueue(parent, work);
+      return;
+    }
+    if (work.input) {
+      await this.port.deliverToParent(started.parent, work.input)?.catch((error: unknown) => {
+        this.kernel.logger.warn(`telling parent ${started.parent?.workflowId}: ${(error as Error).message}`);
+      });
+    }
   }
 
   /**

@@ -6,7 +6,10 @@ import {
   WorkflowNotFoundError,
   WorkflowNotRunningError,
 } from '../../common/errors.js';
-import type { HistoryEvent, NewEvent } from '../../history/events.js';
+
+import { checkName } from '../../common/request-rules.js';
+import { CLOSING_EVENT_TYPES, type HistoryEvent, type NewEvent } from '../../history/events.js';
+
 import type { RunSummary } from '../../history/store.js';
 import type {
   EventNotice,
@@ -21,15 +24,18 @@ import type {
   WorkflowOutcome,
   WorkflowService,
 } from '../../protocol/service.js';
+import { failureToError } from '../../workflow/failures.js';
 import { RealClock } from '../clock.js';
 import { RunExecutor } from '../executor.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
 import { Children } from './children.js';
+import { Cluster } from './cluster.js';
 import { Effects } from './effects.js';
 import { ExternalMessages } from './external.js';
 import { EngineKernel } from './kernel.js';
 import { Mailbox } from './mailbox.js';
-import { corruptRunError, Outcomes } from './outcomes.js';
+import { corruptRunError, Outcomes, outcomeOfClosing } from './outcomes.js';
+import { isSharedStore } from './ownership.js';
 import { PausedRuns } from './paused.js';
 import { Recovery } from './recovery.js';
 import { decodePageToken, encodePageToken, jsonArgs } from './requests.js';
@@ -61,6 +67,7 @@ export class WorkflowEngine implements WorkflowService {
   private readonly outcomes: Outcomes;
   private readonly recovery: Recovery;
   private readonly paused: PausedRuns;
+  private readonly cluster: Cluster | undefined;
 
   constructor(options: EngineOptions) {
     const kernel = new EngineKernel(
@@ -80,6 +87,10 @@ export class WorkflowEngine implements WorkflowService {
       cache,
       afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
       onPauseChange: options.onPauseChange,
+      onFenced: (entry, error, unrecorded) => {
+        if (this.cluster) this.cluster.onFenced(entry, error, unrecorded);
+        else this.mailbox.pause(entry, error);
+      },
     });
     this.mailbox = mailbox;
     const timers = new DurableTimers(kernel, mailbox);
@@ -89,7 +100,12 @@ export class WorkflowEngine implements WorkflowService {
       afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
       signal: (ref, name, args) => this.signal(ref, name, args),
     });
-    const children = new Children(kernel, cache, mailbox, this.starts, () => this.outcomes, this);
+    const children = new Children(kernel, cache, mailbox, this.starts, () => this.outcomes, {
+      cancel: (ref, reason) => this.cancel(ref, reason),
+      terminate: (ref, reason) => this.terminate(ref, reason),
+      result: (req) => this.result(req),
+      deliverToParent: (parent, event) => this.cluster?.deliver(parent, { kind: 'child-outcome', event }),
+    });
     const external = new ExternalMessages(kernel, mailbox, this);
     this.outcomes = new Outcomes(kernel, cache, {
       stopEffects: (entry) => this.effects.stop(entry),
@@ -100,11 +116,41 @@ export class WorkflowEngine implements WorkflowService {
     this.effects = new Effects(kernel, { activities, timers, children, external, outcomes: this.outcomes });
     this.recovery = new Recovery(kernel, cache, mailbox, this.effects, this.starts);
     this.paused = new PausedRuns(kernel, mailbox, this.effects, children);
+    if (isSharedStore(options.store)) {
+      this.cluster = new Cluster(
+        kernel,
+        options.store,
+        cache,
+        mailbox,
+        () => this.effects,
+        () => this.recovery,
+        () => this.outcomes,
+        options.cluster ?? {},
+      );
+    }
   }
 
-  /** Loads every open run from the store and resumes it where it stopped. */
-  recover(): Promise<{ resumed: number; paused: number }> {
-    return this.recovery.recover();
+  /**
+   * Loads every open run from the store and resumes it where it stopped. On a store shared with
+   * other processes, starts taking part instead: claims the runs due now (those whose holder died
+   * included) and keeps claiming as work comes due.
+   */
+  async recover(): Promise<{ resumed: number; paused: number }> {
+    if (!this.cluster) return this.recovery.recover();
+    await this.recovery.finishContinuedChains();
+    await this.cluster.start();
+    let resumed = 0;
+    let paused = 0;
+    for (const entry of this.cache.values()) {
+      if (entry.paused) paused++;
+      else resumed++;
+    }
+    return { resumed, paused };
+  }
+
+  /** This process's name in the leases of a shared store (undefined for a one-process store). */
+  get owner(): string | undefined {
+    return this.cluster?.owner;
   }
 
   /** Swaps the workflow code (hot reload): every open run is rebuilt by replay against it. */
@@ -145,6 +191,8 @@ export class WorkflowEngine implements WorkflowService {
     this.kernel.stopped = true;
     for (const entry of this.cache.values()) this.effects.stop(entry);
     await this.kernel.waitForIdle(5000);
+    // Other processes sharing the store take what this one held at once, not after its leases expire.
+    await this.cluster?.stop(true);
   }
 
   /** Runs held in memory, and how many keep their executor (the rest are rebuilt by replay when they wake). */
@@ -161,27 +209,39 @@ export class WorkflowEngine implements WorkflowService {
   async describe(ref: RunRef): Promise<RunDescription> {
     const summary = await this.summaryOf(ref);
     const description: RunDescription = { ...summary, pendingActivities: [], pendingTimers: [] };
-    const entry = this.cache.get(summary);
-    if (!entry || entry.closed) return description;
+    const entry = this.heldHere(summary);
+    if (!entry || entry.closed) {
+      if (summary.status === 'RUNNING' && this.cluster)
+        this.describePending(description, await this.replayed(summary));
+      return description;
+    }
     if (entry.paused) {
       description.paused = { reason: entry.paused, ...(entry.pausedAt ? { callSite: entry.pausedAt } : {}) };
     }
     const executor = entry.executor ?? (await this.mailbox.tryLoad(entry));
-    if (executor) {
-      description.pendingActivities = [...executor.activities.entries()].map(([seq, p]) => ({
-        seq,
-        activityType: p.scheduled.activityType,
-        attempt: p.attempt,
-        ...(p.lastFailure ? { lastFailure: p.lastFailure } : {}),
-        ...(p.scheduled.callSite ? { callSite: p.scheduled.callSite } : {}),
-      }));
-      description.pendingTimers = [...executor.timers.values()].map((t) => ({
-        seq: t.seq,
-        fireAt: new Date(t.fireAt).toISOString(),
-        ...(t.callSite ? { callSite: t.callSite } : {}),
-      }));
-    }
+    if (executor) this.describePending(description, executor);
     return description;
+  }
+
+  private describePending(description: RunDescription, executor: RunExecutor): void {
+    description.pendingActivities = [...executor.activities.entries()].map(([seq, p]) => ({
+      seq,
+      activityType: p.scheduled.activityType,
+      attempt: p.attempt,
+      ...(p.lastFailure ? { lastFailure: p.lastFailure } : {}),
+      ...(p.scheduled.callSite ? { callSite: p.scheduled.callSite } : {}),
+    }));
+    description.pendingTimers = [...executor.timers.values()].map((t) => ({
+      seq: t.seq,
+      fireAt: new Date(t.fireAt).toISOString(),
+      ...(t.callSite ? { callSite: t.callSite } : {}),
+    }));
+  }
+
+  /** A run's state rebuilt read-only from its stored history (nothing is appended). */
+  private async replayed(summary: RunSummary): Promise<RunExecutor> {
+    const history = await this.kernel.store.readHistory(summary);
+    return RunExecutor.replay(history, this.kernel.executorOptions()).executor;
   }
 
   async list(req: ListRequest = {}): Promise<ListResponse> {
@@ -201,11 +261,22 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
-    const entry = await this.openRun(ref, { evenIfPaused: true });
+    checkName('the signal name', signalName);
+    if (requestId !== undefined) checkName('the request ID', requestId);
+    const target = await this.target(ref, { evenIfPaused: true });
+    const signalArgs = jsonArgs(args, 'signal');
+    if ('elsewhere' in target) {
+      const message = { kind: 'signal' as const, signalName, args: signalArgs };
+      return this.cluster!.deliver(
+        target.elsewhere,
+        requestId === undefined ? message : { ...message, requestId },
+      );
+    }
+    const { entry } = target;
     const input: NewEvent = {
       type: 'WorkflowSignaled',
       signalName,
-      args: jsonArgs(args, 'signal'),
+      args: signalArgs,
       ...(requestId === undefined ? {} : { requestId }),
     };
     // A paused run still takes signals: they are recorded now and delivered when it resumes.
@@ -214,15 +285,14 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
+    checkName('the query name', queryName);
     const summary = await this.summaryOf(ref);
-    const entry = this.cache.get(summary);
-    let executor: RunExecutor;
-    if (entry && !entry.closed) {
-      executor = entry.executor ?? (await this.mailbox.withRun(entry, () => this.mailbox.load(entry)));
-    } else {
-      const history = await this.kernel.store.readHistory(summary);
-      executor = RunExecutor.replay(history, this.kernel.executorOptions()).executor;
-    }
+    const entry = this.heldHere(summary);
+    // A run held elsewhere (or closed) is answered from its stored history: the state as of its last recorded step.
+    const executor =
+      entry && !entry.closed
+        ? (entry.executor ?? (await this.mailbox.withRun(entry, () => this.mailbox.load(entry))))
+        : await this.replayed(summary);
     const outcome = executor.query(queryName, jsonArgs(args, 'query'));
     if (!outcome.ok) {
       throw new QueryFailedError(outcome.failure.message, {
@@ -233,8 +303,20 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
-    const entry = await this.openRun(ref);
+    checkName('the update name', updateName);
+    if (updateId !== undefined) checkName('the update ID', updateId);
     const id = updateId ?? randomUUID();
+    const target = await this.target(ref, { claim: true });
+    if ('elsewhere' in target) {
+      await this.cluster!.deliver(target.elsewhere, {
+        kind: 'update',
+        updateId: id,
+        updateName,
+        args: jsonArgs(args, 'update'),
+      });
+      return this.updateOutcomeElsewhere(target.elsewhere, id, updateName);
+    }
+    const { entry } = target;
     return new Promise<unknown>((resolve, reject) => {
       const waiter = { resolve, reject };
       entry.updateWaiters.set(id, [...(entry.updateWaiters.get(id) ?? []), waiter]);
@@ -252,7 +334,14 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async cancel(ref: RunRef, reason?: string): Promise<void> {
-    const entry = await this.openRun(ref, { evenIfPaused: true });
+    const target = await this.target(ref, { evenIfPaused: true });
+    if ('elsewhere' in target) {
+      return this.cluster!.deliver(target.elsewhere, {
+        kind: 'cancel',
+        ...(reason === undefined ? {} : { reason }),
+      });
+    }
+    const { entry } = target;
     const input: NewEvent = {
       type: 'WorkflowExecutionCancelRequested',
       ...(reason === undefined ? {} : { reason }),
@@ -262,7 +351,14 @@ export class WorkflowEngine implements WorkflowService {
   }
 
   async terminate(ref: RunRef, reason?: string): Promise<void> {
-    const entry = await this.openRun(ref, { evenIfPaused: true });
+    const target = await this.target(ref, { evenIfPaused: true });
+    if ('elsewhere' in target) {
+      return this.cluster!.deliver(target.elsewhere, {
+        kind: 'terminate',
+        ...(reason === undefined ? {} : { reason }),
+      });
+    }
+    const { entry } = target;
     if (entry.paused) return this.paused.terminate(entry, reason);
     await this.mailbox.submit(entry, {
       close: { type: 'WorkflowExecutionTerminated', ...(reason === undefined ? {} : { reason }) },
@@ -278,7 +374,7 @@ export class WorkflowEngine implements WorkflowService {
     if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0)) {
       throw new InvalidArgumentError(`a timer seq is a non-negative integer, not ${JSON.stringify(seq)}`);
     }
-    const entry = await this.openRun(ref);
+    const entry = await this.openRun(ref, { claim: true });
     const executor = await this.mailbox.withRun(entry, () => this.mailbox.load(entry));
     const pending = [...executor.timers.values()]
       // Fired already (its TimerFired is queued or being recorded): not pending any more.
@@ -343,6 +439,8 @@ export class WorkflowEngine implements WorkflowService {
     if (typeof ref.workflowId !== 'string' || ref.workflowId === '') {
       throw new InvalidArgumentError('a workflow ID is required');
     }
+    checkName('the workflow ID', ref.workflowId);
+    if (ref.runId !== undefined) checkName('the run ID', ref.runId);
     const { store } = this.kernel;
     if (ref.runId) {
       const run = (await store.listRuns({ workflowId: ref.workflowId })).find((r) => r.runId === ref.runId);
@@ -354,10 +452,34 @@ export class WorkflowEngine implements WorkflowService {
     return latest;
   }
 
-  private async openRun(ref: RunRef, options: { evenIfPaused?: boolean } = {}): Promise<RunEntry> {
+  /** The open run `ref` names, held here (claimed here first when `claim` and nobody holds it). */
+  private async openRun(
+    ref: RunRef,
+    options: { evenIfPaused?: boolean; claim?: boolean } = {},
+  ): Promise<RunEntry> {
+    const target = await this.target(ref, options);
+    if ('entry' in target) return target.entry;
+    throw new WfError(
+      'UNAVAILABLE',
+      `workflow ${JSON.stringify(target.elsewhere.workflowId)} is held by another process; send the request to any server again shortly`,
+    );
+  }
+
+  /**
+   * Where a request on an open run goes: the run held here, or (on a shared store) the summary of a
+   * run another process holds, whose inbox takes the request.
+   */
+  private async target(
+    ref: RunRef,
+    options: { evenIfPaused?: boolean; claim?: boolean } = {},
+  ): Promise<{ entry: RunEntry } | { elsewhere: RunSummary }> {
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') throw corruptRunError(summary);
-    const entry = this.cache.get(summary);
+    let entry = this.heldHere(summary);
+    if (!entry && summary.status === 'RUNNING' && this.cluster) {
+      if (options.claim) entry = await this.cluster.claimHere(summary);
+      if (!entry) return { elsewhere: summary };
+    }
     if (!entry && summary.status === 'RUNNING') throw this.notLoadedError(summary);
     if (!entry || entry.closed)
       throw new WorkflowNotRunningError(summary.workflowId, summary.runId, summary.status);
@@ -368,7 +490,37 @@ export class WorkflowEngine implements WorkflowService {
           'Fix the code (wf dev reloads it), or terminate the run with `wf terminate`.',
       );
     }
-    return entry;
+    return { entry };
+  }
+
+  private heldHere(key: RunRef & { runId: string }): RunEntry | undefined {
+    const entry = this.cache.get(key);
+    return entry && !entry.dropped ? entry : undefined;
+  }
+
+  /** Waits for an update sent to a run another process holds, by watching the run's history. */
+  private async updateOutcomeElsewhere(
+    summary: RunSummary,
+    updateId: string,
+    updateName: string,
+  ): Promise<unknown> {
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      const history = await this.kernel.store.readHistory(summary);
+      for (const event of history) {
+        if (event.type === 'WorkflowUpdateCompleted' && event.updateId === updateId) {
+          if (event.failure) throw failureToError(event.failure);
+          return event.result;
+        }
+        if (event.type === 'WorkflowUpdateRejected' && event.updateId === updateId) {
+          throw new WfError('UPDATE_REJECTED', `update ${updateName} rejected: ${event.failure.message}`);
+        }
+      }
+      const last = history[history.length - 1];
+      if (last && CLOSING_EVENT_TYPES.has(last.type)) {
+        throw new WorkflowNotRunningError(summary.workflowId, summary.runId, outcomeOfClosing(last).status);
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import type { HistoryEvent } from '../../history/events.js';
 import type { HistoryStore } from '../../history/store.js';
 import type { EventNotice } from '../../protocol/service.js';
 import type { Clock } from '../clock.js';
+import { LocalOwnership, type Ownership } from './ownership.js';
 import type { RunEntry } from './run-entry.js';
 import type { ActivityFunction, EngineLogger, WorkflowCode } from './types.js';
 
@@ -14,6 +15,8 @@ export class EngineKernel {
   code: WorkflowCode;
   activities: Record<string, ActivityFunction>;
   stopped = false;
+  /** How histories are written: plainly, or under leases when the store is shared. */
+  ownership: Ownership;
   private busy = 0;
   /** Attempts doing real work (not sleeping in `Context.sleep`), plus attempts waiting for a slot. */
   activeAttempts: () => number = () => 0;
@@ -29,6 +32,7 @@ export class EngineKernel {
   ) {
     this.code = code;
     this.activities = activities;
+    this.ownership = new LocalOwnership(store);
   }
 
   executorOptions() {

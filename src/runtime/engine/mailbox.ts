@@ -6,6 +6,7 @@ import { RunExecutor } from '../executor.js';
 import { GUARD_WINDOW_MS } from '../sandbox.js';
 import { applyWork } from './activation.js';
 import type { EngineKernel } from './kernel.js';
+import { RunFencedError } from './ownership.js';
 import type { RunCache } from './run-cache.js';
 import type { RunEntry } from './run-entry.js';
 import type { Work } from './types.js';
@@ -16,6 +17,8 @@ export interface MailboxOptions {
   /** Carries out what newly durable events ask for (activities, timers, children, closing...). */
   afterAppend: (entry: RunEntry, events: HistoryEvent[]) => Promise<void>;
   onPauseChange?: ((run: RunKey, reason: string | undefined) => void) | undefined;
+  /** The run was taken by another process (shared stores): forget it here. */
+  onFenced: (entry: RunEntry, error: RunFencedError, unrecorded: Work[]) => void;
 }
 
 /**
@@ -27,12 +30,14 @@ export class Mailbox {
   private readonly cache: RunCache;
   private readonly afterAppend: MailboxOptions['afterAppend'];
   private readonly onPauseChange: MailboxOptions['onPauseChange'];
+  private readonly onFenced: MailboxOptions['onFenced'];
 
   constructor(options: MailboxOptions) {
     this.kernel = options.kernel;
     this.cache = options.cache;
     this.afterAppend = options.afterAppend;
     this.onPauseChange = options.onPauseChange;
+    this.onFenced = options.onFenced;
   }
 
   /** Queues work and resolves once its events are durable. */
@@ -53,7 +58,7 @@ export class Mailbox {
 
   /** Starts draining the run's mailbox unless it is busy, empty or paused. */
   kick(entry: RunEntry): void {
-    if (entry.processing || entry.mailbox.length === 0 || entry.paused) return;
+    if (entry.processing || entry.mailbox.length === 0 || entry.paused || entry.dropped) return;
     entry.processing = true;
     void this.kernel
       .track(() => this.drain(entry))
@@ -93,7 +98,7 @@ export class Mailbox {
     entry.executor = executor;
     this.cache.touch(entry);
     if (events.length > 0) {
-      await this.kernel.store.append(entry.key, events);
+      await this.kernel.ownership.append(entry, events);
       await this.afterAppend(entry, events);
     }
     return executor;
@@ -126,7 +131,7 @@ export class Mailbox {
 
   private async drain(entry: RunEntry): Promise<void> {
     try {
-      while (entry.mailbox.length > 0 && !entry.paused) {
+      while (entry.mailbox.length > 0 && !entry.paused && !entry.dropped) {
         const batch = entry.mailbox.splice(0);
         if (!(await this.activate(entry, batch))) return;
       }
@@ -139,6 +144,7 @@ export class Mailbox {
   private async activate(entry: RunEntry, batch: Work[]): Promise<boolean> {
     const events: HistoryEvent[] = [];
     const after: (() => void)[] = [];
+    const consumed: number[] = [];
     try {
       const executor = await this.load(entry);
       const now = this.kernel.clock.now();
@@ -151,11 +157,17 @@ export class Mailbox {
             entry.mailbox.unshift(...batch.splice(i));
             break;
           }
-          applyWork(entry, executor, batch[i]!, now, events, after);
+          const work = batch[i]!;
+          applyWork(entry, executor, work, now, events, after);
+          if (work.inboxId !== undefined) consumed.push(work.inboxId);
         }
       });
-      if (events.length > 0) await this.kernel.store.append(entry.key, events);
+      await this.kernel.ownership.append(entry, events, consumed);
     } catch (error) {
+      if (error instanceof RunFencedError) {
+        this.onFenced(entry, error, [...batch, ...entry.mailbox.splice(0)]);
+        return false;
+      }
       // The code no longer replays this history, or the store refused the append: the executor's
       // state may be ahead of the store, so drop it and keep the history as it is. Outcomes from
       // the world (activity results, timers) stay queued for when the run resumes.

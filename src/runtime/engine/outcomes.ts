@@ -1,7 +1,7 @@
 import { WfError, WorkflowNotRunningError } from '../../common/errors.js';
 import type { FailureInfo, HistoryEvent } from '../../history/events.js';
 import { CLOSING_EVENT_TYPES } from '../../history/events.js';
-import { HistoryCorruptError, type RunSummary } from '../../history/store.js';
+import { HistoryCorruptError, type RunKey, type RunSummary } from '../../history/store.js';
 import type { WorkflowOutcome } from '../../protocol/service.js';
 import { failureToError } from '../../workflow/failures.js';
 import type { EngineKernel } from './kernel.js';
@@ -27,6 +27,7 @@ export interface ClosingHooks {
 export class Outcomes {
   /** Callers waiting on runs that are open in the store but not held here (paused at recovery). */
   private readonly closeWaiters = new Map<string, ((outcome: WorkflowOutcome) => void)[]>();
+  private readonly waitingKeys = new Map<string, RunKey>();
 
   constructor(
     private readonly kernel: EngineKernel,
@@ -59,7 +60,37 @@ export class Outcomes {
     const key = runKeyString(entry.key);
     for (const waiter of this.closeWaiters.get(key) ?? []) waiter(outcome);
     this.closeWaiters.delete(key);
+    this.waitingKeys.delete(key);
     if (entry.started.parent) await this.hooks.notifyParent(entry, outcome);
+  }
+
+  /** A caller waiting on a run this process no longer holds: it now waits on the store. */
+  waitElsewhere(key: RunKey, waiter: (outcome: WorkflowOutcome) => void): void {
+    const id = runKeyString(key);
+    this.closeWaiters.set(id, [...(this.closeWaiters.get(id) ?? []), waiter]);
+    this.waitingKeys.set(id, key);
+  }
+
+  /** Another process closed a run (a store notification, or a poll): answer whoever waits on it here. */
+  closedElsewhere(key: RunKey): void {
+    const id = runKeyString(key);
+    if (!this.closeWaiters.has(id)) return;
+    void this.kernel.store
+      .readHistory(key)
+      .then((history) => {
+        const last = history[history.length - 1];
+        if (!last || !CLOSING_EVENT_TYPES.has(last.type)) return;
+        const outcome = outcomeOfClosing(last);
+        for (const waiter of this.closeWaiters.get(id) ?? []) waiter(outcome);
+        this.closeWaiters.delete(id);
+        this.waitingKeys.delete(id);
+      })
+      .catch(() => undefined);
+  }
+
+  /** Looks again at every run waited on here but held elsewhere (stores without notifications). */
+  pollClosed(): void {
+    for (const key of this.waitingKeys.values()) this.closedElsewhere(key);
   }
 
   /** The run's outcome, waiting for it to close (until `deadline`, epoch ms of real time, if given). */
@@ -71,9 +102,27 @@ export class Outcomes {
     const last = history[history.length - 1];
     if (!last || !CLOSING_EVENT_TYPES.has(last.type)) {
       // Open in the store but not held here (e.g. paused at recovery): wait for it to close.
-      const key = runKeyString(summary);
-      return new Promise<WorkflowOutcome>((resolve) => {
-        this.closeWaiters.set(key, [...(this.closeWaiters.get(key) ?? []), resolve]);
+      return new Promise<WorkflowOutcome>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const waiter = (outcome: WorkflowOutcome) => {
+          if (timer) clearTimeout(timer);
+          resolve(outcome);
+        };
+        this.waitElsewhere(summary, waiter);
+        if (deadline === undefined) return;
+        timer = setTimeout(
+          () => {
+            const id = runKeyString(summary);
+            const rest = (this.closeWaiters.get(id) ?? []).filter((w) => w !== waiter);
+            if (rest.length) this.closeWaiters.set(id, rest);
+            else {
+              this.closeWaiters.delete(id);
+              this.waitingKeys.delete(id);
+            }
+            reject(new WfError('UNAVAILABLE', `workflow ${summary.workflowId} is still running`));
+          },
+          Math.max(0, deadline - Date.now()),
+        );
       });
     }
     return outcomeOfClosing(last);

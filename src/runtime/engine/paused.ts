@@ -35,7 +35,7 @@ export class PausedRuns {
         eventId: history.length + 1,
         eventTime: this.kernel.nowIso(),
       } as HistoryEvent;
-      await this.kernel.store.append(entry.key, [event]);
+      await this.kernel.ownership.append(entry, [event]);
       this.kernel.publish(entry, event);
       return true;
     });
@@ -51,7 +51,7 @@ export class PausedRuns {
         type: 'WorkflowExecutionTerminated',
         ...(reason === undefined ? {} : { reason }),
       };
-      await this.kernel.store.append(entry.key, [event]);
+      await this.kernel.ownership.append(entry, [event]);
       entry.mailbox.length = 0;
       // No executor to ask for the open children: read them off the history.
       const open = new Map<number, { workflowId: string; parentClosePolicy: string }>();

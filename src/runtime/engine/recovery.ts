@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '../../history/events.js';
+import type { RunLease } from '../../history/shared-store.js';
 import type { RunKey, RunSummary } from '../../history/store.js';
 import type { Effects } from './effects.js';
 import type { EngineKernel } from './kernel.js';
@@ -34,9 +35,9 @@ export class Recovery {
   }
 
   /** Holds an open run here: rebuilt by replay (or paused if its code no longer replays it). */
-  async open(summary: RunSummary): Promise<RunEntry | undefined> {
+  async open(summary: RunSummary, lease?: RunLease): Promise<RunEntry | undefined> {
     const existing = this.cache.get(summary);
-    if (existing) return existing;
+    if (existing && !existing.dropped) return existing;
     let history: HistoryEvent[];
     try {
       history = await this.kernel.store.readHistory(summary);
@@ -52,6 +53,7 @@ export class Recovery {
     }
     this.unloadable.delete(runKeyString(summary));
     const entry = newRunEntry(first);
+    if (lease) entry.lease = lease;
     this.cache.add(entry);
     try {
       await this.mailbox.withRun(entry, async () => {
@@ -71,7 +73,7 @@ export class Recovery {
   }
 
   /** A crash between closing a run as continued-as-new and starting its next run: start it now. */
-  private async finishContinuedChains(): Promise<void> {
+  async finishContinuedChains(): Promise<void> {
     const { store } = this.kernel;
     for (const summary of await store.listRuns({ status: 'CONTINUED_AS_NEW' })) {
       const latest = await store.latestRun(summary.workflowId);
@@ -81,7 +83,14 @@ export class Recovery {
       const last = history[history.length - 1];
       if (first?.type !== 'WorkflowExecutionStarted' || last?.type !== 'WorkflowExecutionContinuedAsNew')
         continue;
-      await this.starts.continueChain(first, last);
+      try {
+        await this.starts.continueChain(first, last);
+      } catch (error) {
+        // Another process sharing the store may have started it first.
+        this.kernel.logger.warn(
+          `continuing workflow ${first.workflowId} as new: ${(error as Error).message}`,
+        );
+      }
     }
   }
 }

@@ -1,35 +1,35 @@
 import { InvalidArgumentError } from '../../common/errors.js';
+import { payloadJson } from '../../common/json-payload.js';
+import { checkArgs, checkMemo, checkName, checkPositiveMs } from '../../common/request-rules.js';
 import type { StartWorkflowRequest } from '../../protocol/service.js';
 
-/** Checks a start request before anything is recorded. */
+/** Checks a start request before anything is recorded: the same rules as the HTTP API's. */
 export function validateStart(req: StartWorkflowRequest): void {
-  if (typeof req.workflowType !== 'string' || req.workflowType === '') {
+  if (req.workflowType === undefined || req.workflowType === '') {
     throw new InvalidArgumentError('a workflow type is required');
   }
-  if (typeof req.workflowId !== 'string' || req.workflowId === '') {
+  if (req.workflowId === undefined || req.workflowId === '') {
     throw new InvalidArgumentError('a workflow ID is required');
   }
-  if (req.workflowId.length > 1000) {
-    throw new InvalidArgumentError(
-      `workflow ID is ${req.workflowId.length} characters long; the limit is 1000`,
-    );
-  }
-  if (req.args !== undefined && !Array.isArray(req.args)) {
-    throw new InvalidArgumentError('workflow args must be an array (one element per argument)');
-  }
-  if (req.runTimeoutMs !== undefined && !(req.runTimeoutMs > 0)) {
-    throw new InvalidArgumentError('the run timeout must be a positive duration');
-  }
+  checkName('the workflow type', req.workflowType);
+  checkName('the workflow ID', req.workflowId);
+  checkArgs('the workflow args', req.args);
+  if (req.runTimeoutMs !== undefined) checkPositiveMs('the run timeout', req.runTimeoutMs);
+  if (req.memo !== undefined) checkMemo('the memo', req.memo);
+  if (req.signal !== undefined) checkName('the signal name', req.signal.name);
 }
 
-/** A copy of `args` as JSON would carry them, or a clear error when they cannot be recorded. */
+/** A copy of client-given args as they will be recorded (JSON), or an INVALID_ARGUMENT saying why not. */
 export function jsonArgs(args: unknown[], what: string): unknown[] {
   if (!Array.isArray(args)) throw new InvalidArgumentError(`${what} args must be an array`);
-  try {
-    return JSON.parse(JSON.stringify(args)) as unknown[];
-  } catch (error) {
-    throw new InvalidArgumentError(`${what} args are not JSON-serializable: ${(error as Error).message}`);
-  }
+  const payload = payloadJson(args);
+  if ('problem' in payload) throw new InvalidArgumentError(`${what} args ${payload.problem}`);
+  return JSON.parse(payload.json) as unknown[];
+}
+
+/** A copy of a client-given memo as it will be recorded (JSON). */
+export function jsonMemo(memo: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(memo)) as Record<string, unknown>;
 }
 
 export function encodePageToken(offset: number): string {

@@ -1,4 +1,5 @@
 import type { CallSite, WorkflowExecutionStarted } from '../../history/events.js';
+import type { RunLease } from '../../history/shared-store.js';
 import type { RunKey } from '../../history/store.js';
 import type { WorkflowOutcome } from '../../protocol/service.js';
 import type { TimerHandle } from '../clock.js';
@@ -39,6 +40,12 @@ export interface RunEntry {
   /** Signals and cancel requests to other workflows being delivered now (signals by seq, cancels by -seq). */
   messagesInFlight: Set<number>;
   runTimeout?: TimerHandle;
+  /** This process's lease on the run, when the store is shared. */
+  lease?: RunLease;
+  /** Inbox messages already queued here (shared stores), so a second look does not queue them twice. */
+  inboxQueued?: Set<number>;
+  /** Set when the run was taken by another process (fenced) or handed back: nothing more happens here. */
+  dropped?: boolean;
 }
 
 export function newRunEntry(started: WorkflowExecutionStarted): RunEntry {

@@ -10,7 +10,7 @@ import type { RunRef, StartWorkflowRequest, StartWorkflowResponse } from '../../
 import { RunExecutor } from '../executor.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
-import { jsonArgs, validateStart } from './requests.js';
+import { jsonArgs, jsonMemo, validateStart } from './requests.js';
 import type { RunCache } from './run-cache.js';
 import { newRunEntry, type RunEntry } from './run-entry.js';
 import type { DurableTimers } from './timers.js';
@@ -103,7 +103,7 @@ export class Starts {
       entry.processing = true;
       this.cache.add(entry);
       try {
-        await this.kernel.store.append(entry.key, events);
+        await this.kernel.ownership.create(entry, events);
       } catch (error) {
         this.cache.remove(entry);
         throw error;
@@ -150,7 +150,7 @@ export class Starts {
       args: jsonArgs(req.args ?? [], 'workflow'),
       firstRunId: runId,
       ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
-      ...(req.memo === undefined ? {} : { memo: req.memo }),
+      ...(req.memo === undefined ? {} : { memo: jsonMemo(req.memo) }),
       ...(signal ? { signal } : {}),
     });
     return { workflowId: req.workflowId, runId, started: true };

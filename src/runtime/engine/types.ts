@@ -31,6 +31,24 @@ export interface EngineOptions {
   logger?: EngineLogger;
   /** Told when a run pauses (with the reason) or resumes (reason undefined): for live views. */
   onPauseChange?: (run: RunKey, reason: string | undefined) => void;
+  /**
+   * Sharing a store with other processes (a store that implements `SharedHistoryStore`, such as
+   * PostgreSQL): how this process holds runs. Ignored for one-process stores.
+   */
+  cluster?: ClusterOptions;
+}
+
+export interface ClusterOptions {
+  /** This process's name in leases. Default: a random ID. */
+  owner?: string;
+  /** How long a lease lasts without renewal; another process takes a run after that. Default 10 s. */
+  leaseMs?: number;
+  /** How often to look for due runs when no notification came. Default 500 ms. */
+  pollMs?: number;
+  /** Runs claimed per look. Default 50. */
+  claimBatch?: number;
+  /** The code this process runs (a hash of its bundle), recorded with each append. */
+  buildId?: string;
 }
 
 /** One piece of work for a run's mailbox. */
@@ -42,6 +60,8 @@ export interface Work {
   /** An event that closes the run from outside (terminate, run timeout). */
   close?: NewEvent;
   update?: { id: string; name: string; args: unknown[] };
+  /** The inbox message this work came from (shared stores): consumed with the work's append. */
+  inboxId?: number;
   /** Called once the work's events are durable, or with the error that stopped them. */
   done?: (error?: Error) => void;
 }

@@ -1,0 +1,129 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  dropSchemas,
+  postgresAvailable,
+  randomSchema,
+  sql,
+  TEST_DATABASE_URL,
+} from '../../../test/support/postgres-db.js';
+import { PostgresHistoryStore } from '../../history/postgres-store.js';
+import { VirtualClock } from '../clock.js';
+import { loadWorkflowCode } from '../workflow-code.js';
+import { type ActivityFunction, WorkflowEngine } from './index.js';
+
+const fixture = (path: string) => fileURLToPath(new URL(`../__fixtures__/engine/${path}`, import.meta.url));
+const schemas: string[] = [];
+afterAll(() => dropSchemas(schemas));
+
+/** Two engines on one PostgreSQL schema, as two `wf serve` processes would be. */
+async function cluster(activities: Record<string, ActivityFunction>, options: { leaseMs?: number } = {}) {
+  const schema = randomSchema('wfc');
+  schemas.push(schema);
+  const code = await loadWorkflowCode({
+    workflowsPath: fixture('src/workflows/index.ts'),
+    activitiesPath: fixture('src/activities/index.ts'),
+  });
+  const opened: { engine: WorkflowEngine; store: PostgresHistoryStore }[] = [];
+  const open = async (owner: string) => {
+    const store = await PostgresHistoryStore.open({
+      url: TEST_DATABASE_URL,
+      schema,
+      migrate: true,
+      poolSize: 4,
+    });
+    const engine = new WorkflowEngine({
+      store,
+      code,
+      activities,
+      clock: new VirtualClock(Date.parse('2026-01-01T00:00:00Z')),
+      cluster: { owner, leaseMs: options.leaseMs ?? 2000, pollMs: 50 },
+    });
+    await engine.recover();
+    opened.push({ engine, store });
+    return { engine, store };
+  };
+  const closeAll = async () => {
+    for (const { engine, store } of opened.splice(0)) {
+      await engine.shutdown();
+      await store.close();
+    }
+  };
+  return { open, closeAll, schema };
+}
+
+describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store', () => {
+  it('answers for a run held by the other process: signal, query, describe, update-free result', async () => {
+    const { open, closeAll } = await cluster({ step: async (name: string) => `did ${name}` });
+    try {
+      const a = await open('a');
+      const b = await open('b');
+      await a.engine.startWorkflow({ workflowType: 'waiter', workflowId: 'w1' });
+      // b holds nothing: the signal goes to the run's inbox and a, its holder, records it.
+      await b.engine.signal({ workflowId: 'w1' }, 'go', ['x']);
+      await expect
+        .poll(() => b.engine.query({ workflowId: 'w1' }, 'state', []), { timeout: 5000 })
+        .toEqual(['did x']);
+      const description = await b.engine.describe({ workflowId: 'w1' });
+      expect(description.status).toBe('RUNNING');
+      expect(description.pendingTimers).toHaveLength(1);
+      expect(a.engine.owner).toBe('a');
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it('50 concurrent starts of one workflow ID through two engines make one run', async () => {
+    const { open, closeAll } = await cluster({ step: async (name: string) => `did ${name}` });
+    try {
+      const a = await open('a');
+      const b = await open('b');
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          (i % 2 ? a : b).engine.startWorkflow({ workflowType: 'sleepy', workflowId: 'once' }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      expect(refused.every((r) => /already/i.test(String(r.reason)))).toBe(true);
+      expect((await a.engine.list({ workflowId: 'once' })).runs).toHaveLength(1);
+    } finally {
+      await closeAll();
+    }
+  });
+
+  it('fences a holder that lost its lease: its late step is not recorded, the new holder finishes the run', async () => {
+    const calls: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const step = async (name: string) => {
+      calls.push(name);
+      if (name === '1' && calls.length === 2) await gate; // a's attempt: stuck until the run has moved
+      return `did ${name}`;
+    };
+    const { open, closeAll, schema } = await cluster({ step }, { leaseMs: 600 });
+    try {
+      const a = await open('a');
+      await a.engine.startWorkflow({ workflowType: 'steps', workflowId: 'moving', args: [3] });
+      await expect.poll(() => calls.length, { timeout: 5000 }).toBe(2);
+      // As if "a" had been paused past its lease and another process had taken the run meanwhile
+      // (and were gone in turn): "a" must drop it, and whoever claims it next finishes it.
+      await sql(
+        `UPDATE "${schema}".runs SET owner = 'someone', epoch = epoch + 1, lease_until = now() + interval '1 second' WHERE workflow_id = 'moving'`,
+      );
+      const b = await open('b');
+      expect(await b.engine.result({ workflowId: 'moving' })).toEqual({ status: 'COMPLETED', result: 3 });
+      release(); // a's attempt finishes now: too late, its lease is gone
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(calls).toEqual(['0', '1', '1', '2']);
+      const history = await b.engine.history({ workflowId: 'moving' });
+      expect(history.filter((e) => e.type === 'ActivityTaskCompleted')).toHaveLength(3);
+      expect(history.at(-1)?.type).toBe('WorkflowExecutionCompleted');
+    } finally {
+      release();
+      await closeAll();
+    }
+  });
+});

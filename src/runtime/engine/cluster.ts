@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { WfError } from '../../common/errors.js';
+import type { NewEvent } from '../../history/events.js';
+import type {
+  InboxMessage,
+  RunLease,
+  SharedHistoryStore,
+  StoredInboxMessage,
+} from '../../history/shared-store.js';
+import type { RunKey, RunSummary } from '../../history/store.js';
+import type { Effects } from './effects.js';
+import type { EngineKernel } from './kernel.js';
+import type { Mailbox } from './mailbox.js';
+import type { Outcomes } from './outcomes.js';
+import { LeasedOwnership, type RunFencedError } from './ownership.js';
+import type { Recovery } from './recovery.js';
+import type { RunCache } from './run-cache.js';
+import type { RunEntry } from './run-entry.js';
+import type { ClusterOptions, Work } from './types.js';
+
+/**
+ * This process's part in a store shared with other processes. It holds runs under leases (renewed
+ * in one batch), claims runs with work due (a message, a due timer, a holder that died), hands runs
+ * back on shutdown, drops a run as soon as its lease is lost (the store's fence refuses that
+ * process's appends anyway), and carries messages to runs other processes hold through their
+ * inbox. Without notifications from the store it still works, by polling.
+ */
+export class Cluster {
+  readonly owner: string;
+  readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly claimBatch: number;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
+  private claiming: Promise<void> | undefined;
+  private claimAgain = false;
+
+  constructor(
+    private readonly kernel: EngineKernel,
+    private readonly store: SharedHistoryStore,
+    private readonly cache: RunCache,
+    private readonly mailbox: Mailbox,
+    private readonly effects: () => Effects,
+    private readonly recovery: () => Recovery,
+    private readonly outcomes: () => Outcomes,
+    options: ClusterOptions,
+  ) {
+    this.owner = options.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.pollMs = options.pollMs ?? 500;
+    this.claimBatch = options.claimBatch ?? 50;
+    kernel.ownership = new LeasedOwnership(store, this.owner, this.leaseMs, options.buildId);
+  }
+
+  /** Starts renewing, watching and claiming; resolves once the runs due now are claimed. */
+  async start(): Promise<void> {
+    this.unwatch = this.store.watch((change) => {
+      if (change.kind === 'run-closed') {
+        this.outcomes().closedElsewhere(change.key);
+        return;
+      }
+      const held = this.cache.get(change.key);
+      if (held?.lease && !held.dropped) void this.pullInbox(held);
+      else this.claimSoon();
+    });
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
+    this.pollTimer = setInterval(() => {
+      this.claimSoon();
+      this.outcomes().pollClosed();
+    }, this.pollMs);
+    this.pollTimer.unref();
+    await this.claimDue();
+  }
+
+  /** Stops looking for work. With `handBack`, gives every held run back so others take it at once. */
+  async stop(handBack: boolean): Promise<void> {
+    this.unwatch?.();
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.claiming;
+    if (!handBack) return;
+    for (const entry of [...this.cache.values()]) {
+      if (!entry.lease || entry.dropped || entry.closed) continue;
+      entry.dropped = true;
+      await this.store.releaseRun(entry.lease, { wakeAt: Date.now() }).catch((error: unknown) => {
+        this.kernel.logger.warn(`handing back workflow ${entry.key.workflowId}: ${(error as Error).message}`);
+      });
+    }
+  }
+
+  /** Records a message for a run this process does not hold. */
+  deliver(key: RunKey, message: InboxMessage): Promise<void> {
+    return this.store.deliver(key, message);
+  }
+
+  /** Takes a run here to serve a request on it; undefined when another live process holds it. */
+  async claimHere(summary: RunSummary): Promise<RunEntry | undefined> {
+    const lease = await this.store.claimRun(summary, this.owner, this.leaseMs);
+    if (!lease) return undefined;
+    return this.hold(summary, lease);
+  }
+
+  /** The run was taken by another process: forget it here; what callers sent goes to its inbox. */
+  onFenced(entry: RunEntry, error: RunFencedError, unrecorded: Work[]): void {
+    this.kernel.logger.warn(error.message);
+    this.drop(entry);
+    for (const work of unrecorded) {
+      if (!work.done) continue; // from the world (activity outcomes, timers): the new holder redoes it
+      const message = messageOf(work);
+      if (!message) {
+        work.done(new WfError('UNAVAILABLE', `${error.message}; send it again`));
+        continue;
+      }
+      this.deliver(entry.key, message).then(
+        () => work.done?.(),
+        (failure: unknown) => work.done?.(failure as Error),
+      );
+    }
+  }
+
+  /** The run's code cannot replay it here (another build may): pause it and hand it back for a while. */
+  handBack(entry: RunEntry): void {
+    if (!entry.lease || entry.dropped) return;
+    const lease = entry.lease;
+    this.drop(entry);
+    void this.store.releaseRun(lease, { wakeAt: Date.now() + 30_000 }).catch(() => undefined);
+  }
+
+  private drop(entry: RunEntry): void {
+    entry.dropped = true;
+    this.effects().stop(entry);
+    this.cache.remove(entry);
+    for (const [, waiters] of entry.updateWaiters) {
+      for (const waiter of waiters) {
+        waiter.reject(
+          new WfError(
+            'UNAVAILABLE',
+            `workflow ${entry.key.workflowId} moved to another process; send the update again`,
+          ),
+        );
+      }
+    }
+    entry.updateWaiters.clear();
+    // Callers waiting for the result now wait on the store.
+    for (const waiter of entry.resultWaiters.splice(0)) this.outcomes().waitElsewhere(entry.key, waiter);
+  }
+
+  private claimSoon(): void {
+    if (this.kernel.stopped) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = this.claimDue()
+      .catch((error: unknown) => this.kernel.logger.warn(`claiming due runs: ${(error as Error).message}`))
+      .finally(() => {
+        this.claiming = undefined;
+        if (this.claimAgain) {
+          this.claimAgain = false;
+          this.claimSoon();
+        }
+      });
+  }
+
+  private async claimDue(): Promise<void> {
+    for (;;) {
+      if (this.kernel.stopped) return;
+      const leases = await this.store.claimDueRuns(this.owner, {
+        limit: this.claimBatch,
+        leaseMs: this.leaseMs,
+      });
+      for (const lease of leases) {
+        const held = this.cache.get(lease.key);
+        if (held && !held.dropped) {
+          held.lease = lease;
+          await this.pullInbox(held);
+          continue;
+        }
+        const summary = (await this.store.listRuns({ workflowId: lease.key.workflowId })).find(
+          (r) => r.runId === lease.key.runId,
+        );
+        if (summary) await this.hold(summary, lease);
+      }
+      if (leases.length < this.claimBatch) return;
+    }
+  }
+
+  /** Holds a claimed run here: rebuilt by replay, its effects re-armed, its inbox read. */
+  private async hold(summary: RunSummary, lease: RunLease): Promise<RunEntry | undefined> {
+    const entry = await this.recovery().open(summary, lease);
+    if (!entry) {
+      await this.store.releaseRun(lease, { wakeAt: Date.now() + 30_000 }).catch(() => undefined);
+      return undefined;
+    }
+    if (entry.paused) {
+      this.handBack(entry);
+      return undefined;
+    }
+    await this.pullInbox(entry);
+    return entry;
+  }
+
+  /** Queues the run's new inbox messages, each consumed with the append that records it. */
+  private async pullInbox(entry: RunEntry): Promise<void> {
+    let messages: StoredInboxMessage[];
+    try {
+      messages = await this.store.readInbox(entry.key);
+    } catch (error) {
+      this.kernel.logger.warn(`reading the inbox of ${entry.key.workflowId}: ${(error as Error).message}`);
+      return;
+    }
+    entry.inboxQueued ??= new Set();
+    for (const { id, message } of messages) {
+      if (entry.inboxQueued.has(id)) continue;
+      entry.inboxQueued.add(id);
+      this.mailbox.enqueue(entry, { ...workOf(message), inboxId: id });
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const held = [...this.cache.values()].filter((e) => e.lease && !e.dropped && !e.closed);
+    if (held.length === 0) return;
+    let renewed: RunLease[];
+    try {
+      renewed = await this.store.renewLeases(
+        this.owner,
+        held.map((e) => e.lease!),
+        this.leaseMs,
+      );
+    } catch (error) {
+      this.kernel.logger.warn(`renewing leases: ${(error as Error).message}`);
+      return;
+    }
+    const kept = new Set(renewed.map((l) => `${l.key.workflowId}\u0000${l.key.runId}\u0000${l.epoch}`));
+    for (const entry of held) {
+      const lease = entry.lease!;
+      if (kept.has(`${lease.key.workflowId}\u0000${lease.key.runId}\u0000${lease.epoch}`)) continue;
+      if (entry.closed || entry.dropped) continue;
+      this.kernel.logger.warn(
+        `lost the lease on workflow ${entry.key.workflowId}: another process holds it now`,
+      );
+      this.drop(entry);
+    }
+  }
+}
+
+function workOf(message: InboxMessage): Work {
+  switch (message.kind) {
+    case 'signal':
+      return {
+        input: {
+          type: 'WorkflowSignaled',
+          signalName: message.signalName,
+          args: message.args,
+          ...(message.requestId === undefined ? {} : { requestId: message.requestId }),
+        },
+      };
+    case 'cancel':
+      return {
+        input: {
+          type: 'WorkflowExecutionCancelRequested',
+          ...(message.reason === undefined ? {} : { reason: message.reason }),
+        },
+      };
+    case 'terminate':
+      return {
+        close: {
+          type: 'WorkflowExecutionTerminated',
+          ...(message.reason === undefined ? {} : { reason: message.reason }),
+        },
+      };
+    case 'child-outcome':
+      return { input: message.event };
+    case 'update':
+      return { update: { id: message.updateId, name: message.updateName, args: message.args } };
+  }
+}
+
+/** What a caller's work becomes as an inbox message for the run's new holder. */
+function messageOf(work: Work): InboxMessage | undefined {
+  const event: NewEvent | undefined = work.close ?? work.input;
+  if (event?.type === 'WorkflowSignaled') {
+    return {
+      kind: 'signal',
+      signalName: event.signalName,
+      args: event.args,
+      ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
+    };
+  }
+  if (event?.type === 'WorkflowExecutionCancelRequested') {
+    return { kind: 'cancel', ...(event.reason === undefined ? {} : { reason: event.reason }) };
+  }
+  if (event?.type === 'WorkflowExecutionTerminated') {
+    return { kind: 'terminate', ...(event.reason === undefined ? {} : { reason: event.reason }) };
+  }
+  return undefined;
+}
