@@ -112,4 +112,43 @@ describe.skipIf(!built)('wf dev hot reload (needs `npm run build`)', () => {
     expect(result.stdout.trim()).toBe('a:1');
     expect(await readFile(workflowFile, 'utf8')).toBe(WORKFLOW);
   });
+
+  it('pauses a run when a step is added exactly where it waits, naming the line, instead of running it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wf-hot-'));
+    await mkdir(join(dir, 'src', 'workflows'), { recursive: true });
+    await mkdir(join(dir, 'src', 'activities'), { recursive: true });
+    await writeFile(
+      join(dir, 'src', 'activities', 'index.ts'),
+      "export async function a(x: string) { return 'a:' + x; }\nexport async function b(x: string) { return 'b:' + x; }\n",
+    );
+    const workflowFile = join(dir, 'src', 'workflows', 'index.ts');
+    await writeFile(workflowFile, WORKFLOW);
+    const port = await freePort();
+    const address = `http://127.0.0.1:${port}`;
+    let output = '';
+    dev = spawn(process.execPath, [bin, 'dev', '--project', dir, '--port', String(port)], { env });
+    dev.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await until(() => output.includes('watching:'), 'the dev server');
+    expect((await wf('start', '--type', 'flow', '-w', 'f2', '--address', address)).code).toBe(0);
+    await until(() => output.includes('ActivityTaskCompleted'), 'the first activity');
+
+    // The run waits in condition() after a('1'): its history ends there, having issued nothing more.
+    await writeFile(
+      workflowFile,
+      WORKFLOW.replace("const x = await a('1');", "const x = await a('1');\n  await b('2');"),
+    );
+    await until(() => output.includes('paused: f2'), 'the run to pause');
+    await until(() => output.includes('f2 no longer replays at src/workflows/index.ts:11'), 'the code frame');
+    const history = await wf('show', '-w', 'f2', '--address', address);
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/ActivityTaskScheduled\s+a\b/);
+    expect(history.stdout).not.toMatch(/ActivityTaskScheduled\s+b\b/);
+
+    await writeFile(workflowFile, WORKFLOW);
+    await until(() => output.match(/reloaded in/g)?.length === 2, 'the fix');
+    expect((await wf('signal', '-w', 'f2', '--name', 'go', '--address', address)).code).toBe(0);
+    expect((await wf('result', '-w', 'f2', '--address', address)).stdout.trim()).toBe('a:1');
+  });
 });

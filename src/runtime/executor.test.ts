@@ -82,6 +82,30 @@ describe('RunExecutor', () => {
     expect((error as Error).message).toContain('patched(');
   });
 
+  it('names where the code waits when it issued nothing where the history has a command', async () => {
+    const opts = await options();
+    const { events } = RunExecutor.start(start('steps', [1]), T0, opts);
+    const at = new Date(T0).toISOString();
+    const extra = { eventId: 3, eventTime: at, type: 'TimerStarted', seq: 1, durationMs: 1000, fireAt: at };
+    let error: unknown;
+    try {
+      RunExecutor.replay([...events, extra as HistoryEvent], opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NonDeterminismError);
+    const { details } = error as NonDeterminismError;
+    expect(details.issued).toBeUndefined();
+    expect(details.waitingAt?.[0]).toMatchObject({
+      description: 'activity step (seq 1)',
+      callSite: { file: expect.stringMatching(/workflows\/index\.ts$/) },
+    });
+    expect((error as NonDeterminismError).codeSite).toEqual(details.waitingAt?.[0]?.callSite);
+    expect((error as Error).message).toMatch(
+      /code issued: +nothing; it now waits on activity step \(seq 1\) at .*index\.ts:\d+:\d+/,
+    );
+  });
+
   it('treats a retry as information and only the final outcome as an input', () => {
     const base = { eventId: 3, eventTime: new Date(T0).toISOString(), seq: 1, attempt: 1 };
     const failure = { name: 'Error', message: 'x' };
