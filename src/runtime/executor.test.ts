@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history/events.js';
@@ -240,6 +241,46 @@ describe('RunExecutor queries and update validators', () => {
     const first = executor.query('draw', []);
     expect(executor.query('draw', [])).toEqual(first);
     expect(first).toMatchObject({ ok: true, result: expect.any(Number) });
+  });
+});
+
+describe('RunExecutor reports on commands no call issues', () => {
+  const replayPath = fileURLToPath(
+    new URL('../../test/fixtures/replay/src/workflows/index.ts', import.meta.url),
+  );
+
+  it("names an update's handler when its completion diverges", async () => {
+    const code = await loadWorkflowCode({ workflowsPath: replayPath });
+    const opts = { sandbox: code.sandbox, resolveCallSite: code.resolveCallSite };
+    const { executor, events } = RunExecutor.start(start('draws'), T0, opts);
+    const accepted = executor.handle(
+      { type: 'WorkflowUpdateAccepted', updateId: 'u-1', updateName: 'bump', args: [2] },
+      T0 + 1,
+    );
+    expect(accepted.map((e) => e.type)).toEqual(['WorkflowUpdateAccepted', 'WorkflowUpdateCompleted']);
+    const at = new Date(T0 + 1).toISOString();
+    const tampered = [
+      ...events,
+      accepted[0]!,
+      { eventId: 4, eventTime: at, type: 'TimerStarted', seq: 2, durationMs: 1, fireAt: at } as HistoryEvent,
+    ];
+    let error: unknown;
+    try {
+      RunExecutor.replay(tampered, opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NonDeterminismError);
+    const { details } = error as NonDeterminismError;
+    expect(details.issued?.description).toBe('WorkflowUpdateCompleted u-1');
+    const handlerLine =
+      readFileSync(replayPath, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('setHandler(bump')) + 1;
+    expect(details.issued?.callSite).toMatchObject({
+      file: expect.stringMatching(/replay\/src\/workflows\/index\.ts$/),
+      line: handlerLine,
+    });
   });
 });
 

@@ -188,6 +188,13 @@ const incompatible: Incompatible[] = [
     waiting: 'the workflow function baseWorkflow (awaiting nothing wf started)',
   },
   {
+    change: 'workflow throws instead of running stepB (the report names the throw)',
+    fixture: 'throws-instead',
+    eventId: 8,
+    recorded: 'ActivityTaskScheduled stepB (seq 2)',
+    issued: 'WorkflowExecutionFailed (no stepB for ada)',
+  },
+  {
     change: 'added executeChild',
     fixture: 'added-child',
     eventId: 11,
