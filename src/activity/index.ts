@@ -3,14 +3,14 @@
  * host; `Context.current()` gives the one running its identity, a heartbeat and a cancellation signal.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Duration, toMs } from '../workflow/duration.js';
-import { CancelledFailure } from '../workflow/failures.js';
+import { type Duration, toMs } from '../common/duration.js';
+import { CancelledFailure } from '../common/failures.js';
 
 export {
   ApplicationFailure,
   CancelledFailure,
   TimeoutFailure,
-} from '../workflow/failures.js';
+} from '../common/failures.js';
 
 /** Who and where the running activity is. */
 export interface ActivityInfo {

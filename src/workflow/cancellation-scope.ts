@@ -1,7 +1,7 @@
+import { startTimer } from './durable-timer.js';
 import type { Duration } from './duration.js';
 import { CancelledFailure } from './failures.js';
 import { captureStack, currentRun } from './run-state.js';
-import { startTimer } from './timers.js';
 
 export interface CancellationScopeOptions {
   /** Whether cancelling the parent cancels this scope. Default true. */
@@ -83,7 +83,8 @@ export class CancellationScope {
 
   /** The scope of the code that is running. */
   static current(): CancellationScope {
-    return currentRun('CancellationScope.current').currentScope();
+    // A run only ever holds CancellationScopes (its root and those `run` enters); see RunScope.
+    return currentRun('CancellationScope.current').currentScope() as CancellationScope;
   }
 
   /** Runs `fn` in a new cancellable scope. */

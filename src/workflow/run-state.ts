@@ -1,5 +1,4 @@
 import type { ActivityOptionsRecord, FailureInfo, ParentClosePolicy } from '../history/events.js';
-import type { CancellationScope } from './cancellation-scope.js';
 import { commandPayloadProblem } from './payload-rules.js';
 import type { Command, LogRecord, RunInfoInput } from './protocol.js';
 
@@ -9,10 +8,22 @@ export interface ScopeStorage<T> {
   run<R>(store: T, fn: () => R): R;
 }
 
+/**
+ * What a run needs of a cancellation scope. CancellationScope is the one implementation; the run
+ * names it by this shape so that cancellation-scope.ts imports this module and not the reverse.
+ */
+export interface RunScope {
+  /** True once cancellation was requested and the scope is cancellable. */
+  readonly consideredCancelled: boolean;
+  /** Rejects with CancelledFailure when the scope is cancelled. */
+  readonly cancelRequested: Promise<never>;
+  cancel(): void;
+}
+
 /** Host-provided globals of the sandbox context, installed by src/runtime/sandbox.ts. */
 interface SandboxGlobals {
   /** One storage per context: a run's continuations only ever run inside that run's activations. */
-  __wfScopeStorage?: ScopeStorage<CancellationScope>;
+  __wfScopeStorage?: ScopeStorage<RunScope>;
   __wfHostLog?: (runId: string, record: LogRecord) => void;
 }
 
@@ -67,8 +78,8 @@ export class RunState {
   readonly conditions = new Set<{ fn: () => boolean; resolve: () => void; stack?: string; since: number }>();
   readonly knownPatches = new Set<string>();
   readonly patchDecisions = new Map<string, boolean>();
-  readonly scopeStorage: ScopeStorage<CancellationScope>;
-  rootScope!: CancellationScope;
+  readonly scopeStorage: ScopeStorage<RunScope>;
+  rootScope!: RunScope;
   fatal?: FailureInfo;
   private seqs = { activity: 0, timer: 0, child: 0, signal: 0 };
   private waits = 0;
@@ -90,7 +101,7 @@ export class RunState {
     return this.waits;
   }
 
-  currentScope(): CancellationScope {
+  currentScope(): RunScope {
     return this.scopeStorage.getStore() ?? this.rootScope;
   }
 
