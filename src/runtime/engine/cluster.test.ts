@@ -12,7 +12,8 @@ import { VirtualClock } from '../clock.js';
 import { loadWorkflowCode } from '../workflow-code.js';
 import { type ActivityFunction, WorkflowEngine } from './index.js';
 
-const fixture = (path: string) => fileURLToPath(new URL(`../__fixtures__/engine/${path}`, import.meta.url));
+const fixture = (path: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/engine/${path}`, import.meta.url));
 const schemas: string[] = [];
 afterAll(() => dropSchemas(schemas));
 
