@@ -81,6 +81,13 @@ export async function waitsFor(kind: string): Promise<string> {
   else if (kind === 'condition') await condition(() => false, d);
   else if (kind === 'withTimeout') await CancellationScope.withTimeout(d, () => sleep(10));
   else if (kind === 'activity') await proxyActivities<typeof activities>({ startToCloseTimeout: d }).echo(1);
+  else if (kind === 'retryInterval')
+    await proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: d } }).echo(1);
+  else if (kind === 'backoff')
+    await proxyActivities<typeof activities>({
+      startToCloseTimeout: '1 minute',
+      retry: { backoffCoefficient: Number.POSITIVE_INFINITY },
+    }).echo(1);
   return 'woke';
 }
 
@@ -271,6 +278,26 @@ describe.skipIf(!built)('acceptance: hostile values (needs a build)', () => {
       const types = (await history(id)).map((e) => e.type);
       expect(types).toContain('WorkflowSignaled');
       expect(types.at(-1)).toBe('WorkflowExecutionFailed');
+    }
+    // A long initial retry interval is fine: the default maximum interval (100 times it) stays within
+    // 100 years. An infinite backoff coefficient is refused like a bad duration.
+    for (const [kind, status] of [
+      ['retryInterval', 'COMPLETED'],
+      ['backoff', 'FAILED'],
+    ] as const) {
+      const id = `retry-${kind}`;
+      expect(
+        (await post('/workflows', `{"workflowType":"waitsFor","workflowId":"${id}","args":["${kind}"]}`))
+          .status,
+      ).toBe(201);
+      expect((await post(`/workflows/${id}/signal/wake`, '{"args":["2 years"]}')).status).toBe(200);
+      const result = await get(`/workflows/${id}/result?wait=20s`);
+      expect(result.body.status).toBe(status);
+      if (status === 'FAILED') {
+        expect(result.body.failure.message).toBe(
+          'retry.backoffCoefficient must be a finite number, got Infinity',
+        );
+      }
     }
     const atStart = await post(
       '/workflows',
