@@ -36,6 +36,11 @@ export abstract class WfCommand extends Command {
       env: 'WF_ADDRESS',
       helpGroup: 'GLOBAL',
     }),
+    'api-token': Flags.string({
+      description: 'API token of a `wf serve` that requires one (sent as a bearer token).',
+      env: 'WF_API_TOKEN',
+      helpGroup: 'GLOBAL',
+    }),
     output: Flags.option({
       char: 'o',
       description: 'Output format.',
