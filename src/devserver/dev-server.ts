@@ -40,12 +40,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     onTimeSkip: (offsetMs) => reporter.timeSkipped(new Date(Date.now() + offsetMs).toISOString(), offsetMs),
   });
   let http: HttpServer;
+  let lastRefusalReport = Number.NEGATIVE_INFINITY;
   try {
     http = await startHttpServer({
       service: local.engine,
       timeControl: local.time,
       port: config.port,
       ...(options.host ? { host: options.host } : {}),
+      onConnectionRefused: ({ max }) => {
+        // Once a minute at most: a client stuck in a reconnect loop must not flood the terminal.
+        if (Date.now() - lastRefusalReport < 60_000) return;
+        lastRefusalReport = Date.now();
+        reporter.message(
+          'warn',
+          `refused a connection: ${max} connections are open, the most the dev server keeps. A client is opening connections without closing them (event streams and result waits each hold one).`,
+        );
+      },
     });
   } catch (error) {
     await local.close();

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeWorkflowService } from '../../test/support/fake-service.js';
 import { HttpWorkflowService } from '../client/http-transport.js';
@@ -12,7 +13,14 @@ import {
   WorkflowNotRunningError,
 } from '../common/errors.js';
 import type { EventNotice } from '../protocol/service.js';
-import { type HttpServer, startHttpServer } from './http-server.js';
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type HttpServer,
+  startHttpServer,
+} from './http-server.js';
 
 interface RawResponse {
   status: number;
@@ -673,5 +681,133 @@ describe('HTTP server and HTTP transport', () => {
     await typed.close();
     expect(() => new HttpWorkflowService({ address: 'not a url' })).toThrow(InvalidArgumentError);
     expect(() => new HttpWorkflowService({ address: 'ftp://127.0.0.1:21' })).toThrow(/scheme ftp:\/\//);
+  });
+});
+
+describe('HTTP server timeouts and connection cap', () => {
+  let service: FakeWorkflowService;
+  let server: HttpServer;
+
+  /** A raw TCP connection: what it receives, and a promise of its closing. */
+  function connect(port: number) {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return { socket, closed, connected, received: () => received };
+  }
+
+  beforeEach(async () => {
+    service = new FakeWorkflowService();
+    server = await startHttpServer({
+      service,
+      port: 0,
+      headersTimeoutMs: 150,
+      requestTimeoutMs: 300,
+      keepAliveTimeoutMs: 200,
+      maxConnections: 3,
+      sseKeepAliveMs: 50,
+    });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('drops a request whose headers never finish, answering 408', async () => {
+    const c = connect(server.port);
+    c.socket.write(`GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nX-Slow: `);
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
+  });
+
+  it('drops a request whose body never finishes', async () => {
+    const c = connect(server.port);
+    c.socket.write(
+      `POST /api/v1/workflows HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"workflowType":`,
+    );
+    await c.closed;
+    expect(service.calls).toEqual([]);
+  });
+
+  it('closes an idle kept-alive connection', async () => {
+    const c = connect(server.port);
+    c.socket.write(`GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*Keep-Alive: timeout=0/i);
+  });
+
+  it('keeps long polls and event streams open well past the request timeout: they are long answers, not slow requests', async () => {
+    await service.startWorkflow({ workflowType: 'greet', workflowId: 'long' });
+    const poll = raw(server.port, 'GET', '/api/v1/workflows/long/result?wait=5s');
+    const stream = new Promise<string>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: server.port, path: '/api/v1/events', agent: false },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+            if (body.includes('"long"')) {
+              req.destroy();
+              resolve(body);
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    await expect.poll(() => service.subscriberCount).toBe(1);
+    // Past the request timeout (300 ms) and the headers timeout (150 ms) by a wide margin.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await service.signal({ workflowId: 'long' }, 'ping', []);
+    service.complete('long', 'done');
+    expect(await poll).toMatchObject({ status: 200 });
+    expect((await poll).json()).toEqual({ status: 'COMPLETED', result: 'done' });
+    expect(await stream).toContain('WorkflowSignaled');
+  });
+
+  it('refuses connections beyond maxConnections, and reports them; a freed slot is usable again', async () => {
+    await server.close();
+    const refused: { open: number; max: number }[] = [];
+    server = await startHttpServer({
+      service,
+      port: 0,
+      maxConnections: 2,
+      onConnectionRefused: (info) => refused.push(info),
+    });
+    const held = [connect(server.port), connect(server.port)];
+    await Promise.all(held.map((c) => c.connected));
+    const extra = connect(server.port);
+    await extra.closed;
+    expect(extra.received()).toBe('');
+    expect(refused).toEqual([{ open: 2, max: 2 }]);
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    await expect
+      .poll(async () => (await raw(server.port, 'GET', '/api/v1/health').catch(() => undefined))?.status)
+      .toBe(200);
+    held[1]!.socket.destroy();
+  });
+
+  it('uses defaults suited to a local API', async () => {
+    const defaults = await startHttpServer({ service, port: 0 });
+    try {
+      expect(DEFAULT_HEADERS_TIMEOUT_MS).toBe(10_000);
+      expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(30_000);
+      expect(DEFAULT_KEEP_ALIVE_TIMEOUT_MS).toBe(5_000);
+      expect(DEFAULT_MAX_CONNECTIONS).toBe(512);
+      const res = await raw(defaults.port, 'GET', '/api/v1/health', {
+        headers: { Connection: 'keep-alive' },
+      });
+      expect(res.headers['keep-alive']).toBe('timeout=5');
+    } finally {
+      await defaults.close();
+    }
   });
 });

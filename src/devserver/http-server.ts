@@ -39,6 +39,24 @@ export const DEFAULT_RESULT_WAIT_MS = 30_000;
 /** Longest `?wait=` honoured: longer waits are cut to this. */
 export const MAX_RESULT_WAIT_MS = 120_000;
 const DEFAULT_SSE_KEEP_ALIVE_MS = 15_000;
+/**
+ * A local client sends its headers at once: a request whose headers are not complete after this long
+ * is answered 408 and its connection closed (Node's default is 60 s).
+ */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * Longest time to receive a whole request, body included (bodies are at most 1 MiB on loopback; Node's
+ * default is 300 s). Only the request counts: a long poll or an event stream answers for as long as
+ * it needs.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** An idle kept-alive connection is closed after this long (clients reconnect on their next call). */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * Most connections open at once (event streams and long polls each hold one); further connections are
+ * closed at once and reported, rather than let a runaway client exhaust the process's file descriptors.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 512;
 /** An event stream whose reader falls this far behind is closed rather than buffered without end. */
 const SSE_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
@@ -64,6 +82,16 @@ export interface HttpServerOptions {
    * `wf serve` on a non-loopback address requires one.
    */
   apiToken?: string;
+  /** Time to receive a request's headers. Default DEFAULT_HEADERS_TIMEOUT_MS (10 s). */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included. Default DEFAULT_REQUEST_TIMEOUT_MS (30 s). */
+  requestTimeoutMs?: number;
+  /** Idle time after which a kept-alive connection is closed. Default DEFAULT_KEEP_ALIVE_TIMEOUT_MS (5 s). */
+  keepAliveTimeoutMs?: number;
+  /** Most connections open at once. Default DEFAULT_MAX_CONNECTIONS (512). */
+  maxConnections?: number;
+  /** Told when a connection is refused because `maxConnections` are open. */
+  onConnectionRefused?: (info: { open: number; max: number }) => void;
 }
 
 export interface HttpServer {
@@ -404,8 +432,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
   }
 
-  const server: Server = createServer((req, res) => {
-    void handle(req, res);
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node ignores a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const server: Server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      // Node checks both timeouts on this interval (30 s by default, which would stretch a 10 s
+      // headers timeout to 40 s): check at a quarter of the shorter one.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.maxConnections = maxConnections;
+  server.on('drop', () => {
+    options.onConnectionRefused?.({ open: maxConnections, max: maxConnections });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { FileStoreOpenReport } from '../history/file-store.js';
 import { openStore } from '../history/open-store.js';
 import type { HistoryStore } from '../history/store.js';
+import type { StoreFileSystem } from '../history/store-fs.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { OffsetClock } from '../runtime/clock.js';
 import { type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
@@ -31,6 +32,8 @@ export interface LocalEngineOptions {
   onPauseChange?: (run: { workflowId: string; runId: string }, reason: string | undefined) => void;
   /** Told after every `wf time skip`, with the new offset. */
   onTimeSkip?: (offsetMs: number) => void;
+  /** The store's file system (default node:fs): the torture suite injects disk faults here. */
+  storeFs?: StoreFileSystem;
 }
 
 /**
@@ -53,7 +56,7 @@ export async function openLocalEngine(
         buildDir: activitiesBuildDir(config),
       })
     : {};
-  const opened = await openStore(config.storeDir);
+  const opened = await openStore(config.storeDir, options.storeFs ? { fileSystem: options.storeFs } : {});
   const store: HistoryStore = opened.store;
   let clock: OffsetClock;
   try {

@@ -11,6 +11,7 @@ import { FileHistoryStore } from './file-store.js';
 import { isPostgresUrl, redactUrl } from './postgres/connection.js';
 import { PostgresHistoryStore, type PostgresHistoryStoreOptions } from './postgres-store.js';
 import { RunNotFoundError } from './store.js';
+import type { StoreFileSystem } from './store-fs.js';
 
 export { isPostgresUrl, redactUrl } from './postgres/connection.js';
 
@@ -34,6 +35,8 @@ export interface OpenStoreOptions {
   postgres?: Omit<PostgresHistoryStoreOptions, 'url' | 'schema' | 'migrate'>;
   /** The flag the spec came from, for messages (default `--store`). */
   flag?: string;
+  /** A directory store's file system (default node:fs): the torture suite injects disk faults. */
+  fileSystem?: StoreFileSystem;
 }
 
 /**
@@ -73,7 +76,10 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
       `${dir} is not a wf store (it has no runs/ folder): check ${flag} (a store directory such as .wf, or a postgres:// URL)`,
     );
   }
-  const store = await FileHistoryStore.open(dir, options.readOnly ? { lock: false } : {});
+  const store = await FileHistoryStore.open(dir, {
+    ...(options.readOnly ? { lock: false } : {}),
+    ...(options.fileSystem ? { fs: options.fileSystem } : {}),
+  });
   return { kind: 'file', store, where: dir };
 }
 

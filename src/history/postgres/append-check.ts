@@ -14,14 +14,6 @@ export interface HistoryPosition {
   closed: boolean;
 }
 
-/** The eventId that does not follow on, if any: the append lost a race (or is out of step). */
-function positionMismatch(position: HistoryPosition, events: readonly HistoryEvent[]): number | undefined {
-  for (const [i, event] of events.entries()) {
-    if (event?.eventId !== position.nextEventId + i) return event?.eventId ?? Number.NaN;
-  }
-  return undefined;
-}
-
 /**
  * Checks an append at `position` with the append rules every store shares (append-rules.ts): throws
  * `HistoryConflictError` when the ids do not follow on, and `InvalidArgumentError` when an event is
