@@ -136,7 +136,7 @@ export const projectFlags = {
     description: 'Activities entry. Default: src/activities/index.ts (or "activities" in wf.config.json).',
   }),
   store: Flags.string({
-    description: 'Store directory, kept between runs. Default: .wf in the project.',
+    description: 'Store: a directory kept between runs, or a postgres:// URL. Default: .wf in the project.',
   }),
 };
 
