@@ -72,8 +72,44 @@ describe.skipIf(!built)('wf run and wf replay on the order saga (needs `npm run 
       ),
     );
     try {
-      const result = await wf(project, 'replay', 'o-1.jsonl');
+      const result = await wf(
+        project,
+        'replay',
+        'o-1.jsonl',
+        '--reporter',
+        'text',
+        '--reporter',
+        'github',
+        '--reporter',
+        'junit',
+        '--output-file',
+        'reports/replay.xml',
+      );
       expect(result.code).toBe(1);
+      // GitHub annotations: an error on the line that issued the diverging command, a notice on the recorded one.
+      const changed = (await readFile(workflows, 'utf8')).split('\n');
+      const issuedLine = changed.findIndex((l) => /^\s+await validatePayment\(order\);$/.test(l)) + 1;
+      // The recorded event's line is where the code stood when the history was recorded.
+      const recordedLine = original.split('\n').findIndex((l) => l.includes('await shipOrder(')) + 1;
+      const error = result.stdout.split('\n').find((l) => l.startsWith('::error '));
+      expect(error).toMatch(
+        new RegExp(
+          `^::error file=src/workflows/index\\.ts,line=${issuedLine},col=\\d+,title=wf replay%3A orderWorkflow no longer replays o-1\\.jsonl::.*%0A`,
+        ),
+      );
+      expect(error).not.toMatch(/\r|\n/);
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^::notice file=src/workflows/index\\.ts,line=${recordedLine},col=\\d+,title=wf replay%3A o-1\\.jsonl recorded this::`,
+          'm',
+        ),
+      );
+      // JUnit: one testcase per history, the divergence as a failure.
+      const xml = await readFile(join(project, 'reports', 'replay.xml'), 'utf8');
+      expect(xml).toMatch(/<testsuite name="wf replay" tests="1" failures="1" errors="0"/);
+      expect(xml).toMatch(
+        /<testcase classname="orderWorkflow" name="o-1\.jsonl" file="o-1\.jsonl" time="[\d.]+">\s*<failure type="NonDeterminismError" message="[^"]+">/,
+      );
       expect(result.stdout).toContain('FAIL o-1.jsonl (orderWorkflow');
       expect(result.stdout).toMatch(
         /history recorded: ActivityTaskScheduled shipOrder \(seq 3\) at src\/workflows\/index\.ts:\d+/,
@@ -90,11 +126,35 @@ describe.skipIf(!built)('wf run and wf replay on the order saga (needs `npm run 
     }
   });
 
-  it('reports an unreadable history file with its line', async () => {
-    await writeFile(join(project, 'broken.jsonl'), '{"eventId":1,"type":"WorkflowExecutionStarted"\n');
-    const result = await wf(project, 'replay', 'broken.jsonl');
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/broken\.jsonl:1/);
+  it('exits 2 for unreadable histories, naming file and line, and still replays and reports the others', async () => {
+    const good = await readFile(join(project, 'o-1.jsonl'), 'utf8');
+    const lines = good.trim().split('\n');
+    await mkdir(join(project, 'ci'), { recursive: true });
+    await writeFile(join(project, 'ci', 'a-good.jsonl'), good);
+    // Cut inside the third line, as an interrupted copy leaves it.
+    await writeFile(
+      join(project, 'ci', 'b-truncated.jsonl'),
+      `${lines.slice(0, 2).join('\n')}\n${lines[2]!.slice(0, 30)}`,
+    );
+    await writeFile(
+      join(project, 'ci', 'c-future.jsonl'),
+      `${lines[0]!.replace('"formatVersion":1', '"formatVersion":99').replace(/,"crc":"[0-9a-f]+"\}$/, '}')}\n`,
+    );
+    await writeFile(
+      join(project, 'ci', 'd-not-json.jsonl'),
+      '{"eventId":1,"type":"WorkflowExecutionStarted"\n',
+    );
+    const result = await wf(project, 'replay', 'ci');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/^ok {3}ci\/a-good\.jsonl \(orderWorkflow, \d+ events\)$/m);
+    expect(result.stdout).toMatch(/^ERR {2}ci\/b-truncated\.jsonl/m);
+    expect(result.stdout).toMatch(/ci\/b-truncated\.jsonl:3: /);
+    expect(result.stdout).toMatch(/ci\/c-future\.jsonl:1: .*format version 99/);
+    expect(result.stdout).toMatch(/ci\/d-not-json\.jsonl:1: .*not valid JSON/);
+    expect(result.stdout).toMatch(/^1 of 4 histories replayed .*; 3 cannot be read \(exit 2\)$/m);
+    expect((await wf(project, 'replay', '--help')).stdout).toMatch(
+      /Exit codes: 0 every history replayed; 1 the code/,
+    );
   });
 
   it('exits 2 when a directory holds no histories, or a store does not exist: replaying nothing proves nothing', async () => {

@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { WfError } from '../common/errors.js';
 import { errorToFailure } from '../common/failure-convert.js';
+import { terminalJson } from '../common/printable.js';
 
 /** Exit codes: 1 for failures (not found, workflow failed, server down), 2 for bad usage. */
 export const EXIT_FAILURE = 1;
@@ -57,7 +58,7 @@ export abstract class WfCommand extends Command {
 
   /** Prints a value as one JSON line. */
   protected printJson(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(value === undefined ? null : value)}\n`);
+    process.stdout.write(`${terminalJson(JSON.stringify(value === undefined ? null : value))}\n`);
   }
 
   protected override async catch(
@@ -80,7 +81,9 @@ export function reportError(err: Error, argv: readonly string[]): void {
     const cause = (err as { cause?: unknown }).cause;
     const failure =
       err.name === 'WorkflowFailedError' && cause !== undefined ? { failure: errorToFailure(cause) } : {};
-    process.stdout.write(`${JSON.stringify({ error: { code, message: err.message, ...failure } })}\n`);
+    process.stdout.write(
+      `${terminalJson(JSON.stringify({ error: { code, message: err.message, ...failure } }))}\n`,
+    );
   }
   process.exitCode = exitCode;
 }

@@ -54,6 +54,8 @@ export function payloadJson(value: unknown): { json: string } | { problem: strin
     return { problem: `is not JSON-serializable: ${(error as Error)?.message ?? String(error)}` };
   }
   if (json === undefined) return { json: 'null' };
+  // Each level takes two characters at least: a shorter text cannot nest too deeply.
+  if (json.length <= 2 * MAX_PAYLOAD_DEPTH) return { json };
   const depth = jsonTextDepth(json);
   if (depth > MAX_PAYLOAD_DEPTH) {
     return {

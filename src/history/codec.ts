@@ -363,7 +363,8 @@ export function decodeEventLine(line: string): DecodedLine {
       message: line.trim() === '' ? 'empty line' : `not valid JSON (${reason})`,
     };
   }
-  const depth = jsonTextDepth(line);
+  // Each level takes two characters at least: a shorter line cannot nest too deeply.
+  const depth = line.length <= 2 * MAX_EVENT_DEPTH ? 0 : jsonTextDepth(line);
   if (depth > MAX_EVENT_DEPTH) {
     return {
       ok: false,

@@ -457,6 +457,15 @@ describe('FileHistoryStore', () => {
       expect((await fs.readdir(dir)).filter((f) => f.startsWith('LOCK'))).toEqual(['LOCK']);
       await store.close();
     }
+    // Leftovers of processes killed in the middle: their private lock files, a marker set aside.
+    const old = new Date(Date.now() - 60_000);
+    const leftovers = [`LOCK.${dead.pid}.0a1b2c.tmp`, 'LOCK.takeover.0a1b2c.stale'];
+    for (const name of leftovers) {
+      await fs.writeFile(path.join(dir, name), JSON.stringify(stale));
+      await fs.utimes(path.join(dir, name), old, old);
+    }
+    await openStore();
+    expect((await fs.readdir(dir)).filter((f) => f.startsWith('LOCK'))).toEqual(['LOCK']);
   });
 
   it('waits for a live process taking over the lock, then takes the lock', async () => {

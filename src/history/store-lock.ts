@@ -199,9 +199,17 @@ async function removeStaleTemporaries(dir: string, fs: StoreFileSystem): Promise
     return;
   }
   for (const name of names) {
+    const file = path.join(dir, name);
+    if (/^LOCK\.takeover\.[0-9a-f]+\.stale$/.test(name)) {
+      // Set aside by a process killed before it removed it (a live one removes it at once).
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (stat && Date.now() - stat.mtimeMs > UNJUDGED_MARKER_MS)
+        await fs.rm(file, { force: true }).catch(() => {});
+      continue;
+    }
     const pid = Number(/^LOCK\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name)?.[1]);
     if (!Number.isSafeInteger(pid) || pid === process.pid || pidExists(pid)) continue;
-    await fs.rm(path.join(dir, name), { force: true }).catch(() => {});
+    await fs.rm(file, { force: true }).catch(() => {});
   }
 }
 

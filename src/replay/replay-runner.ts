@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../common/errors.js';
 import type { CallSite, HistoryEvent } from '../history/events.js';
 import { readHistoryFile } from '../history/file-store.js';
 import { openStore, redactUrl } from '../history/open-store.js';
+import { HistoryCorruptError } from '../history/store.js';
 import { NonDeterminismError } from '../runtime/errors.js';
 import { RunExecutor } from '../runtime/executor.js';
 import type { LoadedWorkflowCode } from '../runtime/workflow-code.js';
@@ -15,8 +16,18 @@ export interface ReplayOutcome {
   workflowId?: string;
   workflowType?: string;
   events: number;
+  /**
+   * `ok`: replayed. `nondeterministic`: the code does not replay it (exit 1). `error`: the history
+   * cannot be used, e.g. invalid JSON, an unknown format version, a truncated line (exit 2).
+   */
   status: 'ok' | 'nondeterministic' | 'error';
   message?: string;
+  /** How long replaying it took. */
+  ms?: number;
+  /** For an unreadable history file: the 1-based line where reading stopped. */
+  line?: number;
+  /** Where the history's recorded event was issued, when the code diverged from it. */
+  recordedSite?: CallSite;
   /** The line of the current code the report points at: where it issued the diverging command, or where it waits instead. */
   codeSite?: CallSite;
   error?: Error;
@@ -25,7 +36,10 @@ export interface ReplayOutcome {
 export interface ReplaySummary {
   outcomes: ReplayOutcome[];
   ok: number;
+  /** nondeterministic + unreadable */
   failed: number;
+  nondeterministic: number;
+  unreadable: number;
   events: number;
   ms: number;
 }
@@ -62,16 +76,10 @@ export async function replayHistories(request: ReplayRequest): Promise<ReplaySum
     try {
       history = await readHistoryFile(file);
     } catch (error) {
-      outcomes.push({
-        source,
-        events: 0,
-        status: 'error',
-        message: (error as Error).message,
-        error: error as Error,
-      });
+      outcomes.push(unreadable(source, error as Error));
       continue;
     }
-    outcomes.push(replayOne(request.code, source, history));
+    outcomes.push(timed(() => replayOne(request.code, source, history)));
   }
   if (request.storeDir) {
     const { store } = await openStore(request.storeDir, {
@@ -94,7 +102,8 @@ export async function replayHistories(request: ReplayRequest): Promise<ReplaySum
           continue;
         }
         try {
-          outcomes.push(replayOne(request.code, source, await store.readHistory(run)));
+          const history = await store.readHistory(run);
+          outcomes.push(timed(() => replayOne(request.code, source, history)));
         } catch (error) {
           outcomes.push({
             source,
@@ -120,6 +129,8 @@ export async function replayHistories(request: ReplayRequest): Promise<ReplaySum
     outcomes,
     ok: outcomes.length - failed,
     failed,
+    nondeterministic: outcomes.filter((o) => o.status === 'nondeterministic').length,
+    unreadable: outcomes.filter((o) => o.status === 'error').length,
     events: outcomes.reduce((n, o) => n + o.events, 0),
     ms: performance.now() - started,
   };
@@ -150,16 +161,43 @@ function replayOne(code: LoadedWorkflowCode, source: string, history: HistoryEve
   } catch (error) {
     if (error instanceof NonDeterminismError) {
       const site = error.codeSite;
+      const recorded = error.details.recorded;
+      const recordedSite = recorded && 'callSite' in recorded ? recorded.callSite : undefined;
       return {
         ...base,
         status: 'nondeterministic',
         message: error.message,
         error,
         ...(site ? { codeSite: site } : {}),
+        ...(recordedSite ? { recordedSite } : {}),
       };
     }
+    if (error instanceof HistoryCorruptError)
+      return { ...unreadable(source, error), ...base, events: history.length };
     return { ...base, status: 'error', message: (error as Error).message, error: error as Error };
   }
+}
+
+function timed(fn: () => ReplayOutcome): ReplayOutcome {
+  const start = performance.now();
+  const outcome = fn();
+  return { ...outcome, ms: performance.now() - start };
+}
+
+/** A history that cannot be used, with the line where reading stopped when the error names one. */
+function unreadable(source: string, error: Error): ReplayOutcome {
+  if (error instanceof HistoryCorruptError) {
+    const { line, message } = error.corruption;
+    return {
+      source,
+      events: 0,
+      status: 'error',
+      line,
+      message: `${source}:${line}: ${message}. Fix the file, or record it again (wf export).`,
+      error,
+    };
+  }
+  return { source, events: 0, status: 'error', message: `${source}: ${error.message}`, error };
 }
 
 async function collectFiles(paths: string[]): Promise<string[]> {

@@ -1,5 +1,5 @@
 import type { ActivityOptionsRecord, RetryPolicyRecord } from '../history/events.js';
-import { type Duration, optionalMs, toMs } from './duration.js';
+import { type Duration, MAX_DURATION_MS, optionalMs, toMs } from './duration.js';
 
 /** How an activity is retried. Defaults are Temporal's. */
 export interface RetryPolicy {
@@ -67,7 +67,13 @@ export function compileRetryPolicy(retry: RetryPolicy): RetryPolicyRecord {
   const backoffCoefficient = retry.backoffCoefficient ?? 2;
   if (!(backoffCoefficient >= 1))
     throw new TypeError(`retry.backoffCoefficient must be at least 1, got ${backoffCoefficient}`);
-  const maximumIntervalMs = toMs(retry.maximumInterval ?? initialIntervalMs * 100, 'retry.maximumInterval');
+  if (!Number.isFinite(backoffCoefficient))
+    throw new TypeError(`retry.backoffCoefficient must be a finite number, got ${backoffCoefficient}`);
+  // The default (100 times the initial interval) stays within the longest duration wf accepts.
+  const maximumIntervalMs = toMs(
+    retry.maximumInterval ?? Math.min(initialIntervalMs * 100, MAX_DURATION_MS),
+    'retry.maximumInterval',
+  );
   if (maximumIntervalMs < initialIntervalMs) {
     throw new TypeError('retry.maximumInterval must be at least retry.initialInterval');
   }

@@ -1,1 +1,1 @@
-export { type Duration, optionalMs, toMs } from '../common/duration.js';
+export { type Duration, MAX_DURATION_MS, optionalMs, toMs } from '../common/duration.js';

@@ -81,6 +81,13 @@ export async function waitsFor(kind: string): Promise<string> {
   else if (kind === 'condition') await condition(() => false, d);
   else if (kind === 'withTimeout') await CancellationScope.withTimeout(d, () => sleep(10));
   else if (kind === 'activity') await proxyActivities<typeof activities>({ startToCloseTimeout: d }).echo(1);
+  else if (kind === 'retryInterval')
+    await proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: d } }).echo(1);
+  else if (kind === 'backoff')
+    await proxyActivities<typeof activities>({
+      startToCloseTimeout: '1 minute',
+      retry: { backoffCoefficient: Number.POSITIVE_INFINITY },
+    }).echo(1);
   return 'woke';
 }
 
@@ -272,6 +279,26 @@ describe.skipIf(!built)('acceptance: hostile values (needs a build)', () => {
       expect(types).toContain('WorkflowSignaled');
       expect(types.at(-1)).toBe('WorkflowExecutionFailed');
     }
+    // A long initial retry interval is fine: the default maximum interval (100 times it) stays within
+    // 100 years. An infinite backoff coefficient is refused like a bad duration.
+    for (const [kind, status] of [
+      ['retryInterval', 'COMPLETED'],
+      ['backoff', 'FAILED'],
+    ] as const) {
+      const id = `retry-${kind}`;
+      expect(
+        (await post('/workflows', `{"workflowType":"waitsFor","workflowId":"${id}","args":["${kind}"]}`))
+          .status,
+      ).toBe(201);
+      expect((await post(`/workflows/${id}/signal/wake`, '{"args":["2 years"]}')).status).toBe(200);
+      const result = await get(`/workflows/${id}/result?wait=20s`);
+      expect(result.body.status).toBe(status);
+      if (status === 'FAILED') {
+        expect(result.body.failure.message).toBe(
+          'retry.backoffCoefficient must be a finite number, got Infinity',
+        );
+      }
+    }
     const atStart = await post(
       '/workflows',
       '{"workflowType":"sleepsAtStart","workflowId":"long-start","args":[1e16]}',
@@ -315,23 +342,39 @@ describe.skipIf(!built)('acceptance: hostile values (needs a build)', () => {
     ).toBe(false);
   });
 
-  it('bidirectional overrides in IDs and names are shown escaped by wf list, describe, show and the dev server', async () => {
+  it('bidirectional overrides and C1 controls in IDs, names and payloads are shown escaped by wf list, describe, show, result and the dev server', async () => {
     const id = 'invoice-\u202egnp.exe\u2066';
-    const start = await post('/workflows', JSON.stringify({ workflowType: 'keeper', workflowId: id }));
+    const hidden = /[\u0080-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+    const start = await post(
+      '/workflows',
+      JSON.stringify({ workflowType: 'keeper', workflowId: id, args: ['pay\u202e\u009b[2Jload'] }),
+    );
     expect(start.status).toBe(201);
+    await post(`/workflows/${encodeURIComponent(id)}/signal/put`, JSON.stringify({ args: ['sig\u2067nal'] }));
     await post(`/workflows/${encodeURIComponent(id)}/signal/done`, '{}');
     await dev.waitFor(/invoice-.*WorkflowExecutionCompleted/);
-    const [list, describeOut, show] = await Promise.all([
+    const outs = await Promise.all([
       wf(['list'], env),
       wf(['describe', '-w', id], env),
       wf(['show', '-w', id], env),
+      wf(['result', '-w', id], env),
+      wf(['list', '-o', 'json'], env),
+      wf(['show', '-w', id, '-o', 'json'], env),
+      wf(['result', '-w', id, '-o', 'json'], env),
     ]);
-    for (const out of [list, describeOut]) expect(out.stdout).toContain('invoice-\\u202egnp.exe\\u2066');
-    for (const out of [list, describeOut, show]) {
+    const [list, describeOut, show, result, listJson, showJson, resultJson] = outs;
+    for (const out of [list, describeOut]) expect(out!.stdout).toContain('invoice-\\u202egnp.exe\\u2066');
+    expect(show!.stdout).toContain('pay\\u202e\\u009b[2Jload');
+    expect(result!.stdout).toContain('sig\\u2067nal');
+    for (const out of outs) {
       expect(out.code).toBe(0);
-      expect(out.stdout).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+      expect(out.stdout).not.toMatch(hidden);
     }
+    // JSON output escapes them too, and still parses to the very same values.
+    expect(jsonLines<{ workflowId: string }>(listJson!.stdout).some((r) => r.workflowId === id)).toBe(true);
+    expect(jsonLines<{ args?: unknown[] }>(showJson!.stdout)[0]!.args).toEqual(['pay\u202e\u009b[2Jload']);
+    expect(JSON.parse(resultJson!.stdout)).toMatchObject({ got: ['sig\u2067nal'] });
     expect(dev.output()).toContain('invoice-\\u202egnp.exe\\u2066');
-    expect(dev.output()).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(dev.output()).not.toMatch(hidden);
   });
 });
