@@ -41,6 +41,18 @@ describe.skipIf(!built)('wf --help (needs `npm run build`)', () => {
     for (const id of COMMANDS) expect(res.stdout, id).toMatch(new RegExp(`^\\s+${id}\\s+\\S`, 'm'));
   });
 
+  it('lists the time and timer topics, and their commands have help with examples', () => {
+    const res = wf('--help');
+    expect(res.stdout).toMatch(/^\s+time\s+The dev server's clock/m);
+    expect(res.stdout).toMatch(/^\s+timer\s+A workflow's pending timers/m);
+    for (const id of [['time', 'skip'], ['timer', 'fire'], ['time']]) {
+      const help = wf(...id, '--help');
+      expect(help.status, id.join(' ')).toBe(0);
+      expect(help.stdout, id.join(' ')).toContain('--address');
+      expect(help.stdout, id.join(' ')).toContain('EXAMPLES');
+    }
+  });
+
   it('shows flags and examples for each command', () => {
     for (const id of COMMANDS) {
       const res = wf(id, '--help');

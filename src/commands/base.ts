@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { WfError } from '../common/errors.js';
 import { errorToFailure } from '../common/failure-convert.js';
+import { terminalJson } from '../common/printable.js';
 
 /** Exit codes: 1 for failures (not found, workflow failed, server down), 2 for bad usage. */
 export const EXIT_FAILURE = 1;
@@ -36,6 +37,11 @@ export abstract class WfCommand extends Command {
       env: 'WF_ADDRESS',
       helpGroup: 'GLOBAL',
     }),
+    'api-token': Flags.string({
+      description: 'API token of a `wf serve` that requires one (sent as a bearer token).',
+      env: 'WF_API_TOKEN',
+      helpGroup: 'GLOBAL',
+    }),
     output: Flags.option({
       char: 'o',
       description: 'Output format.',
@@ -52,7 +58,7 @@ export abstract class WfCommand extends Command {
 
   /** Prints a value as one JSON line. */
   protected printJson(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(value === undefined ? null : value)}\n`);
+    process.stdout.write(`${terminalJson(JSON.stringify(value === undefined ? null : value))}\n`);
   }
 
   protected override async catch(
@@ -75,7 +81,9 @@ export function reportError(err: Error, argv: readonly string[]): void {
     const cause = (err as { cause?: unknown }).cause;
     const failure =
       err.name === 'WorkflowFailedError' && cause !== undefined ? { failure: errorToFailure(cause) } : {};
-    process.stdout.write(`${JSON.stringify({ error: { code, message: err.message, ...failure } })}\n`);
+    process.stdout.write(
+      `${terminalJson(JSON.stringify({ error: { code, message: err.message, ...failure } }))}\n`,
+    );
   }
   process.exitCode = exitCode;
 }
@@ -131,7 +139,7 @@ export const projectFlags = {
     description: 'Activities entry. Default: src/activities/index.ts (or "activities" in wf.config.json).',
   }),
   store: Flags.string({
-    description: 'Store directory, kept between runs. Default: .wf in the project.',
+    description: 'Store: a directory kept between runs, or a postgres:// URL. Default: .wf in the project.',
   }),
 };
 

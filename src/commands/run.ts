@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { printable, terminalJson } from '../common/printable.js';
 import { inputFlag, LocalCommand, projectFlags } from './base.js';
 
 export class Run extends LocalCommand {
@@ -48,11 +49,14 @@ export class Run extends LocalCommand {
     const { outcome } = result;
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ workflowId: result.workflowId, runId: result.runId, ...outcome })}\n`,
+        `${terminalJson(JSON.stringify({ workflowId: result.workflowId, runId: result.runId, ...outcome }))}\n`,
       );
     } else {
-      this.log(`workflow ${result.workflowId} (run ${result.runId}) ${outcome.status.toLowerCase()}`);
-      if (outcome.status === 'COMPLETED') this.log(`result: ${JSON.stringify(outcome.result, null, 2)}`);
+      this.log(
+        `workflow ${printable(result.workflowId)} (run ${result.runId}) ${outcome.status.toLowerCase()}`,
+      );
+      if (outcome.status === 'COMPLETED')
+        this.log(`result: ${terminalJson(JSON.stringify(outcome.result, null, 2))}`);
       if (outcome.status === 'FAILED') {
         const { summarizeFailure } = await import('../ui/timeline.js');
         process.stderr.write(

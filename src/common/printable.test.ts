@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { printable } from './printable.js';
+import { awkwardJson } from '../../test/support/json-arbitraries.js';
+import { printable, terminalJson } from './printable.js';
 
 describe('printable', () => {
   it('escapes control characters', () => {
@@ -19,5 +21,22 @@ describe('printable', () => {
     for (const text of ['order-1001', 'héllo ✓ 😀', 'שלום', 'مرحبا', 'tab\there']) {
       expect(printable(text)).toBe(text);
     }
+  });
+});
+
+describe('terminalJson', () => {
+  it('escapes C1 controls and reordering characters, and parses back to the same value', () => {
+    expect(terminalJson(JSON.stringify({ id: 'a\u202eb\u009b[2J\u2028' }))).toBe(
+      '{"id":"a\\u202eb\\u009b[2J\\u2028"}',
+    );
+    fc.assert(
+      fc.property(awkwardJson, (v) => {
+        const json = terminalJson(JSON.stringify(v) ?? 'null');
+        // Everything left in the text prints as itself: printable() finds nothing to escape.
+        expect(printable(json)).toBe(json);
+        expect(JSON.stringify(JSON.parse(json))).toBe(JSON.stringify(v) ?? 'null');
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -17,3 +17,15 @@ export function printable(line: string): string {
 const UNPRINTABLE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+// The characters of UNPRINTABLE that JSON.stringify leaves raw (it escapes U+0000-U+001F itself).
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text safe to print on a terminal: the C1 controls and invisible reordering characters that
+ * `JSON.stringify` leaves raw are written as `\uXXXX` escapes. In JSON text they can only stand inside
+ * strings, so the result is valid JSON that parses to the same value.
+ */
+export function terminalJson(json: string): string {
+  return json.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -4,7 +4,7 @@
  * (`--log-format json`, one object per line) and the live terminal view (src/ui).
  */
 import { formatDuration } from '../common/format-duration.js';
-import { printable } from '../common/printable.js';
+import { printable, terminalJson } from '../common/printable.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { RunKey } from '../history/store.js';
 import type { EventNotice } from '../protocol/service.js';
@@ -57,7 +57,7 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
   // Workflow log records name only their run: remember each run's workflow ID from its events.
   const workflowIds = new Map<string, string>();
   const emit = (record: Record<string, unknown>) =>
-    write(JSON.stringify({ ts: new Date().toISOString(), ...record }));
+    write(terminalJson(JSON.stringify({ ts: new Date().toISOString(), ...record })));
   return {
     message(level, text) {
       emit({ kind: 'message', level, message: text });
@@ -98,7 +98,7 @@ function formatLog(runId: string, record: LogRecord): string {
 }
 
 function attrs(attributes: Record<string, unknown> | undefined): string {
-  return attributes && Object.keys(attributes).length ? ` ${JSON.stringify(attributes)}` : '';
+  return attributes && Object.keys(attributes).length ? ` ${terminalJson(JSON.stringify(attributes))}` : '';
 }
 
 function formatNotice({ workflowId, event }: EventNotice): string {

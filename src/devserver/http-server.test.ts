@@ -12,7 +12,7 @@ import {
   WorkflowNotFoundError,
   WorkflowNotRunningError,
 } from '../common/errors.js';
-import type { EventNotice } from '../protocol/service.js';
+import type { EventNotice, TimeControl } from '../protocol/service.js';
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
@@ -808,6 +808,62 @@ describe('HTTP server timeouts and connection cap', () => {
       expect(res.headers['keep-alive']).toBe('timeout=5');
     } finally {
       await defaults.close();
+    }
+  });
+});
+
+describe('the time-control routes', () => {
+  it('skip time, show it and fire a timer through the client; refuse bad bodies; 501 without time control', async () => {
+    const calls: unknown[] = [];
+    const timeControl: TimeControl = {
+      currentTime: async () => ({ now: '2026-01-04T00:00:00.000Z', offsetMs: 259_200_000 }),
+      skipTime: async (ms) => {
+        calls.push(['skip', ms]);
+        return { now: '2026-01-04T00:00:00.000Z', offsetMs: ms };
+      },
+      fireTimer: async (ref, seq) => {
+        calls.push(['fire', ref, seq]);
+        return { ...ref, runId: ref.runId ?? 'r-1', seq: seq ?? 1, fireAt: 'later', firedAt: 'now' };
+      },
+    };
+    const server = await startHttpServer({ service: new FakeWorkflowService(), timeControl, port: 0 });
+    const bare = await startHttpServer({ service: new FakeWorkflowService(), port: 0 });
+    const client = new HttpWorkflowService({ address: server.url });
+    const bareClient = new HttpWorkflowService({ address: bare.url });
+    try {
+      expect(await client.currentTime()).toEqual({ now: '2026-01-04T00:00:00.000Z', offsetMs: 259_200_000 });
+      expect(await client.skipTime(3_600_000)).toMatchObject({ offsetMs: 3_600_000 });
+      const typed = await raw(server.port, 'POST', '/api/v1/time/skip', {
+        headers: { host: `127.0.0.1:${server.port}`, 'content-type': 'application/json' },
+        body: '{"duration":"3 days"}',
+      });
+      expect(typed.status).toBe(200);
+      expect(await client.fireTimer({ workflowId: 'a/b', runId: 'r-9' }, 2)).toMatchObject({ seq: 2 });
+      expect(calls).toEqual([
+        ['skip', 3_600_000],
+        ['skip', 259_200_000],
+        ['fire', { workflowId: 'a/b', runId: 'r-9' }, 2],
+      ]);
+      const missing = await raw(server.port, 'POST', '/api/v1/time/skip', {
+        headers: { host: `127.0.0.1:${server.port}` },
+        body: '{}',
+      });
+      expect(missing.status).toBe(400);
+      expect(missing.json().error.message).toMatch(/"duration" is required/);
+      const badSeq = await raw(server.port, 'POST', '/api/v1/workflows/w/timers/fire', {
+        headers: { host: `127.0.0.1:${server.port}` },
+        body: '{"seq":"first"}',
+      });
+      expect(badSeq.status).toBe(400);
+      expect(badSeq.json().error.message).toMatch(/"seq" must be a non-negative integer/);
+      const refused = await rejection(bareClient.currentTime());
+      expect(refused).toBeInstanceOf(WfError);
+      expect(refused.message).toMatch(/does not control its time \(wf dev does\)/);
+    } finally {
+      await client.close();
+      await bareClient.close();
+      await server.close();
+      await bare.close();
     }
   });
 });

@@ -24,7 +24,6 @@ interface StoredRun {
  */
 export class MemoryHistoryStore implements HistoryStore {
   private readonly runs = new Map<string, StoredRun>();
-  private readonly latestByWorkflowId = new Map<string, string>();
   private startOrder = 0;
   private readonly startIndex = new Map<string, number>();
 
@@ -56,7 +55,6 @@ export class MemoryHistoryStore implements HistoryStore {
         },
       };
       this.runs.set(id, run);
-      this.latestByWorkflowId.set(key.workflowId, key.runId);
       this.startIndex.set(id, this.startOrder++);
     }
     run.lines.push(...prepared.lines);

@@ -125,7 +125,7 @@ describe.runIf(postgresAvailable)('PostgresHistoryStore', () => {
     const store = await open({ schema: schema(), migrate: true });
     const key = { workflowId: 'nul\u0000id', runId: 'r' };
     await expect(store.append(key, sampleHistory(key.workflowId, 'r').slice(0, 1))).rejects.toThrow(
-      /NUL character or an unpaired surrogate/,
+      /holds a NUL character, which the PostgreSQL store cannot keep/,
     );
   });
 

@@ -19,10 +19,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotRunningError,
 } from '../common/errors.js';
-import { decodeEventLine, serializeEventWithCrc } from './codec.js';
+import { prepareAppend, validateId } from './append-rules.js';
+import { decodeEventLine } from './codec.js';
 import { type EventOf, type HistoryEvent, type RunStatus, statusOfClosingEvent } from './events.js';
-import { validateId } from './file-store.js';
-import { checkAppend } from './postgres/append-check.js';
 import {
   connectionError,
   createPool,
@@ -32,7 +31,13 @@ import {
   sqlState,
   targetOf,
 } from './postgres/connection.js';
-import { ChangeFeed, changePayload, MAX_PAYLOAD_BYTES, type WatchMode } from './postgres/notify.js';
+import {
+  ChangeFeed,
+  changePayload,
+  MAX_PAYLOAD_BYTES,
+  WAKE_PAYLOAD,
+  type WatchMode,
+} from './postgres/notify.js';
 import {
   assertSchemaCurrent,
   channelOf,
@@ -150,16 +155,14 @@ function leaseOf(row: LeaseRow, owner: string): RunLease {
 }
 
 /**
- * PostgreSQL text holds neither NUL characters nor unpaired surrogates (the driver would turn them
- * into U+FFFD, and the run could not be found again by its ID), so such IDs are refused.
+ * PostgreSQL text cannot hold a NUL character (the append rules already refuse unpaired
+ * surrogates), so an ID with one is refused rather than mangled.
  */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 function checkStorableId(what: 'workflowId' | 'runId', id: string): void {
   validateId(what, id);
-  if (id.includes('\u0000') || LONE_SURROGATE.test(id)) {
+  if (id.includes('\u0000')) {
     throw new InvalidArgumentError(
-      `${what} ${JSON.stringify(id)} holds a NUL character or an unpaired surrogate, which the PostgreSQL store cannot keep: use printable text`,
+      `${what} ${JSON.stringify(id)} holds a NUL character, which the PostgreSQL store cannot keep: use printable text`,
     );
   }
 }
@@ -382,6 +385,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     q: Tx,
     key: RunKey,
     events: readonly HistoryEvent[],
+    lines: readonly string[],
     options: {
       /** The history length the append expects; undefined (only with a lease) for no events. */
       expectedLength: number | undefined;
@@ -427,7 +431,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
         options.expectedLength ?? null,
         options.lease?.owner ?? null,
         events.map((e) => e.eventId),
-        events.map((e) => serializeEventWithCrc(e)),
+        lines,
         closing?.status ?? null,
         closing?.closeTime ?? null,
         consumed,
@@ -472,7 +476,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     }
     if (run.status !== 'RUNNING') {
       // As the append rules word it.
-      checkAppend(key, { nextEventId: run.history_length + 1, closed: true }, events);
+      prepareAppend(key, { nextEventId: run.history_length + 1, closed: true }, events);
       throw new InvalidArgumentError(`cannot append to run ${key.runId}: the run is closed`);
     }
     throw new WfError(
@@ -489,6 +493,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     tx: Tx,
     key: RunKey,
     events: readonly HistoryEvent[],
+    lines: readonly string[],
     lease: { owner: string; leaseMs: number; buildId?: string } | undefined,
   ): Promise<{ id: string; epoch: string; lease_ms: string | null } | undefined> {
     const first = events[0] as EventOf<'WorkflowExecutionStarted'>;
@@ -521,7 +526,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     await tx.query(
       `INSERT INTO ${this.s}.events (run, event_id, line)
        SELECT $1, e.event_id, e.line FROM unnest($2::integer[], $3::text[]) AS e(event_id, line)`,
-      [row.id, events.map((e) => e.eventId), events.map((e) => serializeEventWithCrc(e))],
+      [row.id, events.map((e) => e.eventId), lines],
     );
     if (closing) await this.notify(tx, 'run-closed', key, row.id);
     return row;
@@ -535,13 +540,13 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   ): Promise<{ id: string; epoch: string; lease_ms: string | null }> {
     checkStorableId('workflowId', key.workflowId);
     checkStorableId('runId', key.runId);
-    checkAppend(key, { nextEventId: 1, closed: false }, events);
+    const { lines } = prepareAppend(key, undefined, events);
     const first = events[0] as EventOf<'WorkflowExecutionStarted'>;
     try {
       return await this.tx('creating a run', async (tx) => {
         // A run of the ID that closes between the failed insert and the look is retried for.
         for (let attempt = 0; attempt < 5; attempt++) {
-          const row = await this.insertRun(tx, key, events, lease);
+          const row = await this.insertRun(tx, key, events, lines, lease);
           if (row) return row;
           const open = await tx.query<{ run_id: string; workflow_type: string }>(
             `SELECT run_id, workflow_type FROM ${this.s}.runs WHERE workflow_id = $1 AND status = 'RUNNING'`,
@@ -590,9 +595,9 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       await this.create(key, events, undefined);
       return;
     }
-    checkAppend(key, { nextEventId: first, closed: false }, events);
+    const { lines } = prepareAppend(key, { nextEventId: first, closed: false }, events);
     const q = this.autocommit('appending to a run');
-    if (await this.appendRow(q, key, events, { expectedLength: first - 1 })) return;
+    if (await this.appendRow(q, key, events, lines, { expectedLength: first - 1 })) return;
     const why = await this.whyNotAppended(key, events, first - 1, undefined);
     if (!why.ok && why.reason === 'conflict') throw new HistoryConflictError(key, first, why.nextEventId);
   }
@@ -677,8 +682,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   async importRun(key: RunKey, events: HistoryEvent[]): Promise<ImportOutcome> {
     checkStorableId('workflowId', key.workflowId);
     checkStorableId('runId', key.runId);
-    checkAppend(key, { nextEventId: 1, closed: false }, events);
-    const lines = events.map((e) => serializeEventWithCrc(e));
+    const { lines } = prepareAppend(key, undefined, events);
     return this.tx('importing a run', async (tx) => {
       const found = await tx.query<{ id: string; history_length: number; owner: string | null }>(
         `SELECT id, history_length, owner FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
@@ -686,7 +690,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       );
       const run = found.rows[0];
       if (!run) {
-        const row = await this.insertRun(tx, key, events, undefined);
+        const row = await this.insertRun(tx, key, events, lines, undefined);
         if (!row) {
           const open = await tx.query<{ run_id: string; workflow_type: string }>(
             `SELECT run_id, workflow_type FROM ${this.s}.runs WHERE workflow_id = $1 AND status = 'RUNNING'`,
@@ -725,8 +729,9 @@ export class PostgresHistoryStore implements SharedHistoryStore {
         );
       }
       const rest = events.slice(held.rows.length);
-      const closed = checkAppend(key, { nextEventId: held.rows.length + 1, closed: false }, rest);
-      const appended = await this.appendRow(tx, key, rest, {
+      const closed = prepareAppend(key, { nextEventId: held.rows.length + 1, closed: false }, rest).position
+        .closed;
+      const appended = await this.appendRow(tx, key, rest, lines.slice(held.rows.length), {
         expectedLength: held.rows.length,
         ...(closed ? {} : { wakeAt: Date.now() }),
       });
@@ -765,13 +770,15 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   ): Promise<OwnedAppendResult> {
     const key = lease.key;
     let expectedLength: number | undefined;
+    let lines: string[] = [];
     if (events.length > 0) {
       const first = firstEventId(events);
       expectedLength = first - 1;
-      checkAppend(key, { nextEventId: first, closed: false }, events);
+      lines = prepareAppend(key, { nextEventId: first, closed: false }, events).lines;
     }
     const q = this.autocommit('appending to a run');
-    if (await this.appendRow(q, key, events, { ...options, expectedLength, lease })) return { ok: true };
+    if (await this.appendRow(q, key, events, lines, { ...options, expectedLength, lease }))
+      return { ok: true };
     return this.whyNotAppended(key, events, expectedLength, lease);
   }
 
@@ -866,13 +873,12 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       ],
     );
     const row = result.rows[0];
-    if (row?.due) {
-      // Another process may take it right away.
-      await this.query('announcing a due run', 'SELECT pg_notify($1, $2)', [
-        this.channel,
-        changePayload('run-due', lease.key, row.id),
-      ]);
-    }
+    if (!row) return;
+    // Another process may take it right away; or watchers re-arm their timer for its wake-up.
+    await this.query('announcing a released run', 'SELECT pg_notify($1, $2)', [
+      this.channel,
+      row.due ? changePayload('run-due', lease.key, row.id) : WAKE_PAYLOAD,
+    ]);
   }
 
   async deliver(key: RunKey, message: InboxMessage): Promise<void> {

@@ -1,7 +1,7 @@
 /** Plain-text renderings of client results for the CLI (`--output text`). */
 
 import pc from 'picocolors';
-import { printable } from '../common/printable.js';
+import { printable, terminalJson } from '../common/printable.js';
 import type { CallSite } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type { RunDescription } from '../protocol/service.js';
@@ -15,7 +15,7 @@ export interface RenderOptions {
 export function renderValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return value;
-  return JSON.stringify(value, null, 2);
+  return terminalJson(JSON.stringify(value, null, 2));
 }
 
 function statusColor(c: ReturnType<typeof pc.createColors>, status: string): string {

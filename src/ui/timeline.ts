@@ -4,7 +4,7 @@
  */
 
 import pc from 'picocolors';
-import { printable } from '../common/printable.js';
+import { printable, terminalJson } from '../common/printable.js';
 import type { FailureInfo, HistoryEvent } from '../history/events.js';
 
 export interface TimelineOptions {
@@ -262,7 +262,7 @@ export function summarizeValue(value: unknown, max: number): string {
   if (value === undefined) text = 'undefined';
   else {
     try {
-      text = JSON.stringify(value) ?? String(value);
+      text = terminalJson(JSON.stringify(value) ?? String(value));
     } catch {
       text = String(value);
     }

@@ -342,23 +342,39 @@ describe.skipIf(!built)('acceptance: hostile values (needs a build)', () => {
     ).toBe(false);
   });
 
-  it('bidirectional overrides in IDs and names are shown escaped by wf list, describe, show and the dev server', async () => {
+  it('bidirectional overrides and C1 controls in IDs, names and payloads are shown escaped by wf list, describe, show, result and the dev server', async () => {
     const id = 'invoice-\u202egnp.exe\u2066';
-    const start = await post('/workflows', JSON.stringify({ workflowType: 'keeper', workflowId: id }));
+    const hidden = /[\u0080-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+    const start = await post(
+      '/workflows',
+      JSON.stringify({ workflowType: 'keeper', workflowId: id, args: ['pay\u202e\u009b[2Jload'] }),
+    );
     expect(start.status).toBe(201);
+    await post(`/workflows/${encodeURIComponent(id)}/signal/put`, JSON.stringify({ args: ['sig\u2067nal'] }));
     await post(`/workflows/${encodeURIComponent(id)}/signal/done`, '{}');
     await dev.waitFor(/invoice-.*WorkflowExecutionCompleted/);
-    const [list, describeOut, show] = await Promise.all([
+    const outs = await Promise.all([
       wf(['list'], env),
       wf(['describe', '-w', id], env),
       wf(['show', '-w', id], env),
+      wf(['result', '-w', id], env),
+      wf(['list', '-o', 'json'], env),
+      wf(['show', '-w', id, '-o', 'json'], env),
+      wf(['result', '-w', id, '-o', 'json'], env),
     ]);
-    for (const out of [list, describeOut]) expect(out.stdout).toContain('invoice-\\u202egnp.exe\\u2066');
-    for (const out of [list, describeOut, show]) {
+    const [list, describeOut, show, result, listJson, showJson, resultJson] = outs;
+    for (const out of [list, describeOut]) expect(out!.stdout).toContain('invoice-\\u202egnp.exe\\u2066');
+    expect(show!.stdout).toContain('pay\\u202e\\u009b[2Jload');
+    expect(result!.stdout).toContain('sig\\u2067nal');
+    for (const out of outs) {
       expect(out.code).toBe(0);
-      expect(out.stdout).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+      expect(out.stdout).not.toMatch(hidden);
     }
+    // JSON output escapes them too, and still parses to the very same values.
+    expect(jsonLines<{ workflowId: string }>(listJson!.stdout).some((r) => r.workflowId === id)).toBe(true);
+    expect(jsonLines<{ args?: unknown[] }>(showJson!.stdout)[0]!.args).toEqual(['pay\u202e\u009b[2Jload']);
+    expect(JSON.parse(resultJson!.stdout)).toMatchObject({ got: ['sig\u2067nal'] });
     expect(dev.output()).toContain('invoice-\\u202egnp.exe\\u2066');
-    expect(dev.output()).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(dev.output()).not.toMatch(hidden);
   });
 });

@@ -107,6 +107,9 @@ describe.skipIf(!built || !postgresAvailable)(
       expect(notDb.code).toBe(2);
       expect(notDb.stderr).toMatch(/--store must be a postgres:\/\/ or postgresql:\/\/ URL/);
 
+      const help = await wf(['--help']);
+      expect(help.stdout).toMatch(/\n {2}db +wf's PostgreSQL store: create its schema \(wf db migrate\)/);
+
       const none = await wf(['db', 'migrate'], { DATABASE_URL: '' });
       expect(none.code).toBe(2);
       expect(none.stderr).toMatch(/needs a database: pass --store postgres:\/\/.* or set DATABASE_URL/);
