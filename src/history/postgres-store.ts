@@ -31,7 +31,13 @@ import {
   sqlState,
   targetOf,
 } from './postgres/connection.js';
-import { ChangeFeed, changePayload, MAX_PAYLOAD_BYTES, type WatchMode } from './postgres/notify.js';
+import {
+  ChangeFeed,
+  changePayload,
+  MAX_PAYLOAD_BYTES,
+  WAKE_PAYLOAD,
+  type WatchMode,
+} from './postgres/notify.js';
 import {
   assertSchemaCurrent,
   channelOf,
@@ -867,13 +873,12 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       ],
     );
     const row = result.rows[0];
-    if (row?.due) {
-      // Another process may take it right away.
-      await this.query('announcing a due run', 'SELECT pg_notify($1, $2)', [
-        this.channel,
-        changePayload('run-due', lease.key, row.id),
-      ]);
-    }
+    if (!row) return;
+    // Another process may take it right away; or watchers re-arm their timer for its wake-up.
+    await this.query('announcing a released run', 'SELECT pg_notify($1, $2)', [
+      this.channel,
+      row.due ? changePayload('run-due', lease.key, row.id) : WAKE_PAYLOAD,
+    ]);
   }
 
   async deliver(key: RunKey, message: InboxMessage): Promise<void> {

@@ -606,6 +606,40 @@ export function sharedStoreContract<S extends SharedHistoryStore>(
       });
     }
 
+    for (const mode of ['listen', 'poll'] as const) {
+      it(`tells watchers when a released run's wake-up time comes and when a lease runs out (${mode})`, async () => {
+        const a = await open();
+        const b = await peer({ watch: mode });
+        const seen: StoreChange[] = [];
+        const stop = b.watch((change) => seen.push(change));
+        try {
+          const sleeper = { workflowId: `timer-${mode}`, runId: 'r' };
+          const lease = await a.createRun(sleeper, [started(sleeper.workflowId, 'r')], {
+            owner: 'A',
+            leaseMs: LEASE,
+          });
+          await a.releaseRun(lease, { wakeAt: Date.now() + 300 });
+          const crashed = { workflowId: `crashed-${mode}`, runId: 'r' };
+          await a.createRun(crashed, [started(crashed.workflowId, 'r')], { owner: 'A', leaseMs: 300 });
+          await eventually(
+            () => seen.some((c) => c.kind === 'run-due' && sameKey(c.key, sleeper)),
+            'run-due when the wake-up time comes',
+          );
+          await eventually(
+            () => seen.some((c) => c.kind === 'run-due' && sameKey(c.key, crashed)),
+            'run-due when the lease runs out',
+          );
+          const claimed = await b.claimDueRuns('B', { limit: 10, leaseMs: LEASE });
+          expect(claimed.map((l) => l.key.workflowId).sort()).toEqual([
+            crashed.workflowId,
+            sleeper.workflowId,
+          ]);
+        } finally {
+          stop();
+        }
+      });
+    }
+
     it('pages through runs newest first with a cursor, honouring filters', async () => {
       const store = await open();
       for (let i = 0; i < 25; i++) {

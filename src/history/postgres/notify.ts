@@ -1,8 +1,12 @@
 /**
  * How processes sharing a PostgreSQL store learn of each other's changes: LISTEN/NOTIFY on one
  * dedicated connection that reconnects and listens again when it is lost, with polling as the
- * fallback (for databases without NOTIFY, or by choice) and as the catch-up after a reconnect, when
- * notifications sent while disconnected are gone.
+ * fallback (for databases without NOTIFY, or by choice).
+ *
+ * Nobody sends a NOTIFY when a timer comes due or a lease runs out, so a listening feed also looks
+ * at the store when the next wake-up time or lease expiry comes (a timer armed from the database's
+ * own clock), on connecting and reconnecting (notifications sent while it was away are gone), and at
+ * least every 30 s (a connection that died without a word).
  */
 
 import pg from 'pg';
@@ -14,11 +18,18 @@ import { channelOf, checkSchemaName } from './schema.js';
 /** NOTIFY payloads must stay under 8000 bytes; a run with huge IDs is named by its row id instead. */
 export const MAX_PAYLOAD_BYTES = 7000;
 
+/** The longest a listening feed goes without looking at the store (covers a silently dead connection). */
+const SAFETY_POLL_MS = 30_000;
+
+/** The NOTIFY payload saying that a released run's wake-up time changed. */
+export const WAKE_PAYLOAD = JSON.stringify({ k: 'wake' } satisfies Payload);
+
 /** How far back a poll looks for closed runs (longer than any transaction that closes a run). */
 const CLOSE_LOOKBACK_SECONDS = 10;
 
 interface Payload {
-  k: 'due' | 'closed';
+  /** `wake`: a run was given back with a later wake-up (watchers re-arm their timer). */
+  k: 'due' | 'closed' | 'wake';
   w?: string;
   r?: string;
   id?: string;
@@ -50,6 +61,8 @@ export class ChangeFeed {
   private readonly listeners = new Set<Listener>();
   private client: pg.Client | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** Listening: the timer for the next wake-up time or lease expiry in the store. */
+  private wakeTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs = 100;
   private running = false;
@@ -83,6 +96,8 @@ export class ChangeFeed {
     this.running = false;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     this.pollTimer = undefined;
     this.reconnectTimer = undefined;
     const client = this.client;
@@ -93,7 +108,7 @@ export class ChangeFeed {
   private start(): void {
     this.running = true;
     if (this.mode === 'poll') this.startPolling();
-    else void this.connect(false);
+    else void this.connect();
   }
 
   private emit(change: StoreChange): void {
@@ -106,8 +121,12 @@ export class ChangeFeed {
     }
   }
 
-  private async connect(isReconnect: boolean): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.url, application_name: 'wf-listen' });
+  private async connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.options.url,
+      application_name: 'wf-listen',
+      keepAlive: true,
+    });
     const lost = () => {
       if (this.client !== client) return;
       this.client = undefined;
@@ -141,8 +160,9 @@ export class ChangeFeed {
       return;
     }
     this.reconnectDelayMs = 100;
-    // Notifications sent while this connection was down are lost: look at the store once instead.
-    if (isReconnect) await this.pollOnce().catch(() => {});
+    // What is due already was announced before this connection listened (or, after a reconnect,
+    // while it was down): look at the store once, which also arms the timer for the next wake-up.
+    await this.pollOnce().catch(() => this.armWake(1000));
   }
 
   private scheduleReconnect(): void {
@@ -151,7 +171,7 @@ export class ChangeFeed {
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 5000);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (this.running) void this.connect(true);
+      if (this.running) void this.connect();
     }, delay);
     this.reconnectTimer.unref();
   }
@@ -161,6 +181,10 @@ export class ChangeFeed {
     try {
       payload = JSON.parse(raw) as Payload;
     } catch {
+      return;
+    }
+    if (payload.k === 'wake') {
+      await this.pollOnce().catch(() => {});
       return;
     }
     const kind = payload.k === 'due' ? 'run-due' : payload.k === 'closed' ? 'run-closed' : undefined;
@@ -179,6 +203,19 @@ export class ChangeFeed {
       if (row) key = { workflowId: row.workflow_id, runId: row.run_id };
     }
     if (key && this.running) this.emit({ kind, key });
+  }
+
+  /** Listening: look at the store again in `ms` (at the latest after SAFETY_POLL_MS). */
+  private armWake(ms: number): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        if (this.running) this.pollOnce().catch(() => this.armWake(1000));
+      },
+      Math.max(0, Math.min(ms, SAFETY_POLL_MS)),
+    );
+    this.wakeTimer.unref();
   }
 
   private startPolling(): void {
@@ -214,13 +251,24 @@ export class ChangeFeed {
          SELECT 'closed', workflow_id, run_id, now()::text FROM ${this.s}.runs
            WHERE $1::timestamptz IS NOT NULL AND closed_at > $1::timestamptz - interval '${CLOSE_LOOKBACK_SECONDS} seconds'
          UNION ALL
-         SELECT 'now', '', '', now()::text`,
+         SELECT 'now', '', (SELECT ceil(extract(epoch FROM min(t) - now()) * 1000)::bigint FROM (
+             SELECT min(wake_at) AS t FROM ${this.s}.runs WHERE status = 'RUNNING' AND owner IS NULL AND wake_at > now()
+             UNION ALL
+             SELECT min(lease_until) FROM ${this.s}.runs WHERE status = 'RUNNING' AND owner IS NOT NULL AND lease_until > now()
+           ) next)::text, now()::text`,
         [since ?? null],
       );
       const seenNow = new Set<string>();
       for (const row of result.rows) {
         this.polledUntil = row.now;
-        if (!this.running || row.kind === 'now') continue;
+        if (row.kind === 'now') {
+          // run_id carries the milliseconds until the next wake-up or lease expiry (by the database's clock).
+          if (this.mode === 'listen' && this.running) {
+            this.armWake(row.run_id === '' ? SAFETY_POLL_MS : Number(row.run_id) + 5);
+          }
+          continue;
+        }
+        if (!this.running) continue;
         const key = { workflowId: row.workflow_id, runId: row.run_id };
         if (row.kind === 'closed') {
           const id = `${row.workflow_id}\u0000${row.run_id}`;
