@@ -5,6 +5,8 @@ import { HttpWorkflowService } from './http-transport.js';
 export interface ConnectOptions {
   /** Base URL of the dev server. Default: WF_ADDRESS, then http://127.0.0.1:7466. */
   address?: string;
+  /** The server's API token (`wf serve` off loopback requires one). Default: WF_API_TOKEN. */
+  apiToken?: string;
 }
 
 /**
@@ -18,6 +20,9 @@ export interface ConnectOptions {
  */
 export function connect(options: ConnectOptions = {}): WorkflowClient {
   const address = options.address ?? process.env.WF_ADDRESS ?? DEFAULT_ADDRESS;
-  const service = new HttpWorkflowService({ address });
+  const service = new HttpWorkflowService({
+    address,
+    ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
+  });
   return new WorkflowClient(service, { onClose: () => service.close() });
 }

@@ -45,6 +45,8 @@ export interface HttpWorkflowServiceOptions {
   address?: string;
   /** Told when an event stream drops and is being reopened. */
   onStreamError?: (err: WfError) => void;
+  /** The server's API token (`wf serve` off loopback requires one). Default WF_API_TOKEN. */
+  apiToken?: string;
 }
 
 export interface SubscribeOptions {
@@ -63,6 +65,7 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
   private readonly pool: Pool;
   private readonly closing = new AbortController();
   private readonly onStreamError: ((err: WfError) => void) | undefined;
+  private readonly auth: Record<string, string>;
 
   constructor(options: HttpWorkflowServiceOptions = {}) {
     // Every request in flight listens on this signal; hundreds at once are normal for a client.
@@ -71,6 +74,8 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
     this.address = origin;
     this.pool = new Pool(origin);
     this.onStreamError = options.onStreamError;
+    const token = options.apiToken ?? process.env.WF_API_TOKEN;
+    this.auth = token ? { authorization: `Bearer ${token}` } : {};
   }
 
   async startWorkflow(req: StartWorkflowRequest): Promise<StartWorkflowResponse> {
@@ -223,7 +228,7 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
     const res = await this.pool.request({
       method: 'GET',
       path,
-      headers: { accept: 'text/event-stream' },
+      headers: { accept: 'text/event-stream', ...this.auth },
       signal,
       bodyTimeout: 0,
     });
@@ -268,8 +273,8 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
         path,
         headers:
           body === undefined
-            ? { accept: 'application/json' }
-            : { accept: 'application/json', 'content-type': 'application/json' },
+            ? { accept: 'application/json', ...this.auth }
+            : { accept: 'application/json', 'content-type': 'application/json', ...this.auth },
         body: body === undefined ? null : JSON.stringify(body),
         signal: this.closing.signal,
       });
@@ -309,6 +314,7 @@ function runPath(ref: RunRef, suffix = '', query = new URLSearchParams()): strin
 
 const CODE_OF_STATUS: Record<number, WfErrorCode> = {
   400: 'INVALID_ARGUMENT',
+  401: 'UNAVAILABLE',
   413: 'INVALID_ARGUMENT',
   403: 'UNAVAILABLE',
   501: 'UNAVAILABLE',

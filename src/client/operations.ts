@@ -19,6 +19,8 @@ import { connect } from './connect.js';
 export interface ConnectionOptions {
   /** Dev server URL; undefined means WF_ADDRESS, then the default address. */
   address?: string | undefined;
+  /** The server's API token; undefined means WF_API_TOKEN. */
+  apiToken?: string | undefined;
 }
 
 export interface TargetOptions extends ConnectionOptions {
@@ -31,7 +33,10 @@ export async function withClient<T>(
   options: ConnectionOptions,
   fn: (client: WorkflowClient) => Promise<T>,
 ): Promise<T> {
-  const client = connect(options.address === undefined ? {} : { address: options.address });
+  const client = connect({
+    ...(options.address === undefined ? {} : { address: options.address }),
+    ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
+  });
   try {
     return await fn(client);
   } finally {

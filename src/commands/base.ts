@@ -37,6 +37,11 @@ export abstract class WfCommand extends Command {
       env: 'WF_ADDRESS',
       helpGroup: 'GLOBAL',
     }),
+    'api-token': Flags.string({
+      description: 'API token of a `wf serve` that requires one (sent as a bearer token).',
+      env: 'WF_API_TOKEN',
+      helpGroup: 'GLOBAL',
+    }),
     output: Flags.option({
       char: 'o',
       description: 'Output format.',
@@ -134,7 +139,7 @@ export const projectFlags = {
     description: 'Activities entry. Default: src/activities/index.ts (or "activities" in wf.config.json).',
   }),
   store: Flags.string({
-    description: 'Store directory, kept between runs. Default: .wf in the project.',
+    description: 'Store: a directory kept between runs, or a postgres:// URL. Default: .wf in the project.',
   }),
 };
 

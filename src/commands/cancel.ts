@@ -18,6 +18,7 @@ export class Cancel extends WfCommand {
     const { cancelWorkflow } = await import('../client/operations.js');
     await cancelWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
       reason: flags.reason,

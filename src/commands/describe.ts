@@ -12,6 +12,7 @@ export class Describe extends WfCommand {
     const { describeWorkflow } = await import('../client/operations.js');
     const description = await describeWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
     });

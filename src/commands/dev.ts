@@ -39,6 +39,9 @@ export class Dev extends LocalCommand {
     'max-concurrent-activities': Flags.integer({
       description: 'Activities running at once; more wait their turn. Default: 100.',
     }),
+    migrate: Flags.boolean({
+      description: 'With a postgres:// store: create or upgrade its schema on start.',
+    }),
   };
 
   async run(): Promise<void> {
@@ -66,6 +69,7 @@ export class Dev extends LocalCommand {
         config,
         watch: flags.watch,
         reporter,
+        ...(flags.migrate ? { migrate: true } : {}),
         ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
         ...(flags['max-concurrent-activities']
           ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
@@ -78,7 +82,7 @@ export class Dev extends LocalCommand {
     if (view) {
       view.setTimeOffset(server.local.clock.offsetMs);
       view.watchProgress(server.local.engine);
-      view.setTitle(`wf dev · ${server.url} · store ${config.storeDir} · Ctrl+C to stop`);
+      view.setTitle(`wf dev · ${server.url} · store ${server.local.storeWhere} · Ctrl+C to stop`);
     } else reporter.message('info', 'Press Ctrl+C to stop.');
     await new Promise<void>((resolve) => {
       const stop = () => {

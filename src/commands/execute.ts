@@ -18,6 +18,7 @@ export class Execute extends WfCommand {
     const { renderValue } = await import('../ui/render.js');
     const done = await executeWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowType: flags.type,
       workflowId: flags['workflow-id'],
       inputs: flags.input,

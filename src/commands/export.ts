@@ -42,6 +42,7 @@ export class Export extends WfCommand {
       const { workflowHistory } = await import('../client/operations.js');
       events = await workflowHistory({
         address: flags.address,
+        apiToken: flags['api-token'],
         workflowId: flags['workflow-id'],
         runId: flags['run-id'],
       });

@@ -17,6 +17,7 @@ import { Query } from './query.js';
 import { Replay } from './replay.js';
 import { Result } from './result.js';
 import { Run } from './run.js';
+import { Serve } from './serve.js';
 import { Show } from './show.js';
 import { Signal } from './signal.js';
 import { SignalWithStart } from './signal-with-start.js';
@@ -30,6 +31,7 @@ import { Update } from './update.js';
 export const COMMANDS = {
   init: Init,
   dev: Dev,
+  serve: Serve,
   run: Run,
   replay: Replay,
   start: Start,

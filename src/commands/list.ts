@@ -24,6 +24,7 @@ export class List extends WfCommand {
     const { listWorkflows } = await import('../client/operations.js');
     const { runs, more } = await listWorkflows({
       address: flags.address,
+      apiToken: flags['api-token'],
       status: flags.status,
       workflowType: flags.type,
       workflowId: flags['workflow-id'],

@@ -19,6 +19,7 @@ export class Query extends WfCommand {
     const { renderValue } = await import('../ui/render.js');
     const result = await queryWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
       name: flags.name,

@@ -13,6 +13,7 @@ export class Result extends WfCommand {
     const { workflowResult } = await import('../client/operations.js');
     const result = await workflowResult({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
     });

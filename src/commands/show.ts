@@ -17,6 +17,7 @@ export class Show extends WfCommand {
     const { workflowHistory } = await import('../client/operations.js');
     const events = await workflowHistory({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
     });

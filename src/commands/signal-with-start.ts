@@ -24,6 +24,7 @@ export class SignalWithStart extends WfCommand {
     const { signalWithStartWorkflow } = await import('../client/operations.js');
     const done = await signalWithStartWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowType: flags.type,
       workflowId: flags['workflow-id'],
       inputs: flags.input,

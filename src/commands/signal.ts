@@ -20,6 +20,7 @@ export class Signal extends WfCommand {
     const { signalWorkflow } = await import('../client/operations.js');
     await signalWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
       name: flags.name,

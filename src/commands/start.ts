@@ -37,6 +37,7 @@ export class Start extends WfCommand {
     const { startWorkflow } = await import('../client/operations.js');
     const started = await startWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowType: flags.type,
       workflowId: flags['workflow-id'],
       inputs: flags.input,

@@ -19,6 +19,7 @@ export class Terminate extends WfCommand {
     const { terminateWorkflow } = await import('../client/operations.js');
     await terminateWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
       reason: flags.reason,

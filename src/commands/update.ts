@@ -25,6 +25,7 @@ export class Update extends WfCommand {
     const { renderValue } = await import('../ui/render.js');
     const result = await updateWorkflow({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
       name: flags.name,

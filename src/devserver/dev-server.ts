@@ -13,6 +13,10 @@ export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChang
   host?: string;
   /** Where messages, events and workflow logs go. Default: plain lines on stdout. */
   reporter?: DevReporter;
+  /** Require this bearer token on every HTTP request (`wf serve` off loopback). */
+  apiToken?: string;
+  /** How the server names itself in its messages. Default `wf dev`. */
+  name?: string;
 }
 
 export interface DevServer {
@@ -44,9 +48,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   try {
     http = await startHttpServer({
       service: local.engine,
-      timeControl: local.time,
+      ...(local.time ? { timeControl: local.time } : {}),
       port: config.port,
       ...(options.host ? { host: options.host } : {}),
+      ...(options.apiToken ? { apiToken: options.apiToken } : {}),
       onConnectionRefused: ({ max }) => {
         // Once a minute at most: a client stuck in a reconnect loop must not flood the terminal.
         if (Date.now() - lastRefusalReport < 60_000) return;
@@ -71,14 +76,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       workflowLog: (runId, record) => reporter.workflowLog(runId, record),
     });
   }
-  out(`wf dev listening on ${http.url}`);
-  out(`  store:      ${config.storeDir} (persistent: runs survive restarts)`);
+  out(
+    `${options.name ?? 'wf dev'} listening on ${http.url}${options.apiToken ? ' (API token required)' : ''}`,
+  );
+  out(
+    local.engine.owner
+      ? `  store:      ${local.storeWhere} (shared: this process is ${local.engine.owner}, build ${local.buildId})`
+      : `  store:      ${local.storeWhere} (persistent: runs survive restarts)`,
+  );
   out(
     `  workflows:  ${relative(config.root, config.workflowsPath)} (${local.code.sandbox.workflowTypes.join(', ') || 'none exported'})`,
   );
   if (config.activitiesPath) out(`  activities: ${relative(config.root, config.activitiesPath)}`);
   out(
-    `  recovered:  ${local.recovered.resumed} open run(s) resumed${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`,
+    local.engine.owner
+      ? `  claimed:    ${local.recovered.resumed} open run(s) due now${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`
+      : `  recovered:  ${local.recovered.resumed} open run(s) resumed${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`,
   );
   if (local.clock.offsetMs > 0) {
     out(

@@ -40,7 +40,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
     ignoreInitial: true,
     // Editors write through temp files; chokidar coalesces them only after the file settles.
     awaitWriteFinish: { stabilityThreshold: 20, pollInterval: 10 },
-    ignored: (path: string) => path.includes('node_modules') || path.includes(`${config.storeDir}`),
+    ignored: (path: string) => path.includes('node_modules') || path.startsWith(config.storeDir),
   });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();

@@ -4,6 +4,7 @@
  * driving the API from the user's browser), since the API has no authentication.
  */
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../common/defaults.js';
@@ -75,6 +76,12 @@ export interface HttpServerOptions {
   sseKeepAliveMs?: number;
   /** Told about errors that are our bugs (500s). */
   onInternalError?: (err: unknown) => void;
+  /**
+   * Require `Authorization: Bearer <token>` on every request (compared in constant time). With a
+   * token, requests are accepted whatever their Host (the token, not the address, keeps others out):
+   * `wf serve` on a non-loopback address requires one.
+   */
+  apiToken?: string;
   /** Time to receive a request's headers. Default DEFAULT_HEADERS_TIMEOUT_MS (10 s). */
   headersTimeoutMs?: number;
   /** Time to receive a whole request, body included. Default DEFAULT_REQUEST_TIMEOUT_MS (30 s). */
@@ -337,6 +344,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     res.once('close', end);
   }
 
+  function checkToken(req: IncomingMessage, token: string): void {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m || !tokensEqual(m[1]!, token)) {
+      throw new HttpError(
+        401,
+        'UNAUTHENTICATED',
+        header
+          ? 'refused: the API token is wrong. Send the server\'s token (--api-token or WF_API_TOKEN) as "Authorization: Bearer <token>".'
+          : 'refused: this server requires an API token. Pass --api-token or set WF_API_TOKEN (sent as "Authorization: Bearer <token>").',
+        { 'WWW-Authenticate': 'Bearer realm="wf"' },
+      );
+    }
+  }
+
   function checkHeaders(req: IncomingMessage): void {
     const hostHeader = req.headers.host;
     if (!hostHeader || !hostAllowed(hostHeader, port, extraHosts)) {
@@ -370,7 +392,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      checkHeaders(req);
+      if (options.apiToken === undefined) checkHeaders(req);
+      else checkToken(req, options.apiToken);
       const rawUrl = req.url ?? '/';
       const q = rawUrl.indexOf('?');
       // Not new URL(): it would resolve `..` segments, and `..` is a valid workflow ID.
@@ -509,6 +532,13 @@ function match(pattern: string[], segments: string[]): Params | undefined {
     }
   }
   return params;
+}
+
+/** Compares two tokens in time that does not depend on where they differ (digests have one length). */
+function tokensEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 function hostAllowed(hostHeader: string, port: number, extra: Set<string>): boolean {

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { FileStoreOpenReport } from '../history/file-store.js';
 import { openStore } from '../history/open-store.js';
 import type { HistoryStore } from '../history/store.js';
 import type { StoreFileSystem } from '../history/store-fs.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { OffsetClock } from '../runtime/clock.js';
-import { type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
+import { type ClusterOptions, type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { activitiesBuildDir, type ProjectConfig } from './project-config.js';
@@ -16,7 +17,12 @@ export interface LocalEngine {
   code: LoadedWorkflowCode;
   /** Real time plus the offset skipped with `wf time skip` (kept in the store). */
   clock: OffsetClock;
-  time: DevTimeControl;
+  /** Time control (`wf time skip`, `wf timer fire`); absent on a database store shared by several servers. */
+  time: DevTimeControl | undefined;
+  /** Where the store is, for people (a directory, or a URL without its password). */
+  storeWhere: string;
+  /** The build of the workflow code: a hash of its bundle, recorded with the runs it writes. */
+  buildId: string;
   /** What opening the store repaired or found, as lines for the terminal (empty when all was well). */
   storeNotes: string[];
   recovered: { resumed: number; paused: number };
@@ -34,6 +40,12 @@ export interface LocalEngineOptions {
   onTimeSkip?: (offsetMs: number) => void;
   /** The store's file system (default node:fs): the torture suite injects disk faults here. */
   storeFs?: StoreFileSystem;
+  /** Create or upgrade a PostgreSQL store's schema on open (otherwise an outdated one is refused). */
+  migrate?: boolean;
+  /** PostgreSQL schema of the store (default `wf`). */
+  schema?: string;
+  /** How this process shares a PostgreSQL store with others (leases, polling). */
+  cluster?: ClusterOptions;
 }
 
 /**
@@ -56,15 +68,22 @@ export async function openLocalEngine(
         buildDir: activitiesBuildDir(config),
       })
     : {};
-  const opened = await openStore(config.storeDir, options.storeFs ? { fileSystem: options.storeFs } : {});
+  const opened = await openStore(config.storeDir, {
+    ...(options.storeFs ? { fileSystem: options.storeFs } : {}),
+    ...(options.migrate ? { migrate: true } : {}),
+    ...(options.schema ? { schema: options.schema } : {}),
+  });
   const store: HistoryStore = opened.store;
+  const database = opened.kind === 'postgres';
   let clock: OffsetClock;
   try {
-    clock = new OffsetClock(await readClockOffset(config.storeDir));
+    // Skipped time lives in a store directory; servers sharing a database all run on real time.
+    clock = new OffsetClock(database ? 0 : await readClockOffset(config.storeDir));
   } catch (error) {
     await store.close();
     throw error;
   }
+  const buildId = createHash('sha256').update(code.bundle.code).digest('hex').slice(0, 12);
   const engine = new WorkflowEngine({
     store,
     code,
@@ -74,6 +93,7 @@ export async function openLocalEngine(
     ...(options.maxCachedRuns ? { maxCachedRuns: options.maxCachedRuns } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.onPauseChange ? { onPauseChange: options.onPauseChange } : {}),
+    ...(database ? { cluster: { buildId, ...options.cluster } } : {}),
   });
   let recovered: { resumed: number; paused: number };
   try {
@@ -87,7 +107,9 @@ export async function openLocalEngine(
     store,
     code,
     clock,
-    time: new DevTimeControl(engine, clock, config.storeDir, options.onTimeSkip),
+    time: database ? undefined : new DevTimeControl(engine, clock, config.storeDir, options.onTimeSkip),
+    storeWhere: opened.where,
+    buildId,
     storeNotes: opened.kind === 'file' ? describeOpenReport(opened.store.openReport()) : [],
     recovered,
     async close() {

@@ -13,8 +13,14 @@ export interface ProjectConfig {
   root: string;
   workflowsPath: string;
   activitiesPath?: string;
+  /** The store: a directory (absolute), or a postgres:// URL as given. */
   storeDir: string;
   port: number;
+}
+
+/** True when the project's store is a PostgreSQL database rather than a directory. */
+export function storeIsDatabase(config: Pick<ProjectConfig, 'storeDir'>): boolean {
+  return /^postgres(ql)?:\/\//i.test(config.storeDir);
 }
 
 /**
@@ -79,9 +85,13 @@ export async function resolveProject(overrides: ProjectOverrides = {}): Promise<
     root,
     workflowsPath,
     ...(activitiesPath ? { activitiesPath } : {}),
-    storeDir: resolve(root, overrides.store ?? file.store ?? '.wf'),
+    storeDir: storeLocation(root, overrides.store ?? file.store ?? '.wf'),
     port,
   };
+}
+
+function storeLocation(root: string, spec: string): string {
+  return /^postgres(ql)?:\/\//i.test(spec) ? spec : resolve(root, spec);
 }
 
 async function readConfigFile(root: string): Promise<ConfigFile> {

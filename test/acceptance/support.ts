@@ -101,6 +101,10 @@ export interface SpawnDevOptions {
   expectExit?: boolean;
   /** Called with each output line as it arrives (to SIGKILL at an exact point). */
   onLine?: (line: string, server: DevServer) => void;
+  /** The command to run instead of `dev` (e.g. `serve`), and the output line that says it is ready. */
+  command?: string;
+  ready?: RegExp;
+  env?: Record<string, string>;
 }
 
 /** Starts `wf dev --project PROJECT --port P` and waits for its "listening on" line. */
@@ -108,10 +112,10 @@ export async function spawnDev(project: string, opts: SpawnDevOptions = {}): Pro
   const port = opts.port ?? (await freePort());
   const proc = spawn(
     process.execPath,
-    [bin, 'dev', '--project', project, '--port', String(port), ...(opts.args ?? [])],
+    [bin, opts.command ?? 'dev', '--project', project, '--port', String(port), ...(opts.args ?? [])],
     {
       cwd: project,
-      env: baseEnv,
+      env: { ...baseEnv, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -179,7 +183,7 @@ export async function spawnDev(project: string, opts: SpawnDevOptions = {}): Pro
   live.add(server);
   void exited.then(() => live.delete(server));
   // The start-up report (recovery, warnings) is printed between these two lines.
-  if (!opts.expectExit) await server.waitFor(/^Press Ctrl\+C to stop/);
+  if (!opts.expectExit) await server.waitFor(opts.ready ?? /^Press Ctrl\+C to stop/);
   return server;
 }
 

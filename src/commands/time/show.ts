@@ -10,7 +10,7 @@ export class TimeShow extends WfCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(TimeShow);
     const { serverTime } = await import('../../client/operations.js');
-    const info = await serverTime({ address: flags.address });
+    const info = await serverTime({ address: flags.address, apiToken: flags['api-token'] });
     if (flags.output === 'json') {
       this.printJson(info);
       return;

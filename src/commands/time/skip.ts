@@ -22,7 +22,11 @@ export class TimeSkip extends WfCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TimeSkip);
     const { skipServerTime } = await import('../../client/operations.js');
-    const info = await skipServerTime({ address: flags.address, duration: args.duration });
+    const info = await skipServerTime({
+      address: flags.address,
+      apiToken: flags['api-token'],
+      duration: args.duration,
+    });
     if (flags.output === 'json') {
       this.printJson(info);
       return;

@@ -25,6 +25,7 @@ export class TimerFire extends WfCommand {
     const { fireWorkflowTimer } = await import('../../client/operations.js');
     const fired = await fireWorkflowTimer({
       address: flags.address,
+      apiToken: flags['api-token'],
       workflowId: flags['workflow-id'],
       runId: flags['run-id'],
       seq: flags.seq,

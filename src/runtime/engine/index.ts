@@ -1,3 +1,3 @@
 export { WorkflowEngine } from './engine.js';
 export { outcomeOfClosing } from './outcomes.js';
-export type { ActivityFunction, EngineLogger, EngineOptions, WorkflowCode } from './types.js';
+export type { ActivityFunction, ClusterOptions, EngineLogger, EngineOptions, WorkflowCode } from './types.js';
