@@ -1,7 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { WfError } from '../common/errors.js';
 import { errorToFailure } from '../common/failure-convert.js';
-import { terminalJson } from '../common/printable.js';
+import { printableLines, terminalJson } from '../common/printable.js';
 
 /** Exit codes: 1 for failures (not found, workflow failed, server down), 2 for bad usage. */
 export const EXIT_FAILURE = 1;
@@ -73,7 +73,8 @@ export abstract class WfCommand extends Command {
 /** Prints an error for a person (stderr) and, with --output json, for a script (stdout); sets the exit code. */
 export function reportError(err: Error, argv: readonly string[]): void {
   const { message, exitCode } = describeError(err);
-  process.stderr.write(`${message}\n`);
+  // Messages carry user text (IDs, failure messages from workflow code): never raw escape sequences.
+  process.stderr.write(`${printableLines(message)}\n`);
   // Scripts reading --output json get the error as JSON on stdout too.
   if (wantsJson(argv)) {
     const code =

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { awkwardJson } from '../../test/support/json-arbitraries.js';
-import { printable, terminalJson } from './printable.js';
+import { printable, printableLines, terminalJson } from './printable.js';
 
 describe('printable', () => {
   it('escapes control characters', () => {
@@ -21,6 +21,14 @@ describe('printable', () => {
     for (const text of ['order-1001', 'héllo ✓ 😀', 'שלום', 'مرحبا', 'tab\there']) {
       expect(printable(text)).toBe(text);
     }
+  });
+});
+
+describe('printableLines', () => {
+  it('keeps line breaks and escapes everything else', () => {
+    expect(printableLines('Error: boom \u001b[2J\n  at \u202efile\r')).toBe(
+      'Error: boom \\u001b[2J\n  at \\u202efile\\r',
+    );
   });
 });
 

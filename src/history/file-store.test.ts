@@ -543,7 +543,7 @@ describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/
     await fs.appendFile(file, serializeEventWithCrc(signal(3)).slice(0, 20));
     const before = await fs.readFile(file);
     const faulty = new FaultyFileSystem();
-    faulty.inject({ call: 'copyFile', code: 'ENOSPC' });
+    faulty.inject({ call: 'copyFile', code: 'ENOSPC', partial: true }); // the disk fills up mid-copy
     const error = await FileHistoryStore.open(dir, { fs: faulty.fs }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreEnvironmentError);
     expect(error).toMatchObject({ code: 'UNAVAILABLE', errno: 'ENOSPC', path: file });
@@ -553,6 +553,7 @@ describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/
     expect(message).toContain('not of wf');
     expect(message).toContain('free some space');
     expect(await fs.readFile(file)).toEqual(before); // not cut without its backup
+    expect(await fs.readdir(path.join(dir, 'backups'))).toEqual([]); // no partial backup left
     expect((await fs.readdir(dir)).filter((f) => f.startsWith('LOCK'))).toEqual([]); // lock released
     faulty.heal();
     const healed = await openStore({ fs: faulty.fs });

@@ -525,14 +525,20 @@ export class FileHistoryStore implements HistoryStore {
     await this.fs.mkdir(backups, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const backup = path.join(backups, `${name}.${stamp}.torn`);
-    await this.fs.copyFile(path.join(this.runsDir, name), backup);
-    const copy = await this.fs.open(backup, 'r+');
     try {
-      await copy.sync();
-    } finally {
-      await copy.close();
+      await this.fs.copyFile(path.join(this.runsDir, name), backup);
+      const copy = await this.fs.open(backup, 'r+');
+      try {
+        await copy.sync();
+      } finally {
+        await copy.close();
+      }
+      await fsyncDir(this.fs, backups);
+    } catch (error) {
+      // A partial copy (a full disk) is no backup: the file itself is left as it was.
+      await this.fs.rm(backup, { force: true }).catch(() => {});
+      throw error;
     }
-    await fsyncDir(this.fs, backups);
     const handle = await this.fs.open(path.join(this.runsDir, name), 'r+');
     try {
       await handle.truncate(goodBytes);

@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sampleHistory } from '../../test/support/history-samples.js';
 import {
@@ -67,4 +70,36 @@ describe('openStore', () => {
       expect(await readStoredHistory(other, { workflowId: 'w', schema })).toEqual(sampleHistory('w', 'r'));
     },
   );
+});
+
+const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+
+describe.skipIf(!existsSync(path.join(dist, 'history', 'open-store.js')))('loading (needs a build)', () => {
+  it('does not load the PostgreSQL driver until a postgres:// store is opened', async () => {
+    const dir = await tempDir();
+    const hook = path.join(dir, 'hook.mjs');
+    await fs.writeFile(
+      hook,
+      "export async function resolve(s, c, next) { if (s === 'pg') process.stdout.write('PG '); return next(s, c); }\n",
+    );
+    const register = path.join(dir, 'register.mjs');
+    await fs.writeFile(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hook}`).href)});\n`,
+    );
+    const load = (code: string) =>
+      spawnSync(process.execPath, ['--import', register, '--input-type=module', '-e', code], {
+        encoding: 'utf8',
+      }).stdout;
+    const openStoreJs = JSON.stringify(path.join(dist, 'history', 'open-store.js'));
+    const replayJs = JSON.stringify(path.join(dist, 'replay', 'replay-runner.js'));
+    expect(
+      load(`await import(${replayJs}); await import(${openStoreJs}); process.stdout.write('done')`),
+    ).toBe('done');
+    expect(
+      load(
+        `const m = await import(${openStoreJs}); await m.openStore('postgres://u@127.0.0.1:1/db').catch(() => {}); process.stdout.write('done')`,
+      ),
+    ).toMatch(/^(PG )+done$/);
+  });
 });

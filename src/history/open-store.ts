@@ -8,12 +8,12 @@ import path from 'node:path';
 import { InvalidArgumentError, WorkflowNotFoundError } from '../common/errors.js';
 import type { HistoryEvent } from './events.js';
 import { FileHistoryStore } from './file-store.js';
-import { isPostgresUrl, redactUrl } from './postgres/connection.js';
-import { PostgresHistoryStore, type PostgresHistoryStoreOptions } from './postgres-store.js';
+import { isPostgresUrl, redactUrl } from './postgres/url.js';
+import type { PostgresHistoryStore, PostgresHistoryStoreOptions } from './postgres-store.js';
 import { RunNotFoundError } from './store.js';
 import type { StoreFileSystem } from './store-fs.js';
 
-export { isPostgresUrl, redactUrl } from './postgres/connection.js';
+export { isPostgresUrl, redactUrl } from './postgres/url.js';
 
 export type OpenedStore =
   | { kind: 'file'; store: FileHistoryStore; where: string }
@@ -57,6 +57,8 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
   if (spec.trim() === '')
     throw new InvalidArgumentError(`${flag} is empty: give a store directory or a postgres:// URL`);
   if (isPostgresUrl(spec)) {
+    // Loaded only when used: a project on the file store never pays for the driver.
+    const { PostgresHistoryStore } = await import('./postgres-store.js');
     const store = await PostgresHistoryStore.open({
       ...options.postgres,
       url: spec,

@@ -37,15 +37,27 @@ function statusColor(c: ReturnType<typeof pc.createColors>, status: string): str
 export function renderRunTable(runs: readonly RunSummary[], options: RenderOptions): string {
   if (runs.length === 0) return 'no workflows';
   const c = pc.createColors(options.color);
-  const header = ['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'EVENTS', 'RUN ID'];
+  // Stores shared by several servers record which build of the code wrote each run (rolling deploys).
+  const builds = runs.some((r) => r.buildId !== undefined);
+  const header = [
+    'WORKFLOW ID',
+    'TYPE',
+    'STATUS',
+    'STARTED',
+    'EVENTS',
+    ...(builds ? ['BUILD'] : []),
+    'RUN ID',
+  ];
   const rows = runs.map((r) => [
     printable(r.workflowId),
     printable(r.workflowType),
     r.paused && r.status === 'RUNNING' ? 'PAUSED' : r.status,
     r.startTime,
     String(r.historyLength),
+    ...(builds ? [printable(r.buildId ?? '-')] : []),
     r.runId,
   ]);
+  const runIdColumn = header.length - 1;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[], paint: (s: string, i: number) => string) =>
     cells
@@ -55,7 +67,9 @@ export function renderRunTable(runs: readonly RunSummary[], options: RenderOptio
   return [
     line(header, (s) => c.bold(s)),
     ...rows.map((row) =>
-      line(row, (s, i) => (i === 2 ? s.replace(row[2]!, statusColor(c, row[2]!)) : i === 5 ? c.dim(s) : s)),
+      line(row, (s, i) =>
+        i === 2 ? s.replace(row[2]!, statusColor(c, row[2]!)) : i === runIdColumn ? c.dim(s) : s,
+      ),
     ),
   ].join('\n');
 }
@@ -72,6 +86,8 @@ export function renderDescription(d: RunDescription, options: RenderOptions): st
   ];
   if (d.closeTime) lines.push(`${c.bold('Closed')}       ${d.closeTime}`);
   lines.push(`${c.bold('Events')}       ${d.historyLength}`);
+  if (d.buildId)
+    lines.push(`${c.bold('Build')}        ${printable(d.buildId)} (the code that last wrote this run)`);
   if (d.paused) lines.push(`${c.bold('Paused')}       ${c.yellow(d.paused.reason)}`);
   if (d.corruption) {
     lines.push(

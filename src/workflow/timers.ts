@@ -6,7 +6,8 @@ import { captureStack, currentRun } from './run-state.js';
 
 /**
  * Waits durably: the timer is recorded, survives restarts, and fires at its original deadline.
- * Rejects with CancelledFailure if the current cancellation scope is cancelled first.
+ * Rejects with CancelledFailure if the current cancellation scope is cancelled first. Throws a
+ * TypeError for a duration that is negative or longer than 100 years (3,155,760,000,000 ms).
  *
  * @example
  * await sleep('30 days');
@@ -16,7 +17,8 @@ export function sleep(duration: Duration, options: { summary?: string } = {}): P
 }
 
 /**
- * Waits until `fn` returns true. With a timeout, resolves true if it did and false if time ran out.
+ * Waits until `fn` returns true. With a timeout (at most 100 years), resolves true if it did and
+ * false if time ran out.
  *
  * @example
  * const approved = await condition(() => decision !== undefined, '7 days');

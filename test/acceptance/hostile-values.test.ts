@@ -45,6 +45,10 @@ export async function keeper(...args: unknown[]): Promise<unknown> {
   return { args, got, echoed };
 }
 
+export async function failsLoudly(): Promise<never> {
+  throw new Error('bad \\u001b[2J\\u202e thing');
+}
+
 export async function returnsProto(): Promise<unknown> {
   return JSON.parse('{"__proto__":{"x":1},"constructor":{"prototype":{"y":2}}}');
 }
@@ -376,5 +380,11 @@ describe.skipIf(!built)('acceptance: hostile values (needs a build)', () => {
     expect(JSON.parse(resultJson!.stdout)).toMatchObject({ got: ['sig\u2067nal'] });
     expect(dev.output()).toContain('invoice-\\u202egnp.exe\\u2066');
     expect(dev.output()).not.toMatch(hidden);
+    // A failure message from workflow code reaches stderr escaped too.
+    expect((await post('/workflows', '{"workflowType":"failsLoudly","workflowId":"loud"}')).status).toBe(201);
+    const failed = await wf(['result', '-w', 'loud'], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('bad \\u001b[2J\\u202e thing');
+    for (const raw of ['\u001b', '\u202e']) expect(failed.stderr).not.toContain(raw);
   });
 });

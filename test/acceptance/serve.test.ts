@@ -3,7 +3,7 @@
  * Work is shared, any server answers for any run, a server killed or frozen mid-activity is taken
  * over after its lease, its late appends are fenced off, and the database going away loses nothing.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/connect.js';
@@ -276,6 +276,39 @@ describe.skipIf(!built || !postgresAvailable)(
       );
       expect(rows).toHaveLength(10);
       for (const row of rows) expect(Number(row.n)).toBe(4);
+    });
+
+    it('rolling deploy: a build that cannot replay a run hands it back unfailed, and a build that can finishes it', async () => {
+      const schema = randomSchema('wfsrv');
+      schemas.push(schema);
+      const oldBuild = await batchProject();
+      await writeFile(path.join(oldBuild, 'hold'), '');
+      const a = await serve(oldBuild, schema);
+      await wf(['start', ...client(a), '--type', 'batch', '--workflow-id', 'deployed', '--input', '3']);
+      await expect.poll(async () => (await executions(oldBuild)).started.length, { timeout: 10_000 }).toBe(2);
+      await a.kill('SIGKILL');
+      // The new build waits for a timer before each step: it cannot replay the old build's history.
+      const newBuild = await batchProject();
+      const source = path.join(newBuild, 'src/workflows/index.ts');
+      await writeFile(
+        source,
+        (await readFile(source, 'utf8')).replace(
+          'total += await step(i);',
+          "await sleep('1ms');\n    total += await step(i);",
+        ),
+      );
+      const b = await serve(newBuild, schema);
+      await b.waitFor(/deployed.*paused|paused.*deployed/i, 15_000);
+      const described = await wf(['describe', ...client(b), '--workflow-id', 'deployed']);
+      // Open (not failed): paused for this build, with the reason.
+      expect(described.stdout, described.stderr).toMatch(/Status\s+PAUSED/);
+      expect(described.stdout).toMatch(/cannot replay/);
+      expect(described.stdout).toMatch(/Build\s+\w+/);
+      // The old build comes back (a second instance of it): it replays the run and finishes it.
+      await rm(path.join(oldBuild, 'hold'));
+      const c = await serve(oldBuild, schema);
+      const result = await wf(['result', ...client(c), '--workflow-id', 'deployed', '--output', 'json']);
+      expect(JSON.parse(result.stdout), result.stderr).toBe(3);
     });
 
     it('refuses a public address without an API token; with one, clients must send it', async () => {

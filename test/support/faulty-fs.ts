@@ -16,7 +16,7 @@ export interface Fault {
   path?: (file: string) => boolean;
   /** Fail only this many times (default: until healed). */
   times?: number;
-  /** `handle.write` only: write the first half of the data, then fail (a torn write). */
+  /** `handle.write` and `copyFile` only: write the first half of the data, then fail (a torn write). */
   partial?: boolean;
 }
 
@@ -67,7 +67,17 @@ export class FaultyFileSystem {
       async (...args: unknown[]) => {
         const dest =
           name === 'copyFile' || name === 'link' || name === 'rename' ? String(args[1]) : undefined;
-        this.check(name, String(args[0]), dest);
+        const fault = this.take(name, String(args[0]));
+        if (fault) {
+          if (fault.partial && name === 'copyFile' && dest !== undefined) {
+            // The copy stops half-way: the destination exists, holding half the source.
+            await real.copyFile(String(args[0]), dest);
+            const size = (await real.stat(dest)).size;
+            const handle = await real.open(dest, 'r+');
+            await handle.truncate(Math.floor(size / 2)).finally(() => handle.close());
+          }
+          throw systemError(fault.code, name.toLowerCase(), String(args[0]), dest);
+        }
         return (real[name] as (...a: unknown[]) => Promise<unknown>)(...args);
       };
     const names: (keyof StoreFileSystem)[] = [

@@ -15,7 +15,7 @@ import { FileHistoryStore, runFileName } from '../../src/history/file-store.js';
 import { HistoryCorruptError, type RunKey } from '../../src/history/store.js';
 import { FaultyFileSystem } from '../support/faulty-fs.js';
 import { sampleHistory } from '../support/history-samples.js';
-import { expectedResult, tortureProject } from './project.js';
+import { expectedResult, TALLY, tortureProject } from './project.js';
 import { api, canonical, check, freePort, makeProject, sleep } from './support.js';
 
 async function tempDir(): Promise<string> {
@@ -366,6 +366,17 @@ export async function diskFaultUnderServer(code: 'ENOSPC' | 'EIO'): Promise<Disk
             `${code}: signal to ${workflowId} after the repair answered ${answer.status} ${JSON.stringify(answer.body)}`,
         );
       }
+    }
+    for (const workflowId of started.keys()) {
+      const answer = await api(server.url, 'POST', `/api/v1/workflows/${workflowId}/update/tally`, {
+        args: [TALLY],
+        updateId: `${workflowId}-u`,
+      });
+      check(
+        answer.status === 200 && (answer.body as { result?: unknown }).result === TALLY,
+        () =>
+          `${code}: update of ${workflowId} after the repair answered ${answer.status} ${JSON.stringify(answer.body)}`,
+      );
     }
     for (const [workflowId, runId] of started) {
       const answer = await api(

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { expectedResult, tortureProject } from './project.js';
+import { expectedResult, TALLY, tortureProject } from './project.js';
 import {
   api,
   canonical,
@@ -47,6 +47,7 @@ export interface KillCycleFigures {
   /** Comparisons of a seen event with the history after a restart. */
   eventChecks: number;
   signalsAcknowledged: number;
+  updatesAcknowledged: number;
   activityExecutions: number;
   /** Executions of an activity that was in flight at a kill (allowed: at-least-once). */
   repeatedInFlight: number;
@@ -55,6 +56,8 @@ export interface KillCycleFigures {
   secondServerRefusals: number;
   /** Signal retries that found the run closed by the first attempt, whose answer a kill lost. */
   signalRetriesOnClosedRun: number;
+  /** The same for updates. */
+  updateRetriesOnClosedRun: number;
   ms: number;
 }
 
@@ -62,6 +65,8 @@ interface Flow {
   workflowId: string;
   runId?: string;
   pokesAcked: number;
+  /** The result the API answered for the run's update, once it did. */
+  updateAcked?: unknown;
   done: boolean;
 }
 
@@ -90,11 +95,13 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
     eventsSeen: 0,
     eventChecks: 0,
     signalsAcknowledged: 0,
+    updatesAcknowledged: 0,
     activityExecutions: 0,
     repeatedInFlight: 0,
     completedRanTwice: 0,
     secondServerRefusals: 0,
     signalRetriesOnClosedRun: 0,
+    updateRetriesOnClosedRun: 0,
     ms: 0,
   };
   /** runId -> eventId -> the event as the stream reported it. */
@@ -226,6 +233,35 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
       flow.pokesAcked++;
       figures.signalsAcknowledged++;
     }
+    const updateId = `${workflowId}-u`;
+    const updated = (await call(
+      'POST',
+      `/api/v1/workflows/${workflowId}/update/tally?runId=${started.runId}`,
+      { args: [TALLY], updateId },
+      async (status, answer, retry) => {
+        if (status === 200) return true;
+        // As for signals: the first attempt closed the run, and its answer was lost in a kill.
+        if (status !== 409 || !retry || (answer as ApiError).error?.code !== 'NOT_RUNNING') return false;
+        const history = await api(
+          base,
+          'GET',
+          `/api/v1/workflows/${workflowId}/history?runId=${started.runId}`,
+        );
+        const events = (history.body as { events: { type: string; updateId?: string; result?: unknown }[] })
+          .events;
+        const done = events.find((e) => e.type === 'WorkflowUpdateCompleted' && e.updateId === updateId);
+        if (!done) return false;
+        figures.updateRetriesOnClosedRun++;
+        (answer as { result?: unknown }).result = done.result;
+        return true;
+      },
+    )) as { result?: unknown };
+    check(
+      updated.result === TALLY,
+      () => `update ${updateId} answered ${JSON.stringify(updated)}, not ${TALLY}`,
+    );
+    flow.updateAcked = updated.result;
+    figures.updatesAcknowledged++;
     for (;;) {
       const outcome = (await call(
         'GET',
@@ -272,6 +308,18 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
           now !== undefined && canonical(now) === text,
           () =>
             `${when}: event ${eventId} of ${flow.workflowId} (run ${runId}) was acknowledged as\n  ${text}\nand is now\n  ${now === undefined ? '(missing)' : canonical(now)}`,
+        );
+      }
+      if (flow.updateAcked !== undefined) {
+        const completed = history.find(
+          (e) =>
+            (e as { type?: string }).type === 'WorkflowUpdateCompleted' &&
+            (e as { updateId?: string }).updateId === `${flow.workflowId}-u`,
+        ) as { result?: unknown } | undefined;
+        check(
+          completed !== undefined && canonical(completed.result) === canonical(flow.updateAcked),
+          () =>
+            `${when}: the acknowledged update of ${flow.workflowId} is ${completed ? `recorded as ${JSON.stringify(completed.result)}` : 'missing'}`,
         );
       }
       const signals = history.filter((e) => (e as { type?: string }).type === 'WorkflowSignaled').length;

@@ -82,6 +82,9 @@ async function main(): Promise<void> {
   log(
     `  signals acknowledged          ${cycles.signalsAcknowledged} (each delivered once; ${cycles.signalRetriesOnClosedRun} retries found the run closed by the first attempt)`,
   );
+  log(
+    `  updates acknowledged          ${cycles.updatesAcknowledged} (each applied once; ${cycles.updateRetriesOnClosedRun} retries found the run closed by the first attempt)`,
+  );
   log(`  activity executions           ${cycles.activityExecutions}`);
   log(`  repeated (in flight at kill)  ${cycles.repeatedInFlight}`);
   log(`  completed activity ran twice  ${cycles.completedRanTwice}`);

@@ -30,6 +30,7 @@ export class Cluster {
   readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly claimBatch: number;
+  private readonly handBackMs: number;
   private renewTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
@@ -50,7 +51,10 @@ export class Cluster {
     this.leaseMs = options.leaseMs ?? 10_000;
     this.pollMs = options.pollMs ?? 500;
     this.claimBatch = options.claimBatch ?? 50;
+    // A run this build cannot replay (a rolling deploy) waits three leases before anyone tries it again.
+    this.handBackMs = 3 * this.leaseMs;
     kernel.ownership = new LeasedOwnership(store, this.owner, this.leaseMs, options.buildId);
+    kernel.buildId = options.buildId;
   }
 
   /** Starts renewing, watching and claiming; resolves once the runs due now are claimed. */
@@ -120,12 +124,12 @@ export class Cluster {
     }
   }
 
-  /** The run's code cannot replay it here (another build may): pause it and hand it back for a while. */
+  /** The run's code cannot replay it here (another build may): hand it back, to be tried again in three leases. */
   handBack(entry: RunEntry): void {
     if (!entry.lease || entry.dropped) return;
     const lease = entry.lease;
     this.drop(entry);
-    void this.store.releaseRun(lease, { wakeAt: Date.now() + 30_000 }).catch(() => undefined);
+    void this.store.releaseRun(lease, { wakeAt: Date.now() + this.handBackMs }).catch(() => undefined);
   }
 
   private drop(entry: RunEntry): void {
@@ -191,7 +195,7 @@ export class Cluster {
   private async hold(summary: RunSummary, lease: RunLease): Promise<RunEntry | undefined> {
     const entry = await this.recovery().open(summary, lease);
     if (!entry) {
-      await this.store.releaseRun(lease, { wakeAt: Date.now() + 30_000 }).catch(() => undefined);
+      await this.store.releaseRun(lease, { wakeAt: Date.now() + this.handBackMs }).catch(() => undefined);
       return undefined;
     }
     if (entry.paused) {

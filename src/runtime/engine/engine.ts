@@ -26,6 +26,7 @@ import type {
 } from '../../protocol/service.js';
 import { failureToError } from '../../workflow/failures.js';
 import { RealClock } from '../clock.js';
+import { NonDeterminismError } from '../errors.js';
 import { RunExecutor } from '../executor.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
 import { Children } from './children.js';
@@ -211,8 +212,14 @@ export class WorkflowEngine implements WorkflowService {
     const description: RunDescription = { ...summary, pendingActivities: [], pendingTimers: [] };
     const entry = this.heldHere(summary);
     if (!entry || entry.closed) {
-      if (summary.status === 'RUNNING' && this.cluster)
-        this.describePending(description, await this.replayed(summary));
+      if (summary.status === 'RUNNING' && this.cluster) {
+        try {
+          this.describePending(description, await this.replayed(summary));
+        } catch (error) {
+          // Another build wrote it (a rolling deploy): this server's code does not replay it.
+          description.paused = { reason: (error as Error).message };
+        }
+      }
       return description;
     }
     if (entry.paused) {
@@ -241,7 +248,15 @@ export class WorkflowEngine implements WorkflowService {
   /** A run's state rebuilt read-only from its stored history (nothing is appended). */
   private async replayed(summary: RunSummary): Promise<RunExecutor> {
     const history = await this.kernel.store.readHistory(summary);
-    return RunExecutor.replay(history, this.kernel.executorOptions()).executor;
+    try {
+      return RunExecutor.replay(history, this.kernel.executorOptions()).executor;
+    } catch (error) {
+      if (!(error instanceof NonDeterminismError)) throw error;
+      throw new WfError(
+        'UNAVAILABLE',
+        `this server's code (build ${this.kernel.buildId ?? 'unknown'}) cannot replay workflow ${JSON.stringify(summary.workflowId)}: ${error.message}`,
+      );
+    }
   }
 
   async list(req: ListRequest = {}): Promise<ListResponse> {

@@ -15,6 +15,8 @@ export class EngineKernel {
   code: WorkflowCode;
   activities: Record<string, ActivityFunction>;
   stopped = false;
+  /** The build of the code this process runs (shared stores), for messages. */
+  buildId: string | undefined;
   /** How histories are written: plainly, or under leases when the store is shared. */
   ownership: Ownership;
   private busy = 0;
