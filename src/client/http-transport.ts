@@ -7,6 +7,7 @@ import { WfError, type WfErrorCode } from '../common/errors.js';
 import { checkName } from '../common/request-rules.js';
 import type { HistoryEvent } from '../history/events.js';
 import type {
+  ClusterInfo,
   EventNotice,
   FiredTimer,
   ListRequest,
@@ -141,6 +142,10 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
   }
 
   /** The server's time: real time plus what `wf time skip` added. */
+  async cluster(): Promise<ClusterInfo> {
+    return (await this.call('GET', `${API}/cluster`)) as ClusterInfo;
+  }
+
   async currentTime(): Promise<TimeInfo> {
     return (await this.call('GET', `${API}/time`)) as TimeInfo;
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   InvalidArgumentError,
   QueryFailedError,
@@ -13,6 +14,7 @@ import { CLOSING_EVENT_TYPES, type HistoryEvent, type NewEvent } from '../../his
 
 import type { RunSummary } from '../../history/store.js';
 import type {
+  ClusterInfo,
   EventNotice,
   FiredTimer,
   ListRequest,
@@ -68,7 +70,7 @@ export class WorkflowEngine implements WorkflowService {
   private readonly outcomes: Outcomes;
   private readonly recovery: Recovery;
   private readonly paused: PausedRuns;
-  private readonly cluster: Cluster | undefined;
+  private readonly cluster_: Cluster | undefined;
 
   constructor(options: EngineOptions) {
     const kernel = new EngineKernel(
@@ -88,8 +90,9 @@ export class WorkflowEngine implements WorkflowService {
       cache,
       afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
       onPauseChange: options.onPauseChange,
+      onStoreLost: (entry, error, unsure) => this.cluster_?.onStoreLost(entry, error, unsure),
       onFenced: (entry, error, unrecorded) => {
-        if (this.cluster) this.cluster.onFenced(entry, error, unrecorded);
+        if (this.cluster_) this.cluster_.onFenced(entry, error, unrecorded);
         else this.mailbox.pause(entry, error);
       },
     });
@@ -105,7 +108,7 @@ export class WorkflowEngine implements WorkflowService {
       cancel: (ref, reason) => this.cancel(ref, reason),
       terminate: (ref, reason) => this.terminate(ref, reason),
       result: (req) => this.result(req),
-      deliverToParent: (parent, event) => this.cluster?.deliver(parent, { kind: 'child-outcome', event }),
+      deliverToParent: (parent, event) => this.cluster_?.deliver(parent, { kind: 'child-outcome', event }),
     });
     const external = new ExternalMessages(kernel, mailbox, this);
     this.outcomes = new Outcomes(kernel, cache, {
@@ -118,7 +121,7 @@ export class WorkflowEngine implements WorkflowService {
     this.recovery = new Recovery(kernel, cache, mailbox, this.effects, this.starts);
     this.paused = new PausedRuns(kernel, mailbox, this.effects, children);
     if (isSharedStore(options.store)) {
-      this.cluster = new Cluster(
+      this.cluster_ = new Cluster(
         kernel,
         options.store,
         cache,
@@ -137,9 +140,9 @@ export class WorkflowEngine implements WorkflowService {
    * included) and keeps claiming as work comes due.
    */
   async recover(): Promise<{ resumed: number; paused: number }> {
-    if (!this.cluster) return this.recovery.recover();
+    if (!this.cluster_) return this.recovery.recover();
     await this.recovery.finishContinuedChains();
-    await this.cluster.start();
+    await this.cluster_.start();
     let resumed = 0;
     let paused = 0;
     for (const entry of this.cache.values()) {
@@ -151,7 +154,7 @@ export class WorkflowEngine implements WorkflowService {
 
   /** This process's name in the leases of a shared store (undefined for a one-process store). */
   get owner(): string | undefined {
-    return this.cluster?.owner;
+    return this.cluster_?.owner;
   }
 
   /** Swaps the workflow code (hot reload): every open run is rebuilt by replay against it. */
@@ -193,7 +196,7 @@ export class WorkflowEngine implements WorkflowService {
     for (const entry of this.cache.values()) this.effects.stop(entry);
     await this.kernel.waitForIdle(5000);
     // Other processes sharing the store take what this one held at once, not after its leases expire.
-    await this.cluster?.stop(true);
+    await this.cluster_?.stop(true);
   }
 
   /** Runs held in memory, and how many keep their executor (the rest are rebuilt by replay when they wake). */
@@ -212,7 +215,7 @@ export class WorkflowEngine implements WorkflowService {
     const description: RunDescription = { ...summary, pendingActivities: [], pendingTimers: [] };
     const entry = this.heldHere(summary);
     if (!entry || entry.closed) {
-      if (summary.status === 'RUNNING' && this.cluster) {
+      if (summary.status === 'RUNNING' && this.cluster_) {
         try {
           this.describePending(description, await this.replayed(summary));
         } catch (error) {
@@ -282,7 +285,7 @@ export class WorkflowEngine implements WorkflowService {
     const signalArgs = jsonArgs(args, 'signal');
     if ('elsewhere' in target) {
       const message = { kind: 'signal' as const, signalName, args: signalArgs };
-      return this.cluster!.deliver(
+      return this.cluster_!.deliver(
         target.elsewhere,
         requestId === undefined ? message : { ...message, requestId },
       );
@@ -323,7 +326,7 @@ export class WorkflowEngine implements WorkflowService {
     const id = updateId ?? randomUUID();
     const target = await this.target(ref, { claim: true });
     if ('elsewhere' in target) {
-      await this.cluster!.deliver(target.elsewhere, {
+      await this.cluster_!.deliver(target.elsewhere, {
         kind: 'update',
         updateId: id,
         updateName,
@@ -351,7 +354,7 @@ export class WorkflowEngine implements WorkflowService {
   async cancel(ref: RunRef, reason?: string): Promise<void> {
     const target = await this.target(ref, { evenIfPaused: true });
     if ('elsewhere' in target) {
-      return this.cluster!.deliver(target.elsewhere, {
+      return this.cluster_!.deliver(target.elsewhere, {
         kind: 'cancel',
         ...(reason === undefined ? {} : { reason }),
       });
@@ -368,7 +371,7 @@ export class WorkflowEngine implements WorkflowService {
   async terminate(ref: RunRef, reason?: string): Promise<void> {
     const target = await this.target(ref, { evenIfPaused: true });
     if ('elsewhere' in target) {
-      return this.cluster!.deliver(target.elsewhere, {
+      return this.cluster_!.deliver(target.elsewhere, {
         kind: 'terminate',
         ...(reason === undefined ? {} : { reason }),
       });
@@ -433,6 +436,16 @@ export class WorkflowEngine implements WorkflowService {
     return this.kernel.subscribe(listener);
   }
 
+  async cluster(): Promise<ClusterInfo> {
+    if (this.cluster_) return { store: 'shared', servers: await this.cluster_.servers() };
+    return {
+      store: 'single',
+      servers: [
+        { owner: `pid-${process.pid}`, host: hostname(), pid: process.pid, heldRuns: this.cache.size },
+      ],
+    };
+  }
+
   // ---- idleness (for time skipping) --------------------------------------------------------------
 
   /** True when nothing is in flight: no appends, no activations, no activity doing real work. */
@@ -491,8 +504,8 @@ export class WorkflowEngine implements WorkflowService {
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') throw corruptRunError(summary);
     let entry = this.heldHere(summary);
-    if (!entry && summary.status === 'RUNNING' && this.cluster) {
-      if (options.claim) entry = await this.cluster.claimHere(summary);
+    if (!entry && summary.status === 'RUNNING' && this.cluster_) {
+      if (options.claim) entry = await this.cluster_.claimHere(summary);
       if (!entry) return { elsewhere: summary };
     }
     if (!entry && summary.status === 'RUNNING') throw this.notLoadedError(summary);
