@@ -14,6 +14,7 @@ import {
   checkOptionalName,
   checkPositiveMs,
   describeValue,
+  refuseCronSchedule,
 } from '../common/request-rules.js';
 import {
   WORKFLOW_ID_CONFLICT_POLICIES,
@@ -68,6 +69,9 @@ const START_FIELDS = [
 
 /** `POST /workflows`. */
 export function parseStartBody(raw: unknown): StartWorkflowRequest {
+  if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'cronSchedule')) {
+    refuseCronSchedule('"cronSchedule"', (raw as Body).cronSchedule);
+  }
   const body = objectWith(raw, START_FIELDS);
   const workflowType = field(body, 'workflowType');
   if (workflowType === undefined || workflowType === '') {
