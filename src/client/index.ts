@@ -8,6 +8,7 @@
 
 export { DEFAULT_ADDRESS, DEFAULT_PORT } from '../common/defaults.js';
 export {
+  ActivityNotFoundError,
   InvalidArgumentError,
   QueryFailedError,
   UnknownWorkflowTypeError,
@@ -20,6 +21,7 @@ export {
 export {
   ActivityFailure,
   ApplicationFailure,
+  ApplicationFailureCategory,
   CancelledFailure,
   ChildWorkflowFailure,
   TerminatedFailure,
@@ -29,6 +31,7 @@ export {
 export type { FailureInfo, HistoryEvent, RunStatus } from '../history/events.js';
 export type { RunSummary } from '../history/store.js';
 export type {
+  ActivityCompletionService,
   EventNotice,
   FiredTimer,
   RunDescription,
@@ -37,6 +40,7 @@ export type {
   WorkflowOutcome,
   WorkflowService,
 } from '../protocol/service.js';
+export { AsyncCompletionClient, type TaskToken } from './async-completion.js';
 export {
   WorkflowClient,
   type WorkflowHandle,
