@@ -23,6 +23,7 @@ import {
   WORKFLOWS,
 } from './lib.js';
 import { postgresStoreCase } from './postgres.js';
+import { serveCase } from './serve.js';
 
 const SERIAL_STEPS = 200;
 const CONCURRENT_RUNS = 100;
@@ -78,6 +79,9 @@ async function memorySteps(label, sandboxOptions) {
 export const cases = {
   /** The PostgreSQL store alone (bench/postgres.js): appends/s and owned-append latency. */
   'postgres-store': postgresStoreCase,
+
+  /** 1, 2 and 4 `wf serve` processes on one PostgreSQL, over HTTP (bench/serve.js). */
+  'serve-steps': serveCase,
 
   /** 1. A durable step on the file store (fdatasync, group commit) and the real clock. */
   async 'file-steps'() {

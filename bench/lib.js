@@ -10,6 +10,12 @@ export const FIXTURE = join(BENCH_DIR, 'fixtures', 'steps');
 export const WORKFLOWS = join(FIXTURE, 'src', 'workflows', 'index.ts');
 export const ACTIVITIES = join(FIXTURE, 'src', 'activities', 'index.ts');
 
+/** The PostgreSQL the database cases use. */
+export const BENCH_DATABASE_URL =
+  process.env.WF_BENCH_DATABASE_URL ??
+  process.env.WF_TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
+
 /** The trivial activity of the fixture, in-process (what the memory-store cases run). */
 export const activities = { noop: async (i) => i };
 
@@ -17,6 +23,9 @@ export const activities = { noop: async (i) => i };
 export const PEERS = {
   restateStep: { value: 1.5, unit: 'ms', who: 'Restate' },
   dbosStep: { value: 1.9, unit: 'ms', who: 'DBOS (PostgreSQL)' },
+  /** Issue 8's figures for DBOS on PostgreSQL, measured on this machine. */
+  dbosStepIssue: { value: 1.86, unit: 'ms', who: 'DBOS (PostgreSQL), concurrency 1' },
+  dbosThroughput: { value: 777, unit: 'steps/s', who: 'DBOS (PostgreSQL), concurrency 32' },
   temporalReplay: { value: 1500, unit: 'events/s', who: 'Temporal replayer' },
   temporalBundle: { value: 2300, unit: 'ms', who: 'Temporal webpack' },
   fdatasync: { value: 0.14, unit: 'ms', who: 'fdatasync 200 B (median)' },

@@ -7,12 +7,19 @@ import { MemoryHistoryStore } from '../dist/history/memory-store.js';
 import { PostgresHistoryStore } from '../dist/history/postgres-store.js';
 import { WorkflowEngine } from '../dist/runtime/engine/index.js';
 import { loadWorkflowCode } from '../dist/runtime/workflow-code.js';
-import { ACTIVITIES, activities, execute, median, now, PEERS, row, WORKFLOWS } from './lib.js';
+import {
+  ACTIVITIES,
+  activities,
+  BENCH_DATABASE_URL,
+  execute,
+  median,
+  now,
+  PEERS,
+  row,
+  WORKFLOWS,
+} from './lib.js';
 
-const URL =
-  process.env.WF_BENCH_DATABASE_URL ??
-  process.env.WF_TEST_DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/test';
+const URL = BENCH_DATABASE_URL;
 
 const SERIAL_APPENDS = 299;
 const CONCURRENT_RUNS = 100;

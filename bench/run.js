@@ -4,6 +4,8 @@
 //   node bench/run.js replay starts        only these cases (results.json is not written)
 //   node bench/run.js --profile DIR [...]  also write a V8 CPU profile per case into DIR
 //                                          (summarize one with `node bench/profile-top.js FILE`)
+//   node bench/run.js --quick [...]        fewer workflows in the cases that honour it (serve-steps):
+//                                          a check that they run, not figures (results.json is not written)
 //
 // Each case runs in its own `node --expose-gc` process, so JIT state and heap do not carry over.
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { BENCH_DIR, median, now, ROOT } from './lib.js';
 const ALL = [
   'file-store',
   'postgres-store',
+  'serve-steps',
   'file-steps',
   'memory-steps',
   'memory-steps-no-watchdog',
@@ -26,9 +29,11 @@ const ALL = [
 
 const args = process.argv.slice(2);
 let profileDir;
+let quick = false;
 const selected = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--profile') profileDir = resolve(args[++i] ?? 'bench-profiles');
+  else if (args[i] === '--quick') quick = true;
   else selected.push(args[i]);
 }
 for (const name of selected) {
@@ -47,6 +52,7 @@ function runCase(name) {
     const child = spawn(process.execPath, [...flags, join(BENCH_DIR, 'worker.js'), name], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...(quick ? { WF_BENCH_QUICK: '1' } : {}) },
     });
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -121,10 +127,10 @@ console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`)
 for (const t of table) console.log(line(t));
 const totalS = (now() - started) / 1000;
 console.log(
-  `\n${cpus().length} cores, Node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(' ')}; ${totalS.toFixed(1)} s`,
+  `\n${cpus().length} cores, Node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(' ')}; ${totalS.toFixed(1)} s${quick ? ' (--quick)' : ''}`,
 );
 
-if (!selected.length) {
+if (!selected.length && !quick) {
   const file = join(BENCH_DIR, 'results.json');
   const report = {
     startedAt,

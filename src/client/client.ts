@@ -3,6 +3,7 @@ import { InvalidArgumentError, WfError } from '../common/errors.js';
 import type { HistoryEvent, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type {
+  ClusterInfo,
   FiredTimer,
   ListRequest,
   ListResponse,
@@ -214,6 +215,15 @@ export class WorkflowClient {
       yield* page.runs;
       nextPageToken = page.nextPageToken;
     } while (nextPageToken);
+  }
+
+  /**
+   * The servers working on the store and the build each runs (several on a shared database).
+   * @example
+   * const { servers } = await client.cluster();
+   */
+  cluster(): Promise<ClusterInfo> {
+    return this.service.cluster();
   }
 
   /**

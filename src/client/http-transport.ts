@@ -8,6 +8,7 @@ import { checkName } from '../common/request-rules.js';
 import type { FailureInfo, HistoryEvent } from '../history/events.js';
 import type {
   ActivityCompletionService,
+  ClusterInfo,
   EventNotice,
   FiredTimer,
   ListRequest,
@@ -154,6 +155,10 @@ export class HttpWorkflowService implements WorkflowService, TimeControl, Activi
   }
 
   /** The server's time: real time plus what `wf time skip` added. */
+  async cluster(): Promise<ClusterInfo> {
+    return (await this.call('GET', `${API}/cluster`)) as ClusterInfo;
+  }
+
   async currentTime(): Promise<TimeInfo> {
     return (await this.call('GET', `${API}/time`)) as TimeInfo;
   }

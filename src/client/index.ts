@@ -17,6 +17,7 @@ export {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
+  WorkflowUpdateFailedError,
 } from '../common/errors.js';
 export {
   ActivityFailure,

@@ -12,7 +12,7 @@ import type {
   WorkflowIdReusePolicy,
 } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
-import type { FiredTimer, RunDescription, RunRef, TimeInfo } from '../protocol/service.js';
+import type { ClusterInfo, FiredTimer, RunDescription, RunRef, TimeInfo } from '../protocol/service.js';
 import type { WorkflowClient } from './client.js';
 import { connect } from './connect.js';
 
@@ -237,6 +237,11 @@ export async function listWorkflows(options: ListOptions): Promise<{ runs: RunSu
 export type { RunRef };
 
 /** The dev server's time and how far it was skipped. */
+/** The servers working on the store, with their builds. */
+export async function clusterInfo(options: ConnectionOptions): Promise<ClusterInfo> {
+  return withClient(options, (client) => client.cluster());
+}
+
 export async function serverTime(options: ConnectionOptions): Promise<TimeInfo> {
   return withClient(options, (client) => client.currentTime());
 }

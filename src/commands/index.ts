@@ -5,6 +5,7 @@
  */
 
 import { Cancel } from './cancel.js';
+import { Cluster } from './cluster.js';
 import { DbImport } from './db/import.js';
 import { DbMigrate } from './db/migrate.js';
 import { Describe } from './describe.js';
@@ -32,6 +33,7 @@ export const COMMANDS = {
   init: Init,
   dev: Dev,
   serve: Serve,
+  cluster: Cluster,
   run: Run,
   replay: Replay,
   start: Start,

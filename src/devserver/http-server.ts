@@ -174,6 +174,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   const routes: Route[] = [
     { pattern: ['health'], methods: { get: async ({ res }) => sendJson(res, 200, { status: 'ok' }) } },
+    {
+      pattern: ['cluster'],
+      methods: { get: async ({ res }) => sendJson(res, 200, await service.cluster()) },
+    },
     { pattern: ['events'], methods: { get: (ctx) => streamEvents(ctx) } },
     {
       pattern: ['time'],

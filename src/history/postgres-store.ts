@@ -47,10 +47,12 @@ import {
 } from './postgres/schema.js';
 import type {
   InboxMessage,
+  LiveServer,
   OwnedAppendResult,
   PageRequest,
   RunLease,
   RunPage,
+  ServerInfo,
   SharedHistoryStore,
   StoreChange,
   StoredInboxMessage,
@@ -850,6 +852,50 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       ],
     );
     return result.rows.map((row) => leaseOf(row, owner));
+  }
+
+  async heartbeatServer(server: ServerInfo): Promise<void> {
+    await this.query(
+      'recording this server',
+      `INSERT INTO ${this.s}.servers (owner, build_id, host, pid, address) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (owner) DO UPDATE SET last_seen = now(), build_id = EXCLUDED.build_id, address = EXCLUDED.address`,
+      [server.owner, server.buildId ?? null, server.host, server.pid, server.address ?? null],
+    );
+  }
+
+  async removeServer(owner: string): Promise<void> {
+    await this.query('removing this server', `DELETE FROM ${this.s}.servers WHERE owner = $1`, [owner]);
+  }
+
+  async listServers(aliveWithinMs: number): Promise<LiveServer[]> {
+    const result = await this.query<{
+      owner: string;
+      build_id: string | null;
+      host: string;
+      pid: number;
+      address: string | null;
+      started_at: Date;
+      last_seen: Date;
+      runs: string;
+    }>(
+      'listing servers',
+      `SELECT s.owner, s.build_id, s.host, s.pid, s.address, s.started_at, s.last_seen,
+              (SELECT count(*) FROM ${this.s}.runs r WHERE r.owner = s.owner AND r.status = 'RUNNING' AND r.lease_until > now()) AS runs
+       FROM ${this.s}.servers s
+       WHERE s.last_seen > now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY s.started_at`,
+      [aliveWithinMs],
+    );
+    return result.rows.map((row) => ({
+      owner: row.owner,
+      ...(row.build_id === null ? {} : { buildId: row.build_id }),
+      host: row.host,
+      pid: row.pid,
+      ...(row.address === null ? {} : { address: row.address }),
+      startedAt: row.started_at.toISOString(),
+      lastSeen: row.last_seen.toISOString(),
+      heldRuns: Number(row.runs),
+    }));
   }
 
   async releaseRun(lease: RunLease, options: { wakeAt?: number | null } = {}): Promise<void> {

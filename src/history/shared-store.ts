@@ -51,6 +51,23 @@ export interface RunPage {
   nextCursor?: string;
 }
 
+/** A server sharing the store, as it announces itself. */
+export interface ServerInfo {
+  owner: string;
+  buildId?: string;
+  host: string;
+  pid: number;
+  /** Where its HTTP API listens, if it has one. */
+  address?: string;
+}
+
+/** A server seen recently, with how many open runs it holds now. */
+export interface LiveServer extends ServerInfo {
+  startedAt: string;
+  lastSeen: string;
+  heldRuns: number;
+}
+
 /** What changed in the store, for processes that wait on it (LISTEN/NOTIFY, or polling). */
 export type StoreChange = { kind: 'run-due'; key: RunKey } | { kind: 'run-closed'; key: RunKey };
 
@@ -114,6 +131,12 @@ export interface SharedHistoryStore extends HistoryStore {
    * unsubscribe function.
    */
   watch(listener: (change: StoreChange) => void): () => void;
+  /** Announces this server (again): called at start and with every lease renewal. */
+  heartbeatServer(server: ServerInfo): Promise<void>;
+  /** Forgets a server that stops. */
+  removeServer(owner: string): Promise<void>;
+  /** The servers seen within the last `aliveWithinMs`, oldest start first. */
+  listServers(aliveWithinMs: number): Promise<LiveServer[]>;
   /** Runs matching the filter, newest start first, one page at a time. */
   listRunsPage(filter: ListRunsFilter, page: PageRequest): Promise<RunPage>;
 }

@@ -165,6 +165,28 @@ export interface WorkflowService {
   result(req: ResultRequest): Promise<WorkflowOutcome>;
   /** Calls `listener` for every event appended from now on. Returns an unsubscribe function. */
   subscribe(listener: (notice: EventNotice) => void): () => void;
+  /** The servers working on the store, with the build of the code each runs. */
+  cluster(): Promise<ClusterInfo>;
+}
+
+/** One server working on the store. */
+export interface ServerView {
+  /** Its name in the leases of a shared store. */
+  owner: string;
+  /** The build of the workflow code it runs (a hash of its bundle). */
+  buildId?: string;
+  host: string;
+  pid: number;
+  startedAt?: string;
+  lastSeen?: string;
+  /** Open runs it holds now. */
+  heldRuns: number;
+}
+
+/** `single`: one process owns the store (a directory); `shared`: every server on one database. */
+export interface ClusterInfo {
+  store: 'single' | 'shared';
+  servers: ServerView[];
 }
 
 export type { RunStatus };

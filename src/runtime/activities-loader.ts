@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -63,7 +63,11 @@ export async function loadActivities(options: {
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
   await mkdir(options.buildDir, { recursive: true });
   const file = join(options.buildDir, `activities-${hash}.mjs`);
-  await writeFile(file, code);
+  // Written aside and renamed into place: a server starting at the same moment may be importing the
+  // same file, and must never see it truncated. Same content, same name: the rename is harmless.
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temporary, code);
+  await rename(temporary, file);
   const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const activities: Record<string, ActivityFunction> = {};
   for (const [name, value] of Object.entries(module)) {

@@ -278,7 +278,9 @@ describe.skipIf(!built || !postgresAvailable)(
       for (const row of rows) expect(Number(row.n)).toBe(4);
     });
 
-    it('rolling deploy: a build that cannot replay a run hands it back unfailed, and a build that can finishes it', async () => {
+    it('rolling deploy: a build that cannot replay a run hands it back unfailed, and a build that can finishes it', {
+      timeout: 60_000,
+    }, async () => {
       const schema = randomSchema('wfsrv');
       schemas.push(schema);
       const oldBuild = await batchProject();
@@ -304,6 +306,14 @@ describe.skipIf(!built || !postgresAvailable)(
       expect(described.stdout, described.stderr).toMatch(/Status\s+PAUSED/);
       expect(described.stdout).toMatch(/cannot replay/);
       expect(described.stdout).toMatch(/Build\s+\w+/);
+      // Two builds have been live on this database: the new one is still serving.
+      const cluster = await wf(['cluster', ...client(b), '--output', 'json']);
+      const info = JSON.parse(cluster.stdout) as {
+        store: string;
+        servers: { buildId: string; pid: number }[];
+      };
+      expect(info.store).toBe('shared');
+      expect(info.servers.map((s) => s.pid)).toContain(b.proc.pid);
       // The old build comes back (a second instance of it): it replays the run and finishes it.
       await rm(path.join(oldBuild, 'hold'));
       const c = await serve(oldBuild, schema);

@@ -15,6 +15,7 @@ import {
 import type { FailureInfo, HistoryEvent, NewEvent, RunStatus } from '../../src/history/events.js';
 import type { RunSummary } from '../../src/history/store.js';
 import type {
+  ClusterInfo,
   EventNotice,
   ListRequest,
   ListResponse,
@@ -286,6 +287,10 @@ export class FakeWorkflowService implements WorkflowService {
       }
       return outcome;
     }
+  }
+
+  async cluster(): Promise<ClusterInfo> {
+    return { store: 'single', servers: [] };
   }
 
   subscribe(listener: (notice: EventNotice) => void): () => void {

@@ -43,6 +43,7 @@ interface Migration {
  * Version 1: runs (one row per run: summary, lease, wake-up, build), events (one row per event,
  * holding the exact line the file store writes, checksum included), inbox (messages for a run,
  * consumed by the append that handles them).
+ * Version 2: servers (each `wf serve` sharing the store, its build, and when it was last seen).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -96,6 +97,22 @@ CREATE TABLE {s}.inbox (
 );
 CREATE INDEX inbox_by_run ON {s}.inbox (run, id);
 COMMENT ON TABLE {s}.inbox IS 'wf: signals, cancels, terminates and child outcomes waiting for the run''s holder';
+`,
+  },
+  {
+    version: 2,
+    name: 'servers',
+    sql: `
+CREATE TABLE {s}.servers (
+  owner       text PRIMARY KEY,
+  build_id    text,
+  host        text NOT NULL,
+  pid         integer NOT NULL,
+  address     text,
+  started_at  timestamptz NOT NULL DEFAULT now(),
+  last_seen   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE {s}.servers IS 'wf: the servers sharing this store, each with the build of the code it runs (rolling deploys)';
 `,
   },
 ];

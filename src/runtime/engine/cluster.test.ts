@@ -7,6 +7,7 @@ import {
   sql,
   TEST_DATABASE_URL,
 } from '../../../test/support/postgres-db.js';
+import { WfError } from '../../common/errors.js';
 import { PostgresHistoryStore } from '../../history/postgres-store.js';
 import { VirtualClock } from '../clock.js';
 import { loadWorkflowCode } from '../workflow-code.js';
@@ -18,7 +19,10 @@ const schemas: string[] = [];
 afterAll(() => dropSchemas(schemas));
 
 /** Two engines on one PostgreSQL schema, as two `wf serve` processes would be. */
-async function cluster(activities: Record<string, ActivityFunction>, options: { leaseMs?: number } = {}) {
+async function cluster(
+  activities: Record<string, ActivityFunction>,
+  options: { leaseMs?: number; wrap?: (store: PostgresHistoryStore) => PostgresHistoryStore } = {},
+) {
   const schema = randomSchema('wfc');
   schemas.push(schema);
   const code = await loadWorkflowCode({
@@ -34,7 +38,7 @@ async function cluster(activities: Record<string, ActivityFunction>, options: { 
       poolSize: 4,
     });
     const engine = new WorkflowEngine({
-      store,
+      store: options.wrap ? options.wrap(store) : store,
       code,
       activities,
       clock: new VirtualClock(Date.parse('2026-01-01T00:00:00Z')),
@@ -124,6 +128,52 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
       expect(history.at(-1)?.type).toBe('WorkflowExecutionCompleted');
     } finally {
       release();
+      await closeAll();
+    }
+  });
+  it('a store failure mid-append gives the run up; it is rebuilt from the store and goes on', async () => {
+    let failNext = false;
+    const wrap = (store: PostgresHistoryStore) =>
+      new Proxy(store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property !== 'appendAsOwner') return typeof value === 'function' ? value.bind(target) : value;
+          return async (...args: Parameters<PostgresHistoryStore['appendAsOwner']>) => {
+            if (failNext) {
+              failNext = false;
+              throw new WfError('UNAVAILABLE', 'lost the connection to PostgreSQL (test)');
+            }
+            return target.appendAsOwner(...args);
+          };
+        },
+      });
+    const { open, closeAll } = await cluster({ step: async (name: string) => `did ${name}` }, { wrap });
+    try {
+      const a = await open('a');
+      await a.engine.startWorkflow({ workflowType: 'waiter', workflowId: 'flaky' });
+      failNext = true;
+      await expect(a.engine.signal({ workflowId: 'flaky' }, 'go', ['x'], 'req-1')).rejects.toThrow(
+        /may or may not have been recorded/,
+      );
+      // Sent again with the same request ID, as the error says: recorded once, and the run goes on.
+      await expect
+        .poll(
+          () =>
+            a.engine.signal({ workflowId: 'flaky' }, 'go', ['x'], 'req-1').then(
+              () => 'sent',
+              (error: Error) => error.message,
+            ),
+          { timeout: 5000 },
+        )
+        .toBe('sent');
+      await expect
+        .poll(() => a.engine.query({ workflowId: 'flaky' }, 'state', []), { timeout: 5000 })
+        .toEqual(['did x']);
+      const description = await a.engine.describe({ workflowId: 'flaky' });
+      expect(description.paused).toBeUndefined();
+      const history = await a.engine.history({ workflowId: 'flaky' });
+      expect(history.filter((e) => e.type === 'WorkflowSignaled')).toHaveLength(1);
+    } finally {
       await closeAll();
     }
   });

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { WfError } from '../../common/errors.js';
 import type { NewEvent } from '../../history/events.js';
 import type {
   InboxMessage,
+  LiveServer,
   RunLease,
   SharedHistoryStore,
   StoredInboxMessage,
@@ -15,7 +17,7 @@ import type { Outcomes } from './outcomes.js';
 import { LeasedOwnership, type RunFencedError } from './ownership.js';
 import type { Recovery } from './recovery.js';
 import type { RunCache } from './run-cache.js';
-import type { RunEntry } from './run-entry.js';
+import { type RunEntry, runKeyString } from './run-entry.js';
 import type { ClusterOptions, Work } from './types.js';
 
 /**
@@ -31,6 +33,11 @@ export class Cluster {
   private readonly pollMs: number;
   private readonly claimBatch: number;
   private readonly handBackMs: number;
+  private readonly buildId: string | undefined;
+  /** Runs this build could not replay: given straight back when claimed again, so another build gets them. */
+  private readonly cannotReplay = new Set<string>();
+  /** Where this server's HTTP API listens, once known (shown to operators by `wf cluster`). */
+  address: string | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
@@ -51,6 +58,7 @@ export class Cluster {
     this.leaseMs = options.leaseMs ?? 10_000;
     this.pollMs = options.pollMs ?? 500;
     this.claimBatch = options.claimBatch ?? 50;
+    this.buildId = options.buildId;
     // A run this build cannot replay (a rolling deploy) waits three leases before anyone tries it again.
     this.handBackMs = 3 * this.leaseMs;
     kernel.ownership = new LeasedOwnership(store, this.owner, this.leaseMs, options.buildId);
@@ -68,7 +76,14 @@ export class Cluster {
       if (held?.lease && !held.dropped) void this.pullInbox(held);
       else this.claimSoon();
     });
-    this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    await this.announce();
+    this.renewTimer = setInterval(
+      () => {
+        void this.renew();
+        void this.announce();
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
     this.renewTimer.unref();
     this.pollTimer = setInterval(() => {
       this.claimSoon();
@@ -84,6 +99,7 @@ export class Cluster {
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.claiming;
+    await this.store.removeServer(this.owner).catch(() => undefined);
     if (!handBack) return;
     for (const entry of [...this.cache.values()]) {
       if (!entry.lease || entry.dropped || entry.closed) continue;
@@ -91,6 +107,25 @@ export class Cluster {
       await this.store.releaseRun(entry.lease, { wakeAt: Date.now() }).catch((error: unknown) => {
         this.kernel.logger.warn(`handing back workflow ${entry.key.workflowId}: ${(error as Error).message}`);
       });
+    }
+  }
+
+  /** The servers sharing the store now (seen within two leases), with their builds. */
+  servers(): Promise<LiveServer[]> {
+    return this.store.listServers(2 * this.leaseMs);
+  }
+
+  private async announce(): Promise<void> {
+    try {
+      await this.store.heartbeatServer({
+        owner: this.owner,
+        host: hostname(),
+        pid: process.pid,
+        ...(this.buildId === undefined ? {} : { buildId: this.buildId }),
+        ...(this.address === undefined ? {} : { address: this.address }),
+      });
+    } catch (error) {
+      this.kernel.logger.warn(`announcing this server: ${(error as Error).message}`);
     }
   }
 
@@ -124,10 +159,30 @@ export class Cluster {
     }
   }
 
+  /** The store failed mid-activation: give the run back; callers hear that their request may not be recorded. */
+  onStoreLost(entry: RunEntry, error: Error, unsure: Work[]): void {
+    this.kernel.logger.warn(
+      `workflow ${entry.key.workflowId}: the store failed (${error.message}); giving the run up to be rebuilt from the store`,
+    );
+    const lease = entry.lease;
+    this.drop(entry);
+    for (const work of unsure) {
+      work.done?.(
+        new WfError(
+          'UNAVAILABLE',
+          `the store failed while recording this (${error.message}): it may or may not have been recorded. Send it again (with a request ID, a repeat is recorded once).`,
+        ),
+      );
+    }
+    if (lease) void this.store.releaseRun(lease, { wakeAt: Date.now() }).catch(() => undefined);
+    this.claimSoon();
+  }
+
   /** The run's code cannot replay it here (another build may): hand it back, to be tried again in three leases. */
   handBack(entry: RunEntry): void {
     if (!entry.lease || entry.dropped) return;
     const lease = entry.lease;
+    this.cannotReplay.add(runKeyString(entry.key));
     this.drop(entry);
     void this.store.releaseRun(lease, { wakeAt: Date.now() + this.handBackMs }).catch(() => undefined);
   }
@@ -176,6 +231,10 @@ export class Cluster {
         leaseMs: this.leaseMs,
       });
       for (const lease of leases) {
+        if (this.cannotReplay.has(runKeyString(lease.key))) {
+          await this.store.releaseRun(lease, { wakeAt: Date.now() + this.leaseMs }).catch(() => undefined);
+          continue;
+        }
         const held = this.cache.get(lease.key);
         if (held && !held.dropped) {
           held.lease = lease;

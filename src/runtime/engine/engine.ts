@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { decodeTaskToken } from '../../activity/task-token.js';
 import {
   ActivityNotFoundError,
@@ -7,6 +8,7 @@ import {
   WfError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
+  WorkflowUpdateFailedError,
 } from '../../common/errors.js';
 
 import { checkName } from '../../common/request-rules.js';
@@ -20,6 +22,7 @@ import {
 import type { RunSummary } from '../../history/store.js';
 import type {
   ActivityCompletionService,
+  ClusterInfo,
   EventNotice,
   FiredTimer,
   ListRequest,
@@ -32,7 +35,6 @@ import type {
   WorkflowOutcome,
   WorkflowService,
 } from '../../protocol/service.js';
-import { failureToError } from '../../workflow/failures.js';
 import { RealClock } from '../clock.js';
 import { NonDeterminismError } from '../errors.js';
 import { RunExecutor } from '../executor.js';
@@ -43,7 +45,7 @@ import { Effects } from './effects.js';
 import { ExternalMessages } from './external.js';
 import { EngineKernel } from './kernel.js';
 import { Mailbox } from './mailbox.js';
-import { corruptRunError, Outcomes, outcomeOfClosing } from './outcomes.js';
+import { corruptRunError, Outcomes, outcomeOfClosing, updateFailed } from './outcomes.js';
 import { isSharedStore } from './ownership.js';
 import { PausedRuns } from './paused.js';
 import { Recovery } from './recovery.js';
@@ -76,7 +78,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   private readonly outcomes: Outcomes;
   private readonly recovery: Recovery;
   private readonly paused: PausedRuns;
-  private readonly cluster: Cluster | undefined;
+  private readonly cluster_: Cluster | undefined;
 
   constructor(options: EngineOptions) {
     const kernel = new EngineKernel(
@@ -97,8 +99,9 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       cache,
       afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
       onPauseChange: options.onPauseChange,
+      onStoreLost: (entry, error, unsure) => this.cluster_?.onStoreLost(entry, error, unsure),
       onFenced: (entry, error, unrecorded) => {
-        if (this.cluster) this.cluster.onFenced(entry, error, unrecorded);
+        if (this.cluster_) this.cluster_.onFenced(entry, error, unrecorded);
         else this.mailbox.pause(entry, error);
       },
     });
@@ -114,7 +117,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       cancel: (ref, reason) => this.cancel(ref, reason),
       terminate: (ref, reason) => this.terminate(ref, reason),
       result: (req) => this.result(req),
-      deliverToParent: (parent, event) => this.cluster?.deliver(parent, { kind: 'child-outcome', event }),
+      deliverToParent: (parent, event) => this.cluster_?.deliver(parent, { kind: 'child-outcome', event }),
     });
     const external = new ExternalMessages(kernel, mailbox, this);
     this.outcomes = new Outcomes(kernel, cache, {
@@ -127,7 +130,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     this.recovery = new Recovery(kernel, cache, mailbox, this.effects, this.starts);
     this.paused = new PausedRuns(kernel, mailbox, this.effects, children);
     if (isSharedStore(options.store)) {
-      this.cluster = new Cluster(
+      this.cluster_ = new Cluster(
         kernel,
         options.store,
         cache,
@@ -146,9 +149,9 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
    * included) and keeps claiming as work comes due.
    */
   async recover(): Promise<{ resumed: number; paused: number }> {
-    if (!this.cluster) return this.recovery.recover();
+    if (!this.cluster_) return this.recovery.recover();
     await this.recovery.finishContinuedChains();
-    await this.cluster.start();
+    await this.cluster_.start();
     let resumed = 0;
     let paused = 0;
     for (const entry of this.cache.values()) {
@@ -160,7 +163,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
 
   /** This process's name in the leases of a shared store (undefined for a one-process store). */
   get owner(): string | undefined {
-    return this.cluster?.owner;
+    return this.cluster_?.owner;
   }
 
   /** Swaps the workflow code (hot reload): every open run is rebuilt by replay against it. */
@@ -202,7 +205,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     for (const entry of this.cache.values()) this.effects.stop(entry);
     await this.kernel.waitForIdle(5000);
     // Other processes sharing the store take what this one held at once, not after its leases expire.
-    await this.cluster?.stop(true);
+    await this.cluster_?.stop(true);
   }
 
   /** Runs held in memory, and how many keep their executor (the rest are rebuilt by replay when they wake). */
@@ -221,7 +224,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     const description: RunDescription = { ...summary, pendingActivities: [], pendingTimers: [] };
     const entry = this.heldHere(summary);
     if (!entry || entry.closed) {
-      if (summary.status === 'RUNNING' && this.cluster) {
+      if (summary.status === 'RUNNING' && this.cluster_) {
         try {
           this.describePending(description, await this.replayed(summary));
         } catch (error) {
@@ -291,7 +294,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     const signalArgs = jsonArgs(args, 'signal');
     if ('elsewhere' in target) {
       const message = { kind: 'signal' as const, signalName, args: signalArgs };
-      return this.cluster!.deliver(
+      return this.cluster_!.deliver(
         target.elsewhere,
         requestId === undefined ? message : { ...message, requestId },
       );
@@ -332,7 +335,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     const id = updateId ?? randomUUID();
     const target = await this.target(ref, { claim: true });
     if ('elsewhere' in target) {
-      await this.cluster!.deliver(target.elsewhere, {
+      await this.cluster_!.deliver(target.elsewhere, {
         kind: 'update',
         updateId: id,
         updateName,
@@ -360,7 +363,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   async cancel(ref: RunRef, reason?: string): Promise<void> {
     const target = await this.target(ref, { evenIfPaused: true });
     if ('elsewhere' in target) {
-      return this.cluster!.deliver(target.elsewhere, {
+      return this.cluster_!.deliver(target.elsewhere, {
         kind: 'cancel',
         ...(reason === undefined ? {} : { reason }),
       });
@@ -377,7 +380,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   async terminate(ref: RunRef, reason?: string): Promise<void> {
     const target = await this.target(ref, { evenIfPaused: true });
     if ('elsewhere' in target) {
-      return this.cluster!.deliver(target.elsewhere, {
+      return this.cluster_!.deliver(target.elsewhere, {
         kind: 'terminate',
         ...(reason === undefined ? {} : { reason }),
       });
@@ -474,7 +477,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       },
     );
     const entry = this.heldHere(summary);
-    if (!entry && summary.status === 'RUNNING' && this.cluster) {
+    if (!entry && summary.status === 'RUNNING' && this.cluster_) {
       throw new WfError(
         'UNAVAILABLE',
         `workflow ${JSON.stringify(token.workflowId)} is held by another process, where its activity waits: send the completion to that server`,
@@ -500,6 +503,16 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       );
     }
     return attempt.awaiting;
+  }
+
+  async cluster(): Promise<ClusterInfo> {
+    if (this.cluster_) return { store: 'shared', servers: await this.cluster_.servers() };
+    return {
+      store: 'single',
+      servers: [
+        { owner: `pid-${process.pid}`, host: hostname(), pid: process.pid, heldRuns: this.cache.size },
+      ],
+    };
   }
 
   // ---- idleness (for time skipping) --------------------------------------------------------------
@@ -560,8 +573,8 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     const summary = await this.summaryOf(ref);
     if (summary.status === 'CORRUPT') throw corruptRunError(summary);
     let entry = this.heldHere(summary);
-    if (!entry && summary.status === 'RUNNING' && this.cluster) {
-      if (options.claim) entry = await this.cluster.claimHere(summary);
+    if (!entry && summary.status === 'RUNNING' && this.cluster_) {
+      if (options.claim) entry = await this.cluster_.claimHere(summary);
       if (!entry) return { elsewhere: summary };
     }
     if (!entry && summary.status === 'RUNNING') throw this.notLoadedError(summary);
@@ -592,11 +605,14 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       const history = await this.kernel.store.readHistory(summary);
       for (const event of history) {
         if (event.type === 'WorkflowUpdateCompleted' && event.updateId === updateId) {
-          if (event.failure) throw failureToError(event.failure);
+          if (event.failure) throw updateFailed(updateName, event.failure);
           return event.result;
         }
         if (event.type === 'WorkflowUpdateRejected' && event.updateId === updateId) {
-          throw new WfError('UPDATE_REJECTED', `update ${updateName} rejected: ${event.failure.message}`);
+          throw new WorkflowUpdateFailedError(
+            `update ${updateName} rejected: ${event.failure.message}`,
+            event.failure,
+          );
         }
       }
       const last = history[history.length - 1];

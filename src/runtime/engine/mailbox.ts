@@ -3,7 +3,7 @@ import type { HistoryEvent } from '../../history/events.js';
 import type { RunKey } from '../../history/store.js';
 import { NonDeterminismError } from '../errors.js';
 import { RunExecutor } from '../executor.js';
-import { GUARD_WINDOW_MS } from '../sandbox.js';
+import { GUARD_WINDOW_MS, WorkflowDeadlockError } from '../sandbox.js';
 import { applyWork } from './activation.js';
 import type { EngineKernel } from './kernel.js';
 import { RunFencedError } from './ownership.js';
@@ -19,6 +19,8 @@ export interface MailboxOptions {
   onPauseChange?: ((run: RunKey, reason: string | undefined) => void) | undefined;
   /** The run was taken by another process (shared stores): forget it here. */
   onFenced: (entry: RunEntry, error: RunFencedError, unrecorded: Work[]) => void;
+  /** A shared store failed mid-activation: give the run up (it is rebuilt from the store by its next holder). */
+  onStoreLost: (entry: RunEntry, error: Error, unsure: Work[]) => void;
 }
 
 /**
@@ -31,6 +33,7 @@ export class Mailbox {
   private readonly afterAppend: MailboxOptions['afterAppend'];
   private readonly onPauseChange: MailboxOptions['onPauseChange'];
   private readonly onFenced: MailboxOptions['onFenced'];
+  private readonly onStoreLost: MailboxOptions['onStoreLost'];
 
   constructor(options: MailboxOptions) {
     this.kernel = options.kernel;
@@ -38,6 +41,7 @@ export class Mailbox {
     this.afterAppend = options.afterAppend;
     this.onPauseChange = options.onPauseChange;
     this.onFenced = options.onFenced;
+    this.onStoreLost = options.onStoreLost;
   }
 
   /** Queues work and resolves once its events are durable. */
@@ -166,6 +170,17 @@ export class Mailbox {
     } catch (error) {
       if (error instanceof RunFencedError) {
         this.onFenced(entry, error, [...batch, ...entry.mailbox.splice(0)]);
+        return false;
+      }
+      if (
+        this.kernel.ownership.shared &&
+        !(error instanceof NonDeterminismError) &&
+        !(error instanceof WorkflowDeadlockError)
+      ) {
+        // The shared store failed (a lost connection: the append may or may not have committed).
+        // This process no longer knows the run's history: it gives the run up, and whoever claims
+        // it next (this process included) rebuilds it from what the store holds.
+        this.onStoreLost(entry, error as Error, [...batch, ...entry.mailbox.splice(0)]);
         return false;
       }
       // The code no longer replays this history, or the store refused the append: the executor's
