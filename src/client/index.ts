@@ -16,6 +16,7 @@ export {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
+  WorkflowUpdateFailedError,
 } from '../common/errors.js';
 export {
   ActivityFailure,

@@ -13,7 +13,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
+  WorkflowUpdateFailedError,
 } from './errors.js';
+import type { FailureInfo } from './failure-info.js';
 
 export interface WireError {
   code: WfErrorCode;
@@ -103,8 +105,14 @@ export function wfErrorFromWire(wire: WireError): WfError {
     case 'QUERY_FAILED':
       err = new QueryFailedError(wire.message);
       break;
+    case 'UPDATE_REJECTED':
+      err =
+        typeof d.failure === 'object' && d.failure !== null
+          ? new WorkflowUpdateFailedError(wire.message, d.failure as FailureInfo)
+          : new WfError('UPDATE_REJECTED', wire.message);
+      break;
     default:
-      // Codes without a subclass yet (UPDATE_REJECTED, CORRUPT, UNAVAILABLE, INTERNAL).
+      // Codes without a subclass yet (CORRUPT, UNAVAILABLE, INTERNAL).
       err = new WfError(isWfErrorCode(wire.code) ? wire.code : 'INTERNAL', wire.message);
       if (wire.name) err.name = wire.name;
   }

@@ -2,6 +2,10 @@
  * Errors a user of the engine, the client or the CLI can act on. Each carries a stable `code` that
  * the HTTP API and the CLI map to a status and an exit code, and a message that says what to do.
  */
+import { failureToError } from './failure-convert.js';
+import type { FailureInfo } from './failure-info.js';
+import type { WfFailure } from './failures.js';
+
 export type WfErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_STARTED'
@@ -98,6 +102,26 @@ export class QueryFailedError extends WfError {
   constructor(message: string, options: { notRegistered?: boolean } = {}) {
     super('QUERY_FAILED', message);
     this.notRegistered = options.notRegistered ?? false;
+  }
+}
+
+/**
+ * An update was rejected by its validator, or its handler threw: `cause` is the failure (an
+ * ApplicationFailure for an error the code threw), as in Temporal.
+ * @example
+ * try { await handle.executeUpdate(setDiscount, { args: [90] }); } catch (err) {
+ *   if (err instanceof WorkflowUpdateFailedError) console.log(err.cause.message);
+ * }
+ */
+export class WorkflowUpdateFailedError extends WfError {
+  override name = 'WorkflowUpdateFailedError';
+  declare readonly cause: WfFailure;
+  constructor(
+    message: string,
+    /** The failure as recorded in the history. */
+    readonly failure: FailureInfo,
+  ) {
+    super('UPDATE_REJECTED', message, { cause: failureToError(failure) });
   }
 }
 

@@ -39,6 +39,8 @@ function brand(cls: AnyClass, name: string): void {
 /** The base of every failure wf reports across the sandbox boundary and in histories. */
 export class WfFailure extends Error {
   override name = 'WfFailure';
+  /** The failure that led to this one, as in Temporal (typed `Error`, not `unknown`). */
+  declare readonly cause?: Error;
   constructor(message?: string, cause?: Error) {
     super(message ?? '', cause === undefined ? undefined : { cause });
   }

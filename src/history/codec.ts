@@ -152,6 +152,7 @@ const activityOptions = shaped({
   scheduleToCloseTimeoutMs: opt(nonNegNumber),
   heartbeatTimeoutMs: opt(nonNegNumber),
   retry: req(retryPolicy),
+  cancellationType: opt(oneOf(['TRY_CANCEL', 'WAIT_CANCELLATION_COMPLETED', 'ABANDON'])),
 });
 
 const seq = req(nonNegInt);

@@ -34,7 +34,11 @@ export interface ActivityOptionsRecord {
   scheduleToCloseTimeoutMs?: number;
   heartbeatTimeoutMs?: number;
   retry: RetryPolicyRecord;
+  /** Absent: TRY_CANCEL (every history recorded before wf took the option). */
+  cancellationType?: ActivityCancellationTypeRecord;
 }
+
+export type ActivityCancellationTypeRecord = 'TRY_CANCEL' | 'WAIT_CANCELLATION_COMPLETED' | 'ABANDON';
 
 export const WORKFLOW_ID_REUSE_POLICIES = [
   'ALLOW_DUPLICATE',

@@ -46,11 +46,12 @@ export function attemptDeadline(
   return candidates[0];
 }
 
-/** An activity's result as it will be recorded: JSON, with undefined as null. */
+/** An activity's result as it will be recorded: JSON; undefined stays undefined (the field is left out). */
 export function toRecordable(
   value: unknown,
 ): { ok: true; value: unknown } | { ok: false; failure: FailureInfo } {
-  const payload = payloadJson(value ?? null);
+  if (value === undefined) return { ok: true, value: undefined };
+  const payload = payloadJson(value);
   if ('json' in payload) return { ok: true, value: JSON.parse(payload.json) };
   return {
     ok: false,

@@ -99,10 +99,13 @@ function scheduleActivity(
   return new Promise((resolve, reject) => {
     const { seq } = run.scheduleActivity(activityType, args, options, stack);
     run.activities.set(seq, { resolve, reject, activityType, stack, since: run.nextWait() });
+    const cancellationType = options.cancellationType ?? 'TRY_CANCEL';
     scope.cancelRequested.catch(() => {
       if (!run.activities.has(seq)) return;
+      // WAIT_CANCELLATION_COMPLETED: the activity's own end (cancelled, or done anyway) settles the call.
+      if (cancellationType !== 'ABANDON') run.push({ type: 'requestCancelActivity', seq, stack });
+      if (cancellationType === 'WAIT_CANCELLATION_COMPLETED') return;
       run.activities.delete(seq);
-      run.push({ type: 'requestCancelActivity', seq, stack });
       reject(new ActivityFailure(`activity ${activityType} cancelled`, activityType, new CancelledFailure()));
     });
   });

@@ -1,5 +1,6 @@
 import type { ActivityOptionsRecord, RetryPolicyRecord } from '../history/events.js';
 import { type Duration, MAX_DURATION_MS, optionalMs, toMs } from './duration.js';
+import { ActivityCancellationType } from './enums.js';
 
 /** How an activity is retried. Defaults are Temporal's. */
 export interface RetryPolicy {
@@ -24,6 +25,11 @@ export interface ActivityOptions {
   /** Longest between heartbeats before the attempt is considered lost. */
   heartbeatTimeout?: Duration;
   retry?: RetryPolicy;
+  /**
+   * What cancelling the activity's scope does. Default TRY_CANCEL: the activity is told and the
+   * workflow sees the cancellation at once (Temporal's default is WAIT_CANCELLATION_COMPLETED).
+   */
+  cancellationType?: ActivityCancellationType;
 }
 
 export const ACTIVITY_OPTION_KEYS = new Set([
@@ -31,6 +37,7 @@ export const ACTIVITY_OPTION_KEYS = new Set([
   'scheduleToCloseTimeout',
   'heartbeatTimeout',
   'retry',
+  'cancellationType',
   'scheduleToStartTimeout',
   'taskQueue',
   'activityId',
@@ -58,6 +65,8 @@ export function compileActivityOptions(options: ActivityOptions): ActivityOption
   if (startToCloseTimeoutMs !== undefined) record.startToCloseTimeoutMs = startToCloseTimeoutMs;
   if (scheduleToCloseTimeoutMs !== undefined) record.scheduleToCloseTimeoutMs = scheduleToCloseTimeoutMs;
   if (heartbeatTimeoutMs !== undefined) record.heartbeatTimeoutMs = heartbeatTimeoutMs;
+  const cancellationType = compileCancellationType(options.cancellationType);
+  if (cancellationType !== undefined) record.cancellationType = cancellationType;
   return record;
 }
 
@@ -94,4 +103,17 @@ export function compileRetryPolicy(retry: RetryPolicy): RetryPolicyRecord {
     maximumAttempts,
     nonRetryableErrorTypes,
   };
+}
+
+const CANCELLATION_TYPES: readonly string[] = Object.values(ActivityCancellationType);
+
+/** TRY_CANCEL is left out of the record: histories recorded before the option read the same. */
+function compileCancellationType(value: unknown): ActivityOptionsRecord['cancellationType'] {
+  if (value === undefined || value === 'TRY_CANCEL') return undefined;
+  if (typeof value !== 'string' || !CANCELLATION_TYPES.includes(value)) {
+    throw new TypeError(
+      `cancellationType must be one of ${CANCELLATION_TYPES.join(', ')} (ActivityCancellationType), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as ActivityOptionsRecord['cancellationType'];
 }

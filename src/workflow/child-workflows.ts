@@ -1,5 +1,5 @@
-import type { ParentClosePolicy } from '../history/events.js';
 import type { SignalDefinition, Workflow } from './definitions.js';
+import { ParentClosePolicy } from './enums.js';
 import { signalWorkflow } from './external-workflows.js';
 import { CancelledFailure, ChildWorkflowFailure } from './failures.js';
 import { captureStack, currentRun } from './run-state.js';
@@ -56,7 +56,7 @@ export async function startChild<W extends Workflow>(
     workflowId,
     runId,
     args,
-    options.parentClosePolicy ?? 'TERMINATE',
+    parentClosePolicyOf(options.parentClosePolicy),
     stack,
   );
   const result = new Promise<Awaited<ReturnType<W>>>((resolve, reject) => {
@@ -82,6 +82,18 @@ export async function startChild<W extends Workflow>(
     signal: (def, ...signalArgs) =>
       signalWorkflow(workflowId, undefined, typeof def === 'string' ? def : def.name, signalArgs),
   };
+}
+
+const PARENT_CLOSE_POLICIES: readonly string[] = ['TERMINATE', 'ABANDON', 'REQUEST_CANCEL'];
+
+function parentClosePolicyOf(value: unknown): 'TERMINATE' | 'ABANDON' | 'REQUEST_CANCEL' {
+  if (value === undefined) return ParentClosePolicy.TERMINATE;
+  if (typeof value !== 'string' || !PARENT_CLOSE_POLICIES.includes(value)) {
+    throw new TypeError(
+      `parentClosePolicy must be one of ${PARENT_CLOSE_POLICIES.join(', ')} (ParentClosePolicy), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as 'TERMINATE' | 'ABANDON' | 'REQUEST_CANCEL';
 }
 
 /** Starts a child workflow and waits for its result. */

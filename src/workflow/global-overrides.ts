@@ -108,16 +108,35 @@ export function installGlobalOverrides(g: typeof globalThis & ContextGlobals): v
       "Use sleep() or condition(fn, timeout) from 'wfkit/workflow' instead.",
     );
   };
-  for (const name of [
-    'setTimeout',
-    'setInterval',
-    'setImmediate',
-    'clearTimeout',
-    'clearInterval',
-    'clearImmediate',
-  ]) {
+  for (const name of ['setInterval', 'setImmediate', 'clearInterval', 'clearImmediate']) {
     Object.defineProperty(g, name, { value: timerError(name), configurable: true, writable: true });
   }
+  // As in Temporal, setTimeout and clearTimeout start and cancel durable timers of the run.
+  Object.defineProperty(g, 'setTimeout', {
+    value: (callback: unknown, ms?: unknown, ...args: unknown[]) => {
+      const run = active();
+      if (!run)
+        throw notInWorkflows(
+          'setTimeout at module load',
+          'no run is active yet',
+          'Call it inside the workflow function.',
+        );
+      if (typeof callback !== 'function') {
+        throw new TypeError('setTimeout in workflow code needs a function (a string of code is not run)');
+      }
+      return run.setTimeout(callback as (...a: unknown[]) => void, Number(ms ?? 0), args);
+    },
+    configurable: true,
+    writable: true,
+  });
+  Object.defineProperty(g, 'clearTimeout', {
+    value: (handle: unknown) => {
+      const run = active();
+      if (run && typeof handle === 'number') run.clearTimeout(handle);
+    },
+    configurable: true,
+    writable: true,
+  });
   Object.defineProperty(g, 'fetch', {
     value: () => {
       throw notInWorkflows(

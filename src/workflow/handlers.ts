@@ -85,8 +85,22 @@ export function deliverSignal(name: string, args: unknown[]): void {
     return;
   }
   if (outcome && typeof (outcome as Promise<unknown>).then === 'function') {
-    (outcome as Promise<unknown>).then(undefined, failFromHandler);
+    run.runningHandlers += 1;
+    (outcome as Promise<unknown>).then(undefined, failFromHandler).finally(() => {
+      run.runningHandlers -= 1;
+    });
   }
+}
+
+/**
+ * True when no signal or update handler is still running. Wait for it before the workflow returns
+ * or continues as new, so that no handler's work is cut short.
+ *
+ * @example
+ * await condition(allHandlersFinished);
+ */
+export function allHandlersFinished(): boolean {
+  return currentRun('allHandlersFinished').runningHandlers === 0;
 }
 
 let failHandler: (error: unknown) => void = () => undefined;

@@ -23,6 +23,7 @@ export {
   type Workflow,
 } from './definitions.js';
 export type { Duration } from './duration.js';
+export { ActivityCancellationType, ParentClosePolicy } from './enums.js';
 export { type ExternalWorkflowHandle, getExternalWorkflowHandle } from './external-workflows.js';
 export {
   ActivityFailure,
@@ -36,7 +37,7 @@ export {
   TimeoutFailure,
   WfFailure,
 } from './failures.js';
-export { setHandler, type UpdateHandlerOptions } from './handlers.js';
+export { allHandlersFinished, setHandler, type UpdateHandlerOptions } from './handlers.js';
 export { condition, sleep } from './timers.js';
 export {
   ContinueAsNew,

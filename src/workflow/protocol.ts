@@ -128,6 +128,13 @@ export interface SandboxRunApi {
   functionSource(kind: 'workflow' | 'update', name?: string): string | undefined;
   /** Why the last activation failed unexpectedly (our bug or a broken sandbox), if it did. */
   takeFatalError(): FailureInfo | undefined;
+  /**
+   * `setTimeout` in workflow code: a durable timer that calls `callback` when it fires; returns
+   * the handle `clearTimeout` takes.
+   */
+  setTimeout(callback: (...args: unknown[]) => void, ms: number, args: unknown[]): number;
+  /** `clearTimeout` in workflow code: cancels the durable timer, if it has not fired. */
+  clearTimeout(handle: number): void;
   /** Deterministic clock and randomness for the global overrides. */
   now(): number;
   random(): number;

@@ -81,7 +81,11 @@ export class RunState {
   readonly scopeStorage: ScopeStorage<RunScope>;
   rootScope!: RunScope;
   fatal?: FailureInfo;
-  private seqs = { activity: 0, timer: 0, child: 0, signal: 0 };
+  /** Signal and update handlers that have started and not yet finished (see allHandlersFinished). */
+  runningHandlers = 0;
+  /** The scopes of timers started by `setTimeout`, by handle (see clearTimeout). */
+  readonly timeouts = new Map<number, RunScope>();
+  private seqs = { activity: 0, timer: 0, child: 0, signal: 0, timeout: 0 };
   private waits = 0;
 
   constructor() {
@@ -90,7 +94,7 @@ export class RunState {
     this.scopeStorage = storage;
   }
 
-  nextSeq(kind: 'activity' | 'timer' | 'child' | 'signal'): number {
+  nextSeq(kind: 'activity' | 'timer' | 'child' | 'signal' | 'timeout'): number {
     this.seqs[kind] += 1;
     return this.seqs[kind];
   }

@@ -1,4 +1,5 @@
 import { CancellationScope } from './cancellation-scope.js';
+import { startTimer } from './durable-timer.js';
 import { errorToFailure, failureToError, isCancellation } from './failures.js';
 import { deliverSignal, onHandlerFailure } from './handlers.js';
 import { commandPayloadProblem } from './payload-rules.js';
@@ -13,7 +14,7 @@ import type {
   WaitPointInfo,
 } from './protocol.js';
 import { seededRandom } from './random.js';
-import { RunState, setRunState } from './run-state.js';
+import { captureStack, RunState, setRunState } from './run-state.js';
 import { ContinueAsNew } from './workflow-info.js';
 
 type WorkflowModule = Record<string, unknown>;
@@ -99,7 +100,8 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
             },
           };
         }
-        return { ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };
+        // undefined stays undefined (JSON has none: the field is left out, as in histories).
+        return { ok: true, result: result === undefined ? undefined : JSON.parse(JSON.stringify(result)) };
       } catch (error) {
         return { ok: false, failure: errorToFailure(error) };
       }
@@ -139,6 +141,11 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       run.fatal = undefined;
       return fatal;
     },
+    setTimeout: (callback, ms, args) => startTimeout(run, callback, ms, args),
+    clearTimeout(handle) {
+      run.timeouts.get(handle)?.cancel();
+      run.timeouts.delete(handle);
+    },
     now: () => run.now,
     random: () => run.random(),
     log: (record) => run.log(record),
@@ -161,7 +168,7 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         .then(
           (result: unknown) => {
             try {
-              run.push({ type: 'completeWorkflow', result: result === undefined ? null : result });
+              run.push({ type: 'completeWorkflow', result });
             } catch (error) {
               // A result that cannot be recorded fails the workflow with the reason.
               finishWithError(run, error);
@@ -224,17 +231,18 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
         });
         return;
       }
+      run.runningHandlers += 1;
       run.scopeStorage
         .run(run.rootScope, () => Promise.resolve().then(() => entry.handler(...job.args)))
         .then(
-          (result: unknown) =>
-            pushUpdateOutcome(run, {
-              type: 'completeUpdate',
-              id: job.id,
-              result: result === undefined ? null : result,
-            }),
-          (error: unknown) =>
-            pushUpdateOutcome(run, { type: 'completeUpdate', id: job.id, failure: errorToFailure(error) }),
+          (result: unknown) => {
+            run.runningHandlers -= 1;
+            pushUpdateOutcome(run, { type: 'completeUpdate', id: job.id, result });
+          },
+          (error: unknown) => {
+            run.runningHandlers -= 1;
+            pushUpdateOutcome(run, { type: 'completeUpdate', id: job.id, failure: errorToFailure(error) });
+          },
         );
       return;
     }
@@ -268,6 +276,36 @@ function withOwnRandomness<T>(run: RunState, stream: string, fn: () => T): T {
   } finally {
     run.random = runs;
   }
+}
+
+/**
+ * A durable timer for `setTimeout`, in a scope of its own so that `clearTimeout` cancels it alone.
+ * Its delay is at least 1 ms, as in Temporal; an error thrown by the callback fails the workflow.
+ */
+function startTimeout(
+  run: RunState,
+  callback: (...args: unknown[]) => void,
+  ms: number,
+  args: unknown[],
+): number {
+  const stack = captureStack();
+  const durationMs = Math.max(1, Number.isFinite(ms) ? Math.ceil(ms) : 1);
+  const handle = run.nextSeq('timeout');
+  const scope = new CancellationScope({ cancellable: true });
+  run.timeouts.set(handle, scope);
+  const fired = scope.run(() => startTimer(durationMs, stack, undefined, 'setTimeout'));
+  fired.then(
+    () => {
+      run.timeouts.delete(handle);
+      try {
+        callback(...args);
+      } catch (error) {
+        finishWithError(run, error);
+      }
+    },
+    () => run.timeouts.delete(handle),
+  );
+  return handle;
 }
 
 function waitPointsOf(run: RunState): WaitPointInfo[] {

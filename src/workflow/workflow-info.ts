@@ -2,44 +2,80 @@ import type { Workflow } from './definitions.js';
 import { uuidFrom } from './random.js';
 import { captureStack, currentRun } from './run-state.js';
 
-/** What a workflow knows about its own run. */
+/** What a workflow knows about its own run. Field names and meanings are Temporal's. */
 export interface WorkflowInfo {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  firstExecutionRunId: string;
-  continuedFromExecutionRunId?: string;
-  attempt: number;
-  parent?: { workflowId: string; runId: string };
-  memo?: Record<string, unknown>;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly workflowType: string;
+  /** wf has one worker per project and no task queues: always `'default'`. */
+  readonly taskQueue: string;
+  /** wf has no namespaces: always `'default'`. */
+  readonly namespace: string;
+  /** The run that started the chain of continue-as-new runs (this run's ID if it is the first). */
+  readonly firstExecutionRunId: string;
+  /** The run that continued as new into this one. */
+  readonly continuedFromExecutionRunId?: string;
+  /** The attempt of this run, starting at 1. */
+  readonly attempt: number;
+  /** The workflow that started this one as its child. */
+  readonly parent?: { workflowId: string; runId: string; namespace: string };
+  readonly memo?: Record<string, unknown>;
+  /** Search attributes are not recorded by wf yet: always empty. */
+  readonly searchAttributes: Record<string, unknown[]>;
   /** Events in the history so far. */
-  historyLength: number;
+  readonly historyLength: number;
   /** True once the history is long enough that the workflow should continue as new. */
-  continueAsNewSuggested: boolean;
-  startTime: Date;
-  runTimeoutMs?: number;
-  unsafe: { isReplaying: boolean; now(): number };
+  readonly continueAsNewSuggested: boolean;
+  /** When this run started (wf records no start time of the chain: the same as `runStartTime`). */
+  readonly startTime: Date;
+  /** When this run started. */
+  readonly runStartTime: Date;
+  /** The run timeout (`workflowRunTimeout`), in milliseconds. */
+  readonly runTimeoutMs?: number;
+  /** wf has no execution timeout across continue-as-new runs: the run timeout, if any. */
+  readonly executionTimeoutMs?: number;
+  /** When the run times out, if it has a run timeout. */
+  readonly executionExpirationTime?: Date;
+  readonly unsafe: { readonly isReplaying: boolean; readonly now: () => number };
 }
 
 const CONTINUE_AS_NEW_SUGGESTED_AT = 10_000;
 
-/** Information about the running workflow. */
+/**
+ * Information about the running workflow.
+ *
+ * @example
+ * const { workflowId, attempt } = workflowInfo();
+ */
 export function workflowInfo(): WorkflowInfo {
   const run = currentRun('workflowInfo');
   const info = run.info;
+  const runTimeoutMs = info.runTimeoutMs;
   return {
     workflowId: info.workflowId,
     runId: info.runId,
     workflowType: info.workflowType,
+    taskQueue: 'default',
+    namespace: 'default',
     firstExecutionRunId: info.firstRunId,
-    continuedFromExecutionRunId: info.continuedFromRunId,
+    ...(info.continuedFromRunId === undefined
+      ? {}
+      : { continuedFromExecutionRunId: info.continuedFromRunId }),
     attempt: info.attempt,
-    parent: info.parent,
-    memo: info.memo,
+    ...(info.parent === undefined ? {} : { parent: { ...info.parent, namespace: 'default' } }),
+    ...(info.memo === undefined ? {} : { memo: info.memo }),
+    searchAttributes: {},
     historyLength: run.historyLength,
     continueAsNewSuggested: run.historyLength >= CONTINUE_AS_NEW_SUGGESTED_AT,
     startTime: new Date(info.startTime),
-    runTimeoutMs: info.runTimeoutMs,
+    runStartTime: new Date(info.startTime),
+    ...(runTimeoutMs === undefined
+      ? {}
+      : {
+          runTimeoutMs,
+          executionTimeoutMs: runTimeoutMs,
+          executionExpirationTime: new Date(info.startTime + runTimeoutMs),
+        }),
     unsafe: { isReplaying: run.isReplaying, now: () => run.now },
   };
 }

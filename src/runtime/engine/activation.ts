@@ -1,4 +1,4 @@
-import { WfError, WorkflowNotRunningError } from '../../common/errors.js';
+import { WorkflowNotRunningError, WorkflowUpdateFailedError } from '../../common/errors.js';
 import type { HistoryEvent } from '../../history/events.js';
 import type { RunExecutor } from '../executor.js';
 import { rejectAll, settleUpdate } from './outcomes.js';
@@ -62,7 +62,7 @@ function applyUpdate(
     // The same update ID again (a client retry): answer with the recorded outcome.
     const waiters = entry.updateWaiters.get(id) ?? [];
     entry.updateWaiters.delete(id);
-    after.push(() => settleUpdate(waiters, settled));
+    after.push(() => settleUpdate(waiters, settled, name));
     return false;
   }
   if (executor.openUpdates.has(id)) return false; // accepted already: its waiters hear when it completes
@@ -76,7 +76,10 @@ function applyUpdate(
     );
     const waiters = entry.updateWaiters.get(id) ?? [];
     entry.updateWaiters.delete(id);
-    const error = new WfError('UPDATE_REJECTED', `update ${name} rejected: ${validation.failure.message}`);
+    const error = new WorkflowUpdateFailedError(
+      `update ${name} rejected: ${validation.failure.message}`,
+      validation.failure,
+    );
     after.push(() => rejectAll(waiters, error));
     return false;
   }

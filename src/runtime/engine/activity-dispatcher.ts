@@ -49,7 +49,7 @@ export class ActivityDispatcher {
     if (retry) {
       retry.cancel();
       entry.retryTimers.delete(seq);
-      this.mailbox.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
+      this.mailbox.enqueue(entry, cancelledWork(entry, seq));
       return;
     }
     const attempt = entry.attempts.get(seq);
@@ -63,7 +63,7 @@ export class ActivityDispatcher {
       if (!pending.cancelRequested) this.schedule(entry, seq);
       else if (entry.attempts.get(seq)?.finished !== false && !entry.retryTimers.has(seq)) {
         // Cancelled while nothing ran it (or before a restart): acknowledge the cancellation.
-        this.mailbox.enqueue(entry, { info: [{ type: 'ActivityTaskCanceled', seq }] });
+        this.mailbox.enqueue(entry, cancelledWork(entry, seq));
       }
     }
   }
@@ -174,7 +174,7 @@ class AttemptRun {
     }
     this.armHeartbeat();
     if (cancelRequested) {
-      this.finish({ info: [{ type: 'ActivityTaskCanceled', seq }] });
+      this.finish(cancelledWork(this.entry, seq, this.attemptNo));
       return;
     }
     const fn = this.kernel.activities[this.scheduled.activityType];
@@ -245,7 +245,7 @@ class AttemptRun {
   private onResult(value: unknown): void {
     if (this.attempt.finished) return;
     const { seq } = this.scheduled;
-    if (this.cancelledByWorkflow()) {
+    if (this.cancelledByWorkflow() && !waitsForCancellation(this.scheduled)) {
       this.finish({ info: [this.startedEvent, { type: 'ActivityTaskCanceled', seq }] });
       return;
     }
@@ -263,7 +263,8 @@ class AttemptRun {
   private onError(error: unknown): void {
     if (this.attempt.finished) return;
     if (this.cancelledByWorkflow()) {
-      this.finish({ info: [this.startedEvent, { type: 'ActivityTaskCanceled', seq: this.scheduled.seq }] });
+      const cancelled = cancelledWork(this.entry, this.scheduled.seq, this.attemptNo);
+      this.finish({ ...cancelled, info: [this.startedEvent, ...(cancelled.info ?? [])] });
       return;
     }
     this.fail(errorToFailure(error), true);
@@ -363,6 +364,30 @@ class AttemptRun {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function waitsForCancellation(scheduled: ActivityTaskScheduled): boolean {
+  return scheduled.options.cancellationType === 'WAIT_CANCELLATION_COMPLETED';
+}
+
+/**
+ * The activity ended as cancelled by its workflow. With TRY_CANCEL the workflow moved on already, so
+ * the acknowledgement is information; with WAIT_CANCELLATION_COMPLETED the workflow waits for it,
+ * so it is recorded as the activity's final failure (a CancelledFailure), which wakes the workflow.
+ */
+function cancelledWork(entry: RunEntry, seq: number, attempt?: number): Work {
+  const pending = entry.executor?.activities.get(seq);
+  if (!pending || !waitsForCancellation(pending.scheduled)) {
+    return { info: [{ type: 'ActivityTaskCanceled', seq }] };
+  }
+  return {
+    input: {
+      type: 'ActivityTaskFailed',
+      seq,
+      attempt: attempt ?? pending.attempt,
+      failure: { name: 'CancelledFailure', message: 'activity cancelled by the workflow' },
+    },
+  };
 }
 
 function notRegistered(activityType: string, known: string[]): FailureInfo {

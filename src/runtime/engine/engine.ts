@@ -6,6 +6,7 @@ import {
   WfError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
+  WorkflowUpdateFailedError,
 } from '../../common/errors.js';
 
 import { checkName } from '../../common/request-rules.js';
@@ -26,7 +27,6 @@ import type {
   WorkflowOutcome,
   WorkflowService,
 } from '../../protocol/service.js';
-import { failureToError } from '../../workflow/failures.js';
 import { RealClock } from '../clock.js';
 import { NonDeterminismError } from '../errors.js';
 import { RunExecutor } from '../executor.js';
@@ -37,7 +37,7 @@ import { Effects } from './effects.js';
 import { ExternalMessages } from './external.js';
 import { EngineKernel } from './kernel.js';
 import { Mailbox } from './mailbox.js';
-import { corruptRunError, Outcomes, outcomeOfClosing } from './outcomes.js';
+import { corruptRunError, Outcomes, outcomeOfClosing, updateFailed } from './outcomes.js';
 import { isSharedStore } from './ownership.js';
 import { PausedRuns } from './paused.js';
 import { Recovery } from './recovery.js';
@@ -536,11 +536,14 @@ export class WorkflowEngine implements WorkflowService {
       const history = await this.kernel.store.readHistory(summary);
       for (const event of history) {
         if (event.type === 'WorkflowUpdateCompleted' && event.updateId === updateId) {
-          if (event.failure) throw failureToError(event.failure);
+          if (event.failure) throw updateFailed(updateName, event.failure);
           return event.result;
         }
         if (event.type === 'WorkflowUpdateRejected' && event.updateId === updateId) {
-          throw new WfError('UPDATE_REJECTED', `update ${updateName} rejected: ${event.failure.message}`);
+          throw new WorkflowUpdateFailedError(
+            `update ${updateName} rejected: ${event.failure.message}`,
+            event.failure,
+          );
         }
       }
       const last = history[history.length - 1];

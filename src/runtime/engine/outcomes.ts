@@ -1,9 +1,8 @@
-import { WfError, WorkflowNotRunningError } from '../../common/errors.js';
+import { WfError, WorkflowNotRunningError, WorkflowUpdateFailedError } from '../../common/errors.js';
 import type { FailureInfo, HistoryEvent } from '../../history/events.js';
 import { CLOSING_EVENT_TYPES } from '../../history/events.js';
 import { HistoryCorruptError, type RunKey, type RunSummary } from '../../history/store.js';
 import type { WorkflowOutcome } from '../../protocol/service.js';
-import { failureToError } from '../../workflow/failures.js';
 import type { EngineKernel } from './kernel.js';
 import type { RunCache } from './run-cache.js';
 import { type RunEntry, runKeyString } from './run-entry.js';
@@ -164,11 +163,21 @@ export function corruptRunError(summary: RunSummary): WfError {
 export function settleUpdate(
   waiters: UpdateWaiter[],
   outcome: { result?: unknown; failure?: FailureInfo },
+  updateName?: string,
 ): void {
   for (const waiter of waiters) {
-    if (outcome.failure) waiter.reject(failureToError(outcome.failure));
+    if (outcome.failure) waiter.reject(updateFailed(updateName, outcome.failure));
     else waiter.resolve(outcome.result);
   }
+}
+
+/** The error an update's caller gets when its handler threw (Temporal's WorkflowUpdateFailedError). */
+export function updateFailed(
+  updateName: string | undefined,
+  failure: FailureInfo,
+): WorkflowUpdateFailedError {
+  const what = updateName === undefined ? 'the update' : `update ${updateName}`;
+  return new WorkflowUpdateFailedError(`${what} failed: ${failure.message}`, failure);
 }
 
 export function rejectAll(waiters: UpdateWaiter[], error: Error): void {
