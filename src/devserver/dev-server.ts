@@ -40,9 +40,26 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       error: (m) => reporter.message('error', m),
     },
     workflowLog: options.workflowLog ?? ((runId, record) => reporter.workflowLog(runId, record)),
+    activityLog: options.activityLog ?? ((record) => reporter.activityLog(record)),
     onPauseChange: (run, reason) => reporter.paused(run, reason),
     onTimeSkip: (offsetMs) => reporter.timeSkipped(new Date(Date.now() + offsetMs).toISOString(), offsetMs),
   });
+  // The watcher is ready before the server answers: an edit saved from then on is never missed.
+  let reloader: HotReloader | undefined;
+  if (options.watch ?? true) {
+    try {
+      reloader = await startHotReload({
+        config,
+        engine: local.engine,
+        out,
+        workflowLog: (runId, record) => reporter.workflowLog(runId, record),
+        loadedCode: local.code.bundle.code,
+      });
+    } catch (error) {
+      await local.close();
+      throw error;
+    }
+  }
   let http: HttpServer;
   let lastRefusalReport = Number.NEGATIVE_INFINITY;
   try {
@@ -63,19 +80,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       },
     });
   } catch (error) {
+    await reloader?.close();
     await local.close();
     throw error;
   }
   const unsubscribe = local.engine.subscribe((notice) => reporter.event(notice));
-  let reloader: HotReloader | undefined;
-  if (options.watch ?? true) {
-    reloader = await startHotReload({
-      config,
-      engine: local.engine,
-      out,
-      workflowLog: (runId, record) => reporter.workflowLog(runId, record),
-    });
-  }
   out(
     `${options.name ?? 'wf dev'} listening on ${http.url}${options.apiToken ? ' (API token required)' : ''}`,
   );

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { watch } from 'chokidar';
 import { codeFrame } from '../replay/code-frame.js';
@@ -15,6 +16,11 @@ export interface HotReloadOptions {
   workflowLog?: (runId: string, record: LogRecord) => void;
   /** Quiet period after the last change before reloading. Default 40 ms. */
   debounceMs?: number;
+  /**
+   * The bundle the engine runs now. An edit saved while the server was starting (after that bundle
+   * was built, before the watcher was ready) is caught by comparing it with a fresh build.
+   */
+  loadedCode?: string;
 }
 
 export interface HotReloader {
@@ -35,7 +41,8 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
     ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
     projectRoot: config.root,
   });
-  await bundler.build();
+  const buildStartedAt = Date.now();
+  const startBundle = await bundler.build();
   const watcher = watch(watchedDirs(config), {
     ignoreInitial: true,
     // Editors write through temp files; chokidar coalesces them only after the file settles.
@@ -95,6 +102,14 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
   };
   watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  // The watcher ignores files that existed when it started: catch up with edits saved meanwhile.
+  const editedMeanwhile = await modifiedSince(
+    [...startBundle.inputs, ...(config.activitiesPath ? [config.activitiesPath] : [])],
+    buildStartedAt,
+  );
+  if (editedMeanwhile.length > 0) for (const file of editedMeanwhile) schedule(file);
+  else if (options.loadedCode !== undefined && options.loadedCode !== startBundle.code)
+    schedule(config.workflowsPath);
 
   return {
     settled: () => running,
@@ -105,4 +120,18 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
       await bundler.dispose();
     },
   };
+}
+
+/** The files among `files` modified at or after `since` (epoch ms); missing files count as modified. */
+async function modifiedSince(files: string[], since: number): Promise<string[]> {
+  const stats = await Promise.all(
+    files.map(async (file) => {
+      try {
+        return (await stat(file)).mtimeMs >= since - 1 ? file : undefined;
+      } catch {
+        return file;
+      }
+    }),
+  );
+  return stats.filter((file): file is string => file !== undefined);
 }
