@@ -20,6 +20,7 @@ import type {
   UpdateDefinition,
   Workflow,
 } from '../workflow/definitions.js';
+import { AsyncCompletionClient } from './async-completion.js';
 import { outcomeToError } from './errors.js';
 
 /** What a workflow function resolves to. */
@@ -138,6 +139,12 @@ export interface WorkflowHandle<W extends Workflow = Workflow> {
  */
 export class WorkflowClient {
   private readonly onClose: (() => Promise<void>) | undefined;
+  /**
+   * Async completion of activities by task token (Temporal's `client.activity`).
+   * @example
+   * await client.activity.complete(taskToken, 'approved');
+   */
+  readonly activity: AsyncCompletionClient;
 
   /** `onClose` releases what the client owns (connect() passes the HTTP transport's close). */
   constructor(
@@ -145,6 +152,7 @@ export class WorkflowClient {
     options: { onClose?: () => Promise<void> } = {},
   ) {
     this.onClose = options.onClose;
+    this.activity = new AsyncCompletionClient(service);
   }
 
   /** Starts a workflow by function (types flow from it) or by type name. */

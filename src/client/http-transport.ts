@@ -5,8 +5,9 @@ import { DEFAULT_ADDRESS } from '../common/defaults.js';
 import { isWfErrorCode, type WireError, wfErrorFromWire } from '../common/error-wire.js';
 import { WfError, type WfErrorCode } from '../common/errors.js';
 import { checkName } from '../common/request-rules.js';
-import type { HistoryEvent } from '../history/events.js';
+import type { FailureInfo, HistoryEvent } from '../history/events.js';
 import type {
+  ActivityCompletionService,
   ClusterInfo,
   EventNotice,
   FiredTimer,
@@ -61,7 +62,7 @@ export interface SubscribeOptions {
  * The WorkflowService interface over a dev server's HTTP API: errors come back as the same WfError
  * subclasses an in-process engine throws.
  */
-export class HttpWorkflowService implements WorkflowService, TimeControl {
+export class HttpWorkflowService implements WorkflowService, TimeControl, ActivityCompletionService {
   readonly address: string;
   private readonly pool: Pool;
   private readonly closing = new AbortController();
@@ -139,6 +140,18 @@ export class HttpWorkflowService implements WorkflowService, TimeControl {
 
   async terminate(ref: RunRef, reason?: string): Promise<void> {
     await this.call('POST', runPath(ref, '/terminate'), reason === undefined ? {} : { reason });
+  }
+
+  async completeActivity(req: { taskToken: string; result?: unknown }): Promise<void> {
+    await this.call('POST', `${API}/activities/complete`, req);
+  }
+
+  async failActivity(req: { taskToken: string; failure: FailureInfo }): Promise<void> {
+    await this.call('POST', `${API}/activities/fail`, req);
+  }
+
+  async heartbeatActivity(req: { taskToken: string; details?: unknown }): Promise<void> {
+    await this.call('POST', `${API}/activities/heartbeat`, req);
   }
 
   /** The server's time: real time plus what `wf time skip` added. */

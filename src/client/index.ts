@@ -8,6 +8,7 @@
 
 export { DEFAULT_ADDRESS, DEFAULT_PORT } from '../common/defaults.js';
 export {
+  ActivityNotFoundError,
   InvalidArgumentError,
   QueryFailedError,
   UnknownWorkflowTypeError,
@@ -21,6 +22,7 @@ export {
 export {
   ActivityFailure,
   ApplicationFailure,
+  ApplicationFailureCategory,
   CancelledFailure,
   ChildWorkflowFailure,
   TerminatedFailure,
@@ -30,6 +32,7 @@ export {
 export type { FailureInfo, HistoryEvent, RunStatus } from '../history/events.js';
 export type { RunSummary } from '../history/store.js';
 export type {
+  ActivityCompletionService,
   EventNotice,
   FiredTimer,
   RunDescription,
@@ -38,6 +41,7 @@ export type {
   WorkflowOutcome,
   WorkflowService,
 } from '../protocol/service.js';
+export { AsyncCompletionClient, type TaskToken } from './async-completion.js';
 export {
   WorkflowClient,
   type WorkflowHandle,

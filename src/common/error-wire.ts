@@ -5,6 +5,7 @@
  */
 
 import {
+  ActivityNotFoundError,
   InvalidArgumentError,
   QueryFailedError,
   UnknownWorkflowTypeError,
@@ -80,7 +81,10 @@ export function wfErrorFromWire(wire: WireError): WfError {
   let err: WfError;
   switch (wire.code) {
     case 'NOT_FOUND':
-      err = new WorkflowNotFoundError(str(d.workflowId), optStr(d.runId));
+      err =
+        wire.name === 'ActivityNotFoundError'
+          ? new ActivityNotFoundError(wire.message)
+          : new WorkflowNotFoundError(str(d.workflowId), optStr(d.runId));
       break;
     case 'ALREADY_STARTED':
       err = new WorkflowExecutionAlreadyStartedError(

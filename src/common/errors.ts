@@ -45,6 +45,17 @@ export class WorkflowNotFoundError extends WfError {
   }
 }
 
+/**
+ * No activity attempt waits for completion under this task token: it completed, failed, timed out or
+ * was cancelled already, or its run closed (Temporal's name).
+ */
+export class ActivityNotFoundError extends WfError {
+  override name = 'ActivityNotFoundError';
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
 /** A run with this workflow ID is open (or the reuse policy refuses a new one). */
 export class WorkflowExecutionAlreadyStartedError extends WfError {
   override name = 'WorkflowExecutionAlreadyStartedError';

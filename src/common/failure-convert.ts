@@ -41,15 +41,18 @@ function build(info: FailureInfo, cause: WfFailure | undefined): WfFailure {
       return new CancelledFailure(info.message, info.details ?? [], cause);
     case 'TerminatedFailure':
       return new TerminatedFailure(info.message, cause);
-    default:
+    default: {
       // ApplicationFailure itself, and every plain error converted on the way in.
-      return new ApplicationFailure(
+      const failure = new ApplicationFailure(
         info.message,
         info.type ?? info.name,
         info.nonRetryable ?? false,
         info.details ?? [],
         cause,
       );
+      if (info.category === 'BENIGN') failure.category = info.category;
+      return failure;
+    }
   }
 }
 
@@ -69,6 +72,7 @@ export function errorToFailure(err: unknown, depth = 0): FailureInfo {
     if (err.type !== undefined) info.type = err.type;
     info.nonRetryable = err.nonRetryable;
     if (err.details.length) info.details = err.details;
+    if (err.category === 'BENIGN') info.category = err.category;
   } else if (err instanceof ActivityFailure) {
     info.name = 'ActivityFailure';
     info.activityType = err.activityType;

@@ -11,6 +11,8 @@ export interface FailureInfo {
   /** Application-defined type (ApplicationFailure.type), or the class name of a plain error. */
   type?: string;
   nonRetryable?: boolean;
+  /** ApplicationFailure.category: `BENIGN` for an expected failure (logged at a lower level). */
+  category?: 'BENIGN';
   details?: unknown[];
   stack?: string;
   /** For timeouts: which timeout fired. */

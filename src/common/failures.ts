@@ -47,6 +47,17 @@ export class WfFailure extends Error {
 }
 brand(WfFailure, 'WfFailure');
 
+/**
+ * How serious an application failure is. `BENIGN`: an expected failure (a declined card, a record
+ * not found yet): retried and reported as usual, but logged at a lower level (`debug` instead of
+ * `warn` in `wf dev`'s output) and recorded with its category in the failure info.
+ */
+export const ApplicationFailureCategory = {
+  BENIGN: 'BENIGN',
+} as const;
+export type ApplicationFailureCategory =
+  (typeof ApplicationFailureCategory)[keyof typeof ApplicationFailureCategory];
+
 export interface ApplicationFailureOptions {
   message?: string;
   /** Application-defined error type; retry policies match `nonRetryableErrorTypes` against it. */
@@ -54,6 +65,8 @@ export interface ApplicationFailureOptions {
   nonRetryable?: boolean;
   details?: unknown[];
   cause?: Error;
+  /** How serious the failure is (see ApplicationFailureCategory). */
+  category?: ApplicationFailureCategory;
 }
 
 /**
@@ -64,6 +77,8 @@ export interface ApplicationFailureOptions {
  */
 export class ApplicationFailure extends WfFailure {
   override name = 'ApplicationFailure';
+  /** How serious the failure is: `BENIGN` failures are logged at a lower level. Set it with `create`. */
+  category?: ApplicationFailureCategory;
   constructor(
     message?: string,
     readonly type?: string,
@@ -76,13 +91,15 @@ export class ApplicationFailure extends WfFailure {
 
   /** An ApplicationFailure from an options object. */
   static create(options: ApplicationFailureOptions): ApplicationFailure {
-    return new ApplicationFailure(
+    const failure = new ApplicationFailure(
       options.message,
       options.type,
       options.nonRetryable ?? false,
       options.details ?? [],
       options.cause,
     );
+    if (options.category !== undefined) failure.category = checkCategory(options.category);
+    return failure;
   }
 
   /** A failure the retry policy may retry. */
@@ -96,6 +113,13 @@ export class ApplicationFailure extends WfFailure {
   }
 }
 brand(ApplicationFailure, 'ApplicationFailure');
+
+function checkCategory(category: unknown): ApplicationFailureCategory {
+  if (category === ApplicationFailureCategory.BENIGN) return category;
+  throw new TypeError(
+    `ApplicationFailure category must be one of ${Object.values(ApplicationFailureCategory).join(', ')}; got ${JSON.stringify(category)}`,
+  );
+}
 
 /** An activity failed for good (retries exhausted, non-retryable, timed out or cancelled); `cause` says why. */
 export class ActivityFailure extends WfFailure {

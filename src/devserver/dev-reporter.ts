@@ -3,6 +3,8 @@
  * runs pausing and resuming, time skips. Three renderings: plain lines (pipes, CI), JSON Lines
  * (`--log-format json`, one object per line) and the live terminal view (src/ui).
  */
+
+import type { ActivityLogRecord } from '../activity/log.js';
 import { formatDuration } from '../common/format-duration.js';
 import { printable, terminalJson } from '../common/printable.js';
 import type { HistoryEvent } from '../history/events.js';
@@ -19,6 +21,8 @@ export interface DevReporter {
   event(notice: EventNotice): void;
   /** A `log` call of workflow code. */
   workflowLog(runId: string, record: LogRecord): void;
+  /** A `log` call of activity code, with the activity's context. */
+  activityLog(record: ActivityLogRecord): void;
   /** A run paused (its code no longer replays its history; `reason` says why) or resumed (undefined). */
   paused(run: RunKey, reason: string | undefined): void;
   /** The clock was skipped forward: `now` is the time workflows see, `offsetMs` the total offset. */
@@ -38,6 +42,9 @@ export function plainReporter(write: (line: string) => void): DevReporter {
     workflowLog(runId, record) {
       write(printable(formatLog(runId, record)));
     },
+    activityLog(record) {
+      write(printable(formatActivityLog(record)));
+    },
     paused(run, reason) {
       // A pause is reported by the engine's own error line, with its reason in full.
       if (reason === undefined) write(printable(`${run.workflowId} resumed`));
@@ -50,8 +57,9 @@ export function plainReporter(write: (line: string) => void): DevReporter {
 
 /**
  * One JSON object per line (`wf dev --log-format json`): `{"ts", "kind", ...}` with kind `message`,
- * `event` (the whole history event), `log`, `paused`, `resumed` or `time`. `ts` is the wall-clock
- * time the line was written; events also carry the `eventTime` the workflow saw.
+ * `event` (the whole history event, with a `level`), `log` (workflow code's, or with `"source":
+ * "activity"` and the activity's IDs, activity code's), `paused`, `resumed` or `time`. `ts` is the
+ * wall-clock time the line was written; events also carry the `eventTime` the workflow saw.
  */
 export function jsonReporter(write: (line: string) => void): DevReporter {
   // Workflow log records name only their run: remember each run's workflow ID from its events.
@@ -67,7 +75,7 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
         workflowIds.set(runId, workflowId);
         if (workflowIds.size > 10_000) workflowIds.delete(workflowIds.keys().next().value as string);
       }
-      emit({ kind: 'event', workflowId, runId, event });
+      emit({ kind: 'event', level: eventLevel(event), workflowId, runId, event });
     },
     workflowLog(runId, record) {
       const workflowId = workflowIds.get(runId);
@@ -78,6 +86,16 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
         ...(record.attributes ? { attributes: record.attributes } : {}),
         ...(workflowId === undefined ? {} : { workflowId }),
         runId,
+      });
+    },
+    activityLog({ level, message, attributes, activity }) {
+      emit({
+        kind: 'log',
+        source: 'activity',
+        level,
+        message,
+        ...(attributes ? { attributes } : {}),
+        ...activity,
       });
     },
     paused(run, reason) {
@@ -95,6 +113,21 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
 
 function formatLog(runId: string, record: LogRecord): string {
   return `  [${record.level}] ${record.message}${attrs(record.attributes)} (run ${runId.slice(0, 8)})`;
+}
+
+function formatActivityLog({ level, message, attributes, activity }: ActivityLogRecord): string {
+  const { workflowId, activityType, activityId, attempt } = activity;
+  return `  [${level}] ${message}${attrs(attributes)} (activity ${activityType} #${activityId} attempt ${attempt} of ${workflowId})`;
+}
+
+/**
+ * The level of an event line: `warn` for a failed or timed-out activity attempt, `debug` when the
+ * failure's category is BENIGN (an expected failure, as Temporal logs it), `info` for the rest.
+ */
+export function eventLevel(event: HistoryEvent): 'debug' | 'info' | 'warn' {
+  if (event.type === 'ActivityTaskFailed') return event.failure.category === 'BENIGN' ? 'debug' : 'warn';
+  if (event.type === 'ActivityTaskTimedOut' || event.type === 'WorkflowExecutionFailed') return 'warn';
+  return 'info';
 }
 
 function attrs(attributes: Record<string, unknown> | undefined): string {
@@ -116,7 +149,7 @@ function detail(event: HistoryEvent): string {
     case 'ActivityTaskCompleted':
       return ` seq ${event.seq} attempt ${event.attempt}`;
     case 'ActivityTaskFailed':
-      return ` seq ${event.seq} attempt ${event.attempt}: ${event.failure.message}${
+      return ` seq ${event.seq} attempt ${event.attempt}${event.failure.category === 'BENIGN' ? ' (benign)' : ''}: ${event.failure.message}${
         event.nextRetryDelayMs === undefined ? '' : ` (retry in ${event.nextRetryDelayMs} ms)`
       }`;
     case 'TimerStarted':

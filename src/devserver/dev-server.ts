@@ -40,6 +40,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       error: (m) => reporter.message('error', m),
     },
     workflowLog: options.workflowLog ?? ((runId, record) => reporter.workflowLog(runId, record)),
+    activityLog: options.activityLog ?? ((record) => reporter.activityLog(record)),
     onPauseChange: (run, reason) => reporter.paused(run, reason),
     onTimeSkip: (offsetMs) => reporter.timeSkipped(new Date(Date.now() + offsetMs).toISOString(), offsetMs),
   });

@@ -21,8 +21,18 @@ import {
   type WorkflowIdReusePolicy,
 } from '../history/events.js';
 import { HistoryCorruptError, RunNotFoundError } from '../history/store.js';
-import type { EventNotice, ListRequest, RunRef, TimeControl, WorkflowService } from '../protocol/service.js';
+import type {
+  ActivityCompletionService,
+  EventNotice,
+  ListRequest,
+  RunRef,
+  TimeControl,
+  WorkflowService,
+} from '../protocol/service.js';
 import {
+  parseActivityCompleteBody,
+  parseActivityFailBody,
+  parseActivityHeartbeatBody,
   parseFireTimerBody,
   parseQueryBody,
   parseReasonBody,
@@ -265,6 +275,37 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       },
     },
     {
+      pattern: ['activities', 'complete'],
+      methods: {
+        post: async ({ req, res }) => {
+          await activityCompletion().completeActivity(
+            parseActivityCompleteBody(await readJsonBody(req, bodyLimit)),
+          );
+          sendJson(res, 200, {});
+        },
+      },
+    },
+    {
+      pattern: ['activities', 'fail'],
+      methods: {
+        post: async ({ req, res }) => {
+          await activityCompletion().failActivity(parseActivityFailBody(await readJsonBody(req, bodyLimit)));
+          sendJson(res, 200, {});
+        },
+      },
+    },
+    {
+      pattern: ['activities', 'heartbeat'],
+      methods: {
+        post: async ({ req, res }) => {
+          await activityCompletion().heartbeatActivity(
+            parseActivityHeartbeatBody(await readJsonBody(req, bodyLimit)),
+          );
+          sendJson(res, 200, {});
+        },
+      },
+    },
+    {
       pattern: ['workflows', ':id', 'terminate'],
       methods: {
         post: async ({ req, res, params, query }) => {
@@ -276,6 +317,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       },
     },
   ];
+
+  function activityCompletion(): ActivityCompletionService {
+    const candidate = service as WorkflowService & Partial<ActivityCompletionService>;
+    if (typeof candidate.completeActivity === 'function') return candidate as ActivityCompletionService;
+    throw new HttpError(501, 'NOT_IMPLEMENTED', 'this server does not complete activities by task token');
+  }
 
   function timeControl(): TimeControl {
     if (options.timeControl) return options.timeControl;

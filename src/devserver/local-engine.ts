@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ActivityLogRecord } from '../activity/log.js';
 import type { FileStoreOpenReport } from '../history/file-store.js';
 import { openStore } from '../history/open-store.js';
 import type { HistoryStore } from '../history/store.js';
@@ -35,6 +36,8 @@ export interface LocalEngineOptions {
   maxCachedRuns?: number;
   logger?: EngineLogger;
   workflowLog?: (runId: string, record: LogRecord) => void;
+  /** Receives activity code's `log` lines. */
+  activityLog?: (record: ActivityLogRecord) => void;
   onPauseChange?: (run: { workflowId: string; runId: string }, reason: string | undefined) => void;
   /** Told after every `wf time skip`, with the new offset. */
   onTimeSkip?: (offsetMs: number) => void;
@@ -92,6 +95,7 @@ export async function openLocalEngine(
     ...(options.maxConcurrentActivities ? { maxConcurrentActivities: options.maxConcurrentActivities } : {}),
     ...(options.maxCachedRuns ? { maxCachedRuns: options.maxCachedRuns } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.activityLog ? { activityLog: options.activityLog } : {}),
     ...(options.onPauseChange ? { onPauseChange: options.onPauseChange } : {}),
     ...(database ? { cluster: { buildId, ...options.cluster } } : {}),
   });

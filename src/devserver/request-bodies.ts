@@ -12,10 +12,12 @@ import {
   checkMemo,
   checkName,
   checkOptionalName,
+  checkPayload,
   checkPositiveMs,
   describeValue,
 } from '../common/request-rules.js';
 import {
+  type FailureInfo,
   WORKFLOW_ID_CONFLICT_POLICIES,
   WORKFLOW_ID_REUSE_POLICIES,
   type WorkflowIdConflictPolicy,
@@ -181,4 +183,64 @@ export function parseFireTimerBody(raw: unknown): { seq?: number } {
     );
   }
   return { seq: seq as number };
+}
+
+function taskToken(body: Body): string {
+  const token = field(body, 'taskToken');
+  if (typeof token !== 'string' || token === '') {
+    throw new InvalidArgumentError(
+      '"taskToken" is required: the activity\'s task token in base64 (`activityInfo().base64TaskToken`)',
+    );
+  }
+  return token;
+}
+
+/** `POST /activities/complete`. */
+export function parseActivityCompleteBody(raw: unknown): { taskToken: string; result?: unknown } {
+  const body = objectWith(raw, ['taskToken', 'result']);
+  const result = field(body, 'result');
+  if (result !== undefined) checkPayload('"result"', result);
+  return result === undefined ? { taskToken: taskToken(body) } : { taskToken: taskToken(body), result };
+}
+
+/** `POST /activities/heartbeat`. */
+export function parseActivityHeartbeatBody(raw: unknown): { taskToken: string; details?: unknown } {
+  const body = objectWith(raw, ['taskToken', 'details']);
+  const details = field(body, 'details');
+  if (details !== undefined) checkPayload('"details"', details);
+  return details === undefined ? { taskToken: taskToken(body) } : { taskToken: taskToken(body), details };
+}
+
+/** `POST /activities/fail`: the failure as `{ message, type?, nonRetryable?, details?, category? }`. */
+export function parseActivityFailBody(raw: unknown): { taskToken: string; failure: FailureInfo } {
+  const body = objectWith(raw, ['taskToken', 'failure']);
+  const token = taskToken(body);
+  const f = objectWith(
+    field(body, 'failure'),
+    ['message', 'name', 'type', 'nonRetryable', 'details', 'category'],
+    '"failure" (the error: {"message": ..., "type": ..., "nonRetryable": ...})',
+  );
+  const message = field(f, 'message');
+  if (typeof message !== 'string') {
+    throw new InvalidArgumentError(`"failure.message" is required: a string, got ${describeValue(message)}`);
+  }
+  const failure: FailureInfo = { name: 'ApplicationFailure', message };
+  const name = field(f, 'name');
+  if (name !== undefined) failure.name = checkName('"failure.name"', name);
+  const type = field(f, 'type');
+  if (type !== undefined) failure.type = checkName('"failure.type"', type);
+  const nonRetryable = field(f, 'nonRetryable');
+  if (nonRetryable !== undefined) {
+    if (typeof nonRetryable !== 'boolean') {
+      throw new InvalidArgumentError(
+        `"failure.nonRetryable" must be true or false, got ${describeValue(nonRetryable)}`,
+      );
+    }
+    failure.nonRetryable = nonRetryable;
+  }
+  const details = field(f, 'details');
+  if (details !== undefined) failure.details = checkArgs('"failure.details"', details);
+  const category = field(f, 'category');
+  if (category !== undefined) failure.category = oneOf('"failure.category"', category, ['BENIGN'] as const);
+  return { taskToken: token, failure };
 }

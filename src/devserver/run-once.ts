@@ -34,6 +34,10 @@ export async function runWorkflowOnce(options: RunOnceOptions): Promise<RunOnceR
             log(
               `[${record.level}] ${record.message}${record.attributes ? ` ${JSON.stringify(record.attributes)}` : ''}`,
             ),
+          activityLog: ({ level, message, attributes, activity }) =>
+            log(
+              `[${level}] ${message}${attributes ? ` ${JSON.stringify(attributes)}` : ''} (activity ${activity.activityType} attempt ${activity.attempt})`,
+            ),
         }
       : {}),
   });

@@ -119,6 +119,7 @@ function failureCheck(depth: number): Check {
       name: req(str),
       type: opt(str),
       nonRetryable: opt(bool),
+      category: opt(oneOf(['BENIGN'])),
       details: opt(array),
       stack: opt(str),
       timeoutType: opt(timeoutType),

@@ -123,6 +123,19 @@ export interface TimeControl {
   fireTimer(ref: RunRef, seq?: number): Promise<FiredTimer>;
 }
 
+/**
+ * Async completion of activities by task token (`client.activity.*`): for an attempt whose activity
+ * threw CompleteAsyncError. Tokens travel as base64 (`activityInfo().base64TaskToken`).
+ */
+export interface ActivityCompletionService {
+  /** Records the attempt's result; resolves once it is durable. */
+  completeActivity(req: { taskToken: string; result?: unknown }): Promise<void>;
+  /** Records the attempt's failure (retried per the activity's policy); resolves once it is durable. */
+  failActivity(req: { taskToken: string; failure: FailureInfo }): Promise<void>;
+  /** Keeps the attempt's heartbeat timeout from firing; `details` reach a later attempt. */
+  heartbeatActivity(req: { taskToken: string; details?: unknown }): Promise<void>;
+}
+
 /** A run addressed by workflow ID; the latest run when runId is absent. */
 export interface RunRef {
   workflowId: string;

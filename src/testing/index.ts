@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { ActivityLogRecord } from '../activity/log.js';
 import { WorkflowClient } from '../client/client.js';
 import { parseHistoryJsonl } from '../history/codec.js';
 import type { HistoryEvent } from '../history/events.js';
@@ -17,8 +18,14 @@ import { conventionalActivitiesPath } from '../runtime/project.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import { type Duration, toMs } from '../workflow/duration.js';
 
+export type { ActivityLogRecord } from '../activity/log.js';
 export { parseHistoryJsonl, serializeHistoryJsonl } from '../history/codec.js';
 export { NonDeterminismError } from '../runtime/errors.js';
+export {
+  defaultActivityInfo,
+  MockActivityEnvironment,
+  type MockActivityEnvironmentOptions,
+} from './mock-activity-environment.js';
 export { WorkflowClient };
 
 export interface TestEnvironmentOptions {
@@ -37,6 +44,8 @@ export interface TestEnvironmentOptions {
     runId: string,
     record: { level: string; message: string; attributes?: Record<string, unknown> },
   ) => void;
+  /** Receives activity `log` calls, each with its activity's context. Default: silent. */
+  activityLog?: (record: ActivityLogRecord) => void;
 }
 
 /**
@@ -87,7 +96,13 @@ export class TestWorkflowEnvironment {
         : { activationTimeoutMs: options.activationTimeoutMs }),
     });
     const store = new MemoryHistoryStore();
-    const engine = new WorkflowEngine({ store, code, clock, activities: options.activities ?? {} });
+    const engine = new WorkflowEngine({
+      store,
+      code,
+      clock,
+      activities: options.activities ?? {},
+      ...(options.activityLog ? { activityLog: options.activityLog } : {}),
+    });
     return new TestWorkflowEnvironment(engine, store, clock, code);
   }
 

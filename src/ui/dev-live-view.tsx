@@ -51,6 +51,7 @@ export function startLiveView(options: {
     log,
     message: lines.message,
     workflowLog: lines.workflowLog,
+    activityLog: lines.activityLog,
     event(notice) {
       lines.event(notice);
       board.apply(notice);

@@ -1,4 +1,7 @@
-import { Context } from '../../activity/index.js';
+import { CompleteAsyncError } from '../../activity/complete-async.js';
+import { Context } from '../../activity/context.js';
+import type { Info } from '../../activity/info.js';
+import { encodeTaskToken, taskTokenBase64 } from '../../activity/task-token.js';
 import type { ActivityTaskScheduled, FailureInfo, NewEvent, TimeoutType } from '../../history/events.js';
 import { CancelledFailure, errorToFailure, TimeoutFailure } from '../../workflow/failures.js';
 import { attemptDeadline, retryDelay, toRecordable } from '../activity-runner.js';
@@ -113,16 +116,20 @@ export class ActivityDispatcher {
       this.releaseSlot();
       return;
     }
-    new AttemptRun(this.kernel, entry, pending.scheduled, pending.attempt, {
+    const attemptScheduledAt = pending.retryAt ?? Date.parse(pending.scheduled.eventTime);
+    new AttemptRun(this.kernel, entry, pending.scheduled, pending.attempt, attemptScheduledAt, {
       started: () => this.working++,
       sleeping: (delta) => {
         this.working -= delta;
         this.kernel.notifyIdle();
       },
-      finished: (work, stillWorking) => {
+      release: (stillWorking) => {
         if (stillWorking) this.working--;
         this.releaseSlot();
+      },
+      outcome: (work) => {
         if (!entry.closed && !this.kernel.stopped) this.mailbox.enqueue(entry, work);
+        else work.done?.(new Error('the workflow closed'));
       },
     }).start(pending.cancelRequested);
   }
@@ -132,7 +139,10 @@ interface AttemptHooks {
   started(): void;
   /** +1 when the attempt starts sleeping in `Context.sleep`, -1 when it wakes. */
   sleeping(delta: 1 | -1): void;
-  finished(work: Work, stillWorking: boolean): void;
+  /** The attempt gives back its slot: it finished, or it waits to be completed by its task token. */
+  release(stillWorking: boolean): void;
+  /** The work that records the attempt's outcome. */
+  outcome(work: Work): void;
 }
 
 /** One attempt of one activity, from start to the work that records its outcome. */
@@ -140,12 +150,14 @@ class AttemptRun {
   private readonly attempt: ActivityAttempt;
   private readonly startedEvent: NewEvent;
   private readonly scheduleToCloseDeadline: number | undefined;
+  private released = false;
 
   constructor(
     private readonly kernel: EngineKernel,
     private readonly entry: RunEntry,
     private readonly scheduled: ActivityTaskScheduled,
     private readonly attemptNo: number,
+    private readonly attemptScheduledAt: number,
     private readonly hooks: AttemptHooks,
   ) {
     const { seq } = scheduled;
@@ -196,36 +208,66 @@ class AttemptRun {
   }
 
   private context(): Context {
-    const { entry, scheduled, attemptNo, attempt } = this;
+    const { attempt } = this;
+    return new Context(this.info(), attempt.controller.signal, {
+      heartbeat: (details) => this.heartbeat(details),
+      sleep: (ms, signal) => this.sleep(ms, signal),
+      log: (record) => this.kernel.activityLog(record),
+    });
+  }
+
+  /** Temporal's activity Info for this attempt, with wf's own fields. */
+  private info(): Info {
+    const { entry, scheduled, attemptNo } = this;
     const { options } = scheduled;
-    return new Context(
-      {
-        workflowId: entry.key.workflowId,
-        runId: entry.key.runId,
-        workflowType: entry.workflowType,
-        activityId: scheduled.activityId,
-        activityType: scheduled.activityType,
-        attempt: attemptNo,
-        idempotencyKey: `${entry.key.workflowId}/${entry.key.runId}/${scheduled.activityId}`,
-        scheduledTime: new Date(Date.parse(scheduled.eventTime)),
-        heartbeatDetails: entry.heartbeats.get(scheduled.seq),
-        ...(options.startToCloseTimeoutMs === undefined
-          ? {}
-          : { startToCloseTimeoutMs: options.startToCloseTimeoutMs }),
-        ...(options.heartbeatTimeoutMs === undefined
-          ? {}
-          : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+    const { workflowId, runId } = entry.key;
+    const taskToken = encodeTaskToken({
+      workflowId,
+      runId,
+      activityId: scheduled.activityId,
+      seq: scheduled.seq,
+      attempt: attemptNo,
+    });
+    const scheduledAt = Date.parse(scheduled.eventTime);
+    const retry = options.retry;
+    return {
+      taskToken,
+      base64TaskToken: taskTokenBase64(taskToken),
+      activityId: scheduled.activityId,
+      activityType: scheduled.activityType,
+      attempt: attemptNo,
+      isLocal: false,
+      workflowExecution: { workflowId, runId },
+      workflowType: entry.workflowType,
+      namespace: 'default',
+      activityNamespace: 'default',
+      workflowNamespace: 'default',
+      taskQueue: 'default',
+      inWorkflow: true,
+      scheduledTimestampMs: scheduledAt,
+      currentAttemptScheduledTimestampMs: this.attemptScheduledAt,
+      scheduleToCloseTimeoutMs: options.scheduleToCloseTimeoutMs ?? 0,
+      startToCloseTimeoutMs: options.startToCloseTimeoutMs ?? options.scheduleToCloseTimeoutMs ?? 0,
+      ...(options.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+      heartbeatDetails: entry.heartbeats.get(scheduled.seq),
+      retryPolicy: {
+        initialInterval: retry.initialIntervalMs,
+        backoffCoefficient: retry.backoffCoefficient,
+        maximumInterval: retry.maximumIntervalMs,
+        maximumAttempts: retry.maximumAttempts,
+        nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes],
       },
-      attempt.controller.signal,
-      {
-        heartbeat: (details) => {
-          if (attempt.finished) return;
-          if (details !== undefined) entry.heartbeats.set(scheduled.seq, details);
-          this.armHeartbeat();
-        },
-        sleep: (ms, signal) => this.sleep(ms, signal),
-      },
-    );
+      workflowId,
+      runId,
+      idempotencyKey: `${workflowId}/${runId}/${scheduled.activityId}`,
+      scheduledTime: new Date(scheduledAt),
+    };
+  }
+
+  private heartbeat(details: unknown): void {
+    if (this.attempt.finished) return;
+    if (details !== undefined) this.entry.heartbeats.set(this.scheduled.seq, details);
+    this.armHeartbeat();
   }
 
   private armHeartbeat(): void {
@@ -262,6 +304,10 @@ class AttemptRun {
 
   private onError(error: unknown): void {
     if (this.attempt.finished) return;
+    if (error instanceof CompleteAsyncError && !this.attempt.controller.signal.aborted) {
+      this.awaitCompletion();
+      return;
+    }
     if (this.cancelledByWorkflow()) {
       const cancelled = cancelledWork(this.entry, this.scheduled.seq, this.attemptNo);
       this.finish({ ...cancelled, info: [this.startedEvent, ...(cancelled.info ?? [])] });
@@ -327,6 +373,67 @@ class AttemptRun {
     );
   }
 
+  /**
+   * The activity threw CompleteAsyncError: the attempt gives back its slot and stays open, its
+   * timeouts still armed, until its task token's holder completes or fails it, or the workflow
+   * cancels it (recorded as cancelled at once: nobody is left to acknowledge it).
+   */
+  private awaitCompletion(): void {
+    const { attempt, scheduled } = this;
+    const settle = (work: Work) =>
+      new Promise<void>((resolve, reject) => {
+        if (attempt.finished) {
+          reject(new Error('the attempt already finished'));
+          return;
+        }
+        this.finish({ ...work, done: (error) => (error ? reject(error) : resolve()) });
+      });
+    attempt.awaiting = {
+      activityId: scheduled.activityId,
+      complete: (result) => {
+        const recordable = toRecordable(result);
+        if (!recordable.ok) return Promise.reject(new Error(recordable.failure.message));
+        return settle({
+          info: [this.startedEvent],
+          input: {
+            type: 'ActivityTaskCompleted',
+            seq: scheduled.seq,
+            attempt: this.attemptNo,
+            result: recordable.value,
+          },
+        });
+      },
+      fail: (failure) => {
+        const delay = this.retryDelay({ failure });
+        const outcome: NewEvent = {
+          type: 'ActivityTaskFailed',
+          seq: scheduled.seq,
+          attempt: this.attemptNo,
+          failure,
+          ...(delay === undefined ? {} : { nextRetryDelayMs: delay }),
+        };
+        return settle(
+          delay === undefined
+            ? { info: [this.startedEvent], input: outcome }
+            : { info: [this.startedEvent, outcome] },
+        );
+      },
+      heartbeat: (details) => this.heartbeat(details),
+    };
+    const { signal } = attempt.controller;
+    signal.addEventListener(
+      'abort',
+      () => {
+        if (signal.reason instanceof CancelledFailure) {
+          this.finish({ info: [this.startedEvent, { type: 'ActivityTaskCanceled', seq: scheduled.seq }] });
+        }
+      },
+      { once: true },
+    );
+    this.released = true;
+    this.hooks.release(attempt.sleeping === 0);
+  }
+
   private finish(work: Work): void {
     const { attempt, entry } = this;
     if (attempt.finished) return;
@@ -334,7 +441,11 @@ class AttemptRun {
     if (entry.attempts.get(attempt.seq) === attempt) entry.attempts.delete(attempt.seq);
     attempt.deadlineTimer?.cancel();
     attempt.heartbeatTimer?.cancel();
-    this.hooks.finished(work, attempt.sleeping === 0);
+    if (!this.released) {
+      this.released = true;
+      this.hooks.release(attempt.sleeping === 0);
+    }
+    this.hooks.outcome(work);
   }
 
   private sleep(ms: number, signal: AbortSignal): Promise<void> {

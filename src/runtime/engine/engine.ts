@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { decodeTaskToken } from '../../activity/task-token.js';
 import {
+  ActivityNotFoundError,
   InvalidArgumentError,
   QueryFailedError,
   WfError,
@@ -10,10 +12,16 @@ import {
 } from '../../common/errors.js';
 
 import { checkName } from '../../common/request-rules.js';
-import { CLOSING_EVENT_TYPES, type HistoryEvent, type NewEvent } from '../../history/events.js';
+import {
+  CLOSING_EVENT_TYPES,
+  type FailureInfo,
+  type HistoryEvent,
+  type NewEvent,
+} from '../../history/events.js';
 
 import type { RunSummary } from '../../history/store.js';
 import type {
+  ActivityCompletionService,
   ClusterInfo,
   EventNotice,
   FiredTimer,
@@ -43,7 +51,7 @@ import { PausedRuns } from './paused.js';
 import { Recovery } from './recovery.js';
 import { decodePageToken, encodePageToken, jsonArgs } from './requests.js';
 import { RunCache } from './run-cache.js';
-import type { RunEntry } from './run-entry.js';
+import type { AwaitingCompletion, RunEntry } from './run-entry.js';
 import { Starts } from './start.js';
 import { DurableTimers } from './timers.js';
 import type { ActivityFunction, EngineOptions, WorkflowCode } from './types.js';
@@ -60,7 +68,7 @@ const SILENT = { info: () => undefined, warn: () => undefined, error: () => unde
  * It is a small coordinator: the work is done in rooms (run cache, mailbox, effects, activity
  * dispatcher, timers, children, external messages, starts, recovery, outcomes, paused runs).
  */
-export class WorkflowEngine implements WorkflowService {
+export class WorkflowEngine implements WorkflowService, ActivityCompletionService {
   readonly clock: EngineKernel['clock'];
   private readonly kernel: EngineKernel;
   private readonly cache: RunCache;
@@ -80,6 +88,7 @@ export class WorkflowEngine implements WorkflowService {
       options.code,
       options.activities,
     );
+    if (options.activityLog) kernel.activityLog = options.activityLog;
     this.kernel = kernel;
     this.clock = kernel.clock;
     const cache = new RunCache(options.maxCachedRuns ?? 1000);
@@ -446,6 +455,66 @@ export class WorkflowEngine implements WorkflowService {
 
   subscribe(listener: (notice: EventNotice) => void): () => void {
     return this.kernel.subscribe(listener);
+  }
+
+  // ---- async activity completion (ActivityCompletionService) --------------------------------------
+
+  async completeActivity(req: { taskToken: string; result?: unknown }): Promise<void> {
+    const awaiting = await this.awaitingAttempt(req.taskToken);
+    await awaiting.complete(jsonArgs([req.result ?? null], 'activity result')[0]);
+  }
+
+  async failActivity(req: { taskToken: string; failure: FailureInfo }): Promise<void> {
+    const awaiting = await this.awaitingAttempt(req.taskToken);
+    await awaiting.fail(req.failure);
+  }
+
+  async heartbeatActivity(req: { taskToken: string; details?: unknown }): Promise<void> {
+    const awaiting = await this.awaitingAttempt(req.taskToken);
+    awaiting.heartbeat(
+      req.details === undefined ? undefined : jsonArgs([req.details], 'heartbeat details')[0],
+    );
+  }
+
+  /** The attempt a task token names, if it waits for async completion here. */
+  private async awaitingAttempt(taskToken: string): Promise<AwaitingCompletion> {
+    const token = decodeTaskToken(taskToken);
+    const what = `attempt ${token.attempt} of activity ${JSON.stringify(token.activityId)} of workflow ${JSON.stringify(token.workflowId)}`;
+    const summary = await this.summaryOf({ workflowId: token.workflowId, runId: token.runId }).catch(
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) {
+          throw new ActivityNotFoundError(`no ${what}: the workflow run ${token.runId} does not exist`);
+        }
+        throw error;
+      },
+    );
+    const entry = this.heldHere(summary);
+    if (!entry && summary.status === 'RUNNING' && this.cluster_) {
+      throw new WfError(
+        'UNAVAILABLE',
+        `workflow ${JSON.stringify(token.workflowId)} is held by another process, where its activity waits: send the completion to that server`,
+      );
+    }
+    if (!entry || entry.closed) {
+      throw new ActivityNotFoundError(
+        `no ${what} waits for completion: the run is ${summary.status.toLowerCase()}`,
+      );
+    }
+    const attempt = entry.attempts.get(token.seq);
+    if (attempt && !attempt.finished && attempt.attempt === token.attempt && !attempt.awaiting) {
+      throw new WfError(
+        'NOT_RUNNING',
+        `${what} is still running: it can be completed by its task token once it has thrown CompleteAsyncError`,
+      );
+    }
+    if (!attempt || attempt.attempt !== token.attempt || attempt.awaiting?.activityId !== token.activityId) {
+      throw new ActivityNotFoundError(
+        `no ${what} waits for completion: it completed, failed, timed out or was cancelled already${
+          attempt && attempt.attempt !== token.attempt ? ` (attempt ${attempt.attempt} runs now)` : ''
+        }`,
+      );
+    }
+    return attempt.awaiting;
   }
 
   async cluster(): Promise<ClusterInfo> {

@@ -1,3 +1,4 @@
+import type { ActivityLogRecord } from '../../activity/log.js';
 import type { HistoryEvent } from '../../history/events.js';
 import type { HistoryStore } from '../../history/store.js';
 import type { EventNotice } from '../../protocol/service.js';
@@ -19,6 +20,8 @@ export class EngineKernel {
   buildId: string | undefined;
   /** How histories are written: plainly, or under leases when the store is shared. */
   ownership: Ownership;
+  /** Where activity code's `log` lines go. */
+  activityLog: (record: ActivityLogRecord) => void = () => undefined;
   private busy = 0;
   /** Attempts doing real work (not sleeping in `Context.sleep`), plus attempts waiting for a slot. */
   activeAttempts: () => number = () => 0;

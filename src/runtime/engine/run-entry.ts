@@ -1,4 +1,4 @@
-import type { CallSite, WorkflowExecutionStarted } from '../../history/events.js';
+import type { CallSite, FailureInfo, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunLease } from '../../history/shared-store.js';
 import type { RunKey } from '../../history/store.js';
 import type { WorkflowOutcome } from '../../protocol/service.js';
@@ -15,6 +15,19 @@ export interface ActivityAttempt {
   sleeping: number;
   heartbeatTimer?: TimerHandle;
   deadlineTimer?: TimerHandle;
+  /** Set once the activity threw CompleteAsyncError: the attempt waits to be completed by its task token. */
+  awaiting?: AwaitingCompletion;
+}
+
+/** An attempt waiting for async completion: what the task token's holder may do to it. */
+export interface AwaitingCompletion {
+  activityId: string;
+  /** Records the result; resolves once it is durable. */
+  complete(result: unknown): Promise<void>;
+  /** Records a failed attempt (retried per the policy); resolves once it is durable. */
+  fail(failure: FailureInfo): Promise<void>;
+  /** Keeps the heartbeat timeout from firing; `details` reach the next attempt. */
+  heartbeat(details: unknown): void;
 }
 
 /** A run this process holds: its executor (when cached), its mailbox and the effects it has armed. */

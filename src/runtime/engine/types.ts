@@ -1,3 +1,4 @@
+import type { ActivityLogRecord } from '../../activity/log.js';
 import type { CallSite, NewEvent } from '../../history/events.js';
 import type { HistoryStore, RunKey } from '../../history/store.js';
 import type { Clock } from '../clock.js';
@@ -29,6 +30,8 @@ export interface EngineOptions {
   /** Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default 1000. */
   maxCachedRuns?: number;
   logger?: EngineLogger;
+  /** Receives activity code's `log` lines, each with its activity's context. Default: dropped. */
+  activityLog?: (record: ActivityLogRecord) => void;
   /** Told when a run pauses (with the reason) or resumes (reason undefined): for live views. */
   onPauseChange?: (run: RunKey, reason: string | undefined) => void;
   /**
