@@ -68,6 +68,7 @@ function matchEnum<T extends string>(flag: string, value: string, allowed: reado
   return found;
 }
 
+import { refuseCronSchedule } from '../common/request-rules.js';
 import {
   WORKFLOW_ID_CONFLICT_POLICIES as CONFLICT_POLICIES,
   WORKFLOW_ID_REUSE_POLICIES as REUSE_POLICIES,
@@ -96,9 +97,12 @@ export interface StartOptions extends ConnectionOptions {
   reusePolicy?: string | undefined;
   conflictPolicy?: string | undefined;
   runTimeout?: Duration | undefined;
+  /** Refused (see refuseCronSchedule): given, nothing starts. */
+  cronSchedule?: string | undefined;
 }
 
 function startOptionsOf(options: StartOptions) {
+  refuseCronSchedule('--cron-schedule', options.cronSchedule);
   return {
     workflowId: options.workflowId,
     args: parseJsonValues('input', options.inputs),

@@ -42,6 +42,7 @@ export class Dev extends LocalCommand {
     migrate: Flags.boolean({
       description: 'With a postgres:// store: create or upgrade its schema on start.',
     }),
+    schema: Flags.string({ description: 'With a postgres:// store: its PostgreSQL schema. Default: wf.' }),
   };
 
   async run(): Promise<void> {
@@ -70,6 +71,7 @@ export class Dev extends LocalCommand {
         watch: flags.watch,
         reporter,
         ...(flags.migrate ? { migrate: true } : {}),
+        ...(flags.schema ? { schema: flags.schema } : {}),
         ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
         ...(flags['max-concurrent-activities']
           ? { maxConcurrentActivities: flags['max-concurrent-activities'] }

@@ -321,6 +321,31 @@ describe.skipIf(!built || !postgresAvailable)(
       expect(JSON.parse(result.stdout), result.stderr).toBe(3);
     });
 
+    it('wf dev runs the project on the PostgreSQL store it deploys on (--store postgres://, --migrate)', async () => {
+      const schema = randomSchema('wfsrv');
+      schemas.push(schema);
+      const project = await batchProject();
+      const dev = await spawnDev(project, {
+        args: ['--store', TEST_DATABASE_URL, '--schema', schema, '--migrate', '--plain', '--no-watch'],
+      });
+      expect(dev.output()).toMatch(/store:\s+postgres:\/\/.*schema/);
+      const ran = await wf([
+        'execute',
+        ...client(dev),
+        '--type',
+        'batch',
+        '--workflow-id',
+        'dev-pg',
+        '--input',
+        '2',
+      ]);
+      expect(ran.code, ran.stderr).toBe(0);
+      const rows = await sql<{ status: string }>(
+        `SELECT status FROM "${schema}".runs WHERE workflow_id = 'dev-pg'`,
+      );
+      expect(rows).toEqual([{ status: 'COMPLETED' }]);
+    });
+
     it('refuses a public address without an API token; with one, clients must send it', async () => {
       const schema = randomSchema('wfsrv');
       schemas.push(schema);

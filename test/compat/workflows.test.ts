@@ -241,3 +241,13 @@ describe('failure causes', () => {
     );
   });
 });
+
+describe('cronSchedule', () => {
+  it('is refused at start, and nothing is started', async () => {
+    const e = await testEnv();
+    await expect(
+      e.client.start(describeSelf, { workflowId: 'cron', cronSchedule: '0 * * * *' }),
+    ).rejects.toThrow(/the cronSchedule option \("0 \* \* \* \*"\) is not supported by wf/);
+    await expect(e.history('cron')).rejects.toThrow(/no workflow with ID "cron"/);
+  });
+});

@@ -177,4 +177,23 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
       await closeAll();
     }
   });
+  it('lists runs a page at a time from the database, newest first, each run once', async () => {
+    const { open, closeAll } = await cluster({ step: async (name: string) => `did ${name}` });
+    try {
+      const a = await open('a');
+      for (let i = 0; i < 25; i++)
+        await a.engine.startWorkflow({ workflowType: 'sleepy', workflowId: `p-${i}` });
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await a.engine.list({ pageSize: 10, ...(token ? { nextPageToken: token } : {}) });
+        expect(page.runs.length).toBeLessThanOrEqual(10);
+        seen.push(...page.runs.map((r) => r.workflowId));
+        token = page.nextPageToken;
+      } while (token);
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `p-${24 - i}`));
+    } finally {
+      await closeAll();
+    }
+  });
 });

@@ -273,13 +273,25 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
 
   async list(req: ListRequest = {}): Promise<ListResponse> {
     const { pageSize = 100, nextPageToken, ...filter } = req;
-    const all = await this.kernel.store.listRuns(filter);
-    const offset = nextPageToken ? decodePageToken(nextPageToken) : 0;
-    const runs = all.slice(offset, offset + pageSize).map((run) => {
+    const position = nextPageToken ? decodePageToken(nextPageToken) : undefined;
+    const withPause = (run: RunSummary) => {
       const entry = this.cache.get(run);
       return entry?.paused && !entry.closed ? { ...run, paused: { reason: entry.paused } } : run;
-    });
-    const next = offset + pageSize < all.length ? encodePageToken(offset + pageSize) : undefined;
+    };
+    const { store } = this.kernel;
+    if (isSharedStore(store)) {
+      // The database pages itself: one page read, however many runs the store holds.
+      const after = position && 'after' in position ? position.after : undefined;
+      const page = await store.listRunsPage(filter, { pageSize, ...(after === undefined ? {} : { after }) });
+      const runs = page.runs.map(withPause);
+      return page.nextCursor
+        ? { runs, nextPageToken: encodePageToken({ after: page.nextCursor }) }
+        : { runs };
+    }
+    const all = await store.listRuns(filter);
+    const offset = position && 'offset' in position ? position.offset : 0;
+    const runs = all.slice(offset, offset + pageSize).map(withPause);
+    const next = offset + pageSize < all.length ? encodePageToken({ offset: offset + pageSize }) : undefined;
     return next ? { runs, nextPageToken: next } : { runs };
   }
 

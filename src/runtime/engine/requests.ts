@@ -32,14 +32,22 @@ export function jsonMemo(memo: Record<string, unknown>): Record<string, unknown>
   return JSON.parse(JSON.stringify(memo)) as Record<string, unknown>;
 }
 
-export function encodePageToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64url');
+/** Where the next page starts: an offset into a store's list, or a store's own cursor. */
+export type PagePosition = { offset: number } | { after: string };
+
+export function encodePageToken(position: PagePosition): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-export function decodePageToken(token: string): number {
+export function decodePageToken(token: string): PagePosition {
   try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString()) as { offset: number };
-    if (Number.isInteger(offset) && offset >= 0) return offset;
+    const position = JSON.parse(Buffer.from(token, 'base64url').toString()) as Partial<{
+      offset: unknown;
+      after: unknown;
+    }>;
+    if (typeof position.after === 'string') return { after: position.after };
+    const { offset } = position;
+    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return { offset };
   } catch {
     // fall through
   }
