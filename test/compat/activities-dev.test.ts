@@ -31,6 +31,24 @@ async function copyFixture(): Promise<string> {
   return makeProject(files);
 }
 
+interface ApprovalRequest {
+  approver: string;
+  taskToken: string;
+}
+
+/** The `index`th approval request the activity wrote for `approver` (waits for it). */
+async function approvalRequest(project: string, approver: string, index = 0): Promise<ApprovalRequest> {
+  const file = path.join(project, 'approvals.jsonl');
+  return until(
+    async () => {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      return jsonLines<ApprovalRequest>(text).filter((r) => r.approver === approver)[index];
+    },
+    15_000,
+    `approval request ${index + 1} for ${approver}`,
+  ) as Promise<ApprovalRequest>;
+}
+
 describe.skipIf(!built)('Temporal activities under wf dev (needs a build)', () => {
   let project: string;
   let dev: DevServer;
@@ -106,11 +124,7 @@ describe.skipIf(!built)('Temporal activities under wf dev (needs a build)', () =
   it('CompleteAsyncError: the run waits until client.activity.complete(taskToken) over HTTP', async () => {
     const started = await wf(['start', '--type', 'approval', '-w', 'approve-dev', '--input', '"ada"'], env);
     expect(started).toMatchObject({ code: 0, stderr: '' });
-    const approvals = path.join(project, 'approvals.jsonl');
-    const request = await until(async () => {
-      const text = await readFile(approvals, 'utf8').catch(() => '');
-      return jsonLines<{ approver: string; taskToken: string }>(text)[0];
-    });
+    const request = await approvalRequest(project, 'ada');
     expect(request.approver).toBe('ada');
 
     // Still waiting: no result yet, the activity pending.
@@ -139,20 +153,13 @@ describe.skipIf(!built)('Temporal activities under wf dev (needs a build)', () =
 
   it('client.activity.fail(taskToken) over HTTP: a non-retryable failure reaches the workflow', async () => {
     await wf(['start', '--type', 'approval', '-w', 'refuse-dev', '--input', '"bob"'], env);
-    const approvals = path.join(project, 'approvals.jsonl');
-    const request = await until(async () => {
-      const text = await readFile(approvals, 'utf8').catch(() => '');
-      return jsonLines<{ approver: string; taskToken: string }>(text).find((r) => r.approver === 'bob');
-    });
+    const request = await approvalRequest(project, 'bob');
     await client.activity.fail(
       request.taskToken,
       Object.assign(new Error('bob said no'), { name: 'Refused' }),
     );
     // Retryable: attempt 2 asks again with a token of its own.
-    const second = await until(async () => {
-      const text = await readFile(approvals, 'utf8').catch(() => '');
-      return jsonLines<{ approver: string; taskToken: string }>(text).filter((r) => r.approver === 'bob')[1];
-    });
+    const second = await approvalRequest(project, 'bob', 1);
     expect(second.taskToken).not.toBe(request.taskToken);
     const { ApplicationFailure } = await import('wfkit/client');
     await client.activity.fail(
