@@ -169,4 +169,31 @@ describe.skipIf(!built)('Temporal activities under wf dev (needs a build)', () =
     const result = await wf(['result', '-w', 'refuse-dev', '-o', 'json'], env);
     expect(result).toMatchObject({ code: 0, stdout: '"refused: bob said no again"\n' });
   });
+
+  it('wf activity heartbeat / fail / complete: async completion from the command line', async () => {
+    await wf(['start', '--type', 'approval', '-w', 'cli-dev', '--input', '"dana"'], env);
+    const first = await approvalRequest(project, 'dana');
+    const heartbeat = await wf(['activity', 'heartbeat', '-t', first.taskToken, '--details', '{"n":1}'], env);
+    expect(heartbeat).toMatchObject({ code: 0, stdout: 'Heartbeat recorded\n', stderr: '' });
+    const fail = await wf(
+      ['activity', 'fail', '-t', first.taskToken, '--message', 'dana is away', '--type', 'Away'],
+      env,
+    );
+    expect(fail).toMatchObject({ code: 0, stdout: 'Activity attempt failed\n', stderr: '' });
+    const second = await approvalRequest(project, 'dana', 1);
+    // The first attempt's token is spent: refused, saying which attempt runs now.
+    const stale = await wf(['activity', 'complete', '-t', first.taskToken, '--result', '"late"'], env);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/attempt 2 runs now/);
+    const badJson = await wf(['activity', 'complete', '-t', second.taskToken, '--result', '{oops'], env);
+    expect(badJson.code).not.toBe(0);
+    expect(badJson.stderr).toMatch(/--result is not valid JSON/);
+    const complete = await wf(
+      ['activity', 'complete', '-t', second.taskToken, '--result', '"approved on the command line"'],
+      env,
+    );
+    expect(complete).toMatchObject({ code: 0, stdout: 'Activity completed\n', stderr: '' });
+    const result = await wf(['result', '-w', 'cli-dev', '-o', 'json'], env);
+    expect(result).toMatchObject({ code: 0, stdout: '"approved on the command line"\n' });
+  });
 });
