@@ -77,7 +77,9 @@ describe('names wf does not provide', () => {
       () => undefined,
       (err: Error) => err,
     );
-    expect(error?.message).toMatch(/src\/workflows\/index\.ts:1:\d+: sleeep is not exported by wfkit\/workflow/);
+    expect(error?.message).toMatch(
+      /src\/workflows\/index\.ts:1:\d+: sleeep is not exported by wfkit\/workflow/,
+    );
   });
 
   it('every refused name is one wfkit/workflow really lacks, and docs/temporal.md lists it', async () => {
