@@ -5,6 +5,7 @@ import * as esbuild from 'esbuild';
 import { WfError } from '../common/errors.js';
 import { BUILTIN_FILTER, DENIED_FILTER, DENIED_PACKAGES, forbiddenModule } from './forbidden-modules.js';
 import { relativeTo } from './source-map.js';
+import { checkWorkflowImports } from './workflow-imports.js';
 
 export interface BundleOptions {
   /** The workflows entry, e.g. `<project>/src/workflows/index.ts`. */
@@ -162,6 +163,12 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
     return names;
   };
 
+  let runtimeNames: Promise<ExportNames> | undefined;
+  const runtimeExports = (): Promise<ExportNames> => {
+    runtimeNames ??= readExportNames(runtimePath, projectRoot);
+    return runtimeNames;
+  };
+
   const plugin: esbuild.Plugin = {
     name: 'wf-workflows',
     setup(build) {
@@ -189,6 +196,17 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
       };
       build.onResolve({ filter: BUILTIN_FILTER }, refuse);
       build.onResolve({ filter: DENIED_FILTER }, refuse);
+
+      // A name imported from wfkit/workflow that it does not export is refused here, with why.
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, async (args) => {
+        if (inNodeModules(args.path) || isUnder(args.path, runtimeDir) || isActivityFile(args.path)) {
+          return undefined;
+        }
+        const runtime = await runtimeExports();
+        if (runtime.errors.length) return undefined;
+        const errors = await checkWorkflowImports(args.path, new Set(runtime.names), rel(args.path));
+        return errors.length ? { errors } : undefined;
+      });
 
       if (activitiesScope) {
         build.onResolve({ filter: /.*/, namespace: 'file' }, async (args) => {

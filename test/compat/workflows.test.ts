@@ -11,6 +11,8 @@ import * as activities from './workflows-project/src/activities/index.js';
 import {
   account,
   addItem,
+  approval,
+  approve,
   cancelReport,
   cart,
   closeCart,
@@ -249,5 +251,16 @@ describe('cronSchedule', () => {
       e.client.start(describeSelf, { workflowId: 'cron', cronSchedule: '0 * * * *' }),
     ).rejects.toThrow(/the cronSchedule option \("0 \* \* \* \*"\) is not supported by wf/);
     await expect(e.history('cron')).rejects.toThrow(/no workflow with ID "cron"/);
+  });
+});
+
+describe('Trigger, proxyLocalActivities, rootCause, inWorkflowContext', () => {
+  it('a Trigger resolved by a signal; a local activity runs as an activity; rootCause reads the innermost message', async () => {
+    const e = await testEnv();
+    const handle = await e.client.start(approval, { workflowId: 'approval' });
+    await handle.signal(approve, 'ada');
+    await expect(handle.result()).resolves.toBe('Hello, ada! (in workflow context: true; card declined)');
+    const types = (await e.history('approval')).map((event) => event.type);
+    expect(types.filter((t) => t === 'ActivityTaskScheduled')).toHaveLength(2);
   });
 });
