@@ -196,4 +196,30 @@ describe.skipIf(!built)('Temporal activities under wf dev (needs a build)', () =
     const result = await wf(['result', '-w', 'cli-dev', '-o', 'json'], env);
     expect(result).toMatchObject({ code: 0, stdout: '"approved on the command line"\n' });
   });
+
+  it('an attempt waiting for its task token survives kill -9 of wf dev: not run again, the same token completes it', async () => {
+    const own = await copyFixture();
+    let server = await spawnDev(own, { args: ['--no-watch'] });
+    const ownEnv = { WF_ADDRESS: server.url };
+    await wf(['start', '--type', 'approval', '-w', 'restart-dev', '--input', '"erin"'], ownEnv);
+    const request = await approvalRequest(own, 'erin');
+    // Wait until the waiting attempt is durable (ActivityTaskStarted with asyncCompletion).
+    await until(async () => {
+      const show = await wf(['show', '-w', 'restart-dev', '-o', 'json'], ownEnv);
+      return show.stdout.includes('"asyncCompletion":true');
+    });
+    await server.kill('SIGKILL');
+    server = await spawnDev(own, { port: server.port, args: ['--no-watch'] });
+    const complete = await wf(
+      ['activity', 'complete', '-t', request.taskToken, '--result', '"approved after a crash"'],
+      ownEnv,
+    );
+    expect(complete).toMatchObject({ code: 0, stderr: '' });
+    const result = await wf(['result', '-w', 'restart-dev', '-o', 'json'], ownEnv);
+    expect(result).toMatchObject({ code: 0, stdout: '"approved after a crash"\n' });
+    // The activity ran once: one approval request for erin.
+    const text = await readFile(path.join(own, 'approvals.jsonl'), 'utf8');
+    expect(jsonLines<ApprovalRequest>(text).filter((r) => r.approver === 'erin')).toHaveLength(1);
+    await server.kill();
+  });
 });
