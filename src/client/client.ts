@@ -1,5 +1,6 @@
 import { type Duration, parseDuration } from '../common/duration.js';
 import { InvalidArgumentError, WfError } from '../common/errors.js';
+import { refuseCronSchedule } from '../common/request-rules.js';
 import type { HistoryEvent, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type {
@@ -40,6 +41,11 @@ interface BaseStartOptions {
   workflowRunTimeout?: Duration;
   /** Free-form data shown by describe, not seen by the workflow. */
   memo?: Record<string, unknown>;
+  /**
+   * Refused: wf does not run cron workflows (nor Temporal's Schedules, yet). A start with this
+   * option fails with an InvalidArgumentError and starts nothing.
+   */
+  cronSchedule?: string;
 }
 
 /** Options of `client.start` and `client.execute`; `args` typed by the workflow function. */
@@ -266,6 +272,7 @@ function toStartRequest<W extends Workflow>(
       'workflowId is required: pass the business key of the run, e.g. "order-1001"',
     );
   }
+  refuseCronSchedule('the cronSchedule option', (options as { cronSchedule?: unknown }).cronSchedule);
   const req: StartWorkflowRequest = {
     workflowType,
     workflowId: options.workflowId,

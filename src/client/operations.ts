@@ -5,6 +5,7 @@
 
 import { type Duration, parseDuration } from '../common/duration.js';
 import { InvalidArgumentError } from '../common/errors.js';
+import { ApplicationFailure, type ApplicationFailureCategory } from '../common/failures.js';
 import type {
   HistoryEvent,
   RunStatus,
@@ -68,6 +69,7 @@ function matchEnum<T extends string>(flag: string, value: string, allowed: reado
   return found;
 }
 
+import { refuseCronSchedule } from '../common/request-rules.js';
 import {
   WORKFLOW_ID_CONFLICT_POLICIES as CONFLICT_POLICIES,
   WORKFLOW_ID_REUSE_POLICIES as REUSE_POLICIES,
@@ -96,9 +98,12 @@ export interface StartOptions extends ConnectionOptions {
   reusePolicy?: string | undefined;
   conflictPolicy?: string | undefined;
   runTimeout?: Duration | undefined;
+  /** Refused (see refuseCronSchedule): given, nothing starts. */
+  cronSchedule?: string | undefined;
 }
 
 function startOptionsOf(options: StartOptions) {
+  refuseCronSchedule('--cron-schedule', options.cronSchedule);
   return {
     workflowId: options.workflowId,
     args: parseJsonValues('input', options.inputs),
@@ -258,4 +263,43 @@ export async function fireWorkflowTimer(
   options: TargetOptions & { seq?: number | undefined },
 ): Promise<FiredTimer> {
   return withClient(options, (client) => handleOf(client, options).fireTimer(options.seq));
+}
+
+/** Parses one JSON flag value (`--result`, `--details`); undefined when the flag is absent. */
+function parseJsonValue(flag: string, value: string | undefined): unknown {
+  return value === undefined ? undefined : parseJsonValues(flag, [value])[0];
+}
+
+export async function completeActivityByToken(
+  options: ConnectionOptions & { taskToken: string; result?: string | undefined },
+): Promise<void> {
+  const result = parseJsonValue('result', options.result);
+  await withClient(options, (client) => client.activity.complete(options.taskToken, result));
+}
+
+export async function failActivityByToken(
+  options: ConnectionOptions & {
+    taskToken: string;
+    message: string;
+    type?: string | undefined;
+    nonRetryable?: boolean | undefined;
+    category?: ApplicationFailureCategory | undefined;
+    details?: readonly string[] | undefined;
+  },
+): Promise<void> {
+  const failure = ApplicationFailure.create({
+    message: options.message,
+    type: options.type ?? 'Error',
+    nonRetryable: options.nonRetryable ?? false,
+    details: parseJsonValues('detail', options.details),
+    ...(options.category ? { category: options.category } : {}),
+  });
+  await withClient(options, (client) => client.activity.fail(options.taskToken, failure));
+}
+
+export async function heartbeatActivityByToken(
+  options: ConnectionOptions & { taskToken: string; details?: string | undefined },
+): Promise<void> {
+  const details = parseJsonValue('details', options.details);
+  await withClient(options, (client) => client.activity.heartbeat(options.taskToken, details));
 }

@@ -25,6 +25,7 @@ export class Execute extends WfCommand {
       reusePolicy: flags['id-reuse-policy'],
       conflictPolicy: flags['id-conflict-policy'],
       runTimeout: flags['run-timeout'],
+      cronSchedule: flags['cron-schedule'],
     });
     if (flags.output === 'json') this.printJson(done);
     else this.log(renderValue(done.result));

@@ -4,6 +4,9 @@
  * stays fast.
  */
 
+import { ActivityComplete } from './activity/complete.js';
+import { ActivityFail } from './activity/fail.js';
+import { ActivityHeartbeat } from './activity/heartbeat.js';
 import { Cancel } from './cancel.js';
 import { Cluster } from './cluster.js';
 import { DbImport } from './db/import.js';
@@ -44,6 +47,9 @@ export const COMMANDS = {
   update: Update,
   cancel: Cancel,
   terminate: Terminate,
+  'activity:complete': ActivityComplete,
+  'activity:fail': ActivityFail,
+  'activity:heartbeat': ActivityHeartbeat,
   list: List,
   describe: Describe,
   show: Show,

@@ -31,6 +31,7 @@ export class SignalWithStart extends WfCommand {
       reusePolicy: flags['id-reuse-policy'],
       conflictPolicy: flags['id-conflict-policy'],
       runTimeout: flags['run-timeout'],
+      cronSchedule: flags['cron-schedule'],
       signalName: flags['signal-name'],
       signalInputs: flags['signal-input'],
     });

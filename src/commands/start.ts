@@ -19,6 +19,11 @@ export const startFlags = {
   'run-timeout': Flags.string({
     description: "Fail the run with a timeout after this long, e.g. '30s', '2h'.",
   }),
+  'cron-schedule': Flags.string({
+    description: 'Not supported: wf does not run cron workflows (nor Schedules, yet). Given, nothing starts.',
+    hidden: true,
+    aliases: ['cron'],
+  }),
 };
 
 export class Start extends WfCommand {
@@ -44,6 +49,7 @@ export class Start extends WfCommand {
       reusePolicy: flags['id-reuse-policy'],
       conflictPolicy: flags['id-conflict-policy'],
       runTimeout: flags['run-timeout'],
+      cronSchedule: flags['cron-schedule'],
     });
     if (flags.output === 'json') this.printJson(started);
     else this.log(`Started workflow ${started.workflowId} (run ${started.runId})`);

@@ -98,3 +98,17 @@ export function describeValue(value: unknown): string {
       return typeof value;
   }
 }
+
+/**
+ * Temporal's `cronSchedule` start option: wf does not run cron workflows, and says so rather than
+ * starting one run and ignoring the schedule.
+ */
+export function refuseCronSchedule(what: string, value: unknown): void {
+  if (value === undefined) return;
+  throw new InvalidArgumentError(
+    `${what} (${JSON.stringify(value)}) is not supported by wf: cron workflows are not run, and Temporal's Schedules, ` +
+      'which replace them, are not available in wf yet. Nothing was started. Leave the option out and start the ' +
+      'workflow on each fire from your own scheduler, or loop inside one workflow: ' +
+      'await sleep(untilNextFire); then do the work, and continueAsNew() now and then.',
+  );
+}

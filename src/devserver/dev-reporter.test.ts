@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history/events.js';
-import { jsonReporter, plainReporter } from './dev-reporter.js';
+import { eventLevel, jsonReporter, plainReporter } from './dev-reporter.js';
 
 const started = {
   eventId: 1,
@@ -43,5 +43,63 @@ describe('wf dev reporters', () => {
       '00:00:01.000 evil\\n00:00 fake #1 WorkflowExecutionStarted job',
       'warning: disk nearly full',
     ]);
+  });
+});
+
+describe('activity log lines and event levels', () => {
+  const record = {
+    level: 'warn' as const,
+    message: 'card\nexpired',
+    attributes: { last4: '4242' },
+    activity: {
+      workflowId: 'order-1',
+      runId: 'run-1',
+      workflowType: 'order',
+      activityId: '3',
+      activityType: 'chargeCard',
+      attempt: 2,
+    },
+  };
+
+  it('plain: the line names the activity, its attempt and its workflow (user text escaped)', () => {
+    const lines: string[] = [];
+    plainReporter((line) => lines.push(line)).activityLog(record);
+    expect(lines).toEqual([
+      '  [warn] card\\nexpired {"last4":"4242"} (activity chargeCard #3 attempt 2 of order-1)',
+    ]);
+  });
+
+  it('json: kind log, source activity, with every field of the context', () => {
+    const lines: string[] = [];
+    jsonReporter((line) => lines.push(line)).activityLog(record);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      kind: 'log',
+      source: 'activity',
+      level: 'warn',
+      message: 'card\nexpired',
+      attributes: { last4: '4242' },
+      ...record.activity,
+    });
+  });
+
+  it('a failed attempt is a warning, a BENIGN one debug; both lines say so', () => {
+    const failed = (category?: 'BENIGN') =>
+      ({
+        eventId: 4,
+        eventTime: '2026-01-01T00:00:02.000Z',
+        type: 'ActivityTaskFailed',
+        seq: 1,
+        attempt: 1,
+        failure: { name: 'ApplicationFailure', message: 'declined', ...(category ? { category } : {}) },
+      }) as unknown as HistoryEvent;
+    expect(eventLevel(failed())).toBe('warn');
+    expect(eventLevel(failed('BENIGN'))).toBe('debug');
+    expect(eventLevel(started)).toBe('info');
+    const lines: string[] = [];
+    plainReporter((line) => lines.push(line)).event({ workflowId: 'w', runId: 'r', event: failed('BENIGN') });
+    expect(lines).toEqual(['00:00:02.000 w #4 ActivityTaskFailed seq 1 attempt 1 (benign): declined']);
+    const json: string[] = [];
+    jsonReporter((line) => json.push(line)).event({ workflowId: 'w', runId: 'r', event: failed() });
+    expect(JSON.parse(json[0]!)).toMatchObject({ kind: 'event', level: 'warn' });
   });
 });

@@ -15,6 +15,7 @@ import {
   checkPayload,
   checkPositiveMs,
   describeValue,
+  refuseCronSchedule,
 } from '../common/request-rules.js';
 import {
   type FailureInfo,
@@ -70,6 +71,9 @@ const START_FIELDS = [
 
 /** `POST /workflows`. */
 export function parseStartBody(raw: unknown): StartWorkflowRequest {
+  if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'cronSchedule')) {
+    refuseCronSchedule('"cronSchedule"', (raw as Body).cronSchedule);
+  }
   const body = objectWith(raw, START_FIELDS);
   const workflowType = field(body, 'workflowType');
   if (workflowType === undefined || workflowType === '') {

@@ -72,6 +72,7 @@ const nonNegNumber = expect(
 );
 const num = expect('a finite number', (v) => typeof v === 'number' && Number.isFinite(v));
 const bool = expect('true or false', (v) => typeof v === 'boolean');
+const onlyTrue = expect('true (or left out)', (v) => v === true);
 const array = expect('an array', (v) => Array.isArray(v));
 const object = expect('an object', isPlainObject);
 const time = expect(
@@ -183,7 +184,7 @@ const EVENT_SHAPES: Record<EventType, Shape> = {
     options: req(activityOptions),
     callSite: opt(callSite),
   },
-  ActivityTaskStarted: { seq, attempt },
+  ActivityTaskStarted: { seq, attempt, asyncCompletion: opt(onlyTrue) },
   // `result` may be absent: an activity that returns undefined has no result in JSON.
   ActivityTaskCompleted: { seq, attempt, result: opt(anyValue) },
   ActivityTaskFailed: { seq, attempt, failure: req(failure), nextRetryDelayMs: opt(nonNegNumber) },

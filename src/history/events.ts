@@ -96,6 +96,11 @@ export interface ActivityTaskStarted extends Base {
   type: 'ActivityTaskStarted';
   seq: number;
   attempt: number;
+  /**
+   * The activity threw CompleteAsyncError: the attempt waits to be completed by its task token
+   * (recorded on its own, before the outcome; a restart waits on instead of running it again).
+   */
+  asyncCompletion?: true;
 }
 
 export interface ActivityTaskCompleted extends Base {

@@ -5,6 +5,7 @@ import * as esbuild from 'esbuild';
 import { WfError } from '../common/errors.js';
 import { BUILTIN_FILTER, DENIED_FILTER, DENIED_PACKAGES, forbiddenModule } from './forbidden-modules.js';
 import { relativeTo } from './source-map.js';
+import { checkWorkflowImports } from './workflow-imports.js';
 
 export interface BundleOptions {
   /** The workflows entry, e.g. `<project>/src/workflows/index.ts`. */
@@ -162,6 +163,12 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
     return names;
   };
 
+  let runtimeNames: Promise<ExportNames> | undefined;
+  const runtimeExports = (): Promise<ExportNames> => {
+    runtimeNames ??= readExportNames(runtimePath, projectRoot);
+    return runtimeNames;
+  };
+
   const plugin: esbuild.Plugin = {
     name: 'wf-workflows',
     setup(build) {
@@ -181,6 +188,10 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
 
       // One copy of the runtime: the package name users import maps to the runtime we were given.
       build.onResolve({ filter: /^wfkit\/workflow$/ }, () => ({ path: runtimePath }));
+      // Temporal code moved over with its imports left as they were: say which import to change.
+      build.onResolve({ filter: /^@temporalio\// }, (args) => ({
+        errors: [{ text: temporalImportMessage(args.path) }],
+      }));
 
       const refuse = (args: esbuild.OnResolveArgs): esbuild.OnResolveResult => {
         forbidden.set(`${args.importer}\0${args.path}`, { importer: args.importer, specifier: args.path });
@@ -189,6 +200,17 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
       };
       build.onResolve({ filter: BUILTIN_FILTER }, refuse);
       build.onResolve({ filter: DENIED_FILTER }, refuse);
+
+      // A name imported from wfkit/workflow that it does not export is refused here, with why.
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, async (args) => {
+        if (inNodeModules(args.path) || isUnder(args.path, runtimeDir) || isActivityFile(args.path)) {
+          return undefined;
+        }
+        const runtime = await runtimeExports();
+        if (runtime.errors.length) return undefined;
+        const errors = await checkWorkflowImports(args.path, new Set(runtime.names), rel(args.path));
+        return errors.length ? { errors } : undefined;
+      });
 
       if (activitiesScope) {
         build.onResolve({ filter: /.*/, namespace: 'file' }, async (args) => {
@@ -317,6 +339,23 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
       await context.dispose();
     },
   };
+}
+
+const WF_PACKAGE_FOR: Readonly<Record<string, string>> = {
+  '@temporalio/workflow': 'wfkit/workflow',
+  '@temporalio/common': 'wfkit/workflow',
+  '@temporalio/activity': 'wfkit/activity',
+  '@temporalio/client': 'wfkit/client',
+  '@temporalio/testing': 'wfkit/testing',
+};
+
+/** Why an import of Temporal's SDK in workflow code fails, and which wf import replaces it. */
+export function temporalImportMessage(specifier: string): string {
+  const pkg = specifier.split('/').slice(0, 2).join('/');
+  const replacement = Object.hasOwn(WF_PACKAGE_FOR, pkg) ? WF_PACKAGE_FOR[pkg] : undefined;
+  return replacement
+    ? `${specifier} is Temporal's SDK: in wf, import the same names from '${replacement}' (docs/temporal.md)`
+    : `${specifier} is Temporal's SDK and has no counterpart in wf: see docs/temporal.md for what wf provides`;
 }
 
 /**

@@ -77,6 +77,8 @@ export interface PendingActivity {
   retryAt?: number;
   lastFailure?: FailureInfo;
   cancelRequested: boolean;
+  /** Set while the current attempt waits for async completion by its task token (epoch ms it started). */
+  asyncCompletion?: { startedAt: number };
 }
 
 export interface PendingChild {
@@ -447,6 +449,8 @@ export class RunExecutor {
         if (pending) {
           pending.attempt = event.attempt;
           pending.retryAt = undefined;
+          if (event.asyncCompletion) pending.asyncCompletion = { startedAt: time };
+          else delete pending.asyncCompletion;
         }
         return;
       }
@@ -460,6 +464,7 @@ export class RunExecutor {
         }
         pending.attempt = event.attempt + 1;
         pending.retryAt = time + event.nextRetryDelayMs;
+        delete pending.asyncCompletion;
         pending.lastFailure =
           event.type === 'ActivityTaskFailed'
             ? event.failure

@@ -39,6 +39,20 @@ export function proxyActivities<A = Record<string, AnyFunction>>(
 }
 
 /**
+ * Temporal's local activities. wf runs every activity in the engine's own process, so a local
+ * activity is an ordinary one: recorded, retried and timed out the same way (Temporal's
+ * local-only options, such as `localRetryThreshold`, are ignored).
+ *
+ * @example
+ * const { validate } = proxyLocalActivities<typeof activities>({ startToCloseTimeout: '5 seconds' });
+ */
+export function proxyLocalActivities<A = Record<string, AnyFunction>>(
+  options: ActivityOptions & { localRetryThreshold?: unknown; scheduleToStartTimeout?: unknown },
+): ActivityInterfaceFor<A> {
+  return proxyActivities<A>(options);
+}
+
+/**
  * Runs the imported activity function `fn` as an activity. Options may come first:
  * `executeActivity(shipOrder, { startToCloseTimeout: '1m' }, order)`; without them the activity
  * gets a 10-minute start-to-close timeout and the default retry policy.

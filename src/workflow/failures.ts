@@ -28,3 +28,15 @@ export function isCancellation(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The message of the innermost cause of `error` (following the `cause` of each failure), as in Temporal.
+ *
+ * @example
+ * log.warn('payment failed', { reason: rootCause(err) });
+ */
+export function rootCause(error: unknown): string | undefined {
+  if (error instanceof WfFailure) return error.cause ? rootCause(error.cause) : error.message;
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : undefined;
+}

@@ -4,7 +4,12 @@
  * import change.
  */
 
-export { type ActivityInterfaceFor, executeActivity, proxyActivities } from './activities.js';
+export {
+  type ActivityInterfaceFor,
+  executeActivity,
+  proxyActivities,
+  proxyLocalActivities,
+} from './activities.js';
 export type { ActivityOptions, RetryPolicy } from './activity-options.js';
 export { CancellationScope, type CancellationScopeOptions } from './cancellation-scope.js';
 export {
@@ -32,6 +37,7 @@ export {
   CancelledFailure,
   ChildWorkflowFailure,
   isCancellation,
+  rootCause,
   TemporalFailure,
   TerminatedFailure,
   TimeoutFailure,
@@ -39,10 +45,12 @@ export {
 } from './failures.js';
 export { allHandlersFinished, setHandler, type UpdateHandlerOptions } from './handlers.js';
 export { condition, sleep } from './timers.js';
+export { Trigger } from './trigger.js';
 export {
   ContinueAsNew,
   continueAsNew,
   deprecatePatch,
+  inWorkflowContext,
   log,
   makeContinueAsNewFunc,
   patched,

@@ -1,6 +1,6 @@
 import type { Workflow } from './definitions.js';
 import { uuidFrom } from './random.js';
-import { captureStack, currentRun } from './run-state.js';
+import { captureStack, currentRun, hasRunState } from './run-state.js';
 
 /** What a workflow knows about its own run. Field names and meanings are Temporal's. */
 export interface WorkflowInfo {
@@ -78,6 +78,11 @@ export function workflowInfo(): WorkflowInfo {
         }),
     unsafe: { isReplaying: run.isReplaying, now: () => run.now },
   };
+}
+
+/** True in workflow code (inside wf's sandbox, while a run is active), false anywhere else. */
+export function inWorkflowContext(): boolean {
+  return hasRunState();
 }
 
 /** A random UUID that is the same on every replay of this run. */

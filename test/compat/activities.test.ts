@@ -129,11 +129,13 @@ describe('wfkit/activity under wfkit/testing', () => {
     // The attempt is over: its token no longer completes anything.
     await expect(e.client.activity.complete(token, 'again')).rejects.toThrow(ActivityNotFoundError);
     const events = await handle.history();
+    // Started is recorded when the attempt begins to wait (so a restart waits on), not again with the result.
     expect(events.filter((ev) => ev.type.startsWith('Activity')).map((ev) => ev.type)).toEqual([
       'ActivityTaskScheduled',
       'ActivityTaskStarted',
       'ActivityTaskCompleted',
     ]);
+    expect(events.find((ev) => ev.type === 'ActivityTaskStarted')).toMatchObject({ asyncCompletion: true });
   });
 
   it('client.activity.fail(taskToken, error): retried per the policy, then the workflow sees the failure', async () => {

@@ -11,6 +11,8 @@ import * as activities from './workflows-project/src/activities/index.js';
 import {
   account,
   addItem,
+  approval,
+  approve,
   cancelReport,
   cart,
   closeCart,
@@ -239,5 +241,26 @@ describe('failure causes', () => {
     await expect(e.client.execute(declinedPayment, { workflowId: 'pay', args: [5000] })).resolves.toBe(
       'CardDeclined: card declined',
     );
+  });
+});
+
+describe('cronSchedule', () => {
+  it('is refused at start, and nothing is started', async () => {
+    const e = await testEnv();
+    await expect(
+      e.client.start(describeSelf, { workflowId: 'cron', cronSchedule: '0 * * * *' }),
+    ).rejects.toThrow(/the cronSchedule option \("0 \* \* \* \*"\) is not supported by wf/);
+    await expect(e.history('cron')).rejects.toThrow(/no workflow with ID "cron"/);
+  });
+});
+
+describe('Trigger, proxyLocalActivities, rootCause, inWorkflowContext', () => {
+  it('a Trigger resolved by a signal; a local activity runs as an activity; rootCause reads the innermost message', async () => {
+    const e = await testEnv();
+    const handle = await e.client.start(approval, { workflowId: 'approval' });
+    await handle.signal(approve, 'ada');
+    await expect(handle.result()).resolves.toBe('Hello, ada! (in workflow context: true; card declined)');
+    const types = (await e.history('approval')).map((event) => event.type);
+    expect(types.filter((t) => t === 'ActivityTaskScheduled')).toHaveLength(2);
   });
 });

@@ -151,7 +151,7 @@ export class ActivityDispatcher {
       return;
     }
     const attemptScheduledAt = pending.retryAt ?? Date.parse(pending.scheduled.eventTime);
-    new AttemptRun(this.kernel, entry, pending.scheduled, pending.attempt, attemptScheduledAt, {
+    const run = new AttemptRun(this.kernel, entry, pending.scheduled, pending.attempt, attemptScheduledAt, {
       started: () => this.working++,
       sleeping: (delta) => {
         this.working -= delta;
@@ -165,7 +165,9 @@ export class ActivityDispatcher {
         if (!entry.closed && !this.kernel.stopped) this.mailbox.enqueue(entry, work);
         else work.done?.(new Error('the workflow closed'));
       },
-    }).start(pending.cancelRequested);
+    });
+    if (pending.asyncCompletion) run.resumeAwaiting(pending.asyncCompletion.startedAt);
+    else run.start(pending.cancelRequested);
   }
 }
 
@@ -185,6 +187,8 @@ export class AttemptRun {
   private readonly startedEvent: NewEvent;
   private readonly scheduleToCloseDeadline: number | undefined;
   private released = false;
+  /** True once ActivityTaskStarted is in the history (an attempt waiting for async completion). */
+  private startedRecorded = false;
 
   constructor(
     private readonly kernel: EngineKernel,
@@ -239,6 +243,31 @@ export class AttemptRun {
       (value) => this.onResult(value),
       (error: unknown) => this.onError(error),
     );
+  }
+
+  /** The ActivityTaskStarted to record with the attempt's outcome, unless it was recorded already. */
+  private started(): NewEvent[] {
+    return this.startedRecorded ? [] : [this.startedEvent];
+  }
+
+  /**
+   * Takes up again an attempt that was waiting for async completion before a restart (its
+   * ActivityTaskStarted says so): the activity does not run again; the attempt waits for its token,
+   * its start-to-close deadline counted from when it started.
+   */
+  resumeAwaiting(startedAt: number): void {
+    const { seq, options } = this.scheduled;
+    this.entry.attempts.set(seq, this.attempt);
+    this.hooks.started();
+    const deadline = attemptDeadline(options, startedAt, Date.parse(this.scheduled.eventTime));
+    if (deadline) {
+      this.attempt.deadlineTimer = this.kernel.clock.setTimer(deadline.at, () =>
+        this.timedOut(deadline.type),
+      );
+    }
+    this.armHeartbeat();
+    this.startedRecorded = true;
+    this.awaitCompletion();
   }
 
   private context(): Context {
@@ -322,7 +351,7 @@ export class AttemptRun {
     if (this.attempt.finished) return;
     const { seq } = this.scheduled;
     if (this.cancelledByWorkflow() && !waitsForCancellation(this.scheduled)) {
-      this.finish({ info: [this.startedEvent, { type: 'ActivityTaskCanceled', seq }] });
+      this.finish({ info: [...this.started(), { type: 'ActivityTaskCanceled', seq }] });
       return;
     }
     const recordable = toRecordable(value);
@@ -331,7 +360,7 @@ export class AttemptRun {
       return;
     }
     this.finish({
-      info: [this.startedEvent],
+      info: this.started(),
       input: { type: 'ActivityTaskCompleted', seq, attempt: this.attemptNo, result: recordable.value },
     });
   }
@@ -344,7 +373,7 @@ export class AttemptRun {
     }
     if (this.cancelledByWorkflow()) {
       const cancelled = cancelledWork(this.entry, this.scheduled.seq, this.attemptNo);
-      this.finish({ ...cancelled, info: [this.startedEvent, ...(cancelled.info ?? [])] });
+      this.finish({ ...cancelled, info: [...this.started(), ...(cancelled.info ?? [])] });
       return;
     }
     this.fail(errorToFailure(error), true);
@@ -402,8 +431,8 @@ export class AttemptRun {
   private finishAttempt(outcome: NewEvent, retryDelayMs: number | undefined): void {
     this.finish(
       retryDelayMs === undefined
-        ? { info: [this.startedEvent], input: outcome }
-        : { info: [this.startedEvent, outcome] },
+        ? { info: this.started(), input: outcome }
+        : { info: [...this.started(), outcome] },
     );
   }
 
@@ -428,7 +457,7 @@ export class AttemptRun {
         const recordable = toRecordable(result);
         if (!recordable.ok) return Promise.reject(new Error(recordable.failure.message));
         return settle({
-          info: [this.startedEvent],
+          info: this.started(),
           input: {
             type: 'ActivityTaskCompleted',
             seq: scheduled.seq,
@@ -448,8 +477,8 @@ export class AttemptRun {
         };
         return settle(
           delay === undefined
-            ? { info: [this.startedEvent], input: outcome }
-            : { info: [this.startedEvent, outcome] },
+            ? { info: this.started(), input: outcome }
+            : { info: [...this.started(), outcome] },
         );
       },
       heartbeat: (details) => this.heartbeat(details),
@@ -459,11 +488,17 @@ export class AttemptRun {
       'abort',
       () => {
         if (signal.reason instanceof CancelledFailure) {
-          this.finish({ info: [this.startedEvent, { type: 'ActivityTaskCanceled', seq: scheduled.seq }] });
+          const cancelled = cancelledWork(this.entry, scheduled.seq, this.attemptNo);
+          this.finish({ ...cancelled, info: [...this.started(), ...(cancelled.info ?? [])] });
         }
       },
       { once: true },
     );
+    if (!this.startedRecorded) {
+      // Durable, so that a restart waits for the token instead of running the activity again.
+      this.hooks.outcome({ info: [{ ...this.startedEvent, asyncCompletion: true } as NewEvent] });
+      this.startedRecorded = true;
+    }
     this.released = true;
     this.hooks.release(attempt.sleeping === 0);
   }

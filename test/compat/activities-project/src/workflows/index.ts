@@ -14,7 +14,7 @@ const { fakeProgress } = proxyActivities<typeof activities>({
 
 const { requestApproval } = proxyActivities<typeof activities>({
   startToCloseTimeout: '1 hour',
-  retry: { maximumAttempts: 2, initialInterval: '1 second' },
+  retry: { maximumAttempts: 2, initialInterval: '200 milliseconds' },
 });
 
 export async function greeting(name: string): Promise<string> {

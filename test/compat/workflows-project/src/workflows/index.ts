@@ -10,12 +10,16 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  inWorkflowContext,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
+  rootCause,
   setHandler,
   sleep,
   startChild,
+  Trigger,
   workflowInfo,
 } from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
@@ -193,4 +197,25 @@ export async function declinedPayment(amount: number): Promise<string> {
     if (err instanceof ActivityFailure) return err.cause?.message ?? 'no cause';
     throw err;
   }
+}
+
+// --- Trigger, local activities, rootCause --------------------------------------------------------
+
+export const approve = defineSignal<[string]>('approve');
+
+/** Waits for an approval (a Trigger resolved by a signal) or a day, then greets via a local activity. */
+export async function approval(): Promise<string> {
+  const { greet: greetLocally, chargeCard: chargeLocally } = proxyLocalActivities<typeof activities>({
+    startToCloseTimeout: '5 seconds',
+  });
+  const approvedBy = new Trigger<string>();
+  setHandler(approve, (name) => approvedBy.resolve(name));
+  const who = await Promise.race([approvedBy, sleep('1 day').then(() => 'nobody')]);
+  let declined = '';
+  try {
+    await chargeLocally(5000);
+  } catch (err) {
+    declined = rootCause(err) ?? '';
+  }
+  return `${await greetLocally(who)} (in workflow context: ${inWorkflowContext()}; ${declined})`;
 }
