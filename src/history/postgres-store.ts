@@ -46,6 +46,7 @@ import {
   migrate,
 } from './postgres/schema.js';
 import type {
+  ActivityTask,
   InboxMessage,
   LiveServer,
   OwnedAppendResult,
@@ -852,6 +853,115 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       ],
     );
     return result.rows.map((row) => leaseOf(row, owner));
+  }
+
+  async enqueueActivityTask(
+    key: RunKey,
+    task: { seq: number; attempt: number; task: unknown },
+  ): Promise<void> {
+    await this.query(
+      'offering an activity task',
+      `INSERT INTO ${this.s}.activity_tasks (run, seq, attempt, task)
+       SELECT id, $3, $4, $5 FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 AND status = 'RUNNING'
+       ON CONFLICT (run, seq, attempt) DO NOTHING`,
+      [key.workflowId, key.runId, task.seq, task.attempt, JSON.stringify(task.task)],
+    );
+  }
+
+  async claimActivityTasks(
+    owner: string,
+    options: { limit: number; leaseMs: number },
+  ): Promise<ActivityTask[]> {
+    checkLeaseMs(options.leaseMs);
+    if (options.limit <= 0) return [];
+    const result = await this.query<{
+      id: string;
+      seq: number;
+      attempt: number;
+      task: string;
+      workflow_id: string;
+      run_id: string;
+    }>(
+      'claiming activity tasks',
+      `WITH claimed AS (
+         UPDATE ${this.s}.activity_tasks t SET owner = $1, lease_until = ${plusMs(2)}
+         FROM (
+           SELECT t.id FROM ${this.s}.activity_tasks t
+           WHERE (t.owner IS NULL OR t.lease_until <= now())
+             -- an attempt of a run that has closed is never started
+             AND EXISTS (SELECT 1 FROM ${this.s}.runs r WHERE r.id = t.run AND r.status = 'RUNNING')
+           ORDER BY t.id LIMIT $3
+           FOR UPDATE SKIP LOCKED
+         ) due
+         WHERE t.id = due.id
+         RETURNING t.id, t.run, t.seq, t.attempt, t.task
+       )
+       SELECT c.id, c.seq, c.attempt, c.task, r.workflow_id, r.run_id
+       FROM claimed c JOIN ${this.s}.runs r ON r.id = c.run ORDER BY c.id`,
+      [owner, options.leaseMs, options.limit],
+    );
+    return result.rows.map((row) => ({
+      id: Number(row.id),
+      key: { workflowId: row.workflow_id, runId: row.run_id },
+      seq: row.seq,
+      attempt: row.attempt,
+      task: JSON.parse(row.task) as unknown,
+    }));
+  }
+
+  async renewActivityTask(
+    id: number,
+    owner: string,
+    leaseMs: number,
+  ): Promise<{ held: boolean; cancelRequested: boolean }> {
+    checkLeaseMs(leaseMs);
+    const result = await this.query<{ cancel_requested: boolean }>(
+      'renewing an activity task',
+      `UPDATE ${this.s}.activity_tasks SET lease_until = ${plusMs(3)} WHERE id = $1 AND owner = $2 RETURNING cancel_requested`,
+      [id, owner, leaseMs],
+    );
+    const row = result.rows[0];
+    return row
+      ? { held: true, cancelRequested: row.cancel_requested }
+      : { held: false, cancelRequested: false };
+  }
+
+  async finishActivityTask(id: number, owner: string, message: InboxMessage): Promise<boolean> {
+    const result = await this.query<{ id: string }>(
+      'recording an activity outcome',
+      `WITH done AS (
+         DELETE FROM ${this.s}.activity_tasks WHERE id = $1 AND owner = $2 RETURNING run
+       ), upd AS (
+         UPDATE ${this.s}.runs SET wake_at = now(), inbox_pending = inbox_pending + 1
+         WHERE id = (SELECT run FROM done) AND status = 'RUNNING'
+         RETURNING id, workflow_id, run_id
+       ), ins AS (
+         INSERT INTO ${this.s}.inbox (run, message) SELECT id, $3 FROM upd
+       )
+       SELECT id, pg_notify($4, json_build_object('k', 'due', 'id', id::text)::text) FROM upd`,
+      [id, owner, JSON.stringify(message), this.channel],
+    );
+    return result.rows.length > 0;
+  }
+
+  async cancelActivityTask(key: RunKey, seq: number): Promise<'waiting' | 'running' | 'none'> {
+    const result = await this.query<{ waiting: boolean }>(
+      'cancelling an activity task',
+      `WITH target AS (
+         SELECT t.id, t.owner IS NULL AS waiting FROM ${this.s}.activity_tasks t
+         JOIN ${this.s}.runs r ON r.id = t.run
+         WHERE r.workflow_id = $1 AND r.run_id = $2 AND t.seq = $3
+       ), gone AS (
+         DELETE FROM ${this.s}.activity_tasks WHERE id IN (SELECT id FROM target WHERE waiting)
+       ), marked AS (
+         UPDATE ${this.s}.activity_tasks SET cancel_requested = true WHERE id IN (SELECT id FROM target WHERE NOT waiting)
+       )
+       SELECT waiting FROM target`,
+      [key.workflowId, key.runId, seq],
+    );
+    const row = result.rows[0];
+    if (!row) return 'none';
+    return row.waiting ? 'waiting' : 'running';
   }
 
   async heartbeatServer(server: ServerInfo): Promise<void> {

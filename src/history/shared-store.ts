@@ -23,7 +23,12 @@ export type InboxMessage =
   /** A child's end for its parent: `event` is the ChildWorkflowExecutionCompleted/Failed to record. */
   | { kind: 'child-outcome'; event: NewEvent }
   /** An update for a run held by another process; the caller waits for its outcome in the history. */
-  | { kind: 'update'; updateId: string; updateName: string; args: unknown[] };
+  | { kind: 'update'; updateId: string; updateName: string; args: unknown[] }
+  /**
+   * An activity attempt's outcome from the server that ran it: events to record (`info`, and
+   * `input` when the workflow must wake), and the last heartbeat details for a retry.
+   */
+  | { kind: 'activity-outcome'; info?: NewEvent[]; input?: NewEvent; heartbeatDetails?: unknown };
 
 export interface StoredInboxMessage {
   /** Store-assigned, increasing per run; consumed by `appendAsOwner`. */
@@ -49,6 +54,15 @@ export interface PageRequest {
 export interface RunPage {
   runs: RunSummary[];
   nextCursor?: string;
+}
+
+/** An activity attempt any server may run; `task` is what the run's holder put there. */
+export interface ActivityTask {
+  id: number;
+  key: RunKey;
+  seq: number;
+  attempt: number;
+  task: unknown;
 }
 
 /** A server sharing the store, as it announces itself. */
@@ -131,6 +145,26 @@ export interface SharedHistoryStore extends HistoryStore {
    * unsubscribe function.
    */
   watch(listener: (change: StoreChange) => void): () => void;
+  /** Offers an activity attempt to every server (once per run, seq and attempt; a repeat is ignored). */
+  enqueueActivityTask(key: RunKey, task: { seq: number; attempt: number; task: unknown }): Promise<void>;
+  /** Takes up to `limit` waiting attempts, or attempts whose runner stopped renewing (SKIP LOCKED). */
+  claimActivityTasks(owner: string, options: { limit: number; leaseMs: number }): Promise<ActivityTask[]>;
+  /** Extends the runner's hold on an attempt; says whether it still holds it and whether it was cancelled. */
+  renewActivityTask(
+    id: number,
+    owner: string,
+    leaseMs: number,
+  ): Promise<{ held: boolean; cancelRequested: boolean }>;
+  /**
+   * Ends an attempt: in one transaction the task goes and `message` goes to its run's inbox, only if
+   * `owner` still holds the task (false otherwise: another server runs it now; the outcome is dropped).
+   */
+  finishActivityTask(id: number, owner: string, message: InboxMessage): Promise<boolean>;
+  /**
+   * The run's holder cancels an attempt: a waiting one is removed (`'waiting'`), a running one is
+   * marked so its runner aborts it (`'running'`); `'none'` when there is no such task.
+   */
+  cancelActivityTask(key: RunKey, seq: number): Promise<'waiting' | 'running' | 'none'>;
   /** Announces this server (again): called at start and with every lease renewal. */
   heartbeatServer(server: ServerInfo): Promise<void>;
   /** Forgets a server that stops. */

@@ -188,6 +188,10 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
 
       // One copy of the runtime: the package name users import maps to the runtime we were given.
       build.onResolve({ filter: /^wfkit\/workflow$/ }, () => ({ path: runtimePath }));
+      // Temporal code moved over with its imports left as they were: say which import to change.
+      build.onResolve({ filter: /^@temporalio\// }, (args) => ({
+        errors: [{ text: temporalImportMessage(args.path) }],
+      }));
 
       const refuse = (args: esbuild.OnResolveArgs): esbuild.OnResolveResult => {
         forbidden.set(`${args.importer}\0${args.path}`, { importer: args.importer, specifier: args.path });
@@ -335,6 +339,23 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
       await context.dispose();
     },
   };
+}
+
+const WF_PACKAGE_FOR: Readonly<Record<string, string>> = {
+  '@temporalio/workflow': 'wfkit/workflow',
+  '@temporalio/common': 'wfkit/workflow',
+  '@temporalio/activity': 'wfkit/activity',
+  '@temporalio/client': 'wfkit/client',
+  '@temporalio/testing': 'wfkit/testing',
+};
+
+/** Why an import of Temporal's SDK in workflow code fails, and which wf import replaces it. */
+export function temporalImportMessage(specifier: string): string {
+  const pkg = specifier.split('/').slice(0, 2).join('/');
+  const replacement = Object.hasOwn(WF_PACKAGE_FOR, pkg) ? WF_PACKAGE_FOR[pkg] : undefined;
+  return replacement
+    ? `${specifier} is Temporal's SDK: in wf, import the same names from '${replacement}' (docs/temporal.md)`
+    : `${specifier} is Temporal's SDK and has no counterpart in wf: see docs/temporal.md for what wf provides`;
 }
 
 /**

@@ -100,3 +100,30 @@ describe('names wf does not provide', () => {
     expect(dev.output()).not.toMatch(/No matching export|void 0/);
   });
 });
+
+describe('imports of Temporal packages left unchanged', () => {
+  it('are refused with the wf import that replaces them', async () => {
+    const project = await makeProject({
+      'package.json': '{"type":"module"}',
+      'src/workflows/index.ts': `import { sleep } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
+export async function unchanged(): Promise<void> {
+  await sleep('1s');
+  throw ApplicationFailure.nonRetryable('x');
+}
+`,
+    });
+    const error = await TestWorkflowEnvironment.createTimeSkipping({
+      workflowsPath: path.join(project, 'src/workflows/index.ts'),
+    }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(error?.message).toMatch(
+      /src\/workflows\/index\.ts:1:\d+: @temporalio\/workflow is Temporal's SDK: in wf, import the same names from 'wfkit\/workflow'/,
+    );
+    expect(error?.message).toMatch(
+      /src\/workflows\/index\.ts:2:\d+: @temporalio\/common is Temporal's SDK: in wf, import the same names from 'wfkit\/workflow'/,
+    );
+  });
+});

@@ -44,6 +44,7 @@ interface Migration {
  * holding the exact line the file store writes, checksum included), inbox (messages for a run,
  * consumed by the append that handles them).
  * Version 2: servers (each `wf serve` sharing the store, its build, and when it was last seen).
+ * Version 3: activity_tasks (attempts any server may claim and run; outcomes go to the run's inbox).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -113,6 +114,27 @@ CREATE TABLE {s}.servers (
   last_seen   timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE {s}.servers IS 'wf: the servers sharing this store, each with the build of the code it runs (rolling deploys)';
+`,
+  },
+  {
+    version: 3,
+    name: 'activity tasks',
+    sql: `
+CREATE TABLE {s}.activity_tasks (
+  id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run               bigint NOT NULL REFERENCES {s}.runs (id) ON DELETE CASCADE,
+  seq               integer NOT NULL,
+  attempt           integer NOT NULL,
+  task              text NOT NULL,
+  owner             text,
+  lease_until       timestamptz,
+  cancel_requested  boolean NOT NULL DEFAULT false,
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (run, seq, attempt)
+);
+CREATE INDEX activity_tasks_waiting ON {s}.activity_tasks (id) WHERE owner IS NULL;
+CREATE INDEX activity_tasks_leased ON {s}.activity_tasks (lease_until) WHERE owner IS NOT NULL;
+COMMENT ON TABLE {s}.activity_tasks IS 'wf: activity attempts waiting for, or run by, any server; the outcome goes to the run''s inbox';
 `,
   },
 ];

@@ -24,6 +24,11 @@ export function applyWork(
     );
     return;
   }
+  if (work.inboxId !== undefined && staleActivityOutcome(executor, work)) {
+    // An attempt's outcome from another server, for an attempt this run no longer waits on (it was
+    // run again after its runner stopped renewing, and that outcome came first): recorded once.
+    return;
+  }
   const info = work.info?.filter((e) => e.type !== 'ActivityTaskCanceled' || executor.activities.has(e.seq));
   if (info?.length) events.push(...executor.record(info, now));
   if (work.close) events.push(...executor.record([work.close], now));
@@ -87,4 +92,13 @@ function applyUpdate(
     ...executor.handle({ type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args }, now),
   );
   return true;
+}
+
+/** True when `work` reports an activity attempt the run does not wait on now. */
+function staleActivityOutcome(executor: RunExecutor, work: Work): boolean {
+  const event = work.info?.[0] ?? work.input;
+  if (!event || !event.type.startsWith('ActivityTask') || !('seq' in event)) return false;
+  const pending = executor.activities.get(event.seq);
+  if (!pending) return true;
+  return 'attempt' in event && typeof event.attempt === 'number' && event.attempt !== pending.attempt;
 }

@@ -15,7 +15,16 @@ import type { Work } from './types.js';
  * (start-to-close, schedule-to-close, heartbeat) and cancellation. Each attempt's outcome goes to
  * the run's mailbox; nothing here touches the history directly.
  */
+/** Where attempts run when the store is shared: offered as tasks that any server may take. */
+export interface RemoteActivities {
+  offer(entry: RunEntry, seq: number, attempt: number, scheduled: ActivityTaskScheduled): void;
+  /** Cancels the attempt wherever it is: `true` when it never started (record the cancellation now). */
+  cancel(entry: RunEntry, seq: number): Promise<boolean>;
+}
+
 export class ActivityDispatcher {
+  /** Set on a shared store: attempts go to every server instead of running here. */
+  remote: RemoteActivities | undefined;
   private running = 0;
   private working = 0;
   private readonly queue: (() => void)[] = [];
@@ -38,6 +47,12 @@ export class ActivityDispatcher {
     if (!pending || pending.cancelRequested || entry.attempts.get(seq)?.finished === false) return;
     const begin = () => {
       entry.retryTimers.delete(seq);
+      if (this.remote) {
+        const current = entry.executor?.activities.get(seq);
+        if (current && !current.cancelRequested)
+          this.remote.offer(entry, seq, current.attempt, current.scheduled);
+        return;
+      }
       this.acquireSlot(() => this.runAttempt(entry, seq));
     };
     if (pending.retryAt !== undefined && pending.retryAt > this.kernel.clock.now()) {
@@ -55,6 +70,16 @@ export class ActivityDispatcher {
       this.mailbox.enqueue(entry, cancelledWork(entry, seq));
       return;
     }
+    if (this.remote) {
+      void this.remote.cancel(entry, seq).then(
+        (neverStarted) => {
+          if (neverStarted) this.mailbox.enqueue(entry, cancelledWork(entry, seq));
+        },
+        (error: unknown) =>
+          this.kernel.logger.warn(`cancelling activity ${seq}: ${(error as Error).message}`),
+      );
+      return;
+    }
     const attempt = entry.attempts.get(seq);
     if (attempt && !attempt.finished)
       attempt.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
@@ -64,10 +89,19 @@ export class ActivityDispatcher {
   resume(entry: RunEntry): void {
     for (const [seq, pending] of entry.executor?.activities ?? []) {
       if (!pending.cancelRequested) this.schedule(entry, seq);
+      else if (this.remote) this.cancel(entry, seq);
       else if (entry.attempts.get(seq)?.finished !== false && !entry.retryTimers.has(seq)) {
         // Cancelled while nothing ran it (or before a restart): acknowledge the cancellation.
         this.mailbox.enqueue(entry, cancelledWork(entry, seq));
       }
+    }
+  }
+
+  /** The run closed: on a shared store, its attempts offered to other servers are withdrawn. */
+  closeRun(entry: RunEntry): void {
+    if (!this.remote) return;
+    for (const seq of entry.executor?.activities.keys() ?? []) {
+      void this.remote.cancel(entry, seq).catch(() => undefined);
     }
   }
 
@@ -137,7 +171,7 @@ export class ActivityDispatcher {
   }
 }
 
-interface AttemptHooks {
+export interface AttemptHooks {
   started(): void;
   /** +1 when the attempt starts sleeping in `Context.sleep`, -1 when it wakes. */
   sleeping(delta: 1 | -1): void;
@@ -148,7 +182,7 @@ interface AttemptHooks {
 }
 
 /** One attempt of one activity, from start to the work that records its outcome. */
-class AttemptRun {
+export class AttemptRun {
   private readonly attempt: ActivityAttempt;
   private readonly startedEvent: NewEvent;
   private readonly scheduleToCloseDeadline: number | undefined;

@@ -10,6 +10,8 @@ import type {
   StoredInboxMessage,
 } from '../../history/shared-store.js';
 import type { RunKey, RunSummary } from '../../history/store.js';
+import type { ActivityDispatcher } from './activity-dispatcher.js';
+import { type ActivityTaskBody, ActivityWorker } from './activity-worker.js';
 import type { Effects } from './effects.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
@@ -34,6 +36,7 @@ export class Cluster {
   private readonly claimBatch: number;
   private readonly handBackMs: number;
   private readonly buildId: string | undefined;
+  private readonly worker: ActivityWorker;
   /** Runs this build could not replay: given straight back when claimed again, so another build gets them. */
   private readonly cannotReplay = new Set<string>();
   /** Where this server's HTTP API listens, once known (shown to operators by `wf cluster`). */
@@ -53,6 +56,8 @@ export class Cluster {
     private readonly recovery: () => Recovery,
     private readonly outcomes: () => Outcomes,
     options: ClusterOptions,
+    dispatcher: ActivityDispatcher,
+    maxConcurrentActivities: number,
   ) {
     this.owner = options.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 10_000;
@@ -63,6 +68,32 @@ export class Cluster {
     this.handBackMs = 3 * this.leaseMs;
     kernel.ownership = new LeasedOwnership(store, this.owner, this.leaseMs, options.buildId);
     kernel.buildId = options.buildId;
+    this.worker = new ActivityWorker(
+      kernel,
+      store,
+      this.owner,
+      this.leaseMs,
+      this.pollMs,
+      maxConcurrentActivities,
+    );
+    const worker = this.worker;
+    dispatcher.remote = {
+      offer: (entry, seq, attempt, scheduled) => {
+        const pending = entry.executor?.activities.get(seq);
+        const body: ActivityTaskBody = {
+          scheduled,
+          workflowType: entry.workflowType,
+          attemptScheduledAt: pending?.retryAt ?? Date.parse(scheduled.eventTime),
+          ...(entry.heartbeats.has(seq) ? { heartbeatDetails: entry.heartbeats.get(seq) } : {}),
+        };
+        store.enqueueActivityTask(entry.key, { seq, attempt, task: body }).then(
+          () => worker.kick(),
+          (error: unknown) =>
+            kernel.logger.warn(`offering activity ${scheduled.activityType}: ${(error as Error).message}`),
+        );
+      },
+      cancel: async (entry, seq) => (await store.cancelActivityTask(entry.key, seq)) !== 'running',
+    };
   }
 
   /** Starts renewing, watching and claiming; resolves once the runs due now are claimed. */
@@ -91,11 +122,13 @@ export class Cluster {
     }, this.pollMs);
     this.pollTimer.unref();
     await this.claimDue();
+    this.worker.start();
   }
 
   /** Stops looking for work. With `handBack`, gives every held run back so others take it at once. */
   async stop(handBack: boolean): Promise<void> {
     this.unwatch?.();
+    this.worker.stop();
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.claiming;
@@ -278,6 +311,10 @@ export class Cluster {
     for (const { id, message } of messages) {
       if (entry.inboxQueued.has(id)) continue;
       entry.inboxQueued.add(id);
+      if (message.kind === 'activity-outcome' && message.heartbeatDetails !== undefined) {
+        const seq = activitySeqOf(message);
+        if (seq !== undefined) entry.heartbeats.set(seq, message.heartbeatDetails);
+      }
       this.mailbox.enqueue(entry, { ...workOf(message), inboxId: id });
     }
   }
@@ -309,6 +346,11 @@ export class Cluster {
   }
 }
 
+function activitySeqOf(message: Extract<InboxMessage, { kind: 'activity-outcome' }>): number | undefined {
+  const event = message.input ?? message.info?.[0];
+  return event && 'seq' in event ? event.seq : undefined;
+}
+
 function workOf(message: InboxMessage): Work {
   switch (message.kind) {
     case 'signal':
@@ -338,6 +380,11 @@ function workOf(message: InboxMessage): Work {
       return { input: message.event };
     case 'update':
       return { update: { id: message.updateId, name: message.updateName, args: message.args } };
+    case 'activity-outcome':
+      return {
+        ...(message.info ? { info: message.info } : {}),
+        ...(message.input ? { input: message.input } : {}),
+      };
   }
 }
 

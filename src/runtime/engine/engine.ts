@@ -121,7 +121,10 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     });
     const external = new ExternalMessages(kernel, mailbox, this);
     this.outcomes = new Outcomes(kernel, cache, {
-      stopEffects: (entry) => this.effects.stop(entry),
+      stopEffects: (entry) => {
+        this.effects.stop(entry);
+        activities.closeRun(entry);
+      },
       closeChildren: (entry) => children.closeAll(entry),
       continueChain: (entry, event) => this.starts.continueChain(entry.started, event),
       notifyParent: (entry, outcome) => children.notifyParent(entry.started, outcome),
@@ -139,6 +142,8 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
         () => this.recovery,
         () => this.outcomes,
         options.cluster ?? {},
+        activities,
+        options.maxConcurrentActivities ?? 100,
       );
     }
   }
