@@ -99,6 +99,16 @@ export class Context {
       .sleep(toMs(duration, 'sleep duration'), this.cancellationSignal)
       .catch((reason: unknown) => Promise.reject(asCancellation(reason)));
 
+  /**
+   * Temporal's worker-side client: not offered by wf. Throws, saying to create a client with
+   * `connect()` from 'wfkit/client' instead.
+   */
+  get client(): never {
+    throw new Error(
+      "Context.current().client is not supported by wf: wf gives activities no client of their own. Create one with connect() from 'wfkit/client' (it reaches the server through WF_ADDRESS). See docs/temporal.md (Activities).",
+    );
+  }
+
   /** @internal Runs `fn` with this context as `Context.current()`. */
   run<T>(fn: () => T): T {
     return storage.run(this, fn);

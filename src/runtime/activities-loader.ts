@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { WfError } from '../common/errors.js';
 import type { ActivityFunction } from './engine/index.js';
+import { unsupportedActivityNameMessage } from './unsupported-activity-names.js';
 
 const WFKIT_ENTRIES = ['activity', 'workflow', 'client', 'testing'] as const;
 
@@ -68,10 +69,29 @@ export async function loadActivities(options: {
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(temporary, code);
   await rename(temporary, file);
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw missingWfkitExport(error, options.activitiesPath) ?? error;
+  }
   const activities: Record<string, ActivityFunction> = {};
   for (const [name, value] of Object.entries(module)) {
     if (typeof value === 'function' && name !== 'default') activities[name] = value as ActivityFunction;
   }
   return activities;
+}
+
+/**
+ * Node's link error for an import of a name `wfkit/activity` lacks ("does not provide an export
+ * named 'getClient'"), as a message that says why and what to use; undefined for other errors.
+ */
+function missingWfkitExport(error: unknown, activitiesPath: string): WfError | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const match = /module '([^']*)' does not provide an export named '([^']*)'/.exec(message);
+  if (!match || pathToFileURL(ownModule('activity')).href !== match[1]) return undefined;
+  return new WfError(
+    'INVALID_ARGUMENT',
+    `could not load the activities module ${activitiesPath}: ${unsupportedActivityNameMessage(match[2]!)}`,
+  );
 }

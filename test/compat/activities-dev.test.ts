@@ -222,4 +222,23 @@ describe.skipIf(!built)('Temporal activities under wf dev (needs a build)', () =
     expect(jsonLines<ApprovalRequest>(text).filter((r) => r.approver === 'erin')).toHaveLength(1);
     await server.kill();
   });
+
+  it('an activity importing a Temporal name wf lacks (getClient) is refused at load, saying why and what to use', async () => {
+    const bad = await makeProject({
+      'src/activities/index.ts': `import { getClient } from 'wfkit/activity';
+export async function notify(): Promise<void> {
+  await getClient().workflow.start('x', { workflowId: 'x', taskQueue: 'q' });
+}
+`,
+      'src/workflows/index.ts': `export async function noop(): Promise<void> {}
+`,
+    });
+    const server = await spawnDev(bad, { expectExit: true, args: ['--no-watch'] });
+    const code = await server.exited;
+    expect(server.output()).toMatch(
+      /getClient \(imported from wfkit\/activity\) is not supported by wf: wf gives activities no client of their own\. Create one with connect\(\)/,
+    );
+    // A mistake in the user's code: a usage error (2), as other bad input at start is.
+    expect(code).toBe(2);
+  });
 });

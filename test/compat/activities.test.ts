@@ -252,6 +252,13 @@ describe('MockActivityEnvironment', () => {
     expect(env.context.info.workflowId).toBe('wf-9');
   });
 
+  it('Context.current().client, which wf does not offer, says what to use instead', async () => {
+    const env = new MockActivityEnvironment();
+    await expect(env.run(async () => Context.current().client)).rejects.toThrow(
+      /Create one with connect\(\)/,
+    );
+  });
+
   it('Context.current() outside an activity says how to test one', () => {
     expect(() => Context.current()).toThrow(/MockActivityEnvironment/);
   });
