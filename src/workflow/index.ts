@@ -43,7 +43,17 @@ export {
   TimeoutFailure,
   WfFailure,
 } from './failures.js';
-export { allHandlersFinished, setHandler, type UpdateHandlerOptions } from './handlers.js';
+export {
+  allHandlersFinished,
+  type DefaultQueryHandler,
+  type DefaultSignalHandler,
+  type DefaultUpdateHandler,
+  setDefaultQueryHandler,
+  setDefaultSignalHandler,
+  setDefaultUpdateHandler,
+  setHandler,
+  type UpdateHandlerOptions,
+} from './handlers.js';
 export { condition, sleep } from './timers.js';
 export { Trigger } from './trigger.js';
 export {

@@ -93,6 +93,30 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
       const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
       expect(refused.every((r) => /already/i.test(String(r.reason)))).toBe(true);
       expect((await a.engine.list({ workflowId: 'once' })).runs).toHaveLength(1);
+      // With USE_EXISTING and signal-with-start, the race is not an error: every caller gets the one run.
+      const shared = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).engine.startWorkflow({
+            workflowType: 'sleepy',
+            workflowId: 'shared',
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        ),
+      );
+      expect(new Set(shared.map((r) => r.runId)).size).toBe(1);
+      const signalled = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).engine.startWorkflow({
+            workflowType: 'waiter',
+            workflowId: 'sws',
+            signal: { name: 'go', args: [`s${i}`] },
+          }),
+        ),
+      );
+      expect(new Set(signalled.map((r) => r.runId)).size).toBe(1);
+      const signals = async () =>
+        (await a.engine.history({ workflowId: 'sws' })).filter((e) => e.type === 'WorkflowSignaled').length;
+      await expect.poll(signals, { timeout: 5000 }).toBe(20);
     } finally {
       await closeAll();
     }

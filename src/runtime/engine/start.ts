@@ -66,8 +66,14 @@ export class Starts {
           return { workflowId: open.workflowId, runId: open.runId, started: false };
         });
       } catch (error) {
-        // The open run closed between the look-up and the signal: start a new one with it.
-        if (!(error instanceof WorkflowNotRunningError)) throw error;
+        // The open run closed between the look-up and the signal: start a new one with it. Or
+        // another server sharing the store started one meanwhile: signal that one.
+        if (
+          !(error instanceof WorkflowNotRunningError) &&
+          !(error instanceof WorkflowExecutionAlreadyStartedError)
+        ) {
+          throw error;
+        }
       }
     }
   }
@@ -143,16 +149,28 @@ export class Starts {
       if (reused) return reused;
     }
     const runId = randomUUID();
-    await this.createRun({
-      workflowType: req.workflowType,
-      workflowId: req.workflowId,
-      runId,
-      args: jsonArgs(req.args ?? [], 'workflow'),
-      firstRunId: runId,
-      ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
-      ...(req.memo === undefined ? {} : { memo: jsonMemo(req.memo) }),
-      ...(signal ? { signal } : {}),
-    });
+    try {
+      await this.createRun({
+        workflowType: req.workflowType,
+        workflowId: req.workflowId,
+        runId,
+        args: jsonArgs(req.args ?? [], 'workflow'),
+        firstRunId: runId,
+        ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
+        ...(req.memo === undefined ? {} : { memo: jsonMemo(req.memo) }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      // Another server sharing the store started this workflow ID between our look and our start.
+      if (
+        error instanceof WorkflowExecutionAlreadyStartedError &&
+        req.workflowIdConflictPolicy === 'USE_EXISTING' &&
+        !signal
+      ) {
+        return { workflowId: req.workflowId, runId: error.runId, started: false };
+      }
+      throw error;
+    }
     return { workflowId: req.workflowId, runId, started: true };
   }
 }
