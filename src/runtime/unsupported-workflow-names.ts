@@ -8,12 +8,6 @@ export const UNSUPPORTED_WORKFLOW_NAMES: Readonly<Record<string, string>> = {
     "it is Temporal's low-level call. Use executeActivity(name, options, ...args) or proxyActivities()",
   scheduleLocalActivity:
     "it is Temporal's low-level call. Use executeActivity(name, options, ...args) or proxyLocalActivities()",
-  setDefaultSignalHandler:
-    'wf dispatches signals by name only. Set a handler per signal with setHandler(defineSignal(name), ...)',
-  setDefaultUpdateHandler:
-    'wf dispatches updates by name only. Set a handler per update with setHandler(defineUpdate(name), ...)',
-  setDefaultQueryHandler:
-    'wf dispatches queries by name only. Set a handler per query with setHandler(defineQuery(name), ...)',
   currentUpdateInfo:
     'wf does not expose the running update yet. Pass what the handler needs (an ID) as an update argument',
   upsertSearchAttributes:

@@ -69,10 +69,64 @@ export function setHandler(
   }
 }
 
+/** A handler for every signal that has none of its own: called with the signal's name, then its arguments. */
+export type DefaultSignalHandler = (signalName: string, ...args: unknown[]) => void | Promise<void>;
+/** A handler for every query that has none of its own: called with the query's name, then its arguments. */
+export type DefaultQueryHandler = (queryName: string, ...args: unknown[]) => unknown;
+/** A handler for every update that has none of its own: called with the update's name, then its arguments. */
+export type DefaultUpdateHandler = (updateName: string, ...args: unknown[]) => unknown;
+
+function checkHandler(api: string, handler: unknown): void {
+  if (handler !== undefined && typeof handler !== 'function') {
+    throw new TypeError(`${api}() takes a function or undefined, got ${typeof handler}`);
+  }
+}
+
+/**
+ * Handles every signal that has no handler of its own (or, with `undefined`, stops). Signals kept
+ * because no handler was set are delivered to it at once, in order.
+ *
+ * @example
+ * setDefaultSignalHandler((name, ...args) => { events.push({ name, args }); });
+ */
+export function setDefaultSignalHandler(handler: DefaultSignalHandler | undefined): void {
+  const run = currentRun('setDefaultSignalHandler');
+  checkHandler('setDefaultSignalHandler', handler);
+  run.defaultSignalHandler = handler as Handler | undefined;
+  if (!handler) return;
+  const pending = run.bufferedSignals.splice(0, run.bufferedSignals.length);
+  for (const signal of pending) deliverSignal(signal.name, signal.args);
+}
+
+/**
+ * Answers every query that has no handler of its own (or, with `undefined`, stops).
+ *
+ * @example
+ * setDefaultQueryHandler((name) => state[name]);
+ */
+export function setDefaultQueryHandler(handler: DefaultQueryHandler | undefined): void {
+  const run = currentRun('setDefaultQueryHandler');
+  checkHandler('setDefaultQueryHandler', handler);
+  run.defaultQueryHandler = handler as Handler | undefined;
+}
+
+/**
+ * Handles every update that has no handler of its own (or, with `undefined`, stops); such updates
+ * have no validator.
+ *
+ * @example
+ * setDefaultUpdateHandler((name, value) => { settings[name] = value; return settings; });
+ */
+export function setDefaultUpdateHandler(handler: DefaultUpdateHandler | undefined): void {
+  const run = currentRun('setDefaultUpdateHandler');
+  checkHandler('setDefaultUpdateHandler', handler);
+  run.defaultUpdateHandler = handler as Handler | undefined;
+}
+
 /** Calls a signal's handler, or keeps the signal until a handler is set. */
 export function deliverSignal(name: string, args: unknown[]): void {
   const run = currentRun('signal');
-  const handler = run.signalHandlers.get(name);
+  const handler = run.signalHandler(name);
   if (!handler) {
     run.bufferedSignals.push({ name, args });
     return;

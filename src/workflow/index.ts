@@ -33,6 +33,7 @@ export { type ExternalWorkflowHandle, getExternalWorkflowHandle } from './extern
 export {
   ActivityFailure,
   ApplicationFailure,
+  ApplicationFailureCategory,
   type ApplicationFailureOptions,
   CancelledFailure,
   ChildWorkflowFailure,
@@ -43,7 +44,17 @@ export {
   TimeoutFailure,
   WfFailure,
 } from './failures.js';
-export { allHandlersFinished, setHandler, type UpdateHandlerOptions } from './handlers.js';
+export {
+  allHandlersFinished,
+  type DefaultQueryHandler,
+  type DefaultSignalHandler,
+  type DefaultUpdateHandler,
+  setDefaultQueryHandler,
+  setDefaultSignalHandler,
+  setDefaultUpdateHandler,
+  setHandler,
+  type UpdateHandlerOptions,
+} from './handlers.js';
 export { condition, sleep } from './timers.js';
 export { Trigger } from './trigger.js';
 export {

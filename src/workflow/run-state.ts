@@ -75,6 +75,10 @@ export class RunState {
   readonly bufferedSignals: { name: string; args: unknown[] }[] = [];
   readonly queryHandlers = new Map<string, Handler>();
   readonly updateHandlers = new Map<string, UpdateHandlerEntry>();
+  /** Handlers of any signal, query or update without one of its own, called with its name first. */
+  defaultSignalHandler?: Handler;
+  defaultQueryHandler?: Handler;
+  defaultUpdateHandler?: Handler;
   readonly conditions = new Set<{ fn: () => boolean; resolve: () => void; stack?: string; since: number }>();
   readonly knownPatches = new Set<string>();
   readonly patchDecisions = new Map<string, boolean>();
@@ -141,10 +145,30 @@ export class RunState {
     return seq;
   }
 
+  /** The handler of signal `name`: its own, else the default handler with the name bound. */
+  signalHandler(name: string): Handler | undefined {
+    return this.signalHandlers.get(name) ?? withName(this.defaultSignalHandler, name);
+  }
+
+  queryHandler(name: string): Handler | undefined {
+    return this.queryHandlers.get(name) ?? withName(this.defaultQueryHandler, name);
+  }
+
+  updateHandler(name: string): UpdateHandlerEntry | undefined {
+    const own = this.updateHandlers.get(name);
+    if (own) return own;
+    const fallback = withName(this.defaultUpdateHandler, name);
+    return fallback ? { handler: fallback } : undefined;
+  }
+
   log(record: LogRecord): void {
     if (this.isReplaying) return;
     (globalThis as SandboxGlobals).__wfHostLog?.(this.info.runId, record);
   }
+}
+
+function withName(handler: Handler | undefined, name: string): Handler | undefined {
+  return handler === undefined ? undefined : (...args: unknown[]) => handler(name, ...args);
 }
 
 let state: RunState | undefined;

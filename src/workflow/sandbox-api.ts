@@ -76,7 +76,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       return run.commands.splice(0, run.commands.length);
     },
     query(name: string, args: unknown[]): QueryOutcome {
-      const handler = run.queryHandlers.get(name);
+      const handler = run.queryHandler(name);
       if (!handler) {
         const known = [...run.queryHandlers.keys()];
         return {
@@ -107,7 +107,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       }
     },
     validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {
-      const entry = run.updateHandlers.get(name);
+      const entry = run.updateHandler(name);
       if (!entry) {
         return {
           accepted: false,
@@ -219,7 +219,7 @@ function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {
       run.scopeStorage.run(run.rootScope, () => deliverSignal(job.name, job.args));
       return;
     case 'update': {
-      const entry = run.updateHandlers.get(job.name);
+      const entry = run.updateHandler(job.name);
       if (!entry) {
         run.push({
           type: 'completeUpdate',

@@ -27,7 +27,7 @@ export async function tagged(info?: WorkflowInfo): Promise<void> {
     finished = true;
   });
   upsertSearchAttributes({ CustomerId: ['c-1'] });
-  wf.setDefaultSignalHandler(() => undefined);
+  wf.metricMeter.createCounter('tags').add(1);
   await condition(() => finished);
   return void info;
 }
@@ -60,9 +60,7 @@ describe('names wf does not provide', () => {
     expect(error?.message).toMatch(
       /src\/workflows\/index\.ts:5:\d+: upsertSearchAttributes is not supported by wf: wf does not record search attributes yet/,
     );
-    expect(error?.message).toMatch(
-      /setDefaultSignalHandler is not supported by wf: wf dispatches signals by name only\. Set a handler per signal/,
-    );
+    expect(error?.message).toMatch(/metricMeter is not supported by wf: wf records no metrics/);
     expect(error?.message).not.toContain('WorkflowInfo');
   });
 

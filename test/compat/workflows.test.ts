@@ -23,6 +23,7 @@ import {
   parentOfAbandoned,
   peek,
   plainTimers,
+  recorder,
   returnsNothing,
   stop,
   touch,
@@ -262,5 +263,25 @@ describe('Trigger, proxyLocalActivities, rootCause, inWorkflowContext', () => {
     await expect(handle.result()).resolves.toBe('Hello, ada! (in workflow context: true; card declined)');
     const types = (await e.history('approval')).map((event) => event.type);
     expect(types.filter((t) => t === 'ActivityTaskScheduled')).toHaveLength(2);
+  });
+});
+
+describe('default handlers', () => {
+  it('take every signal, query and update without a handler of its own, by name', async () => {
+    const e = await testEnv();
+    const handle = await e.client.start(recorder, { workflowId: 'recorder' });
+    await handle.signal('early', 1);
+    await e.sleep('2 seconds');
+    await handle.signal('color', 'red');
+    await handle.signal('color', 'blue');
+    await expect(handle.query('color')).resolves.toEqual(['red', 'blue']);
+    await expect(handle.executeUpdate('size', { args: ['L'] })).resolves.toBe(3);
+    await handle.signal('stop');
+    await expect(handle.result()).resolves.toEqual({
+      early: [1],
+      color: ['red', 'blue'],
+      size: ['L'],
+      stop: [],
+    });
   });
 });

@@ -16,6 +16,9 @@ import {
   proxyActivities,
   proxyLocalActivities,
   rootCause,
+  setDefaultQueryHandler,
+  setDefaultSignalHandler,
+  setDefaultUpdateHandler,
   setHandler,
   sleep,
   startChild,
@@ -218,4 +221,23 @@ export async function approval(): Promise<string> {
     declined = rootCause(err) ?? '';
   }
   return `${await greetLocally(who)} (in workflow context: ${inWorkflowContext()}; ${declined})`;
+}
+
+// --- Default handlers ----------------------------------------------------------------------------
+
+/** Records every signal and update by name; answers any query from what it recorded. */
+export async function recorder(): Promise<Record<string, unknown[]>> {
+  const seen: Record<string, unknown[]> = {};
+  // A signal sent before any handler is set is kept, then delivered to the default handler.
+  await sleep('1 second');
+  setDefaultSignalHandler((name, ...args) => {
+    seen[name] = [...(seen[name] ?? []), ...args];
+  });
+  setDefaultQueryHandler((name) => seen[name]);
+  setDefaultUpdateHandler((name, ...args) => {
+    seen[name] = args;
+    return Object.keys(seen).length;
+  });
+  await condition(() => seen.stop !== undefined);
+  return seen;
 }
