@@ -88,4 +88,16 @@ describe.runIf(postgresAvailable)('PostgresHistoryStore activity tasks', () => {
     expect(result).toEqual({ ok: true });
     expect(await a.claimActivityTasks('a', { limit: 5, leaseMs: 5000 })).toEqual([]);
   });
+  it('does not offer an attempt again while its outcome waits in the inbox for a new holder', async () => {
+    const { a, key } = await twoServers();
+    await a.enqueueActivityTask(key, { seq: 6, attempt: 1, task: {} });
+    const [task] = await a.claimActivityTasks('a', { limit: 1, leaseMs: 5000 });
+    const outcome = {
+      kind: 'activity-outcome' as const,
+      input: { type: 'ActivityTaskCompleted' as const, seq: 6, attempt: 1, result: 1 },
+    };
+    expect(await a.finishActivityTask(task!.id, 'a', outcome)).toBe(true);
+    await a.enqueueActivityTask(key, { seq: 6, attempt: 1, task: {} }); // a new holder resuming the run
+    expect(await a.claimActivityTasks('a', { limit: 5, leaseMs: 5000 })).toEqual([]);
+  });
 });

@@ -862,7 +862,15 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     await this.query(
       'offering an activity task',
       `INSERT INTO ${this.s}.activity_tasks (run, seq, attempt, task)
-       SELECT id, $3, $4, $5 FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 AND status = 'RUNNING'
+       SELECT r.id, $3, $4, $5 FROM ${this.s}.runs r
+       WHERE r.workflow_id = $1 AND r.run_id = $2 AND r.status = 'RUNNING'
+         -- an outcome of this activity is waiting in the inbox (its runner finished, the run's holder
+         -- changed before recording it): the new holder records that one, nobody runs it again
+         AND NOT EXISTS (
+           SELECT 1 FROM ${this.s}.inbox i
+           WHERE i.run = r.id AND i.message::jsonb ->> 'kind' = 'activity-outcome'
+             AND coalesce(i.message::jsonb -> 'input' ->> 'seq', i.message::jsonb -> 'info' -> 0 ->> 'seq')::int = $3
+         )
        ON CONFLICT (run, seq, attempt) DO NOTHING`,
       [key.workflowId, key.runId, task.seq, task.attempt, JSON.stringify(task.task)],
     );

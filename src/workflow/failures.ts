@@ -8,6 +8,7 @@ export { errorToFailure, failureToError } from '../common/failure-convert.js';
 export {
   ActivityFailure,
   ApplicationFailure,
+  ApplicationFailureCategory,
   type ApplicationFailureOptions,
   CancelledFailure,
   ChildWorkflowFailure,

@@ -33,6 +33,7 @@ export { type ExternalWorkflowHandle, getExternalWorkflowHandle } from './extern
 export {
   ActivityFailure,
   ApplicationFailure,
+  ApplicationFailureCategory,
   type ApplicationFailureOptions,
   CancelledFailure,
   ChildWorkflowFailure,

@@ -158,6 +158,25 @@ describe('wfkit/activity under wfkit/testing', () => {
     expect(await handle.result()).toBe('refused: bob said no');
   });
 
+  it('cancelling the workflow ends an attempt waiting for async completion; its token then finds nothing', async () => {
+    const tokens: Uint8Array[] = [];
+    const e = await testEnv({
+      requestApproval: async () => {
+        tokens.push(Context.current().info.taskToken);
+        throw new CompleteAsyncError();
+      },
+    });
+    const handle = await e.client.start(approval, { workflowId: 'approve-4', args: ['dan'] });
+    await waitFor(() => tokens.length === 1);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    const types = (await handle.history()).map((ev) => ev.type);
+    expect(types).toContain('ActivityTaskCancelRequested');
+    const late = e.client.activity.complete(tokens[0]!, 'too late');
+    await expect(late).rejects.toThrow(ActivityNotFoundError);
+    await expect(late).rejects.toThrow(/the run is canceled/);
+  });
+
   it('an attempt waiting for async completion times out (start-to-close) and is retried', async () => {
     let calls = 0;
     const e = await testEnv({

@@ -97,7 +97,7 @@ function applyUpdate(
 /** True when `work` reports an activity attempt the run does not wait on now. */
 function staleActivityOutcome(executor: RunExecutor, work: Work): boolean {
   const event = work.info?.[0] ?? work.input;
-  if (!event || !event.type.startsWith('ActivityTask') || !('seq' in event)) return false;
+  if (!event?.type.startsWith('ActivityTask') || !('seq' in event)) return false;
   const pending = executor.activities.get(event.seq);
   if (!pending) return true;
   return 'attempt' in event && typeof event.attempt === 'number' && event.attempt !== pending.attempt;

@@ -47,8 +47,9 @@ export class ActivityDispatcher {
     if (!pending || pending.cancelRequested || entry.attempts.get(seq)?.finished === false) return;
     const begin = () => {
       entry.retryTimers.delete(seq);
-      if (this.remote) {
-        const current = entry.executor?.activities.get(seq);
+      const current = entry.executor?.activities.get(seq);
+      // An attempt waiting for async completion waits where the run is held, whoever ran it.
+      if (this.remote && !current?.asyncCompletion) {
         if (current && !current.cancelRequested)
           this.remote.offer(entry, seq, current.attempt, current.scheduled);
         return;

@@ -35,6 +35,11 @@ export class Effects {
         case 'ActivityTaskScheduled':
           activities.schedule(entry, event.seq);
           break;
+        case 'ActivityTaskStarted':
+          // An attempt now waits for async completion: where it ran on another server (a shared
+          // store), this server, which holds the run, takes up the wait (a no-op where it ran here).
+          if (event.asyncCompletion) activities.schedule(entry, event.seq);
+          break;
         case 'ActivityTaskFailed':
         case 'ActivityTaskTimedOut':
           if (event.nextRetryDelayMs !== undefined) activities.schedule(entry, event.seq);

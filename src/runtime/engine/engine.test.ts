@@ -404,4 +404,13 @@ describe('WorkflowEngine', () => {
     const error = await engine.query({ workflowId: 'asked' }, 'progress', []).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'QueryFailedError', notRegistered: true });
   });
+  it('a signal to a workflow ID reaches the current run of its chain, also while it continues as new', async () => {
+    const { engine } = await makeEngine({});
+    await engine.startWorkflow({ workflowType: 'pingedParent', workflowId: 'chain', args: [12] });
+    const outcome = await engine.result({ workflowId: 'chain' });
+    expect(outcome).toEqual({
+      status: 'COMPLETED',
+      result: Array.from({ length: 12 }, (_, i) => `p${i}`).sort(),
+    });
+  });
 });

@@ -332,6 +332,33 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
     checkName('the signal name', signalName);
     if (requestId !== undefined) checkName('the request ID', requestId);
+    return this.toCurrentRun(ref, () => this.signalOnce(ref, signalName, args, requestId));
+  }
+
+  /**
+   * A request by workflow ID alone goes to the current run of its chain (Temporal's semantics): if it
+   * reached a run that has just continued as new (between the look-up and the delivery, or queued
+   * behind the activation that continued), it is sent again to the run that follows.
+   */
+  private async toCurrentRun<T>(ref: RunRef, send: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        const continued = error instanceof WorkflowNotRunningError && error.status === 'CONTINUED_AS_NEW';
+        if (ref.runId !== undefined || !continued || attempt >= 500) throw error;
+        // The next run is created right after the closing event is recorded: it is there at once or soon.
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2 * attempt, 20)));
+      }
+    }
+  }
+
+  private async signalOnce(
+    ref: RunRef,
+    signalName: string,
+    args: unknown[],
+    requestId?: string,
+  ): Promise<void> {
     const target = await this.target(ref, { evenIfPaused: true });
     const signalArgs = jsonArgs(args, 'signal');
     if ('elsewhere' in target) {
@@ -407,6 +434,10 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   }
 
   async cancel(ref: RunRef, reason?: string): Promise<void> {
+    return this.toCurrentRun(ref, () => this.cancelOnce(ref, reason));
+  }
+
+  private async cancelOnce(ref: RunRef, reason?: string): Promise<void> {
     const target = await this.target(ref, { evenIfPaused: true });
     if ('elsewhere' in target) {
       return this.cluster_!.deliver(target.elsewhere, {
