@@ -607,6 +607,16 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     return this.kernel.waitForIdle(timeoutMs);
   }
 
+  /** True when no append or activation is in flight; activities may still be running. */
+  isSettled(): boolean {
+    return this.kernel.isSettled();
+  }
+
+  /** Resolves once settled (activities may run on), or after `timeoutMs` of wall-clock time. */
+  waitForSettled(timeoutMs = 60_000): Promise<void> {
+    return this.kernel.waitForSettled(timeoutMs);
+  }
+
   // ---- lookups -----------------------------------------------------------------------------------
 
   private async summaryOf(ref: RunRef): Promise<RunSummary> {

@@ -78,15 +78,29 @@ export class EngineKernel {
     return this.busy === 0 && this.activeAttempts() === 0;
   }
 
+  /** True when no append or activation is in flight; activities may still be running. */
+  isSettled(): boolean {
+    return this.busy === 0;
+  }
+
   notifyIdle(): void {
-    if (!this.isIdle()) return;
+    if (!this.isSettled()) return; // waiters re-check what they wait for
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /** Resolves once idle, or after `timeoutMs` of real time. */
-  async waitForIdle(timeoutMs: number): Promise<void> {
+  waitForIdle(timeoutMs: number): Promise<void> {
+    return this.waitUntil(() => this.isIdle(), timeoutMs);
+  }
+
+  /** Resolves once settled (activities may run on), or after `timeoutMs` of real time. */
+  waitForSettled(timeoutMs: number): Promise<void> {
+    return this.waitUntil(() => this.isSettled(), timeoutMs);
+  }
+
+  private async waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (!this.isIdle() && Date.now() < end) {
+    while (!done() && Date.now() < end) {
       await new Promise<void>((resolve) => {
         this.idleWaiters.push(resolve);
         setTimeout(resolve, 20);
