@@ -1,6 +1,7 @@
 import { type Duration, parseDuration } from '../common/duration.js';
 import { InvalidArgumentError, WfError } from '../common/errors.js';
 import { refuseCronSchedule } from '../common/request-rules.js';
+import { checkSearchAttributes, type SearchAttributeValue } from '../common/search-attributes.js';
 import type { HistoryEvent, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type {
@@ -41,6 +42,8 @@ interface BaseStartOptions {
   workflowRunTimeout?: Duration;
   /** Free-form data shown by describe, not seen by the workflow. */
   memo?: Record<string, unknown>;
+  /** Search attributes of the run (`workflowInfo().searchAttributes`; list filters on them). */
+  searchAttributes?: Record<string, SearchAttributeValue | SearchAttributeValue[]>;
   /**
    * Refused: wf does not run cron workflows (nor Temporal's Schedules, yet). A start with this
    * option fails with an InvalidArgumentError and starts nothing.
@@ -284,6 +287,8 @@ function toStartRequest<W extends Workflow>(
   if (options.workflowIdReusePolicy) req.workflowIdReusePolicy = options.workflowIdReusePolicy;
   if (options.workflowIdConflictPolicy) req.workflowIdConflictPolicy = options.workflowIdConflictPolicy;
   if (options.memo) req.memo = options.memo;
+  if (options.searchAttributes)
+    req.searchAttributes = checkSearchAttributes('searchAttributes', options.searchAttributes);
   return req;
 }
 
