@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { type Duration, parseDuration } from '../common/duration.js';
 import { InvalidArgumentError, WfError } from '../common/errors.js';
 import { refuseCronSchedule } from '../common/request-rules.js';
-import { checkSearchAttributes, type SearchAttributeValue } from '../common/search-attributes.js';
-import type { HistoryEvent, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
+import { checkSearchAttributes } from '../common/search-attributes.js';
+import type { HistoryEvent } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type {
   ClusterInfo,
@@ -23,120 +24,45 @@ import type {
   Workflow,
 } from '../workflow/definitions.js';
 import { AsyncCompletionClient } from './async-completion.js';
+import { Connection } from './connection.js';
 import { outcomeToError } from './errors.js';
+import type {
+  WorkflowHandle,
+  WorkflowListFilter,
+  WorkflowResultType,
+  WorkflowSignalWithStartOptions,
+  WorkflowStartOptions,
+  WorkflowStartUpdateOptions,
+  WorkflowUpdateOptions,
+} from './workflow-handle.js';
 
-/** What a workflow function resolves to. */
-export type WorkflowResultType<W extends Workflow> = Awaited<ReturnType<W>>;
+export type {
+  WorkflowHandle,
+  WorkflowListFilter,
+  WorkflowResultType,
+  WorkflowSignalWithStartOptions,
+  WorkflowStartOptions,
+  WorkflowStartUpdateOptions,
+  WorkflowUpdateOptions,
+} from './workflow-handle.js';
 
-/** `args` is required exactly when the workflow takes a required argument. */
-type ArgsOption<Args extends unknown[]> = [] extends Args ? { args?: Args } : { args: Args };
+import {
+  existingUpdateHandle,
+  type GetWorkflowUpdateHandleOptions,
+  startUpdateAtStage,
+  type WorkflowUpdateHandle,
+  WorkflowUpdateStage,
+} from './update-handle.js';
+import { claimWithStart, settleWithStart, type WithStartWorkflowOperation } from './with-start.js';
 
-interface BaseStartOptions {
-  /** The business key of the run; unique among open runs. */
-  workflowId: string;
-  /** What to do when a closed run with this ID exists. Default ALLOW_DUPLICATE. */
-  workflowIdReusePolicy?: WorkflowIdReusePolicy;
-  /** What to do when an open run with this ID exists. Default FAIL. */
-  workflowIdConflictPolicy?: WorkflowIdConflictPolicy;
-  /** Fails the run with a TimeoutFailure once this long has passed: milliseconds or '30s', '2h'... */
-  workflowRunTimeout?: Duration;
-  /** Free-form data shown by describe, not seen by the workflow. */
-  memo?: Record<string, unknown>;
-  /** Search attributes of the run (`workflowInfo().searchAttributes`; list filters on them). */
-  searchAttributes?: Record<string, SearchAttributeValue | SearchAttributeValue[]>;
-  /**
-   * Refused: wf does not run cron workflows (nor Temporal's Schedules, yet). A start with this
-   * option fails with an InvalidArgumentError and starts nothing.
-   */
-  cronSchedule?: string;
-}
-
-/** Options of `client.start` and `client.execute`; `args` typed by the workflow function. */
-export type WorkflowStartOptions<W extends Workflow = Workflow> = BaseStartOptions &
-  ArgsOption<Parameters<W>>;
-
-/** Options of `client.signalWithStart`: the start options plus the signal to deliver. */
-export type WorkflowSignalWithStartOptions<
+/** Options of `client.workflow.executeUpdateWithStart`. */
+export type WorkflowUpdateWithStartOptions<
   W extends Workflow,
-  SignalArgs extends unknown[],
-> = WorkflowStartOptions<W> & {
-  signal: SignalDefinition<SignalArgs> | string;
-  signalArgs?: SignalArgs;
+  Args extends unknown[],
+> = WorkflowUpdateOptions<Args> & {
+  /** The workflow to start, or whose open run to update (with `workflowIdConflictPolicy: 'USE_EXISTING'`). */
+  startWorkflowOperation: WithStartWorkflowOperation<W>;
 };
-
-/** Options of `handle.executeUpdate`. */
-export type WorkflowUpdateOptions<Args extends unknown[]> = { updateId?: string } & ArgsOption<Args>;
-
-/** Filter of `client.list`. */
-export interface WorkflowListFilter extends Omit<ListRequest, 'nextPageToken'> {}
-
-/**
- * A handle on one workflow: signal it, query it, update it, wait for its result.
- * A handle from `start` follows the workflow ID (signals reach the latest run, `result()` follows
- * continue-as-new from the first run); a handle from `getHandle(id, runId)` targets that run.
- */
-export interface WorkflowHandle<W extends Workflow = Workflow> {
-  readonly workflowId: string;
-  /** The run this handle was created for: the first run for a handle from `start`. */
-  readonly runId: string | undefined;
-  /** The run `start` created (Temporal's name); undefined for handles from `getHandle`. */
-  readonly firstExecutionRunId: string | undefined;
-  /**
-   * Waits for the workflow to close, following continue-as-new, and returns its result.
-   * Throws WorkflowFailedError (with `cause`) if it failed, was cancelled, terminated or timed out.
-   */
-  result(): Promise<WorkflowResultType<W>>;
-  /**
-   * Sends a signal.
-   * @example
-   * await handle.signal(approve, 'ada');
-   */
-  signal<Args extends unknown[] = unknown[]>(
-    def: SignalDefinition<Args> | string,
-    ...args: NoInfer<Args>
-  ): Promise<void>;
-  /**
-   * Runs a query against the workflow's current state.
-   * @example
-   * const pct = await handle.query(progress);
-   */
-  query<Ret = unknown, Args extends unknown[] = unknown[]>(
-    def: QueryDefinition<Ret, Args> | string,
-    ...args: NoInfer<Args>
-  ): Promise<Ret>;
-  /**
-   * Runs an update to completion and returns its result.
-   * @example
-   * const total = await handle.executeUpdate(setDiscount, { args: [10] });
-   */
-  executeUpdate<Ret = unknown, Args extends unknown[] = unknown[]>(
-    def: UpdateDefinition<Ret, Args> | string,
-    ...options: [] extends Args
-      ? [options?: WorkflowUpdateOptions<NoInfer<Args>>]
-      : [options: WorkflowUpdateOptions<NoInfer<Args>>]
-  ): Promise<Ret>;
-  /** `executeUpdate` with positional arguments. */
-  update<Ret = unknown, Args extends unknown[] = unknown[]>(
-    def: UpdateDefinition<Ret, Args> | string,
-    ...args: NoInfer<Args>
-  ): Promise<Ret>;
-  /** Asks the workflow to cancel; its code sees a CancelledFailure and may clean up. */
-  cancel(reason?: string): Promise<void>;
-  /** Stops the run at once, running no more of its code. */
-  terminate(reason?: string): Promise<void>;
-  describe(): Promise<RunDescription>;
-  /** The run's event history. */
-  history(): Promise<HistoryEvent[]>;
-  /** Temporal's name for `history()`. */
-  fetchHistory(): Promise<HistoryEvent[]>;
-  /**
-   * Fires a pending timer of the run now (a `wf dev` server, or the in-process engine): the
-   * earliest one, or the one numbered `seq` (see `describe().pendingTimers`).
-   * @example
-   * await handle.fireTimer(); // the approval's three-day reminder, now
-   */
-  fireTimer(seq?: number): Promise<FiredTimer>;
-}
 
 /**
  * A typed client over any WorkflowService: the in-process engine, or a dev server over HTTP
@@ -155,13 +81,37 @@ export class WorkflowClient {
    */
   readonly activity: AsyncCompletionClient;
 
-  /** `onClose` releases what the client owns (connect() passes the HTTP transport's close). */
+  readonly service: WorkflowService;
+
+  /**
+   * Over a service (the in-process engine; `onClose` releases what the client owns), or Temporal's
+   * way: `new WorkflowClient({ connection })` with a connection from `Connection.connect()`
+   * (without one, a connection to WF_ADDRESS or http://127.0.0.1:7466, opened on first use).
+   */
+  constructor(service: WorkflowService, options?: { onClose?: () => Promise<void> });
+  constructor(options?: WorkflowClientOptions);
   constructor(
-    readonly service: WorkflowService,
+    serviceOrOptions: WorkflowService | WorkflowClientOptions = {},
     options: { onClose?: () => Promise<void> } = {},
   ) {
-    this.onClose = options.onClose;
-    this.activity = new AsyncCompletionClient(service);
+    if (isService(serviceOrOptions)) {
+      this.service = serviceOrOptions;
+      this.onClose = options.onClose;
+    } else {
+      checkNamespace(serviceOrOptions.namespace);
+      const connection = serviceOrOptions.connection ?? Connection.lazy();
+      this.service = connection.service;
+      this.onClose = undefined; // the connection is closed by its owner: connection.close()
+    }
+    this.activity = new AsyncCompletionClient(this.service);
+  }
+
+  /**
+   * This client, under Temporal's name: `client.workflow.start(...)` works as `client.start(...)`,
+   * so code written for Temporal's `Client` runs unchanged.
+   */
+  get workflow(): WorkflowClient {
+    return this;
   }
 
   /** Starts a workflow by function (types flow from it) or by type name. */
@@ -189,6 +139,72 @@ export class WorkflowClient {
     req.signal = { name: typeof signal === 'string' ? signal : signal.name, args: [...(signalArgs ?? [])] };
     const res = await this.service.startWorkflow(req);
     return new Handle<W>(this.service, res.workflowId, res.runId, res.runId);
+  }
+
+  /**
+   * Starts the workflow of `startWorkflowOperation` (or, with USE_EXISTING, takes its open run), then
+   * runs the update on that run to completion and returns its result. Unlike Temporal, the two are
+   * separate steps: a client that dies between them leaves the workflow started without the update.
+   * @example
+   * const op = new WithStartWorkflowOperation(cartWorkflow, { workflowId: 'cart-42', workflowIdConflictPolicy: 'USE_EXISTING' });
+   * const total = await client.workflow.executeUpdateWithStart(addItem, { args: [item], startWorkflowOperation: op });
+   */
+  async executeUpdateWithStart<W extends Workflow, Ret = unknown, Args extends unknown[] = unknown[]>(
+    def: UpdateDefinition<Ret, Args> | string,
+    options: WorkflowUpdateWithStartOptions<W, NoInfer<Args>>,
+  ): Promise<Ret> {
+    const update = await this.updateWithStart<W, Ret>(def, options, WorkflowUpdateStage.COMPLETED);
+    return update.result();
+  }
+
+  /**
+   * `executeUpdateWithStart` that returns once the update reached `waitForStage` (ACCEPTED: its
+   * validator passed), with a handle whose `result()` waits for it to complete.
+   */
+  startUpdateWithStart<W extends Workflow, Ret = unknown, Args extends unknown[] = unknown[]>(
+    def: UpdateDefinition<Ret, Args> | string,
+    options: WorkflowUpdateWithStartOptions<W, NoInfer<Args>> & {
+      waitForStage: typeof WorkflowUpdateStage.ACCEPTED | typeof WorkflowUpdateStage.COMPLETED;
+    },
+  ): Promise<WorkflowUpdateHandle<Ret>> {
+    return this.updateWithStart<W, Ret>(def, options, options.waitForStage);
+  }
+
+  private async updateWithStart<W extends Workflow, Ret>(
+    def: UpdateDefinition<Ret, never> | { name: string } | string,
+    options: WorkflowUpdateWithStartOptions<W, unknown[]>,
+    stage: WorkflowUpdateStage,
+  ): Promise<WorkflowUpdateHandle<Ret>> {
+    const op = options?.startWorkflowOperation;
+    if (!op || typeof op.workflowHandle !== 'function') {
+      throw new InvalidArgumentError(
+        'startWorkflowOperation is required: pass new WithStartWorkflowOperation(workflow, { workflowId, workflowIdConflictPolicy })',
+      );
+    }
+    claimWithStart(op);
+    let res: { workflowId: string; runId: string };
+    try {
+      if (!op.options?.workflowIdConflictPolicy) {
+        throw new InvalidArgumentError(
+          "WithStartWorkflowOperation needs workflowIdConflictPolicy: 'USE_EXISTING' to update the open run if there is one, or 'FAIL'",
+        );
+      }
+      res = await this.service.startWorkflow(toStartRequest(op.workflowTypeOrFunc, op.options));
+    } catch (error) {
+      settleWithStart(op, { error });
+      throw error;
+    }
+    settleWithStart(op, { handle: new Handle<W>(this.service, res.workflowId, res.runId, res.runId) });
+    return startUpdateAtStage<Ret>(
+      {
+        service: this.service,
+        ref: { workflowId: res.workflowId, runId: res.runId },
+        name: defName(def),
+        args: [...((options.args as unknown[] | undefined) ?? [])],
+        updateId: options.updateId ?? randomUUID(),
+      },
+      stage,
+    );
   }
 
   /** Starts a workflow and waits for its result. */
@@ -260,6 +276,26 @@ export class WorkflowClient {
   }
 }
 
+/** Temporal's way to make a WorkflowClient: over a connection. */
+export interface WorkflowClientOptions {
+  /** From `Connection.connect()`. Default: a connection to WF_ADDRESS or http://127.0.0.1:7466. */
+  connection?: Connection;
+  /** wf has one namespace, `default`; any other is refused. */
+  namespace?: string;
+}
+
+function isService(value: WorkflowService | WorkflowClientOptions): value is WorkflowService {
+  return typeof (value as Partial<WorkflowService>).startWorkflow === 'function';
+}
+
+/** Refuses a namespace other than `default`, saying why. */
+export function checkNamespace(namespace: string | undefined): void {
+  if (namespace === undefined || namespace === 'default') return;
+  throw new InvalidArgumentError(
+    `namespace ${JSON.stringify(namespace)} does not exist: wf has one namespace, "default" (leave the option out, or use a separate store per environment)`,
+  );
+}
+
 function toStartRequest<W extends Workflow>(
   workflow: W | string,
   options: WorkflowStartOptions<W>,
@@ -287,8 +323,9 @@ function toStartRequest<W extends Workflow>(
   if (options.workflowIdReusePolicy) req.workflowIdReusePolicy = options.workflowIdReusePolicy;
   if (options.workflowIdConflictPolicy) req.workflowIdConflictPolicy = options.workflowIdConflictPolicy;
   if (options.memo) req.memo = options.memo;
-  if (options.searchAttributes)
+  if (options.searchAttributes) {
     req.searchAttributes = checkSearchAttributes('searchAttributes', options.searchAttributes);
+  }
   return req;
 }
 
@@ -369,6 +406,33 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
     ...args: Args
   ): Promise<Ret> {
     return (await this.service.update(this.ref, defName(def), args)) as Ret;
+  }
+
+  startUpdate<Ret = unknown, Args extends unknown[] = unknown[]>(
+    def: UpdateDefinition<Ret, Args> | string,
+    options: WorkflowStartUpdateOptions<Args>,
+  ): Promise<WorkflowUpdateHandle<Ret>> {
+    return startUpdateAtStage<Ret>(
+      {
+        service: this.service,
+        ref: this.ref,
+        name: defName(def),
+        args: [...(options?.args ?? [])],
+        updateId: options?.updateId ?? randomUUID(),
+      },
+      options?.waitForStage,
+    );
+  }
+
+  getUpdateHandle<Ret = unknown>(
+    updateId: string,
+    options: GetWorkflowUpdateHandleOptions = {},
+  ): WorkflowUpdateHandle<Ret> {
+    const ref: RunRef =
+      options.workflowRunId === undefined
+        ? this.ref
+        : { workflowId: this.workflowId, runId: options.workflowRunId };
+    return existingUpdateHandle<Ret>(this.service, ref, updateId);
   }
 
   cancel(reason?: string): Promise<void> {

@@ -44,16 +44,28 @@ export type {
 export { AsyncCompletionClient, type TaskToken } from './async-completion.js';
 export {
   WorkflowClient,
+  type WorkflowClientOptions,
   type WorkflowHandle,
   type WorkflowListFilter,
   type WorkflowResultType,
+  type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
+  type WorkflowStartUpdateOptions,
   type WorkflowUpdateOptions,
+  type WorkflowUpdateWithStartOptions,
 } from './client.js';
 export { type ConnectOptions, connect } from './connect.js';
+export { Connection, type ConnectionOptions } from './connection.js';
 export { type UnsuccessfulStatus, WorkflowFailedError } from './errors.js';
 export {
   HttpWorkflowService,
   type HttpWorkflowServiceOptions,
   type SubscribeOptions,
 } from './http-transport.js';
+export { Client, type ClientOptions } from './temporal-client.js';
+export {
+  type GetWorkflowUpdateHandleOptions,
+  type WorkflowUpdateHandle,
+  WorkflowUpdateStage,
+} from './update-handle.js';
+export { WithStartWorkflowOperation } from './with-start.js';

@@ -16,6 +16,12 @@ export class Dev extends LocalCommand {
   static override flags = {
     ...projectFlags,
     port: Flags.integer({ description: 'Port of the HTTP API (on 127.0.0.1). Default: 7466.' }),
+    'metrics-port': Flags.integer({
+      description:
+        'Also serve GET /metrics (Prometheus) alone on this port, for scrapers. It is always on the API port too.',
+      min: 0,
+      max: 65535,
+    }),
     plain: Flags.boolean({
       description:
         'Print plain lines instead of the live terminal view (the default when stdout is not a terminal or CI is set).',
@@ -70,6 +76,7 @@ export class Dev extends LocalCommand {
         config,
         watch: flags.watch,
         reporter,
+        ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}),
         ...(flags.migrate ? { migrate: true } : {}),
         ...(flags.schema ? { schema: flags.schema } : {}),
         ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),

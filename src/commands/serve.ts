@@ -26,6 +26,12 @@ export class Serve extends LocalCommand {
       description: 'Address to listen on. Default: 127.0.0.1. Any other address requires --api-token.',
       default: '127.0.0.1',
     }),
+    'metrics-port': Flags.integer({
+      description:
+        'Also serve GET /metrics (Prometheus) alone on this port, for scrapers. It is always on the API port too.',
+      min: 0,
+      max: 65535,
+    }),
     'api-token': Flags.string({
       description:
         'Require this bearer token on every request (clients send it with --api-token / WF_API_TOKEN).',
@@ -68,6 +74,7 @@ export class Serve extends LocalCommand {
           : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       host: flags.host,
+      ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}),
       ...(flags['api-token'] ? { apiToken: flags['api-token'] } : {}),
       migrate: flags.migrate,
       ...(flags.schema ? { schema: flags.schema } : {}),

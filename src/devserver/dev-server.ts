@@ -1,10 +1,12 @@
 import { relative } from 'node:path';
+import { WfError } from '../common/errors.js';
 import { formatDuration } from '../common/format-duration.js';
 import { type DevReporter, plainReporter } from './dev-reporter.js';
 import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
 import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
 
 export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChange' | 'onTimeSkip'> {
   config: ProjectConfig;
@@ -17,12 +19,16 @@ export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChang
   apiToken?: string;
   /** How the server names itself in its messages. Default `wf dev`. */
   name?: string;
+  /** Also serve `GET /metrics` alone on this port (for scrapers), on the same host and token rules. */
+  metricsPort?: number;
 }
 
 export interface DevServer {
   url: string;
   local: LocalEngine;
   http: HttpServer;
+  /** The metrics port's server, when `metricsPort` was given. */
+  metricsHttp: HttpServer | undefined;
   reloader: HotReloader | undefined;
   close(): Promise<void>;
 }
@@ -32,8 +38,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const reporter = options.reporter ?? plainReporter((line) => process.stdout.write(`${line}\n`));
   const out = (line: string) => reporter.message('info', line);
   const { config } = options;
+  const metrics = new PrometheusMetrics();
   const local = await openLocalEngine(config, {
     ...options,
+    metrics,
     logger: options.logger ?? {
       info: (m) => reporter.message('info', m),
       warn: (m) => reporter.message('warn', m),
@@ -60,7 +68,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       throw error;
     }
   }
+  metrics.observe(() => local.engine.gauges());
   let http: HttpServer;
+  let metricsHttp: HttpServer | undefined;
   let lastRefusalReport = Number.NEGATIVE_INFINITY;
   try {
     http = await startHttpServer({
@@ -69,6 +79,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       port: config.port,
       ...(options.host ? { host: options.host } : {}),
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
+      metrics,
       onConnectionRefused: ({ max }) => {
         // Once a minute at most: a client stuck in a reconnect loop must not flood the terminal.
         if (Date.now() - lastRefusalReport < 60_000) return;
@@ -84,6 +95,33 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await local.close();
     throw error;
   }
+  if (options.metricsPort !== undefined) {
+    try {
+      metricsHttp = await startHttpServer({
+        service: local.engine,
+        port: options.metricsPort,
+        ...(options.host ? { host: options.host } : {}),
+        ...(options.apiToken ? { apiToken: options.apiToken } : {}),
+        metrics,
+        only: 'metrics',
+      });
+    } catch (error) {
+      await http.close();
+      await reloader?.close();
+      await local.close();
+      // startHttpServer's advice names --port; here the port in question is the metrics port.
+      if (error instanceof WfError) {
+        throw new WfError(
+          'UNAVAILABLE',
+          `metrics ${error.message.replaceAll('--port N', '--metrics-port N')}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
   const unsubscribe = local.engine.subscribe((notice) => reporter.event(notice));
   out(
     `${options.name ?? 'wf dev'} listening on ${http.url}${options.apiToken ? ' (API token required)' : ''}`,
@@ -97,6 +135,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     `  workflows:  ${relative(config.root, config.workflowsPath)} (${local.code.sandbox.workflowTypes.join(', ') || 'none exported'})`,
   );
   if (config.activitiesPath) out(`  activities: ${relative(config.root, config.activitiesPath)}`);
+  out(`  metrics:    ${metricsHttp ? metricsHttp.url : http.url}/metrics (Prometheus)`);
   out(
     local.engine.owner
       ? `  claimed:    ${local.recovered.resumed} open run(s) due now${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`
@@ -113,10 +152,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     url: http.url,
     local,
     http,
+    metricsHttp,
     reloader,
     async close() {
       unsubscribe();
       await reloader?.close();
+      await metricsHttp?.close();
       await http.close();
       await local.close();
     },

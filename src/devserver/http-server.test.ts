@@ -21,6 +21,7 @@ import {
   type HttpServer,
   startHttpServer,
 } from './http-server.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
 
 interface RawResponse {
   status: number;
@@ -865,5 +866,55 @@ describe('the time-control routes', () => {
       await server.close();
       await bare.close();
     }
+  });
+});
+
+describe('GET /metrics', () => {
+  const servers: HttpServer[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+  });
+
+  async function serve(options: { apiToken?: string; only?: 'metrics' } = {}) {
+    const metrics = new PrometheusMetrics({ defaultMetrics: false });
+    metrics.workflowStarted('orderWorkflow');
+    const server = await startHttpServer({
+      service: new FakeWorkflowService(),
+      port: 0,
+      metrics,
+      ...options,
+    });
+    servers.push(server);
+    return server;
+  }
+
+  it('serves the registry in the Prometheus text format, GET and HEAD only', async () => {
+    const { port } = await serve();
+    const res = await raw(port, 'GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.body).toContain('wf_workflow_started_total{workflow_type="orderWorkflow"} 1');
+    const head = await raw(port, 'HEAD', '/metrics');
+    expect(head).toMatchObject({ status: 200, body: '' });
+    const post = await raw(port, 'POST', '/metrics', { body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET');
+  });
+
+  it('follows the API token rule', async () => {
+    const { port } = await serve({ apiToken: 'a-long-enough-secret-token' });
+    expect((await raw(port, 'GET', '/metrics')).status).toBe(401);
+    const ok = await raw(port, 'GET', '/metrics', {
+      headers: { Authorization: 'Bearer a-long-enough-secret-token' },
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('the metrics port answers /metrics only', async () => {
+    const { port } = await serve({ only: 'metrics' });
+    expect((await raw(port, 'GET', '/metrics')).status).toBe(200);
+    const api = await raw(port, 'GET', '/api/v1/health');
+    expect(api.status).toBe(404);
+    expect(api.json().error.message).toContain('this is the metrics port');
   });
 });

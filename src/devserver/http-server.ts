@@ -29,6 +29,7 @@ import type {
   TimeControl,
   WorkflowService,
 } from '../protocol/service.js';
+import type { MetricsEndpoint } from './prometheus-metrics.js';
 import {
   parseActivityCompleteBody,
   parseActivityFailBody,
@@ -43,6 +44,8 @@ import {
 } from './request-bodies.js';
 
 export const API_PREFIX = '/api/v1';
+/** Where the Prometheus metrics are served (outside the API prefix, where scrapers look). */
+export const METRICS_PATH = '/metrics';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** `GET .../result` waits this long by default before answering 202 so the client polls again. */
 export const DEFAULT_RESULT_WAIT_MS = 30_000;
@@ -102,6 +105,10 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** Told when a connection is refused because `maxConnections` are open. */
   onConnectionRefused?: (info: { open: number; max: number }) => void;
+  /** Served at `GET /metrics` (Prometheus text format), under the same Host, Origin and token rules. */
+  metrics?: MetricsEndpoint;
+  /** `metrics`: this server is the metrics port (`--metrics-port`) and answers `GET /metrics` only. */
+  only?: 'metrics';
 }
 
 export interface HttpServer {
@@ -450,6 +457,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       // Not new URL(): it would resolve `..` segments, and `..` is a valid workflow ID.
       const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
       const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+      if (rawPath === METRICS_PATH && options.metrics) {
+        await serveMetrics(req, res, options.metrics);
+        return;
+      }
+      if (options.only === 'metrics') {
+        throw new HttpError(
+          404,
+          'NOT_FOUND',
+          `no route ${rawPath}: this is the metrics port, it serves GET ${METRICS_PATH} only (the API is on the API port)`,
+        );
+      }
       if (!rawPath.startsWith(`${API_PREFIX}/`)) throw notFound(rawPath);
       const segments = rawPath.slice(API_PREFIX.length + 1).split('/');
       for (const route of routes) {
@@ -555,6 +573,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       });
     },
   };
+}
+
+/** Answers a scrape: GET (or HEAD) only. */
+async function serveMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  metrics: MetricsEndpoint,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new HttpError(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `${req.method} is not allowed on ${METRICS_PATH}: use GET`,
+      {
+        Allow: 'GET',
+      },
+    );
+  }
+  const body = await metrics.render();
+  res.writeHead(200, {
+    'Content-Type': metrics.contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 function notFound(path: string): HttpError {

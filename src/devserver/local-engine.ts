@@ -6,7 +6,12 @@ import type { HistoryStore } from '../history/store.js';
 import type { StoreFileSystem } from '../history/store-fs.js';
 import { loadActivities } from '../runtime/activities-loader.js';
 import { OffsetClock } from '../runtime/clock.js';
-import { type ClusterOptions, type EngineLogger, WorkflowEngine } from '../runtime/engine/index.js';
+import {
+  type ClusterOptions,
+  type EngineLogger,
+  type EngineMetrics,
+  WorkflowEngine,
+} from '../runtime/engine/index.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { activitiesBuildDir, type ProjectConfig } from './project-config.js';
@@ -49,6 +54,8 @@ export interface LocalEngineOptions {
   schema?: string;
   /** How this process shares a PostgreSQL store with others (leases, polling). */
   cluster?: ClusterOptions;
+  /** Receives the engine's counts and timings (the dev server's Prometheus metrics). */
+  metrics?: EngineMetrics;
 }
 
 /**
@@ -97,6 +104,7 @@ export async function openLocalEngine(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.activityLog ? { activityLog: options.activityLog } : {}),
     ...(options.onPauseChange ? { onPauseChange: options.onPauseChange } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(database ? { cluster: { buildId, ...options.cluster } } : {}),
   });
   let recovered: { resumed: number; paused: number };

@@ -10,6 +10,8 @@ export interface ServeOptions {
   activities?: string;
   store?: string;
   port?: number;
+  /** Also serve `GET /metrics` alone on this port (same host and token). */
+  metricsPort?: number;
   host: string;
   apiToken?: string;
   migrate?: boolean;
@@ -70,6 +72,7 @@ export async function serveProject(options: ServeOptions): Promise<void> {
     reporter,
     name: 'wf serve',
     host: options.host,
+    ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
     ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     ...(options.migrate ? { migrate: true } : {}),
     ...(options.schema ? { schema: options.schema } : {}),

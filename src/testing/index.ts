@@ -111,7 +111,11 @@ export class TestWorkflowEnvironment {
     return this.clock.now();
   }
 
-  /** Moves virtual time forward by `duration`, firing every timer due on the way, in order. */
+  /**
+   * Moves virtual time forward by `duration`, firing every timer due on the way, in order. It waits
+   * for the workflow work each timer causes, not for running activities: it may be called while an
+   * activity runs, or from inside one (to stand for a long activity, as in Temporal's tests).
+   */
   async sleep(duration: Duration): Promise<void> {
     const target = this.clock.now() + toMs(duration, 'sleep duration');
     if (!(this.clock instanceof VirtualClock)) {
@@ -119,15 +123,15 @@ export class TestWorkflowEnvironment {
       return;
     }
     const clock = this.clock;
-    await this.engine.waitForIdle();
+    await settleWorkflows(this.engine);
     for (;;) {
       const next = clock.nextTimerAt();
       if (next === undefined || next > target) break;
       clock.advanceTo(next);
-      await settle(this.engine);
+      await settleWorkflows(this.engine);
     }
     clock.advanceTo(target);
-    await settle(this.engine);
+    await settleWorkflows(this.engine);
   }
 
   /** The recorded history of a workflow's latest run (or of `runId`). */
@@ -147,7 +151,18 @@ async function settle(engine: WorkflowEngine): Promise<void> {
   await new Promise((r) => setImmediate(r));
 }
 
-/** Wraps the engine so that waiting for a result (or an update) lets virtual time run. */
+/** Lets the engine finish the appends and activations in flight; running activities go on. */
+async function settleWorkflows(engine: WorkflowEngine): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  await engine.waitForSettled();
+  await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Wraps the engine so that waiting for a result (or an update) lets virtual time run: time jumps
+ * to the next timer whenever nothing else can happen (no workflow work in flight, and no activity
+ * doing real work: one in `Context.current().sleep` or waiting for async completion does not count).
+ */
 function timeSkipping(engine: WorkflowEngine, clock: VirtualClock): WorkflowService {
   const skipWhile = async <T>(promise: Promise<T>): Promise<T> => {
     let done = false;

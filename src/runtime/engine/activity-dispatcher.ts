@@ -190,6 +190,9 @@ export class AttemptRun {
   private released = false;
   /** True once ActivityTaskStarted is in the history (an attempt waiting for async completion). */
   private startedRecorded = false;
+  /** When this process started the attempt (performance.now()), for its execution latency; unset when resumed. */
+  private startedAt: number | undefined;
+  private scheduleToStartSeconds = 0;
 
   constructor(
     private readonly kernel: EngineKernel,
@@ -217,6 +220,8 @@ export class AttemptRun {
     const { seq, options } = this.scheduled;
     this.entry.attempts.set(seq, this.attempt);
     this.hooks.started();
+    this.startedAt = performance.now();
+    this.scheduleToStartSeconds = Math.max(0, this.kernel.clock.now() - this.attemptScheduledAt) / 1000;
     const deadline = attemptDeadline(options, this.kernel.clock.now(), Date.parse(this.scheduled.eventTime));
     if (deadline) {
       this.attempt.deadlineTimer = this.kernel.clock.setTimer(deadline.at, () =>
@@ -508,6 +513,13 @@ export class AttemptRun {
     const { attempt, entry } = this;
     if (attempt.finished) return;
     attempt.finished = true;
+    if (this.startedAt !== undefined) {
+      this.kernel.metering?.sink.activityAttemptTimed(
+        this.scheduled.activityType,
+        this.scheduleToStartSeconds,
+        (performance.now() - this.startedAt) / 1000,
+      );
+    }
     if (entry.attempts.get(attempt.seq) === attempt) entry.attempts.delete(attempt.seq);
     attempt.deadlineTimer?.cancel();
     attempt.heartbeatTimer?.cancel();

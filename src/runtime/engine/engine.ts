@@ -55,7 +55,7 @@ import { RunCache } from './run-cache.js';
 import type { AwaitingCompletion, RunEntry } from './run-entry.js';
 import { Starts } from './start.js';
 import { DurableTimers } from './timers.js';
-import type { ActivityFunction, EngineOptions, WorkflowCode } from './types.js';
+import type { ActivityFunction, EngineGauges, EngineOptions, WorkflowCode } from './types.js';
 
 const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -88,11 +88,16 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       options.logger ?? SILENT,
       options.code,
       options.activities,
+      options.metrics,
     );
     if (options.activityLog) kernel.activityLog = options.activityLog;
     this.kernel = kernel;
     this.clock = kernel.clock;
-    const cache = new RunCache(options.maxCachedRuns ?? 1000);
+    const metrics = options.metrics;
+    const cache = new RunCache(
+      options.maxCachedRuns ?? 1000,
+      metrics ? (entry) => metrics.workflowEvicted(entry.workflowType) : undefined,
+    );
     this.cache = cache;
     // Rooms are wired once; a room that needs one built after it gets a function that reaches it later.
     const mailbox = new Mailbox({
@@ -219,6 +224,26 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   }
 
   /** Runs held in memory, and how many keep their executor (the rest are rebuilt by replay when they wake). */
+  /** What this process holds right now, for metrics gauges. */
+  gauges(): EngineGauges {
+    const gauges: EngineGauges = {
+      openRuns: 0,
+      pausedRuns: 0,
+      cachedRuns: 0,
+      pendingTimers: 0,
+      runningActivities: 0,
+    };
+    for (const entry of this.cache.values()) {
+      if (entry.closed || entry.dropped) continue;
+      gauges.openRuns++;
+      if (entry.paused !== undefined) gauges.pausedRuns++;
+      if (entry.executor) gauges.cachedRuns++;
+      gauges.pendingTimers += entry.timers.size;
+      for (const attempt of entry.attempts.values()) if (!attempt.finished) gauges.runningActivities++;
+    }
+    return gauges;
+  }
+
   cacheStats(): { runs: number; loaded: number } {
     return { runs: this.cache.size, loaded: this.cache.loadedCount };
   }
@@ -379,6 +404,10 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
         ? (entry.executor ?? (await this.mailbox.withRun(entry, () => this.mailbox.load(entry))))
         : await this.replayed(summary);
     const outcome = executor.query(queryName, jsonArgs(args, 'query'));
+    this.kernel.metering?.sink.queryHandled(
+      executor.started.workflowType,
+      outcome.ok ? 'answered' : 'failed',
+    );
     if (!outcome.ok) {
       throw new QueryFailedError(outcome.failure.message, {
         notRegistered: outcome.failure.name === 'QueryNotRegistered',
@@ -590,6 +619,16 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
    */
   waitForIdle(timeoutMs = 60_000): Promise<void> {
     return this.kernel.waitForIdle(timeoutMs);
+  }
+
+  /** True when no append or activation is in flight; activities may still be running. */
+  isSettled(): boolean {
+    return this.kernel.isSettled();
+  }
+
+  /** Resolves once settled (activities may run on), or after `timeoutMs` of wall-clock time. */
+  waitForSettled(timeoutMs = 60_000): Promise<void> {
+    return this.kernel.waitForSettled(timeoutMs);
   }
 
   // ---- lookups -----------------------------------------------------------------------------------

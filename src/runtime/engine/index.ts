@@ -1,3 +1,14 @@
 export { WorkflowEngine } from './engine.js';
 export { outcomeOfClosing } from './outcomes.js';
-export type { ActivityFunction, ClusterOptions, EngineLogger, EngineOptions, WorkflowCode } from './types.js';
+export type {
+  ActivityAttemptOutcome,
+  ActivityFunction,
+  ClosedRunOutcome,
+  ClusterOptions,
+  EngineGauges,
+  EngineLogger,
+  EngineMetrics,
+  EngineOptions,
+  PauseReason,
+  WorkflowCode,
+} from './types.js';

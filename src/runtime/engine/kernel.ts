@@ -3,9 +3,10 @@ import type { HistoryEvent } from '../../history/events.js';
 import type { HistoryStore } from '../../history/store.js';
 import type { EventNotice } from '../../protocol/service.js';
 import type { Clock } from '../clock.js';
+import { Metering } from './metering.js';
 import { LocalOwnership, type Ownership } from './ownership.js';
 import type { RunEntry } from './run-entry.js';
-import type { ActivityFunction, EngineLogger, WorkflowCode } from './types.js';
+import type { ActivityFunction, EngineLogger, EngineMetrics, WorkflowCode } from './types.js';
 
 /**
  * What every room of the engine shares: the store, the clock, the current code, the logger, the
@@ -18,8 +19,9 @@ export class EngineKernel {
   stopped = false;
   /** The build of the code this process runs (shared stores), for messages. */
   buildId: string | undefined;
-  /** How histories are written: plainly, or under leases when the store is shared. */
-  ownership: Ownership;
+  /** Counts what becomes durable, for metrics; undefined when nobody collects them. */
+  readonly metering: Metering | undefined;
+  private ownership_: Ownership;
   /** Where activity code's `log` lines go. */
   activityLog: (record: ActivityLogRecord) => void = () => undefined;
   private busy = 0;
@@ -34,10 +36,25 @@ export class EngineKernel {
     readonly logger: EngineLogger,
     code: WorkflowCode,
     activities: Record<string, ActivityFunction>,
+    metrics?: EngineMetrics,
   ) {
     this.code = code;
     this.activities = activities;
-    this.ownership = new LocalOwnership(store);
+    this.metering = metrics ? new Metering(metrics) : undefined;
+    this.ownership_ = this.metered(new LocalOwnership(store));
+  }
+
+  /** How histories are written: plainly, or under leases when the store is shared. */
+  get ownership(): Ownership {
+    return this.ownership_;
+  }
+
+  set ownership(ownership: Ownership) {
+    this.ownership_ = this.metered(ownership);
+  }
+
+  private metered(ownership: Ownership): Ownership {
+    return this.metering ? this.metering.meter(ownership) : ownership;
   }
 
   executorOptions() {
@@ -61,15 +78,29 @@ export class EngineKernel {
     return this.busy === 0 && this.activeAttempts() === 0;
   }
 
+  /** True when no append or activation is in flight; activities may still be running. */
+  isSettled(): boolean {
+    return this.busy === 0;
+  }
+
   notifyIdle(): void {
-    if (!this.isIdle()) return;
+    if (!this.isSettled()) return; // waiters re-check what they wait for
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /** Resolves once idle, or after `timeoutMs` of real time. */
-  async waitForIdle(timeoutMs: number): Promise<void> {
+  waitForIdle(timeoutMs: number): Promise<void> {
+    return this.waitUntil(() => this.isIdle(), timeoutMs);
+  }
+
+  /** Resolves once settled (activities may run on), or after `timeoutMs` of real time. */
+  waitForSettled(timeoutMs: number): Promise<void> {
+    return this.waitUntil(() => this.isSettled(), timeoutMs);
+  }
+
+  private async waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (!this.isIdle() && Date.now() < end) {
+    while (!done() && Date.now() < end) {
       await new Promise<void>((resolve) => {
         this.idleWaiters.push(resolve);
         setTimeout(resolve, 20);

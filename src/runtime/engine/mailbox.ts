@@ -98,9 +98,15 @@ export class Mailbox {
       return entry.executor;
     }
     const history = await this.kernel.store.readHistory(entry.key);
+    const replayStarted = performance.now();
     const { executor, events } = RunExecutor.replay(history, this.kernel.executorOptions());
     entry.executor = executor;
     this.cache.touch(entry);
+    const { metering } = this.kernel;
+    if (metering) {
+      metering.sink.workflowReplayed(entry.workflowType, (performance.now() - replayStarted) / 1000);
+      metering.executorLoaded(entry);
+    }
     if (events.length > 0) {
       await this.kernel.ownership.append(entry, events);
       await this.afterAppend(entry, events);
@@ -121,6 +127,7 @@ export class Mailbox {
   /** Marks the run paused: its code does not replay its history, or the store refused an append. */
   pause(entry: RunEntry, error: Error): void {
     entry.paused = error.message;
+    this.kernel.metering?.paused(entry, error);
     this.onPauseChange?.(entry.key, entry.paused);
     const site = error instanceof NonDeterminismError ? error.codeSite : undefined;
     if (site) entry.pausedAt = site;
@@ -152,6 +159,7 @@ export class Mailbox {
     try {
       const executor = await this.load(entry);
       const now = this.kernel.clock.now();
+      const activationStarted = performance.now();
       // One deadlock watchdog for the whole batch; its events are discarded if it fires.
       executor.guard(() => {
         const until = performance.now() + GUARD_WINDOW_MS;
@@ -166,6 +174,10 @@ export class Mailbox {
           if (work.inboxId !== undefined) consumed.push(work.inboxId);
         }
       });
+      this.kernel.metering?.sink.workflowActivated(
+        entry.workflowType,
+        (performance.now() - activationStarted) / 1000,
+      );
       await this.kernel.ownership.append(entry, events, consumed);
     } catch (error) {
       if (error instanceof RunFencedError) {

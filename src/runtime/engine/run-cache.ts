@@ -12,7 +12,10 @@ export class RunCache {
   /** Entries with an executor, oldest use first (a Map keeps insertion order). */
   private readonly loaded = new Map<RunEntry, true>();
 
-  constructor(private readonly maxLoaded: number) {}
+  constructor(
+    private readonly maxLoaded: number,
+    private readonly onEvict?: (entry: RunEntry) => void,
+  ) {}
 
   get(key: RunKey): RunEntry | undefined {
     return this.entries.get(runKeyString(key));
@@ -62,6 +65,7 @@ export class RunCache {
       entry.executor = undefined;
       this.loaded.delete(entry);
       excess--;
+      this.onEvict?.(entry);
     }
   }
 }

@@ -39,6 +39,8 @@ export interface EngineOptions {
    * PostgreSQL): how this process holds runs. Ignored for one-process stores.
    */
   cluster?: ClusterOptions;
+  /** Receives counts and timings for metrics. Default: none kept. */
+  metrics?: EngineMetrics;
 }
 
 export interface ClusterOptions {
@@ -72,4 +74,62 @@ export interface Work {
 export interface UpdateWaiter {
   resolve(value: unknown): void;
   reject(error: Error): void;
+}
+
+/** How a run ended, as the metrics name it (Temporal's spelling). */
+export type ClosedRunOutcome =
+  | 'completed'
+  | 'failed'
+  | 'canceled'
+  | 'terminated'
+  | 'timed_out'
+  | 'continued_as_new';
+
+/** How one activity attempt ended. */
+export type ActivityAttemptOutcome = 'completed' | 'failed' | 'timed_out' | 'canceled';
+
+/** Why a run paused. */
+export type PauseReason = 'nondeterminism' | 'deadlock' | 'store';
+
+/** What the engine holds right now, read when metrics are scraped. */
+export interface EngineGauges {
+  /** Open runs this process holds. */
+  openRuns: number;
+  pausedRuns: number;
+  /** Open runs whose executor is in memory; the rest were evicted (rebuilt by replay when they wake). */
+  cachedRuns: number;
+  pendingTimers: number;
+  /** Activity attempts running now (or waiting for async completion) in this process. */
+  runningActivities: number;
+}
+
+/**
+ * Where the engine reports what happened, for metrics (the dev server fills it with prom-client).
+ * Everything about a run's history is reported once its events are durable, so a step rebuilt by
+ * replay is never reported again. Labels are bounded: types and outcomes, never IDs.
+ */
+export interface EngineMetrics {
+  workflowStarted(workflowType: string): void;
+  /** `historyLength` is the number of events in the closed run's history. */
+  workflowClosed(workflowType: string, outcome: ClosedRunOutcome, historyLength: number): void;
+  /** One activation of new work (not a replay): the workflow code's time, before the append. */
+  workflowActivated(workflowType: string, seconds: number): void;
+  /** A run's executor was rebuilt from its history (after an eviction, a restart or a reload). */
+  workflowReplayed(workflowType: string, seconds: number): void;
+  workflowEvicted(workflowType: string): void;
+  workflowPaused(workflowType: string, reason: PauseReason): void;
+  signalReceived(workflowType: string): void;
+  updateHandled(workflowType: string, outcome: 'completed' | 'failed' | 'rejected'): void;
+  queryHandled(workflowType: string, outcome: 'answered' | 'failed'): void;
+  timerStarted(workflowType: string): void;
+  timerFired(workflowType: string): void;
+  activityScheduled(activityType: string): void;
+  /** An attempt began (its ActivityTaskStarted is durable). */
+  activityAttemptStarted(activityType: string): void;
+  /** An attempt's outcome, durable. `retrying`: another attempt follows. */
+  activityAttemptRecorded(activityType: string, outcome: ActivityAttemptOutcome, retrying: boolean): void;
+  /** An attempt that ran in this process: from when it was due to when it started, and how long it ran. */
+  activityAttemptTimed(activityType: string, scheduleToStartSeconds: number, executionSeconds: number): void;
+  /** One durable append (or a run's creation). */
+  storeAppended(seconds: number, events: number, bytes: number): void;
 }
