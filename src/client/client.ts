@@ -3,7 +3,11 @@ import { type Duration, parseDuration } from '../common/duration.js';
 import { InvalidArgumentError, WfError } from '../common/errors.js';
 import { refuseCronSchedule } from '../common/request-rules.js';
 import { checkSearchAttributes } from '../common/search-attributes.js';
-import type { HistoryEvent } from '../history/events.js';
+import {
+  type HistoryEvent,
+  WORKFLOW_ID_CONFLICT_POLICIES,
+  WORKFLOW_ID_REUSE_POLICIES,
+} from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type {
   ClusterInfo,
@@ -320,13 +324,44 @@ function toStartRequest<W extends Workflow>(
   if (options.workflowRunTimeout !== undefined) {
     req.runTimeoutMs = parseDuration(options.workflowRunTimeout, 'workflowRunTimeout');
   }
-  if (options.workflowIdReusePolicy) req.workflowIdReusePolicy = options.workflowIdReusePolicy;
-  if (options.workflowIdConflictPolicy) req.workflowIdConflictPolicy = options.workflowIdConflictPolicy;
+  if (options.workflowIdReusePolicy) {
+    req.workflowIdReusePolicy = checkPolicy(
+      'workflowIdReusePolicy',
+      options.workflowIdReusePolicy,
+      WORKFLOW_ID_REUSE_POLICIES,
+      'TERMINATE_IF_RUNNING',
+    );
+  }
+  if (options.workflowIdConflictPolicy) {
+    req.workflowIdConflictPolicy = checkPolicy(
+      'workflowIdConflictPolicy',
+      options.workflowIdConflictPolicy,
+      WORKFLOW_ID_CONFLICT_POLICIES,
+      'TERMINATE_EXISTING',
+    );
+  }
   if (options.memo) req.memo = options.memo;
   if (options.searchAttributes) {
     req.searchAttributes = checkSearchAttributes('searchAttributes', options.searchAttributes);
   }
   return req;
+}
+
+/** The policy if wf has it; else an InvalidArgumentError listing the values (and why not Temporal's terminating one). */
+function checkPolicy<P extends string>(
+  option: string,
+  value: string,
+  allowed: readonly P[],
+  terminating: string,
+): P {
+  if ((allowed as readonly string[]).includes(value)) return value as P;
+  const why =
+    value === terminating
+      ? ': wf does not terminate an open run on start; terminate it first (handle.terminate()), then start'
+      : '';
+  throw new InvalidArgumentError(
+    `${option} ${JSON.stringify(value)} is not supported${why}. Use one of ${allowed.join(', ')}`,
+  );
 }
 
 function timeControlOf<K extends keyof TimeControl>(

@@ -62,6 +62,7 @@ export {
   type HttpWorkflowServiceOptions,
   type SubscribeOptions,
 } from './http-transport.js';
+export { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from './id-policies.js';
 export { Client, type ClientOptions } from './temporal-client.js';
 export {
   type GetWorkflowUpdateHandleOptions,

@@ -8,6 +8,8 @@ import {
   InvalidArgumentError,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
 } from 'wfkit/client';
@@ -59,7 +61,7 @@ export async function updateWithStart(client: ClientShape, workflowId: string): 
   const first = new WithStartWorkflowOperation(cart, {
     workflowId,
     taskQueue: 'carts',
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
   await expect(
     client.workflow.executeUpdateWithStart(addItem, { args: ['a', 2], startWorkflowOperation: first }),
@@ -84,7 +86,10 @@ export async function updateWithStart(client: ClientShape, workflowId: string): 
   expect((await second.workflowHandle()).workflowId).toBe(workflowId);
   await expect(started.query(items)).resolves.toEqual(['a', 'b']);
   // FAIL with an open run: the start fails, and so does the operation's handle.
-  const failing = new WithStartWorkflowOperation(cart, { workflowId, workflowIdConflictPolicy: 'FAIL' });
+  const failing = new WithStartWorkflowOperation(cart, {
+    workflowId,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+  });
   await expect(
     client.workflow.executeUpdateWithStart(addItem, { args: ['c', 1], startWorkflowOperation: failing }),
   ).rejects.toThrow(WorkflowExecutionAlreadyStartedError);
@@ -107,6 +112,19 @@ export async function workflowClientShape(client: ClientShape, prefix: string): 
   await expect(signalled.result()).resolves.toEqual({ items: [], total: 0 });
   const handle = client.workflow.getHandle<typeof cart>(`${prefix}-sws`);
   await expect(handle.result()).resolves.toEqual({ items: [], total: 0 });
+  // Temporal's policy values: a second run of a closed workflow ID is refused.
+  await expect(
+    client.workflow.start(cart, {
+      workflowId: `${prefix}-sws`,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    }),
+  ).rejects.toThrow(WorkflowExecutionAlreadyStartedError);
+  await expect(
+    client.workflow.start(cart, {
+      workflowId: `${prefix}-sws`,
+      workflowIdConflictPolicy: 'TERMINATE_EXISTING' as never,
+    }),
+  ).rejects.toThrow(/TERMINATE_EXISTING" is not supported: wf does not terminate an open run/);
   const seen: string[] = [];
   for await (const run of client.workflow.list({ workflowType: 'cart' })) seen.push(run.workflowId);
   expect(seen).toContain(`${prefix}-sws`);
