@@ -8,12 +8,15 @@ import { WorkflowEngine } from '../dist/runtime/engine/index.js';
 import { RunExecutor } from '../dist/runtime/executor.js';
 import { WorkflowSandbox } from '../dist/runtime/sandbox.js';
 import { loadWorkflowCode, workflowCodeFromBundle } from '../dist/runtime/workflow-code.js';
+import { devCases } from './dev.js';
+import { floorsCase } from './floors.js';
 import {
   ACTIVITIES,
   activities,
   execute,
   FIXTURE,
   gc,
+  median,
   medianMs,
   now,
   PEERS,
@@ -25,9 +28,12 @@ import {
 import { postgresStoreCase } from './postgres.js';
 import { serveCase } from './serve.js';
 
+const QUICK = process.env.WF_BENCH_QUICK === '1';
 const SERIAL_STEPS = 200;
 const CONCURRENT_RUNS = 100;
 const CONCURRENT_STEPS = 50;
+/** Closed runs the closed-run memory case keeps in its store. */
+const CLOSED_RUNS = QUICK ? 1000 : 5000;
 
 /**
  * A warm-up run, then three runs of `SERIAL_STEPS` steps one after the other (median), then
@@ -35,9 +41,15 @@ const CONCURRENT_STEPS = 50;
  */
 async function stepRounds(engine, prefix) {
   await execute(engine, 'steps', `${prefix}-warmup`, [20]);
-  const serialMs = await medianMs(3, (i) =>
-    execute(engine, 'steps', `${prefix}-serial-${i}`, [SERIAL_STEPS]),
-  );
+  // The fixture's activity notes when it runs: the gaps between two calls of one run are its steps.
+  const gaps = [];
+  const serialMs = await medianMs(3, async (i) => {
+    const times = [];
+    globalThis.__wfBenchStepTimes = times;
+    await execute(engine, 'steps', `${prefix}-serial-${i}`, [SERIAL_STEPS]);
+    globalThis.__wfBenchStepTimes = undefined;
+    for (let j = 1; j < times.length; j++) gaps.push(times[j] - times[j - 1]);
+  });
   const start = now();
   await Promise.all(
     Array.from({ length: CONCURRENT_RUNS }, (_, i) =>
@@ -46,7 +58,7 @@ async function stepRounds(engine, prefix) {
   );
   const concurrentMs = now() - start;
   const total = CONCURRENT_RUNS * CONCURRENT_STEPS;
-  return { serialMs, concurrentMs, total };
+  return { serialMs, concurrentMs, total, gaps };
 }
 
 async function memorySteps(label, sandboxOptions) {
@@ -57,12 +69,18 @@ async function memorySteps(label, sandboxOptions) {
   });
   const engine = new WorkflowEngine({ store: new MemoryHistoryStore(), code, activities });
   try {
-    const { serialMs, total, concurrentMs } = await stepRounds(engine, 'memory');
+    const { serialMs, total, concurrentMs, gaps } = await stepRounds(engine, 'memory');
     const start = now();
     await execute(engine, 'steps', 'memory-serial-2000', [2000]);
     const longMs = now() - start;
     return [
-      row(`${label}: one run, 200 sequential steps`, (serialMs / SERIAL_STEPS) * 1000, 'µs/step'),
+      row(`${label}: one run, 200 sequential steps`, (serialMs / SERIAL_STEPS) * 1000, 'µs/step', {
+        ...(sandboxOptions.activationTimeoutMs === 0 ? {} : { id: 'memory-step' }),
+        detail: {
+          p50: median(gaps) * 1000,
+          how: 'mean of a steps(200) run, median of 3 runs; p50: µs between activity calls',
+        },
+      }),
       row(`${label}: one run, 2,000 sequential steps`, (longMs / 2000) * 1000, 'µs/step'),
       row(
         `${label}: ${CONCURRENT_RUNS} runs x ${CONCURRENT_STEPS} steps at once`,
@@ -76,7 +94,54 @@ async function memorySteps(label, sandboxOptions) {
   }
 }
 
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 export const cases = {
+  ...devCases,
+
+  /** The floors: fdatasync of a small append, JSON.parse of JSON Lines, `node -e 0`. */
+  floors: floorsCase,
+
+  /** Heap kept per closed run by the engine of wf dev on the file store (summaries, caches). */
+  async 'closed-memory'() {
+    const dir = await tempDir('closed');
+    const local = await openLocalEngine({
+      root: FIXTURE,
+      workflowsPath: WORKFLOWS,
+      activitiesPath: ACTIVITIES,
+      storeDir: dir,
+      port: 0,
+    });
+    try {
+      for (let i = 0; i < 100; i++) await execute(local.engine, 'empty', `warm-${i}`);
+      await new Promise((r) => setTimeout(r, 2500)); // the delayed index rewrite of the warm-up
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < CLOSED_RUNS; i++) await execute(local.engine, 'empty', `closed-${i}`);
+      await new Promise((r) => setTimeout(r, 2500));
+      gc();
+      const after = process.memoryUsage().heapUsed;
+      return [
+        row(
+          `heap kept per closed run (wf dev's engine, file store, ${CLOSED_RUNS} runs)`,
+          (after - before) / CLOSED_RUNS / 1024,
+          'KB/run',
+          {
+            id: 'mem-closed',
+            n: CLOSED_RUNS,
+            detail: { heapBeforeMB: before / 2 ** 20, heapAfterMB: after / 2 ** 20 },
+          },
+        ),
+      ];
+    } finally {
+      await local.close();
+      await removeDir(dir);
+    }
+  },
+
   /** The PostgreSQL store alone (bench/postgres.js): appends/s and owned-append latency. */
   'postgres-store': postgresStoreCase,
 
@@ -95,9 +160,19 @@ export const cases = {
     });
     try {
       const before = local.store.stats();
-      const { serialMs, total, concurrentMs } = await stepRounds(local.engine, 'file');
+      const { serialMs, total, concurrentMs, gaps } = await stepRounds(local.engine, 'file');
+      if (gaps.length < SERIAL_STEPS) throw new Error(`the fixture activity noted ${gaps.length} step gaps`);
       const stats = local.store.stats();
       return [
+        row('file store: durable step, one run, sequential (p50 of 3 x 199 steps)', median(gaps), 'ms/step', {
+          id: 'file-step-p50',
+          peers: [PEERS.restateStep, PEERS.dbosStep],
+          detail: {
+            p90: percentile(gaps, 90),
+            p99: percentile(gaps, 99),
+            how: 'time between two consecutive activity calls of one steps(200) run: completion appended (fdatasync), activation, next schedule appended, dispatch',
+          },
+        }),
         row('file store: one run, 200 sequential steps', serialMs / SERIAL_STEPS, 'ms/step', {
           peers: [PEERS.restateStep, PEERS.dbosStep],
         }),
@@ -105,6 +180,7 @@ export const cases = {
           `file store: ${CONCURRENT_RUNS} runs x ${CONCURRENT_STEPS} steps at once`,
           total / (concurrentMs / 1000),
           'steps/s',
+          { id: 'file-100x50' },
         ),
         row('file store: same, amortized', concurrentMs / total, 'ms/step', {
           peers: [PEERS.restateStep, PEERS.dbosStep],
@@ -236,6 +312,7 @@ export const cases = {
         detail: { events: history.length, ms: recordMs },
       }),
       row(`RunExecutor.replay of ${history.length} events`, history.length / (replayMs / 1000), 'events/s', {
+        id: 'replay',
         peers: [PEERS.temporalReplay],
         detail: { ms: replayMs },
       }),
@@ -273,6 +350,7 @@ export const cases = {
     await engine.shutdown();
     return [
       row('start 1,000 empty runs, one after another (memory store)', N / (seqMs / 1000), 'runs/s', {
+        id: 'starts',
         peers: [PEERS.contextPerRunStarts],
       }),
       row('start 1,000 empty runs at once (memory store)', N / (parMs / 1000), 'runs/s', {
@@ -318,6 +396,7 @@ export const cases = {
     const small = await measure('evicting', 10);
     return [
       row('heap per cached run waiting in condition()', cached.started, 'KB/run', {
+        id: 'mem-cached',
         peers: [PEERS.cachedBudget],
         detail: { runs: N, note: 'includes its 1-event history in the memory store' },
       }),
@@ -329,6 +408,7 @@ export const cases = {
       row('signal to a cached waiting run (1,000 runs, one after another)', cached.signalMs, 'ms/signal'),
       row('signal to an evicted waiting run (replay + eviction scan)', small.signalMs, 'ms/signal'),
       row('heap per waiting run, maxCachedRuns 10, after one signal each', small.afterWork, 'KB/run', {
+        id: 'mem-evicted',
         peers: [PEERS.evictedBudget],
         detail: { note: 'includes the 2-3 event history each run keeps in the memory store' },
       }),

@@ -17,7 +17,12 @@ export const BENCH_DATABASE_URL =
   'postgres://postgres@127.0.0.1:5432/test';
 
 /** The trivial activity of the fixture, in-process (what the memory-store cases run). */
-export const activities = { noop: async (i) => i };
+export const activities = {
+  async noop(i) {
+    globalThis.__wfBenchStepTimes?.push(performance.now());
+    return i;
+  },
+};
 
 /** Peer and reference numbers from /work/shared/DESIGN.md, "Costs measured on this machine". */
 export const PEERS = {

@@ -1,11 +1,12 @@
 // wf benchmarks. `npm run bench` builds dist/ and runs this file.
 //
-//   node bench/run.js                      every case, table on stdout, bench/results.json
+//   node bench/run.js                      every case; one table of issue 9's figures (value, target, met?)
+//                                          with the floors and the load average; writes bench/results.json
+//   node bench/run.js --quick              only the cases behind the figures, smaller N (under 2 minutes);
+//                                          writes bench/results.json marked "quick": true
 //   node bench/run.js replay starts        only these cases (results.json is not written)
 //   node bench/run.js --profile DIR [...]  also write a V8 CPU profile per case into DIR
 //                                          (summarize one with `node bench/profile-top.js FILE`)
-//   node bench/run.js --quick [...]        fewer workflows in the cases that honour it (serve-steps):
-//                                          a check that they run, not figures (results.json is not written)
 //
 // Each case runs in its own `node --expose-gc` process, so JIT state and heap do not carry over.
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,17 +14,14 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_DIR, median, now, ROOT } from './lib.js';
+import { TARGET_CASES, TARGETS } from './targets.js';
 
 const ALL = [
+  ...TARGET_CASES,
   'file-store',
   'postgres-store',
   'serve-steps',
-  'file-steps',
-  'memory-steps',
   'memory-steps-no-watchdog',
-  'replay',
-  'starts',
-  'heap',
   'cli',
 ];
 
@@ -42,7 +40,7 @@ for (const name of selected) {
     process.exit(2);
   }
 }
-const names = selected.length ? selected : ALL;
+const names = selected.length ? selected : quick ? TARGET_CASES : ALL;
 
 function runCase(name) {
   const flags = ['--expose-gc'];
@@ -102,10 +100,6 @@ function format(value) {
   return value.toFixed(2);
 }
 
-function peerText(row) {
-  return (row.peers ?? []).map((p) => `${p.who}: ${format(p.value)} ${p.unit}`).join('; ');
-}
-
 const startedAt = new Date().toISOString();
 const load = loadavg();
 const results = [];
@@ -118,28 +112,74 @@ for (const name of names) {
   for (const row of rows) results.push({ case: name, ...row });
 }
 
-const table = results.map((r) => [r.name, format(r.value), r.unit, peerText(r)]);
-const header = ['benchmark', 'value', 'unit', 'peer / reference (DESIGN.md)'];
+const loadAtEnd = loadavg();
+const totalS = (now() - started) / 1000;
+const byId = new Map(results.filter((r) => r.id).map((r) => [r.id, r]));
+const floors = Object.fromEntries(
+  results.filter((r) => r.id?.startsWith('floor-')).map((r) => [r.id, r.value]),
+);
+const figures = TARGETS.map((t) => {
+  const r = byId.get(t.id);
+  if (!r) return { id: t.id, figure: t.figure, value: null, unit: null, target: t.target, meets: null };
+  const figure = r.n ? t.figure.replace(' N ', ` N = ${r.n.toLocaleString('en-US')} `) : t.figure;
+  return {
+    id: t.id,
+    figure,
+    value: r.value,
+    unit: r.unit,
+    target: t.target,
+    meets: t.meets(r.value, floors),
+    ...(r.n ? { n: r.n } : {}),
+  };
+});
+const floorRows = results.filter((r) => r.id?.startsWith('floor-'));
+
+const table = [
+  ...figures.map((f) => [
+    f.figure,
+    f.value === null ? '(not run)' : format(f.value),
+    f.unit ?? '',
+    f.target,
+    f.meets === null ? '' : f.meets ? 'yes' : 'NO',
+  ]),
+  ...floorRows.map((r) => [r.name, format(r.value), r.unit, '', '']),
+];
+const header = ['figure (issue 9)', 'value', 'unit', 'target', 'meets'];
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
 const line = (cells) =>
-  cells.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  cells
+    .map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+    .join('  ')
+    .trimEnd();
 console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-for (const t of table) console.log(line(t));
-const totalS = (now() - started) / 1000;
+for (const [i, t] of table.entries()) {
+  if (i === figures.length) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  console.log(line(t));
+}
+const met = figures.filter((f) => f.meets).length;
+const measured = figures.filter((f) => f.meets !== null).length;
+const loadText = (l) => l.map((v) => v.toFixed(2)).join(' ');
 console.log(
-  `\n${cpus().length} cores, Node ${process.version}, load average at start ${load.map((l) => l.toFixed(2)).join(' ')}; ${totalS.toFixed(1)} s${quick ? ' (--quick)' : ''}`,
+  `\n${met} of ${measured} figures meet their target${quick ? ' (--quick: smaller N, see the figure names)' : ''}. ${cpus().length} cores, Node ${process.version}; load average ${loadText(load)} at start, ${loadText(loadAtEnd)} at end; ${totalS.toFixed(1)} s.`,
 );
+console.log('Every row, with its details: bench/results.json ("rows").');
 
-if (!selected.length && !quick) {
+if (!selected.length) {
   const file = join(BENCH_DIR, 'results.json');
   const report = {
+    quick,
+    ...(quick
+      ? { note: '--quick: smaller N for restart, start-up, HTTP and closed-run memory; not the full figures' }
+      : {}),
     startedAt,
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
-    loadAverageAtStart: load,
+    loadAverage: { start: load, end: loadAtEnd },
     totalSeconds: totalS,
-    results,
+    figures,
+    floors: floorRows.map((r) => ({ id: r.id, name: r.name, value: r.value, unit: r.unit })),
+    rows: results,
   };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${file}`);

@@ -1,0 +1,416 @@
+// The cases that drive a real `wf dev` (the spawned binary, `node bin/run.js dev`) as a user's
+// application would: through the HTTP API with wfkit/client (dist/client). Each works on a throwaway
+// copy of bench/fixtures/steps, whose store is the usual `.wf` directory of the project.
+//
+//   dev-http      10-step workflows at concurrency 1 (ms per workflow) and 32 (steps/s)
+//   dev-reload    file saved -> first new run that returns the new code's result
+//   dev-restart   N open runs in the store -> the server answers /health, and all N resumed
+//   dev-startup   start-up with an empty store and with N closed runs in it
+//
+// WF_BENCH_QUICK=1 (`--quick`) uses smaller N; the rows say which N they used.
+import { spawn } from 'node:child_process';
+import * as nodeFs from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { connect } from '../dist/client/connect.js';
+import { openLocalEngine } from '../dist/devserver/local-engine.js';
+import { FileHistoryStore } from '../dist/history/file-store.js';
+import { MemoryHistoryStore } from '../dist/history/memory-store.js';
+import { WorkflowEngine } from '../dist/runtime/engine/index.js';
+import { loadWorkflowCode } from '../dist/runtime/workflow-code.js';
+import {
+  ACTIVITIES,
+  activities,
+  execute,
+  FIXTURE,
+  median,
+  now,
+  ROOT,
+  removeDir,
+  row,
+  tempDir,
+  WORKFLOWS,
+} from './lib.js';
+
+const QUICK = process.env.WF_BENCH_QUICK === '1';
+const BIN = join(ROOT, 'bin', 'run.js');
+const STEPS = 10;
+const EXPECTED = (STEPS * (STEPS - 1)) / 2;
+export const DEV_SIZES = QUICK
+  ? { serial: 40, warmup: 32, concurrent: 320, reloads: 3, openRuns: 1000, closedRuns: 5000 }
+  : { serial: 200, warmup: 64, concurrent: 1600, reloads: 5, openRuns: 10_000, closedRuns: 100_000 };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A throwaway copy of the fixture project (its sources and package.json; no store yet). */
+async function copyFixture() {
+  const dir = await tempDir('dev');
+  await cp(join(FIXTURE, 'src'), join(dir, 'src'), { recursive: true });
+  await cp(join(FIXTURE, 'package.json'), join(dir, 'package.json'));
+  return dir;
+}
+
+/** The project config `wf dev` builds for the copy (what openLocalEngine needs in-process). */
+function configOf(dir) {
+  return {
+    root: dir,
+    workflowsPath: join(dir, 'src', 'workflows', 'index.ts'),
+    activitiesPath: join(dir, 'src', 'activities', 'index.ts'),
+    storeDir: join(dir, '.wf'),
+    port: 0,
+  };
+}
+
+/**
+ * node:fs with fdatasync and fsync made no-ops: only to seed a store quickly before a measurement
+ * (the files are complete in the page cache; what is measured afterwards reads them back).
+ */
+const unsyncedFs = {
+  ...nodeFs,
+  async open(...args) {
+    const handle = await nodeFs.open(...args);
+    return new Proxy(handle, {
+      get(target, prop) {
+        if (prop === 'datasync' || prop === 'sync') return async () => {};
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  },
+};
+
+/**
+ * Spawns `wf dev --plain` on `dir` and notes, from the moment of the spawn, when the HTTP API first
+ * answers `GET /api/v1/health` and when each awaited output line appeared.
+ */
+async function startDev(dir) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const spawnedAt = now();
+  const child = spawn(process.execPath, [BIN, 'dev', '--project', dir, '--port', String(port), '--plain'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'development' },
+  });
+  let output = '';
+  const lineTimes = [];
+  let partial = '';
+  const onData = (chunk) => {
+    const text = chunk.toString('utf8');
+    if (output.length < 50_000) output += text;
+    partial += text;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    // Only the start-up report is kept: the per-event log of the runs is drained and dropped.
+    if (lineTimes.length < 40) for (const line of lines) lineTimes.push({ line, ms: now() - spawnedAt });
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+
+  const dev = {
+    url,
+    output: () => output,
+    /** ms from the spawn until `GET /api/v1/health` first answered 200 (polled every 5 ms). */
+    async healthy(timeoutMs = 300_000) {
+      for (;;) {
+        if (gone) throw new Error(`wf dev exited before it answered:\n${output}`);
+        try {
+          const res = await fetch(`${url}/api/v1/health`);
+          if (res.status === 200) return now() - spawnedAt;
+        } catch {
+          // not listening yet
+        }
+        if (now() - spawnedAt > timeoutMs)
+          throw new Error(`wf dev did not answer in ${timeoutMs} ms:\n${output}`);
+        await sleep(5);
+      }
+    },
+    /** The first output line matching `pattern` and the ms from the spawn until it was printed. */
+    async line(pattern, timeoutMs = 300_000) {
+      for (;;) {
+        const hit = lineTimes.find((l) => pattern.test(l.line));
+        if (hit) return hit;
+        if (gone) throw new Error(`wf dev exited before printing ${pattern}:\n${output}`);
+        if (now() - spawnedAt > timeoutMs) throw new Error(`no ${pattern} in ${timeoutMs} ms:\n${output}`);
+        await sleep(2);
+      }
+    },
+    async stop() {
+      if (!gone) child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    },
+  };
+  return dev;
+}
+
+/** Runs `count` steps(10) workflows, `concurrency` at a time; returns the wall time and each latency. */
+async function drive(client, prefix, count, concurrency) {
+  let next = 0;
+  const latencies = [];
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      const start = now();
+      const result = await client.execute('steps', { workflowId: `${prefix}-${i}`, args: [STEPS] });
+      latencies.push(now() - start);
+      if (result !== EXPECTED) throw new Error(`${prefix}-${i} returned ${result}, expected ${EXPECTED}`);
+    }
+  };
+  const start = now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return { ms: now() - start, latencies };
+}
+
+/** Runs `fn(i)` for i in 0..count-1, `concurrency` at a time. */
+async function pool(count, concurrency, fn) {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) await fn(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+export const devCases = {
+  /** 10-step workflows through `wf dev`'s HTTP API with wfkit/client, at concurrency 1 and 32. */
+  async 'dev-http'() {
+    const dir = await copyFixture();
+    const dev = await startDev(dir);
+    const client = connect({ address: dev.url });
+    try {
+      await dev.line(/^Press Ctrl\+C to stop/);
+      await drive(client, 'warm-1', 10, 1);
+      const serial = await drive(client, 'c1', DEV_SIZES.serial, 1);
+      await drive(client, 'warm-32', DEV_SIZES.warmup, 32);
+      const wide = await drive(client, 'c32', DEV_SIZES.concurrent, 32);
+      const serialMedian = median(serial.latencies);
+      return [
+        row(
+          `wf dev over HTTP (wfkit/client): ${STEPS}-step workflow, concurrency 1 (median of ${DEV_SIZES.serial})`,
+          serialMedian,
+          'ms',
+          {
+            id: 'http-c1',
+            detail: {
+              workflows: DEV_SIZES.serial,
+              p99Ms: percentile(serial.latencies, 99),
+              meanMsPerStep: serial.ms / (DEV_SIZES.serial * STEPS),
+            },
+          },
+        ),
+        row('same, per step (median workflow / 10)', serialMedian / STEPS, 'ms/step'),
+        row(
+          `wf dev over HTTP (wfkit/client): ${STEPS}-step workflows, concurrency 32 (${DEV_SIZES.concurrent} workflows)`,
+          (DEV_SIZES.concurrent * STEPS) / (wide.ms / 1000),
+          'steps/s',
+          {
+            id: 'http-c32',
+            detail: {
+              workflows: DEV_SIZES.concurrent,
+              seconds: wide.ms / 1000,
+              workflowMsMedian: median(wide.latencies),
+              workflowMsP99: percentile(wide.latencies, 99),
+            },
+          },
+        ),
+      ];
+    } finally {
+      await client.close();
+      await dev.stop();
+      await removeDir(dir);
+    }
+  },
+
+  /** Hot reload: the workflows file saved -> the first new run that returns the new code's result. */
+  async 'dev-reload'() {
+    const dir = await copyFixture();
+    const dev = await startDev(dir);
+    const client = connect({ address: dev.url });
+    const file = join(dir, 'src', 'workflows', 'index.ts');
+    try {
+      await dev.line(/^Press Ctrl\+C to stop/);
+      let n = 0;
+      const version = () => client.execute('version', { workflowId: `v-${n++}` });
+      if ((await version()) !== 'v0') throw new Error('the fixture workflow version() should return v0');
+      // Let the watcher settle after start-up (issue 9: an edit saved while wf dev starts can be lost).
+      await sleep(500);
+      const times = [];
+      let source = await readFile(file, 'utf8');
+      for (let k = 1; k <= DEV_SIZES.reloads; k++) {
+        const next = source.replace(/return 'v\d+';/, `return 'v${k}';`);
+        if (next === source) throw new Error('version() not found in the fixture workflows');
+        const saved = now();
+        await writeFile(file, next);
+        source = next;
+        for (;;) {
+          if ((await version()) === `v${k}`) break;
+          if (now() - saved > 30_000)
+            throw new Error(`v${k} not served 30 s after the save:\n${dev.output()}`);
+        }
+        times.push(now() - saved);
+        await sleep(300);
+      }
+      return [
+        row(
+          `hot reload: workflows file saved -> new runs run the new code (median of ${times.length})`,
+          median(times),
+          'ms',
+          {
+            id: 'hot-reload',
+            detail: {
+              times,
+              how: 'writeFile, then version() started and awaited over HTTP in a loop until it returns the new string',
+            },
+          },
+        ),
+      ];
+    } finally {
+      await client.close();
+      await dev.stop();
+      await removeDir(dir);
+    }
+  },
+
+  /** Restart with N open runs (waiting in condition()): time to answer, time until all resumed. */
+  async 'dev-restart'() {
+    const dir = await copyFixture();
+    const N = DEV_SIZES.openRuns;
+    try {
+      // Seed: N waiting runs written by the engine of wf dev itself (in-process, syncs skipped).
+      const seedStart = now();
+      const local = await openLocalEngine(configOf(dir), { storeFs: unsyncedFs, logger: quietLogger });
+      await pool(N, 64, (i) =>
+        local.engine.startWorkflow({ workflowType: 'waiter', workflowId: `open-${i}` }),
+      );
+      await local.close();
+      const seedMs = now() - seedStart;
+
+      const dev = await startDev(dir);
+      try {
+        const answerMs = await dev.healthy();
+        const recovered = await dev.line(/^\s*(recovered|claimed):/);
+        const resumed = Number(/(\d+) open run/.exec(recovered.line)?.[1]);
+        if (resumed !== N) throw new Error(`expected ${N} runs resumed, wf dev said: ${recovered.line}`);
+        // The runs are alive: release one and wait for its result.
+        const client = connect({ address: dev.url });
+        try {
+          await client.getHandle(`open-${N - 1}`).signal('release');
+          const result = await client.getHandle(`open-${N - 1}`).result();
+          if (result !== 'released') throw new Error(`open-${N - 1} returned ${result}`);
+        } finally {
+          await client.close();
+        }
+        const detail = {
+          openRuns: N,
+          seedSeconds: seedMs / 1000,
+          how: 'ms from spawning `wf dev` until GET /api/v1/health answers; until its "recovered: N open run(s) resumed" line',
+        };
+        return [
+          row(`restart with ${N.toLocaleString('en-US')} open runs: server answers`, answerMs / 1000, 's', {
+            id: 'restart-answer',
+            n: N,
+            detail,
+          }),
+          row(`restart with ${N.toLocaleString('en-US')} open runs: all resumed`, recovered.ms / 1000, 's', {
+            id: 'restart-resumed',
+            n: N,
+            detail,
+          }),
+        ];
+      } finally {
+        await dev.stop();
+      }
+    } finally {
+      await removeDir(dir);
+    }
+  },
+
+  /** Start-up of `wf dev` with an empty store, then with N closed runs in it. */
+  async 'dev-startup'() {
+    const N = DEV_SIZES.closedRuns;
+    const empty = await copyFixture();
+    const full = await copyFixture();
+    try {
+      const startup = async (dir) => {
+        // Median of 3, or 1 when a start-up takes over 5 s (a slow start-up is plain in one).
+        const times = [];
+        while (times.length < 3 && !(times.length === 1 && times[0] > 5000)) {
+          const dev = await startDev(dir);
+          try {
+            times.push(await dev.healthy());
+          } finally {
+            await dev.stop();
+          }
+        }
+        return { ms: median(times), times };
+      };
+      const { ms: emptyMs } = await startup(empty);
+
+      // Seed: N real closed histories (an `empty()` run each) appended through the file store.
+      const seedStart = now();
+      const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
+      const memory = new MemoryHistoryStore();
+      const engine = new WorkflowEngine({ store: memory, code, activities });
+      await execute(engine, 'empty', 'source');
+      const history = await memory.readHistory((await memory.latestRun('source')) ?? {});
+      await engine.shutdown();
+      const store = await FileHistoryStore.open(join(full, '.wf'), { fs: unsyncedFs });
+      await pool(N, 256, async (i) => {
+        const workflowId = `closed-${i}`;
+        const runId = `r${i}`;
+        await store.append(
+          { workflowId, runId },
+          history.map((e, j) => (j === 0 ? { ...e, workflowId, runId } : e)),
+        );
+      });
+      await store.close();
+      const seedMs = now() - seedStart;
+      const { ms: fullMs, times } = await startup(full);
+      return [
+        row('start-up of wf dev, empty store (spawn -> /health answers; median of 3)', emptyMs, 'ms', {
+          id: 'startup-empty',
+        }),
+        row(
+          `start-up of wf dev with ${N.toLocaleString('en-US')} closed runs (median of ${times.length})`,
+          fullMs,
+          'ms',
+          {
+            id: 'startup-closed',
+            n: N,
+            detail: { closedRuns: N, times, emptyStoreMs: emptyMs, seedSeconds: seedMs / 1000 },
+          },
+        ),
+      ];
+    } finally {
+      await removeDir(empty);
+      await removeDir(full);
+    }
+  },
+};
+
+const quietLogger = { info() {}, warn() {}, error: (m) => console.error(m) };
