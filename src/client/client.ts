@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Duration, parseDuration } from '../common/duration.js';
 import { InvalidArgumentError, WfError } from '../common/errors.js';
 import { refuseCronSchedule } from '../common/request-rules.js';
+import { checkSearchAttributes } from '../common/search-attributes.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { RunSummary } from '../history/store.js';
 import type {
@@ -322,6 +323,9 @@ function toStartRequest<W extends Workflow>(
   if (options.workflowIdReusePolicy) req.workflowIdReusePolicy = options.workflowIdReusePolicy;
   if (options.workflowIdConflictPolicy) req.workflowIdConflictPolicy = options.workflowIdConflictPolicy;
   if (options.memo) req.memo = options.memo;
+  if (options.searchAttributes) {
+    req.searchAttributes = checkSearchAttributes('searchAttributes', options.searchAttributes);
+  }
   return req;
 }
 

@@ -95,6 +95,7 @@ export class HttpWorkflowService implements WorkflowService, TimeControl, Activi
     if (req.workflowId) q.set('workflowId', req.workflowId);
     if (req.pageSize !== undefined) q.set('pageSize', String(req.pageSize));
     if (req.nextPageToken) q.set('nextPageToken', req.nextPageToken);
+    if (req.query) q.set('query', req.query);
     const qs = q.toString();
     return (await this.call('GET', `${API}/workflows${qs ? `?${qs}` : ''}`)) as ListResponse;
   }

@@ -217,6 +217,8 @@ export interface ListOptions extends ConnectionOptions {
   status?: string | undefined;
   workflowType?: string | undefined;
   workflowId?: string | undefined;
+  /** A filter in Temporal's list syntax: `CustomerId = "c-1" AND ExecutionStatus = "Running"`. */
+  query?: string | undefined;
   /** At most this many runs. */
   limit: number;
 }
@@ -227,6 +229,7 @@ export async function listWorkflows(options: ListOptions): Promise<{ runs: RunSu
     ...(options.status ? { status: parseStatus(options.status) } : {}),
     ...(options.workflowType ? { workflowType: options.workflowType } : {}),
     ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+    ...(options.query ? { query: options.query } : {}),
     pageSize: Math.min(Math.max(options.limit + 1, 1), 1000),
   };
   return withClient(options, async (client) => {

@@ -1,5 +1,6 @@
 /** The types of workflow handles and their options (shared by the client and update-with-start). */
 import type { Duration } from '../common/duration.js';
+import type { SearchAttributeValue } from '../common/search-attributes.js';
 import type { HistoryEvent, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '../history/events.js';
 import type { FiredTimer, ListRequest, RunDescription } from '../protocol/service.js';
 import type {
@@ -31,6 +32,8 @@ export interface BaseStartOptions {
   workflowRunTimeout?: Duration;
   /** Free-form data shown by describe, not seen by the workflow. */
   memo?: Record<string, unknown>;
+  /** Search attributes of the run (`workflowInfo().searchAttributes`; list filters on them). */
+  searchAttributes?: Record<string, SearchAttributeValue | SearchAttributeValue[]>;
   /**
    * Accepted for Temporal code and not used: wf runs every workflow in the process that holds its
    * store, so there are no workers to route to (`workflowInfo().taskQueue` is `default`).

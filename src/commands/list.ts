@@ -8,6 +8,7 @@ export class List extends WfCommand {
     '<%= config.bin %> list',
     '<%= config.bin %> list --status running --type orderWorkflow',
     '<%= config.bin %> list --limit 500 --output json',
+    '<%= config.bin %> list --query \'CustomerId = "c-1" AND ExecutionStatus = "Running"\'',
   ];
   static override flags = {
     status: Flags.string({
@@ -17,6 +18,11 @@ export class List extends WfCommand {
     type: Flags.string({ description: 'Only runs of this workflow type.' }),
     'workflow-id': Flags.string({ char: 'w', description: 'Only runs of this workflow ID.' }),
     limit: Flags.integer({ description: 'Show at most this many runs.', default: 100, min: 1 }),
+    query: Flags.string({
+      char: 'q',
+      description:
+        "A filter in Temporal's list syntax: =, !=, <, <=, >, >=, IN (...), STARTS_WITH, AND, OR, NOT, parentheses, over WorkflowId, WorkflowType, ExecutionStatus, StartTime, CloseTime and search attributes.",
+    }),
   };
 
   async run(): Promise<void> {
@@ -28,6 +34,7 @@ export class List extends WfCommand {
       status: flags.status,
       workflowType: flags.type,
       workflowId: flags['workflow-id'],
+      query: flags.query,
       limit: flags.limit,
     });
     if (flags.output === 'json') {

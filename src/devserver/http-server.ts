@@ -794,5 +794,7 @@ function parseListQuery(query: URLSearchParams): ListRequest {
   }
   const token = query.get('nextPageToken');
   if (token) req.nextPageToken = token;
+  const filter = query.get('query');
+  if (filter) req.query = filter;
   return req;
 }

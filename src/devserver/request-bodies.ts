@@ -1,3 +1,4 @@
+import { checkSearchAttributes } from '../common/search-attributes.js';
 /**
  * The request bodies of the HTTP API (docs/http-api.md), checked field by field: every field's type
  * and range, payloads' nesting, names' Unicode, and unknown fields (refused, so a misspelt option
@@ -66,6 +67,7 @@ const START_FIELDS = [
   'workflowIdReusePolicy',
   'workflowIdConflictPolicy',
   'memo',
+  'searchAttributes',
   'signal',
 ] as const;
 
@@ -108,6 +110,9 @@ export function parseStartBody(raw: unknown): StartWorkflowRequest {
   }
   const memo = field(body, 'memo');
   if (memo !== undefined) req.memo = checkMemo('"memo"', memo);
+  const searchAttributes = field(body, 'searchAttributes');
+  if (searchAttributes !== undefined)
+    req.searchAttributes = checkSearchAttributes('"searchAttributes"', searchAttributes);
   const signal = field(body, 'signal');
   if (signal !== undefined) {
     const s = objectWith(

@@ -175,6 +175,7 @@ const EVENT_SHAPES: Record<EventType, Shape> = {
     parent: opt(shaped({ workflowId: req(str), runId: req(str), seq: req(nonNegInt) })),
     firstRunId: req(str),
     memo: opt(object),
+    searchAttributes: opt(object),
   },
   ActivityTaskScheduled: {
     seq,
@@ -210,6 +211,7 @@ const EVENT_SHAPES: Record<EventType, Shape> = {
   WorkflowUpdateAccepted: { updateId: req(str), updateName: req(str), args: req(array) },
   WorkflowUpdateCompleted: { updateId: req(str), result: opt(anyValue), failure: opt(failure) },
   WorkflowUpdateRejected: { updateId: req(str), updateName: req(str), failure: req(failure) },
+  UpsertWorkflowSearchAttributes: { searchAttributes: req(object), callSite: opt(callSite) },
   MarkerRecorded: {
     markerName: req(oneOf(['patch'])),
     patchId: req(str),

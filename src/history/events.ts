@@ -80,6 +80,8 @@ export interface WorkflowExecutionStarted extends Base {
   /** Run ID of the first run in a continue-as-new chain. */
   firstRunId: string;
   memo?: Record<string, unknown>;
+  /** Search attributes given at start (listing filters on them). */
+  searchAttributes?: SearchAttributes;
 }
 
 export interface ActivityTaskScheduled extends Base {
@@ -189,6 +191,20 @@ export interface WorkflowUpdateRejected extends Base {
   updateId: string;
   updateName: string;
   failure: FailureInfo;
+}
+
+/**
+ * Search attributes the workflow set (`upsertSearchAttributes`): merged over the run's earlier ones;
+ * a key with an empty list is removed. Listing filters on them (`wf list --query`).
+ */
+import type { SearchAttributes } from '../common/search-attributes.js';
+
+export type { SearchAttributes, SearchAttributeValue } from '../common/search-attributes.js';
+
+export interface UpsertWorkflowSearchAttributes extends Base {
+  type: 'UpsertWorkflowSearchAttributes';
+  searchAttributes: SearchAttributes;
+  callSite?: CallSite;
 }
 
 export interface MarkerRecorded extends Base {
@@ -327,6 +343,7 @@ export type HistoryEvent =
   | WorkflowUpdateCompleted
   | WorkflowUpdateRejected
   | MarkerRecorded
+  | UpsertWorkflowSearchAttributes
   | ChildWorkflowExecutionStarted
   | ChildWorkflowExecutionCancelRequested
   | ChildWorkflowExecutionCompleted

@@ -21,6 +21,7 @@ import { environmentError } from './environment-errors.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, statusOfClosingEvent } from './events.js';
 import { matches } from './memory-store.js';
 import {
+  applySearchAttributes,
   HistoryCorruptError,
   type HistoryCorruption,
   type HistoryStore,
@@ -226,6 +227,7 @@ function summaryOf(key: RunKey, events: HistoryEvent[]): RunSummary {
 }
 
 function applyToSummary(summary: RunSummary, events: HistoryEvent[]): void {
+  applySearchAttributes(summary, events);
   for (const event of events) {
     const status = statusOfClosingEvent(event.type);
     if (status) {

@@ -3,6 +3,7 @@ import { parseEventLine } from './codec.js';
 import type { HistoryEvent } from './events.js';
 import { CLOSING_EVENT_TYPES, statusOfClosingEvent } from './events.js';
 import {
+  applySearchAttributes,
   type HistoryStore,
   type ListRunsFilter,
   type RunKey,
@@ -59,6 +60,7 @@ export class MemoryHistoryStore implements HistoryStore {
     }
     run.lines.push(...prepared.lines);
     run.closed = prepared.position.closed;
+    applySearchAttributes(run.summary, events);
     for (const event of events) {
       if (CLOSING_EVENT_TYPES.has(event.type)) {
         run.summary.status = statusOfClosingEvent(event.type) ?? run.summary.status;

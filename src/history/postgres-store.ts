@@ -1,3 +1,4 @@
+import type { SearchAttributes } from '../common/search-attributes.js';
 /**
  * The PostgreSQL store: the histories of every run in one database, shared by any number of
  * processes. A run is a row of `runs` (summary, lease, wake-up time, build); each event is a row of
@@ -109,6 +110,7 @@ interface RunRow {
   close_time: string | null;
   history_length: number;
   build_id: string | null;
+  search_attributes: SearchAttributes | null;
 }
 
 interface LeaseRow {
@@ -119,7 +121,7 @@ interface LeaseRow {
 }
 
 const RUN_COLUMNS =
-  'id, workflow_id, run_id, workflow_type, status, start_time, start_ms, close_time, history_length, build_id';
+  'id, workflow_id, run_id, workflow_type, status, start_time, start_ms, close_time, history_length, build_id, search_attributes';
 const LEASE_MS = 'round(extract(epoch FROM lease_until) * 1000)::bigint AS lease_ms';
 /** `now()` plus a number of milliseconds given as parameter `$n`. */
 const plusMs = (n: number) => `now() + $${n}::double precision * interval '1 millisecond'`;
@@ -145,7 +147,32 @@ function summaryOf(row: RunRow): RunSummary {
     ...(row.close_time === null ? {} : { closeTime: row.close_time }),
     historyLength: row.history_length,
     ...(row.build_id === null ? {} : { buildId: row.build_id }),
+    ...(row.search_attributes && Object.keys(row.search_attributes).length
+      ? { searchAttributes: row.search_attributes }
+      : {}),
   };
+}
+
+/** What a batch of events does to a run's search attributes: keys set (last value wins), keys removed. */
+function searchAttributePatch(events: readonly HistoryEvent[]): { set: SearchAttributes; removed: string[] } {
+  const set: SearchAttributes = {};
+  const removed = new Set<string>();
+  for (const event of events) {
+    const update =
+      event.type === 'WorkflowExecutionStarted' || event.type === 'UpsertWorkflowSearchAttributes'
+        ? event.searchAttributes
+        : undefined;
+    for (const [key, values] of Object.entries(update ?? {})) {
+      if (values.length === 0) {
+        delete set[key];
+        removed.add(key);
+      } else {
+        set[key] = values;
+        removed.delete(key);
+      }
+    }
+  }
+  return { set, removed: [...removed] };
 }
 
 function leaseOf(row: LeaseRow, owner: string): RunLease {
@@ -400,6 +427,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   ): Promise<boolean> {
     const closing = closingOf(events);
     const consumed = [...new Set(options.consumed ?? [])].map(String);
+    const patch = searchAttributePatch(events);
     const result = await q.query<{ id: string }>(
       `WITH upd AS (
          UPDATE ${this.s}.runs SET
@@ -414,7 +442,8 @@ export class PostgresHistoryStore implements SharedHistoryStore {
              WHEN inbox_pending > cardinality($9::bigint[]) THEN now()
              WHEN $10::boolean THEN ${fromMs(11)}
              ELSE wake_at END,
-           build_id = coalesce($12, build_id)
+           build_id = coalesce($12, build_id),
+           search_attributes = (search_attributes || $16::jsonb) - $17::text[]
          WHERE workflow_id = $1 AND run_id = $2 AND status = 'RUNNING'
            AND ($3::integer IS NULL OR history_length = $3)
            AND ($4::text IS NULL OR (owner = $4 AND epoch = $13))
@@ -444,6 +473,8 @@ export class PostgresHistoryStore implements SharedHistoryStore {
         String(options.lease?.epoch ?? 0),
         this.channel,
         changePayload('run-closed', key),
+        JSON.stringify(patch.set),
+        patch.removed,
       ],
     );
     return result.rows.length > 0;
@@ -504,10 +535,10 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     const inserted = await tx.query<{ id: string; epoch: string; lease_ms: string | null }>(
       `INSERT INTO ${this.s}.runs
          (workflow_id, run_id, workflow_type, status, start_time, start_ms, close_time, closed_at,
-          history_length, owner, epoch, lease_until, build_id)
+          history_length, owner, epoch, lease_until, build_id, search_attributes)
        VALUES ($1, $2, $3, coalesce($4, 'RUNNING'), $5, $6, $7, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END,
           $8, CASE WHEN $4::text IS NULL THEN $9 ELSE NULL END, CASE WHEN $9::text IS NULL THEN 0 ELSE 1 END,
-          CASE WHEN $4::text IS NULL AND $9::text IS NOT NULL THEN ${plusMs(10)} ELSE NULL END, $11)
+          CASE WHEN $4::text IS NULL AND $9::text IS NOT NULL THEN ${plusMs(10)} ELSE NULL END, $11, $12::jsonb)
        ON CONFLICT (workflow_id) WHERE status = 'RUNNING' DO NOTHING
        RETURNING id, epoch, ${LEASE_MS}`,
       [
@@ -522,6 +553,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
         lease?.owner ?? null,
         lease?.leaseMs ?? null,
         lease?.buildId ?? null,
+        JSON.stringify(searchAttributePatch(events).set),
       ],
     );
     const row = inserted.rows[0];

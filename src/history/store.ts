@@ -1,3 +1,4 @@
+import { mergeSearchAttributes, type SearchAttributes } from '../common/search-attributes.js';
 import type { HistoryEvent, RunStatus } from './events.js';
 
 /** Names one run. */
@@ -15,6 +16,8 @@ export interface RunSummary extends RunKey {
   historyLength: number;
   /** The build (bundle hash) of the code that last appended, where the store records it. */
   buildId?: string;
+  /** The run's search attributes (given at start, then upserted); absent when it has none. */
+  searchAttributes?: SearchAttributes;
   /** Present when status is CORRUPT: where and why the history could not be read. */
   corruption?: HistoryCorruption;
   /**
@@ -87,5 +90,21 @@ export class HistoryCorruptError extends Error {
       `corrupt history ${corruption.file}:${corruption.line}: ${corruption.message}. ` +
         'The run is left untouched; restore the file from a backup or export, or delete it to discard the run.',
     );
+  }
+}
+
+/** Folds events' search attributes into a summary (a start's, then upserts). */
+export function applySearchAttributes(summary: RunSummary, events: readonly HistoryEvent[]): void {
+  for (const event of events) {
+    const update =
+      event.type === 'WorkflowExecutionStarted'
+        ? event.searchAttributes
+        : event.type === 'UpsertWorkflowSearchAttributes'
+          ? event.searchAttributes
+          : undefined;
+    if (!update) continue;
+    const merged = mergeSearchAttributes(summary.searchAttributes ?? {}, update);
+    if (Object.keys(merged).length) summary.searchAttributes = merged;
+    else delete summary.searchAttributes;
   }
 }

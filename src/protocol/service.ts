@@ -1,3 +1,4 @@
+import type { SearchAttributes } from '../common/search-attributes.js';
 /**
  * The service protocol: every request and answer a client exchanges with an engine, as types only.
  * The in-process engine (src/runtime) implements `WorkflowService`, the HTTP server exposes it and
@@ -25,6 +26,8 @@ export interface StartWorkflowRequest {
   /** What to do when an open run with this ID exists. Default FAIL, as in Temporal. */
   workflowIdConflictPolicy?: WorkflowIdConflictPolicy;
   memo?: Record<string, unknown>;
+  /** Search attributes of the run (`wf list --query` filters on them), each a list of values. */
+  searchAttributes?: SearchAttributes;
   /**
    * Signal-with-start: deliver this signal to the workflow, starting it first if no run of the ID is
    * open (an open run is signalled whatever the conflict policy says). The signal is durable when
@@ -70,6 +73,12 @@ export interface RunDescription extends RunSummary {
 export interface ListRequest extends ListRunsFilter {
   pageSize?: number;
   nextPageToken?: string;
+  /**
+   * A filter in Temporal's list syntax (the subset wf supports): `CustomerId = "c-1" AND
+   * ExecutionStatus = "Running"`, over WorkflowId, RunId, WorkflowType, ExecutionStatus, StartTime,
+   * CloseTime and search attributes.
+   */
+  query?: string;
 }
 
 export interface ListResponse {

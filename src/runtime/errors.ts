@@ -82,6 +82,8 @@ export function describeCommand(command: Command): string {
       return `SignalExternalWorkflowExecutionInitiated ${command.signalName} to ${JSON.stringify(command.workflowId)} (seq ${command.seq})`;
     case 'recordPatch':
       return `MarkerRecorded patch ${JSON.stringify(command.patchId)}`;
+    case 'upsertSearchAttributes':
+      return `UpsertWorkflowSearchAttributes ${Object.keys(command.searchAttributes).join(', ')}`;
     case 'completeUpdate':
       return `WorkflowUpdateCompleted ${command.id}`;
     case 'completeWorkflow':

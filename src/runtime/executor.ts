@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mergeSearchAttributes, type SearchAttributes } from '../common/search-attributes.js';
 import type {
   ActivityTaskScheduled,
   CallSite,
@@ -51,6 +52,7 @@ export function roleOf(event: HistoryEvent): EventRole {
     case 'SignalExternalWorkflowExecutionInitiated':
     case 'RequestCancelExternalWorkflowExecutionInitiated':
     case 'MarkerRecorded':
+    case 'UpsertWorkflowSearchAttributes':
     case 'WorkflowUpdateCompleted':
     case 'WorkflowExecutionCompleted':
     case 'WorkflowExecutionFailed':
@@ -133,6 +135,8 @@ export class RunExecutor {
   readonly externalCancels = new Map<number, { workflowId: string; runId?: string }>();
   /** Outcomes of completed updates by ID, to answer a retried update without running it again. */
   readonly completedUpdates = new Map<string, { result?: unknown; failure?: FailureInfo }>();
+  /** The run's search attributes: those given at start, then every upsert. */
+  searchAttributes: SearchAttributes = {};
   /** Update names by ID, to point a divergence at an update's handler. */
   private readonly updateNames = new Map<string, string>();
   private readonly run: SandboxRun;
@@ -406,6 +410,12 @@ export class RunExecutor {
           args: command.args,
           ...this.callSite(command),
         };
+      case 'upsertSearchAttributes':
+        return {
+          type: 'UpsertWorkflowSearchAttributes',
+          searchAttributes: command.searchAttributes,
+          ...this.callSite(command),
+        };
       case 'recordPatch':
         return {
           type: 'MarkerRecorded',
@@ -441,6 +451,12 @@ export class RunExecutor {
   private track(event: HistoryEvent): void {
     const time = Date.parse(event.eventTime);
     switch (event.type) {
+      case 'WorkflowExecutionStarted':
+        this.searchAttributes = event.searchAttributes ?? {};
+        return;
+      case 'UpsertWorkflowSearchAttributes':
+        this.searchAttributes = mergeSearchAttributes(this.searchAttributes, event.searchAttributes);
+        return;
       case 'ActivityTaskScheduled':
         this.activities.set(event.seq, { scheduled: event, attempt: 1, cancelRequested: false });
         return;
@@ -684,6 +700,8 @@ function commandMatches(command: Command, event: HistoryEvent): boolean {
       );
     case 'recordPatch':
       return event.type === 'MarkerRecorded' && event.patchId === command.patchId;
+    case 'upsertSearchAttributes':
+      return event.type === 'UpsertWorkflowSearchAttributes';
     case 'completeUpdate':
       return event.type === 'WorkflowUpdateCompleted' && event.updateId === command.id;
     case 'completeWorkflow':
@@ -772,6 +790,7 @@ function runInfoOf(started: WorkflowExecutionStarted): RunInfoInput {
   if (started.continuedFromRunId) info.continuedFromRunId = started.continuedFromRunId;
   if (started.parent) info.parent = { workflowId: started.parent.workflowId, runId: started.parent.runId };
   if (started.memo) info.memo = started.memo;
+  if (started.searchAttributes) info.searchAttributes = started.searchAttributes;
   if (started.runTimeoutMs !== undefined) info.runTimeoutMs = started.runTimeoutMs;
   return info;
 }

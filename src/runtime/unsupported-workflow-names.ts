@@ -10,8 +10,6 @@ export const UNSUPPORTED_WORKFLOW_NAMES: Readonly<Record<string, string>> = {
     "it is Temporal's low-level call. Use executeActivity(name, options, ...args) or proxyLocalActivities()",
   currentUpdateInfo:
     'wf does not expose the running update yet. Pass what the handler needs (an ID) as an update argument',
-  upsertSearchAttributes:
-    'wf does not record search attributes yet. Keep the value in workflow state and expose it with a query',
   upsertMemo: 'in wf the memo is set at start only (the memo start option)',
   setWorkflowOptions: 'it configures Temporal server features (versioning behaviour) that wf does not have',
   getCurrentDetails:

@@ -112,6 +112,9 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
       case 'MarkerRecorded':
         detail = `patch ${JSON.stringify(e.patchId)}${e.deprecated ? ' (deprecated)' : ''}`;
         break;
+      case 'UpsertWorkflowSearchAttributes':
+        detail = printable(JSON.stringify(e.searchAttributes));
+        break;
       case 'ChildWorkflowExecutionStarted':
         childTypes.set(e.seq, e.workflowType);
         detail = `${e.workflowType}${args(e.args)} id=${JSON.stringify(e.workflowId)}${e.runId ? ` run=${e.runId}` : ''}`;

@@ -55,6 +55,15 @@ export {
   setHandler,
   type UpdateHandlerOptions,
 } from './handlers.js';
+export {
+  defineSearchAttributeKey,
+  type SearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributeUpdatePair,
+  type TypedSearchAttributes,
+  upsertSearchAttributes,
+  upsertTypedSearchAttributes,
+} from './search-attributes.js';
 export { condition, sleep } from './timers.js';
 export { Trigger } from './trigger.js';
 export {

@@ -3,7 +3,12 @@
  * commands come out. Both are plain JSON-compatible data so that nothing of one realm leaks into the
  * other.
  */
-import type { ActivityOptionsRecord, FailureInfo, ParentClosePolicy } from '../history/events.js';
+import type {
+  ActivityOptionsRecord,
+  FailureInfo,
+  ParentClosePolicy,
+  SearchAttributes,
+} from '../history/events.js';
 
 export interface RunInfoInput {
   workflowId: string;
@@ -14,6 +19,7 @@ export interface RunInfoInput {
   attempt: number;
   parent?: { workflowId: string; runId: string };
   memo?: Record<string, unknown>;
+  searchAttributes?: SearchAttributes;
   randomnessSeed: string;
   startTime: number;
   runTimeoutMs?: number;
@@ -77,6 +83,7 @@ export type Command = CommandBase &
         args: unknown[];
       }
     | { type: 'recordPatch'; patchId: string; deprecated: boolean }
+    | { type: 'upsertSearchAttributes'; searchAttributes: SearchAttributes }
     | { type: 'completeUpdate'; id: string; result?: unknown; failure?: FailureInfo }
     | { type: 'completeWorkflow'; result: unknown }
     | { type: 'failWorkflow'; failure: FailureInfo }

@@ -1,4 +1,9 @@
-import type { ActivityOptionsRecord, FailureInfo, ParentClosePolicy } from '../history/events.js';
+import type {
+  ActivityOptionsRecord,
+  FailureInfo,
+  ParentClosePolicy,
+  SearchAttributes,
+} from '../history/events.js';
 import { commandPayloadProblem } from './payload-rules.js';
 import type { Command, LogRecord, RunInfoInput } from './protocol.js';
 
@@ -90,6 +95,16 @@ export class RunState {
   /** The scopes of timers started by `setTimeout`, by handle (see clearTimeout). */
   readonly timeouts = new Map<number, RunScope>();
   private seqs = { activity: 0, timer: 0, child: 0, signal: 0, timeout: 0 };
+  private attributes: SearchAttributes | undefined;
+
+  /** The run's search attributes now: those given at start, then every upsert. */
+  searchAttributes(): SearchAttributes {
+    return this.attributes ?? this.info.searchAttributes ?? {};
+  }
+
+  setSearchAttributes(attributes: SearchAttributes): void {
+    this.attributes = attributes;
+  }
   private waits = 0;
 
   constructor() {

@@ -1,6 +1,11 @@
 import type { Workflow } from './definitions.js';
 import { uuidFrom } from './random.js';
 import { captureStack, currentRun, hasRunState } from './run-state.js';
+import {
+  currentSearchAttributes,
+  type TypedSearchAttributes,
+  typedSearchAttributesOf,
+} from './search-attributes.js';
 
 /** What a workflow knows about its own run. Field names and meanings are Temporal's. */
 export interface WorkflowInfo {
@@ -20,8 +25,10 @@ export interface WorkflowInfo {
   /** The workflow that started this one as its child. */
   readonly parent?: { workflowId: string; runId: string; namespace: string };
   readonly memo?: Record<string, unknown>;
-  /** Search attributes are not recorded by wf yet: always empty. */
+  /** The run's search attributes (given at start, then `upsertSearchAttributes`), each a list. */
   readonly searchAttributes: Record<string, unknown[]>;
+  /** The same, read by typed key (`defineSearchAttributeKey`). */
+  readonly typedSearchAttributes: TypedSearchAttributes;
   /** Events in the history so far. */
   readonly historyLength: number;
   /** True once the history is long enough that the workflow should continue as new. */
@@ -64,7 +71,8 @@ export function workflowInfo(): WorkflowInfo {
     attempt: info.attempt,
     ...(info.parent === undefined ? {} : { parent: { ...info.parent, namespace: 'default' } }),
     ...(info.memo === undefined ? {} : { memo: info.memo }),
-    searchAttributes: {},
+    searchAttributes: currentSearchAttributes(run),
+    typedSearchAttributes: typedSearchAttributesOf(currentSearchAttributes(run)),
     historyLength: run.historyLength,
     continueAsNewSuggested: run.historyLength >= CONTINUE_AS_NEW_SUGGESTED_AT,
     startTime: new Date(info.startTime),

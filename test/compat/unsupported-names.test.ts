@@ -14,7 +14,7 @@ const WORKFLOWS = `import {
   condition,
   defineSignal,
   setHandler,
-  upsertSearchAttributes,
+  upsertMemo,
   type WorkflowInfo,
 } from 'wfkit/workflow';
 import * as wf from 'wfkit/workflow';
@@ -26,7 +26,7 @@ export async function tagged(info?: WorkflowInfo): Promise<void> {
   setHandler(done, () => {
     finished = true;
   });
-  upsertSearchAttributes({ CustomerId: ['c-1'] });
+  upsertMemo({ CustomerId: 'c-1' });
   wf.metricMeter.createCounter('tags').add(1);
   await condition(() => finished);
   return void info;
@@ -58,7 +58,7 @@ describe('names wf does not provide', () => {
     );
     expect(error?.name).toBe('WorkflowBundleError');
     expect(error?.message).toMatch(
-      /src\/workflows\/index\.ts:5:\d+: upsertSearchAttributes is not supported by wf: wf does not record search attributes yet/,
+      /src\/workflows\/index\.ts:5:\d+: upsertMemo is not supported by wf: in wf the memo is set at start only/,
     );
     expect(error?.message).toMatch(/metricMeter is not supported by wf: wf records no metrics/);
     expect(error?.message).not.toContain('WorkflowInfo');
@@ -93,7 +93,7 @@ describe('names wf does not provide', () => {
     const dev = await spawnDev(project, { expectExit: true });
     expect(await dev.exited).not.toBe(0);
     expect(dev.output()).toMatch(
-      /src\/workflows\/index\.ts:5:\d+: upsertSearchAttributes is not supported by wf: wf does not record search attributes yet/,
+      /src\/workflows\/index\.ts:5:\d+: upsertMemo is not supported by wf: in wf the memo is set at start only/,
     );
     expect(dev.output()).not.toMatch(/No matching export|void 0/);
   });

@@ -45,6 +45,7 @@ interface Migration {
  * consumed by the append that handles them).
  * Version 2: servers (each `wf serve` sharing the store, its build, and when it was last seen).
  * Version 3: activity_tasks (attempts any server may claim and run; outcomes go to the run's inbox).
+ * Version 4: runs.search_attributes (the run's search attributes, for listing and filtering).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -135,6 +136,15 @@ CREATE TABLE {s}.activity_tasks (
 CREATE INDEX activity_tasks_waiting ON {s}.activity_tasks (id) WHERE owner IS NULL;
 CREATE INDEX activity_tasks_leased ON {s}.activity_tasks (lease_until) WHERE owner IS NOT NULL;
 COMMENT ON TABLE {s}.activity_tasks IS 'wf: activity attempts waiting for, or run by, any server; the outcome goes to the run''s inbox';
+`,
+  },
+  {
+    version: 4,
+    name: 'search attributes',
+    sql: `
+ALTER TABLE {s}.runs ADD COLUMN search_attributes jsonb NOT NULL DEFAULT '{}'::jsonb;
+CREATE INDEX runs_search_attributes ON {s}.runs USING gin (search_attributes);
+COMMENT ON COLUMN {s}.runs.search_attributes IS 'wf: the run''s search attributes (start, then upserts), for listing';
 `,
   },
 ];

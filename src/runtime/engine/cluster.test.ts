@@ -239,6 +239,16 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
         token = page.nextPageToken;
       } while (token);
       expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `p-${24 - i}`));
+      // Search attributes are kept by the database and filter a listing a page at a time.
+      await a.engine.startWorkflow({
+        workflowType: 'sleepy',
+        workflowId: 'tagged',
+        searchAttributes: { CustomerId: ['c-9'], Priority: [3] },
+      });
+      const tagged = await a.engine.list({ pageSize: 5, query: 'CustomerId = "c-9" AND Priority > 2' });
+      expect(tagged.runs.map((r) => [r.workflowId, r.searchAttributes])).toEqual([
+        ['tagged', { CustomerId: ['c-9'], Priority: [3] }],
+      ]);
     } finally {
       await closeAll();
     }

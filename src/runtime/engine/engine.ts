@@ -10,6 +10,7 @@ import {
   WorkflowNotRunningError,
   WorkflowUpdateFailedError,
 } from '../../common/errors.js';
+import { parseListQuery } from '../../common/list-query.js';
 
 import { checkName } from '../../common/request-rules.js';
 import {
@@ -131,7 +132,11 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
         activities.closeRun(entry);
       },
       closeChildren: (entry) => children.closeAll(entry),
-      continueChain: (entry, event) => this.starts.continueChain(entry.started, event),
+      continueChain: (entry, event) =>
+        this.starts.continueChain(entry.started, {
+          ...event,
+          searchAttributes: entry.executor?.searchAttributes ?? entry.started.searchAttributes ?? {},
+        }),
       notifyParent: (entry, outcome) => children.notifyParent(entry.started, outcome),
     });
     this.effects = new Effects(kernel, { activities, timers, children, external, outcomes: this.outcomes });
@@ -302,7 +307,8 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   }
 
   async list(req: ListRequest = {}): Promise<ListResponse> {
-    const { pageSize = 100, nextPageToken, ...filter } = req;
+    const { pageSize = 100, nextPageToken, query, ...filter } = req;
+    const matches = query === undefined || query.trim() === '' ? undefined : parseListQuery(query);
     const position = nextPageToken ? decodePageToken(nextPageToken) : undefined;
     const withPause = (run: RunSummary) => {
       const entry = this.cache.get(run);
@@ -311,14 +317,22 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     const { store } = this.kernel;
     if (isSharedStore(store)) {
       // The database pages itself: one page read, however many runs the store holds.
-      const after = position && 'after' in position ? position.after : undefined;
-      const page = await store.listRunsPage(filter, { pageSize, ...(after === undefined ? {} : { after }) });
-      const runs = page.runs.map(withPause);
-      return page.nextCursor
-        ? { runs, nextPageToken: encodePageToken({ after: page.nextCursor }) }
-        : { runs };
+      let after = position && 'after' in position ? position.after : undefined;
+      const runs: RunSummary[] = [];
+      // With a query, read pages until this one is full (at most 20 pages a request; the token goes on).
+      for (let pages = 0; pages < (matches ? 20 : 1); pages++) {
+        const page = await store.listRunsPage(filter, {
+          pageSize,
+          ...(after === undefined ? {} : { after }),
+        });
+        runs.push(...(matches ? page.runs.filter(matches) : page.runs).map(withPause));
+        after = page.nextCursor;
+        if (!after || runs.length >= pageSize) break;
+      }
+      return after ? { runs, nextPageToken: encodePageToken({ after }) } : { runs };
     }
-    const all = await store.listRuns(filter);
+    const listed = await store.listRuns(filter);
+    const all = matches ? listed.filter(matches) : listed;
     const offset = position && 'offset' in position ? position.offset : 0;
     const runs = all.slice(offset, offset + pageSize).map(withPause);
     const next = offset + pageSize < all.length ? encodePageToken({ offset: offset + pageSize }) : undefined;

@@ -4,6 +4,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotRunningError,
 } from '../../common/errors.js';
+import { checkSearchAttributes, type SearchAttributes } from '../../common/search-attributes.js';
 import type { HistoryEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
 import type { RunRef, StartWorkflowRequest, StartWorkflowResponse } from '../../protocol/service.js';
@@ -24,6 +25,7 @@ export interface NewRun {
   firstRunId: string;
   runTimeoutMs?: number;
   memo?: Record<string, unknown>;
+  searchAttributes?: SearchAttributes;
   continuedFromRunId?: string;
   parent?: WorkflowExecutionStarted['parent'];
   signal?: { name: string; args: unknown[] };
@@ -124,7 +126,7 @@ export class Starts {
   /** Starts the run a closed run continued as. */
   async continueChain(
     previous: WorkflowExecutionStarted,
-    next: { newRunId: string; workflowType: string; args: unknown[] },
+    next: { newRunId: string; workflowType: string; args: unknown[]; searchAttributes?: SearchAttributes },
   ): Promise<void> {
     await this.createRun({
       workflowType: next.workflowType,
@@ -135,6 +137,10 @@ export class Starts {
       continuedFromRunId: previous.runId,
       ...(previous.runTimeoutMs === undefined ? {} : { runTimeoutMs: previous.runTimeoutMs }),
       ...(previous.memo === undefined ? {} : { memo: previous.memo }),
+      // Search attributes carry over to the next run of the chain, as in Temporal.
+      ...(next.searchAttributes && Object.keys(next.searchAttributes).length
+        ? { searchAttributes: next.searchAttributes }
+        : {}),
       ...(previous.parent === undefined ? {} : { parent: previous.parent }),
     });
   }
@@ -158,6 +164,9 @@ export class Starts {
         firstRunId: runId,
         ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
         ...(req.memo === undefined ? {} : { memo: jsonMemo(req.memo) }),
+        ...(req.searchAttributes === undefined
+          ? {}
+          : { searchAttributes: checkSearchAttributes('searchAttributes', req.searchAttributes) }),
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
