@@ -33,7 +33,7 @@ const SERIAL_STEPS = 200;
 const CONCURRENT_RUNS = 100;
 const CONCURRENT_STEPS = 50;
 /** Closed runs the closed-run memory case keeps in its store. */
-const CLOSED_RUNS = QUICK ? 1000 : 5000;
+const CLOSED_RUNS = QUICK ? 500 : 5000;
 
 /**
  * A warm-up run, then three runs of `SERIAL_STEPS` steps one after the other (median), then
@@ -362,7 +362,7 @@ export const cases = {
   /** 4b. Heap per run waiting in condition(), cached (default cache) and with a cache of 10 runs. */
   async heap() {
     const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
-    const N = 1000;
+    const N = QUICK ? 500 : 1000;
     const measure = async (label, maxCachedRuns) => {
       const store = new MemoryHistoryStore();
       const engine = new WorkflowEngine({ store, code, activities, maxCachedRuns });
@@ -405,7 +405,7 @@ export const cases = {
         peers: [PEERS.evictedBudget],
         detail: { note: 'eviction runs only after mailbox work: runs that only started stay cached' },
       }),
-      row('signal to a cached waiting run (1,000 runs, one after another)', cached.signalMs, 'ms/signal'),
+      row(`signal to a cached waiting run (${N} runs, one after another)`, cached.signalMs, 'ms/signal'),
       row('signal to an evicted waiting run (replay + eviction scan)', small.signalMs, 'ms/signal'),
       row('heap per waiting run, maxCachedRuns 10, after one signal each', small.afterWork, 'KB/run', {
         id: 'mem-evicted',

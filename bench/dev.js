@@ -38,8 +38,16 @@ const BIN = join(ROOT, 'bin', 'run.js');
 const STEPS = 10;
 const EXPECTED = (STEPS * (STEPS - 1)) / 2;
 export const DEV_SIZES = QUICK
-  ? { serial: 40, warmup: 32, concurrent: 320, reloads: 3, openRuns: 1000, closedRuns: 5000 }
-  : { serial: 200, warmup: 64, concurrent: 1600, reloads: 5, openRuns: 10_000, closedRuns: 100_000 };
+  ? { serial: 30, warmup: 32, concurrent: 320, reloads: 3, openRuns: 1000, closedRuns: 2000, startups: 2 }
+  : {
+      serial: 200,
+      warmup: 64,
+      concurrent: 1600,
+      reloads: 5,
+      openRuns: 10_000,
+      closedRuns: 100_000,
+      startups: 3,
+    };
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -357,9 +365,9 @@ export const devCases = {
     const full = await copyFixture();
     try {
       const startup = async (dir) => {
-        // Median of 3, or 1 when a start-up takes over 5 s (a slow start-up is plain in one).
+        // Median of 3 (2 in --quick), or 1 when a start-up takes over 5 s (a slow start-up is plain in one).
         const times = [];
-        while (times.length < 3 && !(times.length === 1 && times[0] > 5000)) {
+        while (times.length < DEV_SIZES.startups && !(times.length === 1 && times[0] > 5000)) {
           const dev = await startDev(dir);
           try {
             times.push(await dev.healthy());
@@ -392,9 +400,14 @@ export const devCases = {
       const seedMs = now() - seedStart;
       const { ms: fullMs, times } = await startup(full);
       return [
-        row('start-up of wf dev, empty store (spawn -> /health answers; median of 3)', emptyMs, 'ms', {
-          id: 'startup-empty',
-        }),
+        row(
+          `start-up of wf dev, empty store (spawn -> /health answers; median of ${DEV_SIZES.startups})`,
+          emptyMs,
+          'ms',
+          {
+            id: 'startup-empty',
+          },
+        ),
         row(
           `start-up of wf dev with ${N.toLocaleString('en-US')} closed runs (median of ${times.length})`,
           fullMs,
