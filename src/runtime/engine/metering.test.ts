@@ -37,7 +37,7 @@ function recordingSink() {
     activityAttemptStarted: record('activityAttemptStarted'),
     activityAttemptRecorded: record('activityAttemptRecorded'),
     activityAttemptTimed: timed('activityAttemptTimed'),
-    storeAppended: (seconds, events, bytes) => {
+    storeAppended: (_seconds, events, bytes) => {
       expect(events).toBeGreaterThan(0);
       expect(bytes).toBeGreaterThan(events);
       calls.push('storeAppended');
