@@ -66,6 +66,17 @@ describe.runIf(postgresAvailable)('PostgresHistoryStore activity tasks', () => {
     const taken = await b.claimActivityTasks('b', { limit: 1, leaseMs: 5000 });
     expect(taken.map((t) => t.id)).toEqual([task!.id]);
     expect((await a.renewActivityTask(task!.id, 'a', 5000)).held).toBe(false);
+    expect(taken[0]!.heartbeatDetails).toBeUndefined();
+  });
+
+  it("keeps a runner's last heartbeat details for the server that runs the attempt again", async () => {
+    const { a, b, key } = await twoServers();
+    await a.enqueueActivityTask(key, { seq: 7, attempt: 1, task: { n: 1.5 } });
+    const [task] = await a.claimActivityTasks('a', { limit: 1, leaseMs: 200 });
+    await a.renewActivityTask(task!.id, 'a', 200, { processed: 40 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [again] = await b.claimActivityTasks('b', { limit: 1, leaseMs: 5000 });
+    expect(again).toMatchObject({ id: task!.id, task: { n: 1.5 }, heartbeatDetails: { processed: 40 } });
   });
 
   it('cancels a waiting attempt by removing it and a running one by telling its runner', async () => {

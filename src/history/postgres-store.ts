@@ -919,6 +919,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       seq: number;
       attempt: number;
       task: string;
+      heartbeat: string | null;
       workflow_id: string;
       run_id: string;
     }>(
@@ -934,9 +935,9 @@ export class PostgresHistoryStore implements SharedHistoryStore {
            FOR UPDATE SKIP LOCKED
          ) due
          WHERE t.id = due.id
-         RETURNING t.id, t.run, t.seq, t.attempt, t.task
+         RETURNING t.id, t.run, t.seq, t.attempt, t.task, t.heartbeat
        )
-       SELECT c.id, c.seq, c.attempt, c.task, r.workflow_id, r.run_id
+       SELECT c.id, c.seq, c.attempt, c.task, c.heartbeat, r.workflow_id, r.run_id
        FROM claimed c JOIN ${this.s}.runs r ON r.id = c.run ORDER BY c.id`,
       [owner, options.leaseMs, options.limit],
     );
@@ -946,6 +947,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       seq: row.seq,
       attempt: row.attempt,
       task: JSON.parse(row.task) as unknown,
+      ...(row.heartbeat === null ? {} : { heartbeatDetails: JSON.parse(row.heartbeat) as unknown }),
     }));
   }
 
@@ -953,12 +955,15 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     id: number,
     owner: string,
     leaseMs: number,
+    heartbeatDetails?: unknown,
   ): Promise<{ held: boolean; cancelRequested: boolean }> {
     checkLeaseMs(leaseMs);
+    const details = heartbeatDetails === undefined ? null : JSON.stringify(heartbeatDetails);
     const result = await this.query<{ cancel_requested: boolean }>(
       'renewing an activity task',
-      `UPDATE ${this.s}.activity_tasks SET lease_until = ${plusMs(3)} WHERE id = $1 AND owner = $2 RETURNING cancel_requested`,
-      [id, owner, leaseMs],
+      `UPDATE ${this.s}.activity_tasks SET lease_until = ${plusMs(3)}, heartbeat = coalesce($4, heartbeat)
+       WHERE id = $1 AND owner = $2 RETURNING cancel_requested`,
+      [id, owner, leaseMs, details],
     );
     const row = result.rows[0];
     return row

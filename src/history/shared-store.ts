@@ -63,6 +63,8 @@ export interface ActivityTask {
   seq: number;
   attempt: number;
   task: unknown;
+  /** The last heartbeat details a runner of this attempt renewed with (it stopped; this is a re-run). */
+  heartbeatDetails?: unknown;
 }
 
 /** A server sharing the store, as it announces itself. */
@@ -154,6 +156,7 @@ export interface SharedHistoryStore extends HistoryStore {
     id: number,
     owner: string,
     leaseMs: number,
+    heartbeatDetails?: unknown,
   ): Promise<{ held: boolean; cancelRequested: boolean }>;
   /**
    * Ends an attempt: in one transaction the task goes and `message` goes to its run's inbox, only if

@@ -46,6 +46,7 @@ interface Migration {
  * Version 2: servers (each `wf serve` sharing the store, its build, and when it was last seen).
  * Version 3: activity_tasks (attempts any server may claim and run; outcomes go to the run's inbox).
  * Version 4: runs.search_attributes (the run's search attributes, for listing and filtering).
+ * Version 5: activity_tasks.heartbeat (a runner's last heartbeat details, kept for a re-run elsewhere).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -145,6 +146,14 @@ COMMENT ON TABLE {s}.activity_tasks IS 'wf: activity attempts waiting for, or ru
 ALTER TABLE {s}.runs ADD COLUMN search_attributes jsonb NOT NULL DEFAULT '{}'::jsonb;
 CREATE INDEX runs_search_attributes ON {s}.runs USING gin (search_attributes);
 COMMENT ON COLUMN {s}.runs.search_attributes IS 'wf: the run''s search attributes (start, then upserts), for listing';
+`,
+  },
+  {
+    version: 5,
+    name: 'activity heartbeats',
+    sql: `
+ALTER TABLE {s}.activity_tasks ADD COLUMN heartbeat text;
+COMMENT ON COLUMN {s}.activity_tasks.heartbeat IS 'wf: the runner''s last heartbeat details (JSON), for a re-run after it stops';
 `,
   },
 ];

@@ -90,24 +90,28 @@ export class ActivityWorker {
       attempt: 1,
       formatVersion: 1,
     } satisfies WorkflowExecutionStarted);
-    if (body.heartbeatDetails !== undefined) entry.heartbeats.set(task.seq, body.heartbeatDetails);
+    const heartbeatDetails = task.heartbeatDetails ?? body.heartbeatDetails;
+    if (heartbeatDetails !== undefined) entry.heartbeats.set(task.seq, heartbeatDetails);
     this.running++;
     let lost = false;
     const renew = setInterval(
       () => {
-        void this.store.renewActivityTask(task.id, this.owner, this.leaseMs).then(
-          ({ held, cancelRequested }) => {
-            const attempt = entry.attempts.get(task.seq);
-            if (!held) {
-              lost = true;
-              attempt?.controller.abort(new CancelledFailure('another server runs this attempt now'));
-            } else if (cancelRequested) {
-              attempt?.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
-            }
-          },
-          (error: unknown) =>
-            this.kernel.logger.warn(`renewing an activity task: ${(error as Error).message}`),
-        );
+        // The last heartbeat details go with the renewal: a re-run elsewhere starts from them.
+        void this.store
+          .renewActivityTask(task.id, this.owner, this.leaseMs, entry.heartbeats.get(task.seq))
+          .then(
+            ({ held, cancelRequested }) => {
+              const attempt = entry.attempts.get(task.seq);
+              if (!held) {
+                lost = true;
+                attempt?.controller.abort(new CancelledFailure('another server runs this attempt now'));
+              } else if (cancelRequested) {
+                attempt?.controller.abort(new CancelledFailure('activity cancelled by the workflow'));
+              }
+            },
+            (error: unknown) =>
+              this.kernel.logger.warn(`renewing an activity task: ${(error as Error).message}`),
+          );
       },
       Math.max(50, Math.floor(this.leaseMs / 3)),
     );
