@@ -30,6 +30,7 @@ import type {
 import { AsyncCompletionClient } from './async-completion.js';
 import { Connection } from './connection.js';
 import { outcomeToError } from './errors.js';
+import { ScheduleClient } from './schedule-client.js';
 import type {
   WorkflowHandle,
   WorkflowListFilter,
@@ -84,6 +85,8 @@ export class WorkflowClient {
    * await client.activity.complete(taskToken, 'approved');
    */
   readonly activity: AsyncCompletionClient;
+  /** Temporal's `client.schedule`: schedules kept and fired by the server. */
+  readonly schedule: ScheduleClient;
 
   readonly service: WorkflowService;
 
@@ -108,6 +111,7 @@ export class WorkflowClient {
       this.onClose = undefined; // the connection is closed by its owner: connection.close()
     }
     this.activity = new AsyncCompletionClient(this.service);
+    this.schedule = new ScheduleClient(this.service);
   }
 
   /**

@@ -5,6 +5,12 @@ import { DEFAULT_ADDRESS } from '../common/defaults.js';
 import { isWfErrorCode, type WireError, wfErrorFromWire } from '../common/error-wire.js';
 import { WfError, type WfErrorCode } from '../common/errors.js';
 import { checkName } from '../common/request-rules.js';
+import type {
+  ScheduleActionResult,
+  ScheduleDefinition,
+  ScheduleDescription,
+  ScheduleOverlapPolicy,
+} from '../common/schedules.js';
 import type { FailureInfo, HistoryEvent } from '../history/events.js';
 import type {
   ActivityCompletionService,
@@ -16,6 +22,7 @@ import type {
   ResultRequest,
   RunDescription,
   RunRef,
+  ScheduleService,
   StartWorkflowRequest,
   StartWorkflowResponse,
   TimeControl,
@@ -62,7 +69,9 @@ export interface SubscribeOptions {
  * The WorkflowService interface over a dev server's HTTP API: errors come back as the same WfError
  * subclasses an in-process engine throws.
  */
-export class HttpWorkflowService implements WorkflowService, TimeControl, ActivityCompletionService {
+export class HttpWorkflowService
+  implements WorkflowService, TimeControl, ActivityCompletionService, ScheduleService
+{
   readonly address: string;
   private readonly pool: Pool;
   private readonly closing = new AbortController();
@@ -158,6 +167,61 @@ export class HttpWorkflowService implements WorkflowService, TimeControl, Activi
   /** The server's time: real time plus what `wf time skip` added. */
   async cluster(): Promise<ClusterInfo> {
     return (await this.call('GET', `${API}/cluster`)) as ClusterInfo;
+  }
+
+  async createSchedule(definition: ScheduleDefinition): Promise<ScheduleDescription> {
+    return (await this.call('POST', `${API}/schedules`, definition)) as ScheduleDescription;
+  }
+
+  async describeSchedule(scheduleId: string): Promise<ScheduleDescription> {
+    return (await this.call(
+      'GET',
+      `${API}/schedules/${encodeURIComponent(scheduleId)}`,
+    )) as ScheduleDescription;
+  }
+
+  async listSchedules(): Promise<ScheduleDescription[]> {
+    return ((await this.call('GET', `${API}/schedules`)) as { schedules: ScheduleDescription[] }).schedules;
+  }
+
+  async pauseSchedule(scheduleId: string, note?: string): Promise<ScheduleDescription> {
+    return (await this.scheduleAction(
+      scheduleId,
+      'pause',
+      note === undefined ? {} : { note },
+    )) as ScheduleDescription;
+  }
+
+  async unpauseSchedule(scheduleId: string, note?: string): Promise<ScheduleDescription> {
+    return (await this.scheduleAction(
+      scheduleId,
+      'unpause',
+      note === undefined ? {} : { note },
+    )) as ScheduleDescription;
+  }
+
+  async triggerSchedule(scheduleId: string, overlap?: ScheduleOverlapPolicy): Promise<ScheduleActionResult> {
+    return (await this.scheduleAction(
+      scheduleId,
+      'trigger',
+      overlap ? { overlap } : {},
+    )) as ScheduleActionResult;
+  }
+
+  async backfillSchedule(
+    scheduleId: string,
+    range: { startAt: string; endAt: string; overlap?: ScheduleOverlapPolicy },
+  ): Promise<ScheduleActionResult[]> {
+    return ((await this.scheduleAction(scheduleId, 'backfill', range)) as { actions: ScheduleActionResult[] })
+      .actions;
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<void> {
+    await this.scheduleAction(scheduleId, 'delete', {});
+  }
+
+  private scheduleAction(scheduleId: string, action: string, body: object): Promise<unknown> {
+    return this.call('POST', `${API}/schedules/${encodeURIComponent(scheduleId)}/${action}`, body);
   }
 
   async currentTime(): Promise<TimeInfo> {

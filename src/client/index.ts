@@ -63,6 +63,14 @@ export {
   type SubscribeOptions,
 } from './http-transport.js';
 export { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from './id-policies.js';
+export {
+  type ScheduleActionResult,
+  ScheduleClient,
+  type ScheduleDescription,
+  ScheduleHandle,
+  type ScheduleOptions,
+  ScheduleOverlapPolicy,
+} from './schedule-client.js';
 export { Client, type ClientOptions } from './temporal-client.js';
 export {
   type GetWorkflowUpdateHandleOptions,

@@ -1,3 +1,5 @@
+import type { ScheduleDescription, ScheduleOverlapPolicy } from '../common/schedules.js';
+import type { ScheduleHandle } from './schedule-client.js';
 /**
  * What the CLI's client commands do, as functions over option objects: each connects to a dev
  * server, makes its calls, closes, and returns data for the command to render.
@@ -305,4 +307,97 @@ export async function heartbeatActivityByToken(
 ): Promise<void> {
   const details = parseJsonValue('details', options.details);
   await withClient(options, (client) => client.activity.heartbeat(options.taskToken, details));
+}
+
+export interface ScheduleCreateOptions extends ConnectionOptions {
+  scheduleId: string;
+  cron?: readonly string[] | undefined;
+  /** `EVERY` or `EVERY/OFFSET` durations, e.g. `1h` or `1d/2h`. */
+  intervals?: readonly string[] | undefined;
+  workflowType: string;
+  workflowId: string;
+  inputs?: readonly string[] | undefined;
+  overlap?: string | undefined;
+  catchupWindow?: string | undefined;
+  paused?: boolean | undefined;
+  note?: string | undefined;
+}
+
+const OVERLAP_POLICIES = [
+  'SKIP',
+  'BUFFER_ONE',
+  'BUFFER_ALL',
+  'CANCEL_OTHER',
+  'TERMINATE_OTHER',
+  'ALLOW_ALL',
+] as const;
+
+export function parseOverlapPolicy(value: string | undefined): ScheduleOverlapPolicy | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase().replace(/-/g, '_');
+  if (!(OVERLAP_POLICIES as readonly string[]).includes(upper)) {
+    throw new InvalidArgumentError(`--overlap-policy ${value}: use one of ${OVERLAP_POLICIES.join(', ')}`);
+  }
+  return upper as ScheduleOverlapPolicy;
+}
+
+/** Creates a schedule that starts a workflow at cron or interval times. */
+export async function createSchedule(options: ScheduleCreateOptions): Promise<ScheduleDescription> {
+  const args = parseJsonValues('input', options.inputs);
+  const overlap = parseOverlapPolicy(options.overlap);
+  return withClient(options, async (client) => {
+    const handle = await client.schedule.create({
+      scheduleId: options.scheduleId,
+      spec: {
+        ...(options.cron?.length ? { cronExpressions: [...options.cron] } : {}),
+        ...(options.intervals?.length
+          ? {
+              intervals: options.intervals.map((text) => {
+                const [every, offset] = text.split('/');
+                return { every: every!, ...(offset ? { offset } : {}) };
+              }),
+            }
+          : {}),
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: options.workflowType,
+        workflowId: options.workflowId,
+        args,
+      },
+      ...(overlap || options.catchupWindow
+        ? {
+            policies: {
+              ...(overlap ? { overlap } : {}),
+              ...(options.catchupWindow ? { catchupWindow: options.catchupWindow } : {}),
+            },
+          }
+        : {}),
+      ...(options.paused || options.note
+        ? {
+            state: {
+              ...(options.paused ? { paused: true } : {}),
+              ...(options.note ? { note: options.note } : {}),
+            },
+          }
+        : {}),
+    });
+    return handle.describe();
+  });
+}
+
+/** Runs `fn` on a schedule's handle. */
+export async function withSchedule<T>(
+  options: ConnectionOptions & { scheduleId: string },
+  fn: (handle: ScheduleHandle) => Promise<T>,
+): Promise<T> {
+  return withClient(options, (client) => fn(client.schedule.getHandle(options.scheduleId)));
+}
+
+export async function listSchedules(options: ConnectionOptions): Promise<ScheduleDescription[]> {
+  return withClient(options, async (client) => {
+    const all: ScheduleDescription[] = [];
+    for await (const schedule of client.schedule.list()) all.push(schedule);
+    return all;
+  });
 }

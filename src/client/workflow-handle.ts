@@ -40,7 +40,7 @@ export interface BaseStartOptions {
    */
   taskQueue?: string;
   /**
-   * Refused: wf does not run cron workflows (nor Temporal's Schedules, yet). A start with this
+   * Refused: wf does not run cron workflows (use `client.schedule` instead). A start with this
    * option fails with an InvalidArgumentError and starts nothing.
    */
   cronSchedule?: string;

@@ -21,6 +21,16 @@ import { Query } from './query.js';
 import { Replay } from './replay.js';
 import { Result } from './result.js';
 import { Run } from './run.js';
+import {
+  ScheduleBackfill,
+  ScheduleDelete,
+  SchedulePause,
+  ScheduleTrigger,
+  ScheduleUnpause,
+} from './schedule/act.js';
+import { ScheduleCreate } from './schedule/create.js';
+import { ScheduleDescribe } from './schedule/describe.js';
+import { ScheduleList } from './schedule/list.js';
 import { Serve } from './serve.js';
 import { Show } from './show.js';
 import { Signal } from './signal.js';
@@ -37,6 +47,14 @@ export const COMMANDS = {
   dev: Dev,
   serve: Serve,
   cluster: Cluster,
+  'schedule:create': ScheduleCreate,
+  'schedule:list': ScheduleList,
+  'schedule:describe': ScheduleDescribe,
+  'schedule:pause': SchedulePause,
+  'schedule:unpause': ScheduleUnpause,
+  'schedule:trigger': ScheduleTrigger,
+  'schedule:backfill': ScheduleBackfill,
+  'schedule:delete': ScheduleDelete,
   run: Run,
   replay: Replay,
   start: Start,

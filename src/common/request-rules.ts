@@ -106,9 +106,8 @@ export function describeValue(value: unknown): string {
 export function refuseCronSchedule(what: string, value: unknown): void {
   if (value === undefined) return;
   throw new InvalidArgumentError(
-    `${what} (${JSON.stringify(value)}) is not supported by wf: cron workflows are not run, and Temporal's Schedules, ` +
-      'which replace them, are not available in wf yet. Nothing was started. Leave the option out and start the ' +
-      'workflow on each fire from your own scheduler, or loop inside one workflow: ' +
-      'await sleep(untilNextFire); then do the work, and continueAsNew() now and then.',
+    `${what} (${JSON.stringify(value)}) is not supported by wf: cron workflows are not run. Nothing was started. ` +
+      "Use a Schedule instead, as Temporal now recommends: `wf schedule create -s ID --cron '0 2 * * *' --type TYPE " +
+      '-w ID` or client.schedule.create({ scheduleId, spec: { cronExpressions: [...] }, action: {...} }).',
   );
 }

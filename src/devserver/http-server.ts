@@ -12,6 +12,7 @@ import { parseDuration } from '../common/duration.js';
 import { wfErrorToWire } from '../common/error-wire.js';
 import { InvalidArgumentError, WfError, type WfErrorCode } from '../common/errors.js';
 import { checkName } from '../common/request-rules.js';
+import type { ScheduleDefinition, ScheduleOverlapPolicy } from '../common/schedules.js';
 import {
   RUN_STATUSES as ALL_RUN_STATUSES,
   type RunStatus,
@@ -26,6 +27,7 @@ import type {
   EventNotice,
   ListRequest,
   RunRef,
+  ScheduleService,
   TimeControl,
   WorkflowService,
 } from '../protocol/service.js';
@@ -180,6 +182,59 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   let port = requestedPort;
 
   const routes: Route[] = [
+    {
+      pattern: ['schedules'],
+      methods: {
+        get: async ({ res }) => sendJson(res, 200, { schedules: await schedules().listSchedules() }),
+        post: async ({ req, res }) => {
+          const definition = parseScheduleBody(await readJsonBody(req, bodyLimit));
+          sendJson(res, 201, await schedules().createSchedule(definition));
+        },
+      },
+    },
+    {
+      pattern: ['schedules', ':id'],
+      methods: {
+        get: async ({ res, params }) => sendJson(res, 200, await schedules().describeSchedule(params.id!)),
+      },
+    },
+    {
+      pattern: ['schedules', ':id', ':action'],
+      methods: {
+        post: async ({ req, res, params }) => {
+          const body = objectBody(await readJsonBody(req, bodyLimit));
+          const id = params.id!;
+          const note = typeof body.note === 'string' ? body.note : undefined;
+          const overlap = body.overlap as ScheduleOverlapPolicy | undefined;
+          switch (params.action) {
+            case 'pause':
+              return sendJson(res, 200, await schedules().pauseSchedule(id, note));
+            case 'unpause':
+              return sendJson(res, 200, await schedules().unpauseSchedule(id, note));
+            case 'trigger':
+              return sendJson(res, 200, await schedules().triggerSchedule(id, overlap));
+            case 'backfill': {
+              if (typeof body.startAt !== 'string' || typeof body.endAt !== 'string') {
+                throw new InvalidArgumentError(
+                  'a backfill body is {"startAt": ISO time, "endAt": ISO time, "overlap"?}',
+                );
+              }
+              const range = { startAt: body.startAt, endAt: body.endAt, ...(overlap ? { overlap } : {}) };
+              return sendJson(res, 200, { actions: await schedules().backfillSchedule(id, range) });
+            }
+            case 'delete':
+              await schedules().deleteSchedule(id);
+              return sendJson(res, 200, {});
+            default:
+              throw new HttpError(
+                404,
+                'ROUTE_NOT_FOUND',
+                `no schedule action ${JSON.stringify(params.action)} (pause, unpause, trigger, backfill, delete)`,
+              );
+          }
+        },
+      },
+    },
     { pattern: ['health'], methods: { get: async ({ res }) => sendJson(res, 200, { status: 'ok' }) } },
     {
       pattern: ['cluster'],
@@ -329,6 +384,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const candidate = service as WorkflowService & Partial<ActivityCompletionService>;
     if (typeof candidate.completeActivity === 'function') return candidate as ActivityCompletionService;
     throw new HttpError(501, 'NOT_IMPLEMENTED', 'this server does not complete activities by task token');
+  }
+
+  function schedules(): ScheduleService {
+    const candidate = service as WorkflowService & Partial<ScheduleService>;
+    if (typeof candidate.createSchedule === 'function') return candidate as ScheduleService;
+    throw new HttpError(501, 'NOT_IMPLEMENTED', 'this server keeps no schedules');
   }
 
   function timeControl(): TimeControl {
@@ -797,4 +858,28 @@ function parseListQuery(query: URLSearchParams): ListRequest {
   const filter = query.get('query');
   if (filter) req.query = filter;
   return req;
+}
+
+function objectBody(raw: unknown): Record<string, unknown> {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new InvalidArgumentError('the request body must be a JSON object');
+  return raw as Record<string, unknown>;
+}
+
+/** `POST /schedules`: the definition's shape; the engine checks its values. */
+function parseScheduleBody(raw: unknown): ScheduleDefinition {
+  const body = objectBody(raw);
+  for (const key of Object.keys(body)) {
+    if (!['scheduleId', 'spec', 'action', 'policies', 'state'].includes(key)) {
+      throw new InvalidArgumentError(
+        `unknown field ${JSON.stringify(key)} in a schedule (scheduleId, spec, action, policies, state)`,
+      );
+    }
+  }
+  if (typeof body.spec !== 'object' || body.spec === null)
+    throw new InvalidArgumentError('a schedule needs "spec"');
+  if (typeof body.action !== 'object' || body.action === null)
+    throw new InvalidArgumentError('a schedule needs "action"');
+  return body as unknown as ScheduleDefinition;
 }

@@ -15,6 +15,7 @@ import { type FileHandle, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import secureJson from 'secure-json-parse';
 import { type StoreLockInfo, WfError } from '../common/errors.js';
+import type { StoredSchedule } from '../common/schedules.js';
 import { prepareAppend, validateId } from './append-rules.js';
 import { checkSequence, decodeEventLine, parseHistoryJsonl } from './codec.js';
 import { environmentError } from './environment-errors.js';
@@ -890,6 +891,61 @@ export class FileHistoryStore implements HistoryStore {
     } finally {
       this.indexWriting = undefined;
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Schedules: one JSON file each in schedules/, written aside, synced and renamed into place.
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    const dir = path.join(this.dir, 'schedules');
+    await this.fs.mkdir(dir, { recursive: true });
+    const target = path.join(dir, `${schedule.scheduleId}.json`);
+    const tmp = `${target}.${process.pid}.tmp`;
+    const handle = await this.fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(`${JSON.stringify(schedule, null, 2)}\n`);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await this.fs.rename(tmp, target);
+    await fsyncDir(this.fs, dir);
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<boolean> {
+    const dir = path.join(this.dir, 'schedules');
+    const target = path.join(dir, `${scheduleId}.json`);
+    try {
+      await this.fs.stat(target);
+    } catch {
+      return false;
+    }
+    await this.fs.rm(target, { force: true });
+    await fsyncDir(this.fs, dir);
+    return true;
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    const dir = path.join(this.dir, 'schedules');
+    let names: string[];
+    try {
+      names = (await this.fs.readdir(dir)).map(String);
+    } catch {
+      return [];
+    }
+    const schedules: StoredSchedule[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const text = await this.fs.readFile(path.join(dir, name));
+      try {
+        schedules.push(JSON.parse(text.toString('utf8')) as StoredSchedule);
+      } catch (error) {
+        throw new WfError(
+          'CORRUPT',
+          `schedule file ${path.join(dir, name)} is not valid JSON (${(error as Error).message}): fix it from a backup or delete it to drop the schedule`,
+        );
+      }
+    }
+    return schedules;
   }
 
   // ------------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { StoredSchedule } from '../common/schedules.js';
 import { prepareAppend } from './append-rules.js';
 import { parseEventLine } from './codec.js';
 import type { HistoryEvent } from './events.js';
@@ -90,6 +91,20 @@ export class MemoryHistoryStore implements HistoryStore {
 
   async latestRun(workflowId: string): Promise<RunSummary | undefined> {
     return (await this.listRuns({ workflowId }))[0];
+  }
+
+  private readonly schedules = new Map<string, StoredSchedule>();
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    this.schedules.set(schedule.scheduleId, structuredClone(schedule));
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<boolean> {
+    return this.schedules.delete(scheduleId);
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    return [...this.schedules.values()].map((s) => structuredClone(s));
   }
 
   async close(): Promise<void> {}

@@ -1,3 +1,4 @@
+import type { StoredSchedule } from '../common/schedules.js';
 import type { SearchAttributes } from '../common/search-attributes.js';
 /**
  * The PostgreSQL store: the histories of every run in one database, shared by any number of
@@ -1007,6 +1008,32 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     const row = result.rows[0];
     if (!row) return 'none';
     return row.waiting ? 'waiting' : 'running';
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    await this.query(
+      'saving a schedule',
+      `INSERT INTO ${this.s}.schedules (schedule_id, body) VALUES ($1, $2)
+       ON CONFLICT (schedule_id) DO UPDATE SET body = EXCLUDED.body, updated_at = now()`,
+      [schedule.scheduleId, JSON.stringify(schedule)],
+    );
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<boolean> {
+    const result = await this.query(
+      'deleting a schedule',
+      `DELETE FROM ${this.s}.schedules WHERE schedule_id = $1`,
+      [scheduleId],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    const result = await this.query<{ body: string }>(
+      'listing schedules',
+      `SELECT body FROM ${this.s}.schedules ORDER BY schedule_id`,
+    );
+    return result.rows.map((row) => JSON.parse(row.body) as StoredSchedule);
   }
 
   async heartbeatServer(server: ServerInfo): Promise<void> {

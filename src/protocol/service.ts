@@ -1,3 +1,9 @@
+import type {
+  ScheduleActionResult,
+  ScheduleDefinition,
+  ScheduleDescription,
+  ScheduleOverlapPolicy,
+} from '../common/schedules.js';
 import type { SearchAttributes } from '../common/search-attributes.js';
 /**
  * The service protocol: every request and answer a client exchanges with an engine, as types only.
@@ -199,3 +205,20 @@ export interface ClusterInfo {
 }
 
 export type { RunStatus };
+
+/** Temporal-style schedules, on servers whose store keeps them. */
+export interface ScheduleService {
+  createSchedule(definition: ScheduleDefinition): Promise<ScheduleDescription>;
+  describeSchedule(scheduleId: string): Promise<ScheduleDescription>;
+  listSchedules(): Promise<ScheduleDescription[]>;
+  pauseSchedule(scheduleId: string, note?: string): Promise<ScheduleDescription>;
+  unpauseSchedule(scheduleId: string, note?: string): Promise<ScheduleDescription>;
+  /** Takes the schedule's action now (under `overlap`, default the schedule's policy). */
+  triggerSchedule(scheduleId: string, overlap?: ScheduleOverlapPolicy): Promise<ScheduleActionResult>;
+  /** Takes the action for every fire time in the range (ISO times), as if the schedule had run then. */
+  backfillSchedule(
+    scheduleId: string,
+    range: { startAt: string; endAt: string; overlap?: ScheduleOverlapPolicy },
+  ): Promise<ScheduleActionResult[]>;
+  deleteSchedule(scheduleId: string): Promise<void>;
+}

@@ -46,6 +46,7 @@ interface Migration {
  * Version 2: servers (each `wf serve` sharing the store, its build, and when it was last seen).
  * Version 3: activity_tasks (attempts any server may claim and run; outcomes go to the run's inbox).
  * Version 4: runs.search_attributes (the run's search attributes, for listing and filtering).
+ * Version 6: schedules (one row per schedule, its JSON).
  * Version 5: activity_tasks.heartbeat (a runner's last heartbeat details, kept for a re-run elsewhere).
  */
 const MIGRATIONS: readonly Migration[] = [
@@ -154,6 +155,18 @@ COMMENT ON COLUMN {s}.runs.search_attributes IS 'wf: the run''s search attribute
     sql: `
 ALTER TABLE {s}.activity_tasks ADD COLUMN heartbeat text;
 COMMENT ON COLUMN {s}.activity_tasks.heartbeat IS 'wf: the runner''s last heartbeat details (JSON), for a re-run after it stops';
+`,
+  },
+  {
+    version: 6,
+    name: 'schedules',
+    sql: `
+CREATE TABLE {s}.schedules (
+  schedule_id  text PRIMARY KEY,
+  body         text NOT NULL,
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE {s}.schedules IS 'wf: Temporal-style schedules (spec, action, policies, state, recent actions)';
 `,
   },
 ];

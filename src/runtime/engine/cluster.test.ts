@@ -282,4 +282,34 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
       await closeAll();
     }
   });
+  it('keeps schedules in the database: any server sees them, a fire time starts one run whichever servers fire it', async () => {
+    const { open, closeAll } = await cluster({ step: async (name: string) => `did ${name}` });
+    try {
+      const a = await open('a');
+      const b = await open('b');
+      await a.engine.createSchedule({
+        scheduleId: 'daily',
+        spec: { cronExpressions: ['0 0 * * *'] },
+        action: { workflowType: 'sleepy', workflowId: 'nightly' },
+      });
+      expect((await b.engine.listSchedules()).map((s) => s.scheduleId)).toEqual([]); // b loaded at its start
+      const range = {
+        startAt: '2025-12-30T00:00:00Z',
+        endAt: '2025-12-31T00:00:00Z',
+        overlap: 'ALLOW_ALL' as const,
+      };
+      const [fromA, fromB] = await Promise.all([
+        a.engine.backfillSchedule('daily', range),
+        (async () => {
+          const c = await open('c');
+          return c.engine.backfillSchedule('daily', range);
+        })(),
+      ]);
+      const outcomes = [...fromA, ...fromB].map((r) => r.outcome).sort();
+      expect(outcomes).toEqual(['already-started', 'already-started', 'started', 'started']);
+      expect((await a.engine.list({ query: 'TemporalScheduledById = "daily"' })).runs).toHaveLength(2);
+    } finally {
+      await closeAll();
+    }
+  });
 });

@@ -11,15 +11,20 @@ import {
   WorkflowUpdateFailedError,
 } from '../../common/errors.js';
 import { parseListQuery } from '../../common/list-query.js';
-
 import { checkName } from '../../common/request-rules.js';
+import {
+  isScheduleStore,
+  type ScheduleActionResult,
+  type ScheduleDefinition,
+  type ScheduleDescription,
+  type ScheduleOverlapPolicy,
+} from '../../common/schedules.js';
 import {
   CLOSING_EVENT_TYPES,
   type FailureInfo,
   type HistoryEvent,
   type NewEvent,
 } from '../../history/events.js';
-
 import type { RunSummary } from '../../history/store.js';
 import type {
   ActivityCompletionService,
@@ -31,6 +36,7 @@ import type {
   ResultRequest,
   RunDescription,
   RunRef,
+  ScheduleService,
   StartWorkflowRequest,
   StartWorkflowResponse,
   WorkflowOutcome,
@@ -53,6 +59,7 @@ import { Recovery } from './recovery.js';
 import { decodePageToken, encodePageToken, jsonArgs } from './requests.js';
 import { RunCache } from './run-cache.js';
 import type { AwaitingCompletion, RunEntry } from './run-entry.js';
+import { Schedules } from './schedules.js';
 import { Starts } from './start.js';
 import { DurableTimers } from './timers.js';
 import type { ActivityFunction, EngineGauges, EngineOptions, WorkflowCode } from './types.js';
@@ -69,7 +76,7 @@ const SILENT = { info: () => undefined, warn: () => undefined, error: () => unde
  * It is a small coordinator: the work is done in rooms (run cache, mailbox, effects, activity
  * dispatcher, timers, children, external messages, starts, recovery, outcomes, paused runs).
  */
-export class WorkflowEngine implements WorkflowService, ActivityCompletionService {
+export class WorkflowEngine implements WorkflowService, ActivityCompletionService, ScheduleService {
   readonly clock: EngineKernel['clock'];
   private readonly kernel: EngineKernel;
   private readonly cache: RunCache;
@@ -80,6 +87,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   private readonly recovery: Recovery;
   private readonly paused: PausedRuns;
   private readonly cluster_: Cluster | undefined;
+  private readonly schedules: Schedules | undefined;
 
   constructor(options: EngineOptions) {
     const kernel = new EngineKernel(
@@ -142,6 +150,14 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     this.effects = new Effects(kernel, { activities, timers, children, external, outcomes: this.outcomes });
     this.recovery = new Recovery(kernel, cache, mailbox, this.effects, this.starts);
     this.paused = new PausedRuns(kernel, mailbox, this.effects, children);
+    if (isScheduleStore(options.store)) {
+      this.schedules = new Schedules(kernel, options.store, {
+        start: (req) => this.startWorkflow(req),
+        cancel: (ref, reason) => this.cancel(ref, reason),
+        terminate: (ref, reason) => this.terminate(ref, reason),
+        status: async (workflowId) => (await kernel.store.latestRun(workflowId))?.status,
+      });
+    }
     if (isSharedStore(options.store)) {
       this.cluster_ = new Cluster(
         kernel,
@@ -164,6 +180,12 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
    * included) and keeps claiming as work comes due.
    */
   async recover(): Promise<{ resumed: number; paused: number }> {
+    const recovered = await this.recoverRuns();
+    await this.schedules?.load();
+    return recovered;
+  }
+
+  private async recoverRuns(): Promise<{ resumed: number; paused: number }> {
     if (!this.cluster_) return this.recovery.recover();
     await this.recovery.finishContinuedChains();
     await this.cluster_.start();
@@ -216,6 +238,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
 
   /** Stops timers and activities and waits for in-flight appends. The store stays open. */
   async shutdown(): Promise<void> {
+    this.schedules?.stop();
     this.kernel.stopped = true;
     for (const entry of this.cache.values()) this.effects.stop(entry);
     await this.kernel.waitForIdle(5000);
@@ -594,6 +617,62 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       );
     }
     return attempt.awaiting;
+  }
+
+  // ---- schedules ---------------------------------------------------------------------------------
+
+  createSchedule(definition: ScheduleDefinition): Promise<ScheduleDescription> {
+    return this.scheduleRoom().create(definition);
+  }
+
+  describeSchedule(scheduleId: string): Promise<ScheduleDescription> {
+    return this.scheduleRoom().describe(scheduleId);
+  }
+
+  listSchedules(): Promise<ScheduleDescription[]> {
+    return this.scheduleRoom().list();
+  }
+
+  pauseSchedule(scheduleId: string, note?: string): Promise<ScheduleDescription> {
+    return this.scheduleRoom().pause(scheduleId, true, note);
+  }
+
+  unpauseSchedule(scheduleId: string, note?: string): Promise<ScheduleDescription> {
+    return this.scheduleRoom().pause(scheduleId, false, note);
+  }
+
+  triggerSchedule(scheduleId: string, overlap?: ScheduleOverlapPolicy): Promise<ScheduleActionResult> {
+    return this.scheduleRoom().trigger(scheduleId, overlap);
+  }
+
+  backfillSchedule(
+    scheduleId: string,
+    range: { startAt: string; endAt: string; overlap?: ScheduleOverlapPolicy },
+  ): Promise<ScheduleActionResult[]> {
+    const startAt = Date.parse(range.startAt);
+    const endAt = Date.parse(range.endAt);
+    if (Number.isNaN(startAt) || Number.isNaN(endAt)) {
+      throw new InvalidArgumentError('a backfill range is two ISO times, e.g. 2026-01-01T00:00:00Z');
+    }
+    return this.scheduleRoom().backfill(scheduleId, {
+      startAt,
+      endAt,
+      ...(range.overlap === undefined ? {} : { overlap: range.overlap }),
+    });
+  }
+
+  deleteSchedule(scheduleId: string): Promise<void> {
+    return this.scheduleRoom().delete(scheduleId);
+  }
+
+  private scheduleRoom(): Schedules {
+    if (!this.schedules) {
+      throw new WfError(
+        'UNAVAILABLE',
+        'this store keeps no schedules (the file, memory and PostgreSQL stores do)',
+      );
+    }
+    return this.schedules;
   }
 
   async cluster(): Promise<ClusterInfo> {
