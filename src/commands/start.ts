@@ -20,7 +20,8 @@ export const startFlags = {
     description: "Fail the run with a timeout after this long, e.g. '30s', '2h'.",
   }),
   'cron-schedule': Flags.string({
-    description: 'Not supported: wf does not run cron workflows (use `wf schedule create`). Given, nothing starts.',
+    description:
+      'Not supported: wf does not run cron workflows (use `wf schedule create`). Given, nothing starts.',
     hidden: true,
     aliases: ['cron'],
   }),

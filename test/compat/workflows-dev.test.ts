@@ -119,8 +119,7 @@ describe.skipIf(!built)('Temporal-style workflows under wf dev (needs a build)',
   });
 
   it('cronSchedule is refused with a clear error by the client, the HTTP API and the CLI; nothing starts', async () => {
-    const refusal =
-      /cronSchedule.*not supported by wf: cron workflows are not run.*Use a Schedule instead/;
+    const refusal = /cronSchedule.*not supported by wf: cron workflows are not run.*Use a Schedule instead/;
     const viaClient = await client
       .start(describeSelf, { workflowId: 'dev-cron', cronSchedule: '*/5 * * * *' })
       .catch((err: unknown) => err);
