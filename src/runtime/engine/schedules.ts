@@ -1,10 +1,5 @@
 import { Cron } from 'croner';
-import {
-  InvalidArgumentError,
-  WfError,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-} from '../../common/errors.js';
+import { InvalidArgumentError, WfError, WorkflowExecutionAlreadyStartedError } from '../../common/errors.js';
 import {
   ScheduleOverlapPolicy as OverlapPolicies,
   type ScheduleActionResult,
