@@ -1,4 +1,3 @@
-import { DEFAULT_ADDRESS } from '../common/defaults.js';
 import { WorkflowClient } from './client.js';
 import { HttpWorkflowService } from './http-transport.js';
 
@@ -19,9 +18,8 @@ export interface ConnectOptions {
  * await client.close();
  */
 export function connect(options: ConnectOptions = {}): WorkflowClient {
-  const address = options.address ?? process.env.WF_ADDRESS ?? DEFAULT_ADDRESS;
   const service = new HttpWorkflowService({
-    address,
+    ...(options.address === undefined ? {} : { address: options.address }),
     ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
   });
   return new WorkflowClient(service, { onClose: () => service.close() });

@@ -1,4 +1,3 @@
-import { DEFAULT_ADDRESS } from '../common/defaults.js';
 import { WfError } from '../common/errors.js';
 import type { WorkflowService } from '../protocol/service.js';
 import { HttpWorkflowService } from './http-transport.js';
@@ -50,9 +49,11 @@ export class Connection {
 
   /** A connection that makes no call until a client uses it. */
   static lazy(options: ConnectionOptions = {}): Connection {
-    const address = options.address ?? process.env.WF_ADDRESS ?? DEFAULT_ADDRESS;
     const apiToken = options.apiKey ?? options.apiToken;
-    const service = new HttpWorkflowService({ address, ...(apiToken === undefined ? {} : { apiToken }) });
+    const service = new HttpWorkflowService({
+      ...(options.address === undefined ? {} : { address: options.address }),
+      ...(apiToken === undefined ? {} : { apiToken }),
+    });
     return new Connection(service, () => service.close());
   }
 

@@ -27,15 +27,22 @@ export function checkSearchAttributes(what: string, value: unknown): SearchAttri
     }
     const list = Array.isArray(raw) ? raw : [raw];
     out[key] = list.map((item) => {
-      if (item instanceof Date) return item.toISOString();
-      if (typeof item === 'string' || typeof item === 'boolean') return item;
-      if (typeof item === 'number' && Number.isFinite(item)) return item;
+      const value = searchAttributeValueOf(item);
+      if (value !== undefined) return value;
       throw new InvalidArgumentError(
         `${what}.${key}: ${JSON.stringify(item) ?? String(item)} is not a string, finite number or boolean`,
       );
     });
   }
   return out;
+}
+
+/** A value as search attributes record it (a Date as its ISO string), or undefined when it cannot be one. */
+export function searchAttributeValueOf(item: unknown): SearchAttributeValue | undefined {
+  if (item instanceof Date) return item.toISOString();
+  if (typeof item === 'string' || typeof item === 'boolean') return item;
+  if (typeof item === 'number' && Number.isFinite(item)) return item;
+  return undefined;
 }
 
 /** Merges an upsert over earlier attributes: an empty list removes the key. */

@@ -13,14 +13,7 @@ import { wfErrorToWire } from '../common/error-wire.js';
 import { InvalidArgumentError, WfError, type WfErrorCode } from '../common/errors.js';
 import { checkName } from '../common/request-rules.js';
 import type { ScheduleDefinition, ScheduleOverlapPolicy } from '../common/schedules.js';
-import {
-  RUN_STATUSES as ALL_RUN_STATUSES,
-  type RunStatus,
-  WORKFLOW_ID_CONFLICT_POLICIES,
-  WORKFLOW_ID_REUSE_POLICIES,
-  type WorkflowIdConflictPolicy,
-  type WorkflowIdReusePolicy,
-} from '../history/events.js';
+import { RUN_STATUSES as ALL_RUN_STATUSES, type RunStatus } from '../history/events.js';
 import { HistoryCorruptError, RunNotFoundError } from '../history/store.js';
 import type {
   ActivityCompletionService,
@@ -146,8 +139,6 @@ const STATUS_OF_CODE: Record<WfErrorCode, number> = {
 };
 
 const RUN_STATUSES = new Set<RunStatus | 'CORRUPT'>(ALL_RUN_STATUSES);
-const _REUSE_POLICIES = new Set<WorkflowIdReusePolicy>(WORKFLOW_ID_REUSE_POLICIES);
-const _CONFLICT_POLICIES = new Set<WorkflowIdConflictPolicy>(WORKFLOW_ID_CONFLICT_POLICIES);
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 type Params = Record<string, string>;

@@ -97,11 +97,9 @@ export class HistoryCorruptError extends Error {
 export function applySearchAttributes(summary: RunSummary, events: readonly HistoryEvent[]): void {
   for (const event of events) {
     const update =
-      event.type === 'WorkflowExecutionStarted'
+      event.type === 'WorkflowExecutionStarted' || event.type === 'UpsertWorkflowSearchAttributes'
         ? event.searchAttributes
-        : event.type === 'UpsertWorkflowSearchAttributes'
-          ? event.searchAttributes
-          : undefined;
+        : undefined;
     if (!update) continue;
     const merged = mergeSearchAttributes(summary.searchAttributes ?? {}, update);
     if (Object.keys(merged).length) summary.searchAttributes = merged;

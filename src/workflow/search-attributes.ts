@@ -1,3 +1,4 @@
+import { mergeSearchAttributes, searchAttributeValueOf } from '../common/search-attributes.js';
 import type { SearchAttributes, SearchAttributeValue } from '../history/events.js';
 import { captureStack, currentRun, type RunState } from './run-state.js';
 
@@ -111,12 +112,7 @@ export function typedSearchAttributesOf(attributes: SearchAttributes): TypedSear
 function apply(run: RunState, update: SearchAttributes): void {
   if (Object.keys(update).length === 0) return;
   run.push({ type: 'upsertSearchAttributes', searchAttributes: update, ...stackOf() });
-  const next = { ...run.searchAttributes() };
-  for (const [key, values] of Object.entries(update)) {
-    if (values.length === 0) delete next[key];
-    else next[key] = values;
-  }
-  run.setSearchAttributes(next);
+  run.setSearchAttributes(mergeSearchAttributes(run.searchAttributes(), update));
 }
 
 function stackOf(): { stack?: string } {
@@ -127,9 +123,8 @@ function stackOf(): { stack?: string } {
 function toValues(key: string, value: unknown): SearchAttributeValue[] {
   const list = Array.isArray(value) ? value : [value];
   return list.map((item) => {
-    if (item instanceof Date) return item.toISOString();
-    if (typeof item === 'string' || typeof item === 'boolean') return item;
-    if (typeof item === 'number' && Number.isFinite(item)) return item;
+    const recorded = searchAttributeValueOf(item);
+    if (recorded !== undefined) return recorded;
     throw new TypeError(
       `search attribute ${JSON.stringify(key)}: ${String(item)} is not a string, finite number, boolean or Date`,
     );

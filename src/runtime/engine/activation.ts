@@ -1,7 +1,7 @@
-import { WorkflowNotRunningError, WorkflowUpdateFailedError } from '../../common/errors.js';
+import { WorkflowNotRunningError } from '../../common/errors.js';
 import type { HistoryEvent } from '../../history/events.js';
 import type { RunExecutor } from '../executor.js';
-import { rejectAll, settleUpdate } from './outcomes.js';
+import { rejectAll, settleUpdate, updateRejected } from './outcomes.js';
 import type { RunEntry } from './run-entry.js';
 import type { Work } from './types.js';
 
@@ -81,10 +81,7 @@ function applyUpdate(
     );
     const waiters = entry.updateWaiters.get(id) ?? [];
     entry.updateWaiters.delete(id);
-    const error = new WorkflowUpdateFailedError(
-      `update ${name} rejected: ${validation.failure.message}`,
-      validation.failure,
-    );
+    const error = updateRejected(name, validation.failure);
     after.push(() => rejectAll(waiters, error));
     return false;
   }

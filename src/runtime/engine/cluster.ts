@@ -274,17 +274,15 @@ export class Cluster {
           await this.pullInbox(held);
           continue;
         }
-        const summary = (await this.store.listRuns({ workflowId: lease.key.workflowId })).find(
-          (r) => r.runId === lease.key.runId,
-        );
-        if (summary) await this.hold(summary, lease);
+        // The lease names the run: no listing to find it.
+        await this.hold(lease.key, lease);
       }
       if (leases.length < this.claimBatch) return;
     }
   }
 
   /** Holds a claimed run here: rebuilt by replay, its effects re-armed, its inbox read. */
-  private async hold(summary: RunSummary, lease: RunLease): Promise<RunEntry | undefined> {
+  private async hold(summary: RunKey, lease: RunLease): Promise<RunEntry | undefined> {
     const entry = await this.recovery().open(summary, lease);
     if (!entry) {
       await this.store.releaseRun(lease, { wakeAt: Date.now() + this.handBackMs }).catch(() => undefined);

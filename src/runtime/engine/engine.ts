@@ -8,7 +8,6 @@ import {
   WfError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
-  WorkflowUpdateFailedError,
 } from '../../common/errors.js';
 import { parseListQuery } from '../../common/list-query.js';
 import { checkName } from '../../common/request-rules.js';
@@ -52,7 +51,7 @@ import { Effects } from './effects.js';
 import { ExternalMessages } from './external.js';
 import { EngineKernel } from './kernel.js';
 import { Mailbox } from './mailbox.js';
-import { corruptRunError, Outcomes, outcomeOfClosing, updateFailed } from './outcomes.js';
+import { corruptRunError, Outcomes, outcomeOfClosing, updateFailed, updateRejected } from './outcomes.js';
 import { isSharedStore } from './ownership.js';
 import { PausedRuns } from './paused.js';
 import { Recovery } from './recovery.js';
@@ -789,10 +788,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
           return event.result;
         }
         if (event.type === 'WorkflowUpdateRejected' && event.updateId === updateId) {
-          throw new WorkflowUpdateFailedError(
-            `update ${updateName} rejected: ${event.failure.message}`,
-            event.failure,
-          );
+          throw updateRejected(updateName, event.failure);
         }
       }
       const last = history[history.length - 1];

@@ -92,12 +92,13 @@ export class Mailbox {
   }
 
   /** The run's executor, rebuilt from its history if it was evicted. Call while holding the slot. */
-  async load(entry: RunEntry): Promise<RunExecutor> {
+  async load(entry: RunEntry, known?: HistoryEvent[]): Promise<RunExecutor> {
     if (entry.executor) {
       this.cache.touch(entry);
       return entry.executor;
     }
-    const history = await this.kernel.store.readHistory(entry.key);
+    // A caller that has just read the history (recovery, a claim) passes it: one read, not two.
+    const history = known ?? (await this.kernel.store.readHistory(entry.key));
     const replayStarted = performance.now();
     const { executor, events } = RunExecutor.replay(history, this.kernel.executorOptions());
     entry.executor = executor;

@@ -172,6 +172,11 @@ export function settleUpdate(
 }
 
 /** The error an update's caller gets when its handler threw (Temporal's WorkflowUpdateFailedError). */
+/** The error an update's callers get when its validator rejected it. */
+export function updateRejected(updateName: string, failure: FailureInfo): WorkflowUpdateFailedError {
+  return new WorkflowUpdateFailedError(`update ${updateName} rejected: ${failure.message}`, failure);
+}
+
 export function updateFailed(
   updateName: string | undefined,
   failure: FailureInfo,

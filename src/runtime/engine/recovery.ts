@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '../../history/events.js';
 import type { RunLease } from '../../history/shared-store.js';
-import type { RunKey, RunSummary } from '../../history/store.js';
+import type { RunKey } from '../../history/store.js';
 import type { Effects } from './effects.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
@@ -35,7 +35,7 @@ export class Recovery {
   }
 
   /** Holds an open run here: rebuilt by replay (or paused if its code no longer replays it). */
-  async open(summary: RunSummary, lease?: RunLease): Promise<RunEntry | undefined> {
+  async open(summary: RunKey, lease?: RunLease): Promise<RunEntry | undefined> {
     const existing = this.cache.get(summary);
     if (existing && !existing.dropped) return existing;
     let history: HistoryEvent[];
@@ -57,7 +57,7 @@ export class Recovery {
     this.cache.add(entry);
     try {
       await this.mailbox.withRun(entry, async () => {
-        await this.mailbox.load(entry);
+        await this.mailbox.load(entry, history);
       });
     } catch (error) {
       this.mailbox.pause(entry, error as Error);
