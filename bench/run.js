@@ -23,6 +23,7 @@ const ALL = [
   'serve-steps',
   'memory-steps-no-watchdog',
   'cli',
+  'webui',
 ];
 
 const args = process.argv.slice(2);
