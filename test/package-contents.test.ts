@@ -35,9 +35,16 @@ describe.skipIf(!built)('the published package (needs `npm run build`)', () => {
     expect(testOnly).toEqual([]);
   });
 
+  it('ships the web UI bundled for the browser (scripts/build-ui.js), not its sources', () => {
+    const files = packedFiles();
+    expect(files).toContain('dist/ui-assets/app.js');
+    expect(files).toContain('dist/ui-assets/app.css');
+    expect(files.filter((p) => p.startsWith('dist/webui/'))).toEqual([]);
+  });
+
   it('ships no module that is no longer in src/ (the build starts from an empty dist/)', () => {
     const stale = packedFiles()
-      .filter((p) => p.startsWith('dist/') && p.endsWith('.js'))
+      .filter((p) => p.startsWith('dist/') && !p.startsWith('dist/ui-assets/') && p.endsWith('.js'))
       .filter((p) => {
         const base = `${root}/src/${p.slice('dist/'.length, -'.js'.length)}`;
         return !existsSync(`${base}.ts`) && !existsSync(`${base}.tsx`);

@@ -80,6 +80,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
   // The watcher is ready before the server answers: an edit saved from then on is never missed.
   let reloader: HotReloader | undefined;
+  let workflowTypes: readonly string[] = local.code.sandbox.workflowTypes;
   if (options.watch ?? true) {
     try {
       reloader = await startHotReload({
@@ -88,6 +89,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         out,
         workflowLog,
         loadedCode: local.code.bundle.code,
+        onReloaded: (types) => {
+          workflowTypes = types;
+        },
       });
     } catch (error) {
       await closeLocal();
@@ -106,6 +110,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       ...(options.host ? { host: options.host } : {}),
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
       metrics,
+      workflowTypes: () => workflowTypes,
+      sourceRoot: config.root,
       onConnectionRefused: ({ max }) => {
         // Once a minute at most: a client stuck in a reconnect loop must not flood the terminal.
         if (Date.now() - lastRefusalReport < 60_000) return;
@@ -152,6 +158,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   out(
     `${options.name ?? 'wf dev'} listening on ${http.url}${options.apiToken ? ' (API token required)' : ''}`,
   );
+  out(`  ui:         ${http.url}/`);
   out(
     local.engine.owner
       ? `  store:      ${local.storeWhere} (shared: this process is ${local.engine.owner}, build ${local.buildId})`

@@ -21,6 +21,8 @@ export interface HotReloadOptions {
    * was built, before the watcher was ready) is caught by comparing it with a fresh build.
    */
   loadedCode?: string;
+  /** Told the workflow types the new code exports, after each reload that swapped it in. */
+  onReloaded?: (workflowTypes: readonly string[]) => void;
 }
 
 export interface HotReloader {
@@ -68,6 +70,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
           })
         : undefined;
       const { paused } = await engine.setCode(code, activities);
+      options.onReloaded?.(code.sandbox.workflowTypes);
       const ms = Math.round(performance.now() - started);
       out(
         `reloaded in ${ms} ms (${files.join(', ') || 'changes'})${paused.length ? `; paused: ${paused.join(', ')}` : ''}`,

@@ -477,7 +477,7 @@ describe('HTTP server and HTTP transport', () => {
     const notFound = await raw(server.port, 'GET', '/api/v1/nothing');
     expect(notFound.status).toBe(404);
     expect(notFound.json().error.code).toBe('ROUTE_NOT_FOUND');
-    expect((await raw(server.port, 'GET', '/')).status).toBe(404);
+    expect((await raw(server.port, 'GET', '/nothing')).status).toBe(404);
     expect((await raw(server.port, 'GET', '/api/v1/workflows/x/bogus')).status).toBe(404);
     const wrong = await raw(server.port, 'DELETE', '/api/v1/workflows/x');
     expect(wrong.status).toBe(405);

@@ -37,6 +37,8 @@ import {
   parseTimeSkipBody,
   parseUpdateBody,
 } from './request-bodies.js';
+import { callSitesOf, sourceFrames } from './source-frames.js';
+import { createWebUi, type WebUi } from './web-ui.js';
 
 export const API_PREFIX = '/api/v1';
 /** Where the Prometheus metrics are served (outside the API prefix, where scrapers look). */
@@ -104,6 +106,15 @@ export interface HttpServerOptions {
   metrics?: MetricsEndpoint;
   /** `metrics`: this server is the metrics port (`--metrics-port`) and answers `GET /metrics` only. */
   only?: 'metrics';
+  /**
+   * The web UI at `/` (docs/web-ui.md). Default: the one built into the package (dist/ui-assets);
+   * `false` serves none.
+   */
+  webUi?: WebUi | false;
+  /** The workflow types the server's code exports now (`GET /api/v1/workflow-types`); else that route answers 501. */
+  workflowTypes?: () => readonly string[];
+  /** The project's directory: `GET .../source` reads the code frames of a run's call sites from it. */
+  sourceRoot?: string;
 }
 
 export interface HttpServer {
@@ -172,7 +183,34 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const cleanups = new Set<() => void>();
   let port = requestedPort;
 
+  const webUi =
+    options.only === 'metrics' || options.webUi === false ? undefined : (options.webUi ?? createWebUi());
+
   const routes: Route[] = [
+    {
+      pattern: ['workflow-types'],
+      methods: {
+        get: async ({ res }) => {
+          if (!options.workflowTypes) {
+            throw new HttpError(501, 'NOT_IMPLEMENTED', 'this server does not list its workflow types');
+          }
+          sendJson(res, 200, { workflowTypes: [...options.workflowTypes()] });
+        },
+      },
+    },
+    {
+      pattern: ['workflows', ':id', 'source'],
+      methods: {
+        get: async ({ res, params, query }) => {
+          const description = await service.describe(runRef(params, query));
+          const frames =
+            options.sourceRoot === undefined
+              ? []
+              : await sourceFrames(options.sourceRoot, callSitesOf(description));
+          sendJson(res, 200, { frames });
+        },
+      },
+    },
     {
       pattern: ['schedules'],
       methods: {
@@ -502,13 +540,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (options.apiToken === undefined) checkHeaders(req);
-      else checkToken(req, options.apiToken);
       const rawUrl = req.url ?? '/';
       const q = rawUrl.indexOf('?');
       // Not new URL(): it would resolve `..` segments, and `..` is a valid workflow ID.
       const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
       const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+      // The UI's files hold no data: with a token they are served without one (a browser cannot
+      // send it on a page load), and the page then asks for the token to call the API.
+      const uiRequest =
+        webUi !== undefined && (req.method === 'GET' || req.method === 'HEAD') && webUi.handles(rawPath);
+      if (options.apiToken === undefined) checkHeaders(req);
+      else if (!uiRequest) checkToken(req, options.apiToken);
+      if (uiRequest) {
+        await webUi.serve(req, res, rawPath, query);
+        return;
+      }
       if (rawPath === METRICS_PATH && options.metrics) {
         await serveMetrics(req, res, options.metrics);
         return;

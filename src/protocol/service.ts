@@ -210,7 +210,7 @@ export interface ClusterInfo {
   servers: ServerView[];
 }
 
-export type { RunStatus };
+export type { CallSite, FailureInfo, HistoryEvent, RunStatus, RunSummary };
 
 /** Temporal-style schedules, on servers whose store keeps them. */
 export interface ScheduleService {

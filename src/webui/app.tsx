@@ -1,0 +1,122 @@
+/** The page: header, connection banner, and the runs list or one run, by address. */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { TimeInfo } from '../protocol/service.js';
+import { ApiError, api, storeToken } from './api.js';
+import { openEventStream, type StreamStatus } from './event-stream.js';
+import { LiveContext, NoticeBus } from './live.js';
+import { navigate, runsHref, useRoute } from './routes.js';
+import { RunPage } from './run-page.js';
+import { RunsPage } from './runs-page.js';
+import { TimeControl } from './time-control.js';
+import { TokenForm } from './token-form.js';
+
+export function App() {
+  const route = useRoute();
+  const bus = useMemo(() => new NoticeBus(), []);
+  const [status, setStatus] = useState<StreamStatus>('connecting');
+  const [needToken, setNeedToken] = useState(false);
+  const [streamKey, setStreamKey] = useState(0);
+  const [time, setTime] = useState<TimeInfo | null | undefined>(undefined);
+  const wasDown = useRef(false);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new streamKey (a token was entered) reopens the stream
+  useEffect(() => {
+    const close = openEventStream({
+      onNotice: (notice) => bus.emit(notice),
+      onStatus: (next) => {
+        setStatus(next);
+        if (next === 'unauthorized') setNeedToken(true);
+        if (next === 'down') wasDown.current = true;
+        if (next === 'live' && wasDown.current) {
+          wasDown.current = false;
+          bus.reconnected();
+        }
+      },
+    });
+    return close;
+  }, [bus, streamKey]);
+
+  const loadTime = useCallback(() => {
+    api.time().then(setTime, (error: unknown) => {
+      // 501: this server does not own its clock (wf serve on a shared database).
+      if (error instanceof ApiError && error.status === 501) setTime(null);
+    });
+  }, []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new streamKey (a token was entered) reads the clock again
+  useEffect(loadTime, [loadTime, streamKey]);
+
+  const onToken = (token: string) => {
+    storeToken(token);
+    setNeedToken(false);
+    setStreamKey((k) => k + 1);
+  };
+
+  useEffect(() => {
+    document.title =
+      route.page === 'run' ? `${route.workflowId} · wf` : route.page === 'runs' ? 'Runs · wf' : 'wf';
+  }, [route]);
+
+  return (
+    <LiveContext.Provider value={bus}>
+      <header className="top">
+        <a
+          className="brand"
+          href="/"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate(runsHref({}));
+          }}
+        >
+          wf
+        </a>
+        <span className="muted">runs</span>
+        <span className="grow" />
+        {time ? <TimeControl time={time} onChange={setTime} /> : null}
+        <span className={`live live-${status}`} title="the live event stream">
+          {status === 'live'
+            ? 'live'
+            : status === 'connecting'
+              ? 'connecting…'
+              : status === 'down'
+                ? 'offline'
+                : 'locked'}
+        </span>
+      </header>
+      {status === 'down' ? (
+        <div className="banner" role="alert">
+          The server is not answering (stopped or restarting). Reconnecting… Pages catch up once it is back.
+        </div>
+      ) : null}
+      {needToken ? (
+        <TokenForm onToken={onToken} />
+      ) : (
+        <main>
+          {route.page === 'runs' ? (
+            <RunsPage route={route} onUnauthorized={() => setNeedToken(true)} />
+          ) : route.page === 'run' ? (
+            <RunPage
+              key={`${route.workflowId}\u0000${route.runId ?? ''}`}
+              workflowId={route.workflowId}
+              {...(route.runId ? { runId: route.runId } : {})}
+              timeControl={Boolean(time)}
+              onUnauthorized={() => setNeedToken(true)}
+            />
+          ) : (
+            <p className="empty">
+              No page at {route.path}.{' '}
+              <a
+                href="/"
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate('/');
+                }}
+              >
+                See the runs
+              </a>
+            </p>
+          )}
+        </main>
+      )}
+    </LiveContext.Provider>
+  );
+}

@@ -1,0 +1,7 @@
+/** The web UI's entry point (bundled by scripts/build-ui.js into dist/ui-assets/app.js). */
+import { createRoot } from 'react-dom/client';
+import { App } from './app.js';
+import './styles.css';
+
+const root = document.getElementById('root');
+if (root) createRoot(root).render(<App />);
