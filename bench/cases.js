@@ -27,6 +27,7 @@ import {
 } from './lib.js';
 import { postgresStoreCase } from './postgres.js';
 import { serveCase } from './serve.js';
+import { webUiCases } from './webui.js';
 
 const QUICK = process.env.WF_BENCH_QUICK === '1';
 const SERIAL_STEPS = 200;
@@ -202,6 +203,7 @@ function percentile(values, p) {
 
 export const cases = {
   ...devCases,
+  ...webUiCases,
 
   /** The floors: fdatasync of a small append, JSON.parse of JSON Lines, `node -e 0`. */
   floors: floorsCase,

@@ -68,7 +68,7 @@ function percentile(values, p) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A throwaway copy of the fixture project (its sources and package.json; no store yet). */
-async function copyFixture() {
+export async function copyFixture() {
   const dir = await tempDir('dev');
   await cp(join(FIXTURE, 'src'), join(dir, 'src'), { recursive: true });
   await cp(join(FIXTURE, 'package.json'), join(dir, 'package.json'));
@@ -90,7 +90,7 @@ function configOf(dir) {
  * node:fs with fdatasync and fsync made no-ops: only to seed a store quickly before a measurement
  * (the files are complete in the page cache; what is measured afterwards reads them back).
  */
-const unsyncedFs = {
+export const unsyncedFs = {
   ...nodeFs,
   async open(...args) {
     const handle = await nodeFs.open(...args);
@@ -108,7 +108,7 @@ const unsyncedFs = {
  * Spawns `wf dev --plain` on `dir` and notes, from the moment of the spawn, when the HTTP API first
  * answers `GET /api/v1/health` and when each awaited output line appeared.
  */
-async function startDev(dir) {
+export async function startDev(dir) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawnedAt = now();
@@ -196,7 +196,7 @@ async function drive(client, prefix, count, concurrency) {
 }
 
 /** Runs `fn(i)` for i in 0..count-1, `concurrency` at a time. */
-async function pool(count, concurrency, fn) {
+export async function pool(count, concurrency, fn) {
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < count; i = next++) await fn(i);

@@ -24,6 +24,7 @@ const ALL = [
   'memory-steps-no-watchdog',
   'tracing',
   'cli',
+  'webui',
 ];
 
 const args = process.argv.slice(2);

@@ -20,7 +20,7 @@ import type {
   UpdateValidation,
 } from '../workflow/protocol.js';
 import { describeCommand, describeEvent, NonDeterminismError, type WaitPoint } from './errors.js';
-import { GUARD_WINDOW_MS, type SandboxRun, type WorkflowSandbox } from './sandbox.js';
+import type { SandboxRun, WorkflowSandbox } from './sandbox.js';
 
 /** How an event takes part in replay. */
 export type EventRole = 'input' | 'command' | 'info' | 'external-close';
@@ -183,7 +183,7 @@ export class RunExecutor {
       activation.jobs.push(...jobsFor(signaled, () => 'unknown'));
       activation.historyLength = signaled.eventId;
     }
-    const commands = options.sandbox.guard(() => executor.run.activate(activation));
+    const commands = executor.run.activate(activation);
     const recorded = executor.toEvents(commands, now);
     event.commandCount = recorded.length;
     return { executor, events: [...first, ...recorded] };
@@ -262,19 +262,7 @@ export class RunExecutor {
       executor.lastEventTime = Date.parse(event.eventTime);
       executor.track(event);
     };
-    // Activations share deadlock watchdogs, one per window of about GUARD_WINDOW_MS of replay.
-    let next = 0;
-    while (next < history.length) {
-      next = options.sandbox.guard(() => {
-        const until = performance.now() + GUARD_WINDOW_MS;
-        let index = next;
-        do {
-          replayOne(history[index]!, index);
-          index++;
-        } while (index < history.length && performance.now() < until);
-        return index;
-      });
-    }
+    for (let index = 0; index < history.length; index++) replayOne(history[index]!, index);
     if (complete && executor.status === 'RUNNING') {
       // deprecatePatch() asks for no marker in a history recorded before the patch.
       const extra = queue.filter((c) => !(c.type === 'recordPatch' && c.deprecated));
@@ -304,9 +292,9 @@ export class RunExecutor {
     });
   }
 
-  /** Runs `fn` (which handles and records events of this run) under one shared deadlock watchdog. */
-  guard<T>(fn: () => T): T {
-    return this.sandbox.guard(fn);
+  /** The workflow thread that held this run's code was stopped: the run must be rebuilt from its history. */
+  get sandboxLost(): boolean {
+    return this.run.lost;
   }
 
   query(name: string, args: unknown[]): QueryOutcome {

@@ -1,15 +1,16 @@
-import { AsyncLocalStorage, executionAsyncId } from 'node:async_hooks';
-import vm from 'node:vm';
 import type {
   Activation,
   Command,
   LogRecord,
   QueryOutcome,
   RunInfoInput,
-  SandboxRunApi,
   UpdateValidation,
   WaitPointInfo,
 } from '../workflow/protocol.js';
+import { workflowThread } from './sandbox-thread.js';
+import type { WorkerReply, WorkerRequest } from './sandbox-worker.js';
+
+export { WorkflowDeadlockError } from './sandbox-thread.js';
 
 /** What the sandbox needs of a bundle (see bundler.ts). */
 export interface SandboxBundle {
@@ -24,111 +25,45 @@ export interface SandboxOptions {
   activationTimeoutMs?: number;
 }
 
-interface BundleExports {
-  workflows: Record<string, unknown>;
-  runtime: {
-    __wfSandbox: {
-      createSandboxRun(workflows: Record<string, unknown>): SandboxRunApi;
-      installGlobalOverrides(g: unknown): void;
-    };
-  };
-}
-
-type ContextGlobals = {
-  __wfBundleFactory?: (module: { exports: unknown }, exports: unknown) => void;
-  __wfActive?: SandboxRunApi;
-  __wfArg?: unknown;
-  __wfGuarded?: () => unknown;
-  __wfScopeStorage?: AsyncLocalStorage<unknown>;
-  __wfHostLog?: (runId: string, record: LogRecord) => void;
-  __wfActivityRef?: (name: string) => unknown;
-};
-
-/** The workflow code ran too long without yielding: an infinite loop or a busy wait. */
-export class WorkflowDeadlockError extends Error {
-  override name = 'WorkflowDeadlockError';
-}
-
-const activateScript = new vm.Script('__wfActive.activate(__wfArg)', { filename: 'wf-activate.js' });
-const conditionsScript = new vm.Script('__wfActive.checkConditions()', { filename: 'wf-conditions.js' });
-const takeCommandsScript = new vm.Script('JSON.stringify(__wfActive.takeCommands())', {
-  filename: 'wf-commands.js',
-});
-const queryScript = new vm.Script('JSON.stringify(__wfActive.query(__wfArg.name, __wfArg.args))', {
-  filename: 'wf-query.js',
-});
-const validateScript = new vm.Script(
-  'JSON.stringify(__wfActive.validateUpdate(__wfArg.id, __wfArg.name, __wfArg.args))',
-  {
-    filename: 'wf-validate.js',
-  },
-);
-const createRunScript = new vm.Script('__wfCreateRun()', { filename: 'wf-create-run.js' });
-const guardScript = new vm.Script('__wfGuarded()', { filename: 'wf-guard.js' });
-const instantiateScript = new vm.Script('__wfBundleFactory(__wfArg, __wfArg.exports)', {
-  filename: 'wf-instantiate.js',
-});
-
-/** How much work one shared watchdog window may cover on top of the activation timeout. */
-export const GUARD_WINDOW_MS = 50;
-
 /**
- * One vm context for one bundle, shared by every run of that bundle. Each run gets a fresh module
- * graph from the bundle's factory (so module state is per run) and per-run globals are swapped in by
- * pointing `__wfActive` at the run before each call. Activations run with `microtaskMode:
- * 'afterEvaluate'`, so every promise continuation of a run has settled when the call returns.
+ * One bundle's vm context in the workflow thread (sandbox-worker.ts), shared by every run of that
+ * bundle. Each run gets a fresh module graph from the bundle's factory (so module state is per run);
+ * activations run with `microtaskMode: 'afterEvaluate'`, so every promise continuation of a run has
+ * settled when the call returns. Every call is synchronous and carries the deadlock timeout: a call
+ * that overruns it stops the thread, and the runs it held are rebuilt from their histories.
  */
 export class WorkflowSandbox {
   readonly workflowTypes: string[];
-  private readonly context: vm.Context & ContextGlobals;
   private readonly timeout: number;
   private readonly bundle: SandboxBundle;
-  private guardDepth = 0;
+  private readonly log: SandboxOptions['log'];
+  private readonly thread = workflowThread();
+  private id = 0;
+  private generation = -1;
 
   private constructor(bundle: SandboxBundle, options: SandboxOptions) {
     this.bundle = bundle;
     this.timeout = options.activationTimeoutMs ?? 5000;
-    // Stateless, deterministic web APIs workflow code may use; everything else of the host stays out.
-    const webApis = { URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, structuredClone };
-    const globals: ContextGlobals = { __wfScopeStorage: new AsyncLocalStorage(), ...webApis };
-    if (options.log) globals.__wfHostLog = options.log;
-    this.context = vm.createContext(globals, {
-      name: 'wf-workflows',
-      codeGeneration: { strings: false, wasm: false },
-      microtaskMode: 'afterEvaluate',
-    }) as vm.Context & ContextGlobals;
-    new vm.Script(bundle.code, { filename: bundle.filename }).runInContext(this.context);
-    if (typeof this.context.__wfBundleFactory !== 'function') {
-      throw new Error('the workflow bundle did not define its factory: rebuild it with bundleWorkflows()');
-    }
-    // Activity imports are evaluated with the module graph, before installGlobalOverrides (which
-    // comes from that graph) defines the real reference factory. The bootstrap instance is only read
-    // for the runtime and the export names, so placeholders serve it.
-    this.context.__wfActivityRef = (name: string) => ({ activityPlaceholder: name });
-    const bootstrap = this.instantiate();
-    bootstrap.runtime.__wfSandbox.installGlobalOverrides(vm.runInContext('globalThis', this.context));
-    this.workflowTypes = Object.entries(bootstrap.workflows)
-      .filter(([, value]) => typeof value === 'function')
-      .map(([name]) => name);
-    new vm.Script(
-      `globalThis.__wfCreateRun = function () {
-        const m = { exports: {} };
-        __wfBundleFactory(m, m.exports);
-        return m.exports.runtime.__wfSandbox.createSandboxRun(m.exports.workflows);
-      };`,
-    ).runInContext(this.context);
-  }
-
-  /** Runs the bundle's module code once, under the watchdog: top-level workflow code can loop too. */
-  private instantiate(): BundleExports {
-    const module = { exports: {} as BundleExports };
-    this.context.__wfArg = module;
-    this.run(undefined, instantiateScript, module, true);
-    return module.exports;
+    this.log = options.log;
+    this.workflowTypes = this.open();
   }
 
   static create(bundle: SandboxBundle, options: SandboxOptions = {}): WorkflowSandbox {
     return new WorkflowSandbox(bundle, options);
+  }
+
+  /** Evaluates the bundle in a new context of the current thread; returns the workflow types it exports. */
+  private open(): string[] {
+    this.id = this.thread.newId();
+    this.generation = this.thread.generation;
+    const types = this.call({
+      op: 'create',
+      sid: this.id,
+      code: this.bundle.code,
+      filename: this.bundle.filename,
+    }) as string[];
+    this.thread.trackContext(this, this.id);
+    return types;
   }
 
   hasWorkflow(workflowType: string): boolean {
@@ -137,10 +72,17 @@ export class WorkflowSandbox {
 
   /** A fresh instance of the workflow code for one run. */
   createRun(info: RunInfoInput): SandboxRun {
-    const api = this.run(undefined, createRunScript, undefined, true) as SandboxRunApi;
-    const run = new SandboxRun(this, api);
-    this.enter(api, () => api.init(info));
+    if (this.generation !== this.thread.generation) this.open();
+    const id = this.thread.newId();
+    this.call({ op: 'createRun', sid: this.id, rid: id, info });
+    const run = new SandboxRun(this, id, this.thread.generation);
+    this.thread.trackRun(run, id);
     return run;
+  }
+
+  /** Whether runs created in `generation` still exist (a deadlock restarts the thread without them). */
+  isCurrent(generation: number): boolean {
+    return generation === this.thread.generation;
   }
 
   /**
@@ -156,148 +98,79 @@ export class WorkflowSandbox {
     return `Error\n    at ${name} (${this.bundle.filename}:${line}:${column})`;
   }
 
-  private deadlockOr(error: unknown, asyncIdBefore: number): unknown {
-    // Node creates the timeout error in the context's realm: `instanceof Error` is false here.
-    if (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
-    ) {
-      restoreAsyncContext(asyncIdBefore);
-      return new WorkflowDeadlockError(
-        `workflow code ran for more than ${this.timeout} ms without awaiting anything: look for an infinite loop or a busy wait`,
-      );
+  /** One call into the thread: its logs delivered, its error rethrown here. */
+  call(request: WorkerRequest): unknown {
+    const reply = this.thread.call(request, this.timeout);
+    if (reply.logs && this.log) {
+      for (const { runId, record } of reply.logs) this.log(runId, record as LogRecord);
     }
-    return error;
-  }
-
-  /** Runs `fn` with `api` as the active run (for Date, Math.random and logging). */
-  enter<T>(api: SandboxRunApi, fn: () => T): T {
-    this.context.__wfActive = api;
-    return fn();
-  }
-
-  /**
-   * Runs `fn` (host code that activates runs) under one deadlock watchdog. Node starts a watchdog
-   * thread for every call with a timeout, about 0.1 ms each; a batch of activations (a replay, a
-   * run's mailbox) shares one instead. Callers keep a window to about GUARD_WINDOW_MS of work, so
-   * each activation still gets its full timeout. When the watchdog fires, the host frames inside
-   * `fn` are unwound without their finally blocks: callers must discard what `fn` was building.
-   */
-  guard<T>(fn: () => T): T {
-    if (this.guardDepth > 0 || this.timeout <= 0) return fn();
-    this.guardDepth++;
-    this.context.__wfGuarded = fn;
-    const asyncIdBefore = executionAsyncId();
-    try {
-      return guardScript.runInContext(this.context, { timeout: this.timeout + GUARD_WINDOW_MS }) as T;
-    } catch (error) {
-      throw this.deadlockOr(error, asyncIdBefore);
-    } finally {
-      this.guardDepth--;
-      this.context.__wfGuarded = undefined;
-    }
-  }
-
-  /**
-   * Runs a precompiled script for `api`. `guarded` scripts run user code and get the deadlock
-   * timeout, unless they run inside `guard()`; bookkeeping scripts run without one.
-   */
-  run(api: SandboxRunApi | undefined, script: vm.Script, arg?: unknown, guarded = false): unknown {
-    this.context.__wfActive = api;
-    this.context.__wfArg = arg;
-    const watched = guarded && this.timeout > 0 && this.guardDepth === 0;
-    const asyncIdBefore = watched ? executionAsyncId() : 0;
-    try {
-      return watched
-        ? script.runInContext(this.context, { timeout: this.timeout })
-        : script.runInContext(this.context);
-    } catch (error) {
-      throw watched ? this.deadlockOr(error, asyncIdBefore) : error;
-    } finally {
-      this.context.__wfArg = undefined;
-    }
+    if (!reply.ok) throw remoteError(reply.error);
+    return reply.value;
   }
 }
 
-/** One run's instance of the workflow code. All calls are synchronous. */
+/** A run's instance of the workflow code, in the workflow thread. All calls are synchronous. */
 export class SandboxRun {
   constructor(
     private readonly sandbox: WorkflowSandbox,
-    private readonly api: SandboxRunApi,
+    private readonly id: number,
+    private readonly generation: number,
   ) {}
+
+  /** The thread that held this run was stopped (another run deadlocked): rebuild it from its history. */
+  get lost(): boolean {
+    return !this.sandbox.isCurrent(this.generation);
+  }
 
   /** Delivers one activation and returns the commands the workflow issued in response. */
   activate(activation: Activation): Command[] {
-    this.sandbox.run(this.api, activateScript, JSON.stringify(activation), true);
-    for (let i = 0; i < 10_000; i++) {
-      if (!this.sandbox.run(this.api, conditionsScript, undefined, true)) break;
-    }
-    return JSON.parse(this.sandbox.run(this.api, takeCommandsScript) as string) as Command[];
+    const commands = this.call({ op: 'activate', rid: this.id, activation: JSON.stringify(activation) });
+    return JSON.parse(commands as string) as Command[];
   }
 
   query(name: string, args: unknown[]): QueryOutcome {
-    return JSON.parse(
-      this.sandbox.run(this.api, queryScript, { name, args: clone(args) }, true) as string,
-    ) as QueryOutcome;
+    return JSON.parse(this.call({ op: 'query', rid: this.id, name, args }) as string) as QueryOutcome;
   }
 
   validateUpdate(id: string, name: string, args: unknown[]): UpdateValidation {
-    return JSON.parse(
-      this.sandbox.run(this.api, validateScript, { id, name, args: clone(args) }, true) as string,
-    ) as UpdateValidation;
+    const validation = this.call({ op: 'validateUpdate', rid: this.id, id, name, args });
+    return JSON.parse(validation as string) as UpdateValidation;
   }
 
   /** What the workflow awaits now (latest first), with the stacks that started each wait. */
   waitPoints(): WaitPointInfo[] {
-    return clone(this.sandbox.enter(this.api, () => this.api.waitPoints()));
+    return JSON.parse(this.call({ op: 'waitPoints', rid: this.id }) as string) as WaitPointInfo[];
   }
 
   /** A stack whose one frame is where the workflow function (or an update handler) is defined. */
   functionStack(kind: 'workflow' | 'update', name?: string): string | undefined {
-    const source = this.sandbox.enter(this.api, () => this.api.functionSource(kind, name));
+    const source = this.call({ op: 'functionSource', rid: this.id, kind, name }) as string | undefined;
     return source === undefined ? undefined : this.sandbox.frameOf(name ?? kind, source);
   }
 
   setKnownPatches(patchIds: string[]): void {
-    this.sandbox.enter(this.api, () => this.api.setKnownPatches(patchIds));
+    this.call({ op: 'setKnownPatches', rid: this.id, patchIds });
+  }
+
+  private call(request: WorkerRequest): unknown {
+    if (this.lost) {
+      throw new SandboxRunLostError(
+        'this run was held by a workflow thread that was stopped; it must be rebuilt from its history',
+      );
+    }
+    return this.sandbox.call(request);
   }
 }
 
-/**
- * A vm timeout that stops workflow code inside a microtask leaves the async context that the
- * promise hooks (AsyncLocalStorage) entered for it on Node's async-id stack; the next callback
- * scope then aborts the whole process (nodejs/node#38503). Pop what the terminated code left.
- */
-function restoreAsyncContext(asyncIdBefore: number): void {
-  if (executionAsyncId() === asyncIdBefore) return;
-  const noDeprecation = process.noDeprecation;
-  process.noDeprecation = true; // process.binding is deprecated (DEP0111); it is the only way to repair the stack on Node 20.
-  const binding = (
-    process as unknown as { binding(name: string): { popAsyncContext(id: number): boolean } }
-  ).binding('async_wrap');
-  process.noDeprecation = noDeprecation;
-  for (let i = 0; i < 10_000 && executionAsyncId() !== asyncIdBefore; i++) {
-    binding.popAsyncContext(executionAsyncId());
-  }
+/** A call reached a run whose workflow thread was stopped; callers rebuild the run instead. */
+export class SandboxRunLostError extends Error {
+  override name = 'SandboxRunLostError';
 }
 
-function clone<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
-
-let rejectionFilterInstalled = false;
-
-/**
- * Promises of a vm context that reject unhandled reach the host's process-wide hook. Those belong to
- * workflow code (and its own error handling), not to the host, so they are not allowed to crash it.
- */
-export function installSandboxRejectionFilter(): void {
-  if (rejectionFilterInstalled) return;
-  rejectionFilterInstalled = true;
-  process.on('unhandledRejection', (reason, promise) => {
-    if (!(promise instanceof Promise)) return;
-    if (process.listenerCount('unhandledRejection') > 1) return;
-    throw reason;
-  });
+/** An error thrown in the workflow thread, with its name, message and stack as they were there. */
+function remoteError(error: WorkerReply['error']): Error {
+  const rebuilt = new Error(error?.message ?? 'the workflow thread failed');
+  if (error?.name) rebuilt.name = error.name;
+  if (error?.stack) rebuilt.stack = error.stack;
+  return rebuilt;
 }

@@ -2,7 +2,7 @@ import type { CallSite } from '../history/events.js';
 import { type BundleOptions, bundleWorkflows, type WorkflowBundle } from './bundler.js';
 import type { WorkflowCode } from './engine/index.js';
 import { conventionalActivitiesPath } from './project.js';
-import { installSandboxRejectionFilter, type SandboxOptions, WorkflowSandbox } from './sandbox.js';
+import { type SandboxOptions, WorkflowSandbox } from './sandbox.js';
 import { relativeTo, resolveCallSite } from './source-map.js';
 
 export interface LoadedWorkflowCode extends WorkflowCode {
@@ -14,7 +14,6 @@ export function workflowCodeFromBundle(
   bundle: WorkflowBundle,
   options: SandboxOptions = {},
 ): LoadedWorkflowCode {
-  installSandboxRejectionFilter();
   const sandbox = WorkflowSandbox.create(bundle, options);
   const cache = new Map<string, CallSite | undefined>();
   return {

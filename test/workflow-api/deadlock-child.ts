@@ -37,8 +37,16 @@ const env = await TestWorkflowEnvironment.createTimeSkipping({
   activitiesPath,
   activationTimeoutMs: 200,
 });
+// A run whose code lives in the same workflow thread: the deadlock stops that thread, and the run is
+// rebuilt from its history when it is next needed, with its state.
+const bystander = await env.client.start('updatable', { workflowId: 'bystander', args: [] });
+await bystander.signal('add', 'a');
 await env.client.start('spins', { workflowId: 'spin-later', args: [] });
 await env.sleep('2 seconds');
 const described = await env.engine.describe({ workflowId: 'spin-later' });
 console.log(`paused: ${described.paused?.reason ?? 'no'}`);
+console.log(`bystander holds: ${JSON.stringify(await bystander.query('items'))}`);
+await bystander.signal('add', 'b');
+await bystander.signal('go');
+console.log(`bystander result: ${JSON.stringify(await bystander.result())}`);
 await env.teardown();

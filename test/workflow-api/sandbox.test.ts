@@ -67,13 +67,16 @@ describe('an infinite loop in workflow code', () => {
     );
   });
 
-  // The vm timeout terminates a microtask (workflow code always runs in one) while the promise hooks
-  // behind AsyncLocalStorage have an async context entered; the sandbox pops it (nodejs/node#38503),
-  // or the next callback scope would abort the process.
+  // Workflow code runs in the workflow thread; the host stops that thread when a call overruns.
   it('pauses a run that loops inside the engine, with the diagnostic', () => {
     expect(child.stdout).toContain(
       'paused: workflow code ran for more than 200 ms without awaiting anything',
     );
+  });
+
+  it('rebuilds the other runs the stopped workflow thread held, with their state', () => {
+    expect(child.stdout).toContain('bystander holds: ["a"]');
+    expect(child.stdout).toContain('bystander result: ["a","b"]');
   });
 
   it('leaves the host process running', () => {

@@ -57,7 +57,7 @@ import { PausedRuns } from './paused.js';
 import { Recovery } from './recovery.js';
 import { decodePageToken, encodePageToken, jsonArgs } from './requests.js';
 import { RunCache } from './run-cache.js';
-import type { AwaitingCompletion, RunEntry } from './run-entry.js';
+import { type AwaitingCompletion, liveExecutor, type RunEntry } from './run-entry.js';
 import { Schedules } from './schedules.js';
 import { Starts } from './start.js';
 import { DurableTimers } from './timers.js';
@@ -303,7 +303,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     if (entry.paused) {
       description.paused = { reason: entry.paused, ...(entry.pausedAt ? { callSite: entry.pausedAt } : {}) };
     }
-    const executor = entry.executor ?? (await this.mailbox.tryLoad(entry));
+    const executor = liveExecutor(entry) ?? (await this.mailbox.tryLoad(entry));
     if (executor) this.describePending(description, executor);
     return description;
   }
@@ -432,7 +432,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     // A run held elsewhere (or closed) is answered from its stored history: the state as of its last recorded step.
     const executor =
       entry && !entry.closed
-        ? (entry.executor ?? (await this.mailbox.withRun(entry, () => this.mailbox.load(entry))))
+        ? (liveExecutor(entry) ?? (await this.mailbox.withRun(entry, () => this.mailbox.load(entry))))
         : await this.replayed(summary);
     const queryStarted = new Date();
     const outcome = executor.query(queryName, jsonArgs(args, 'query'));

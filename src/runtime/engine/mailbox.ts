@@ -3,13 +3,16 @@ import type { HistoryEvent } from '../../history/events.js';
 import type { RunKey } from '../../history/store.js';
 import { NonDeterminismError } from '../errors.js';
 import { RunExecutor } from '../executor.js';
-import { GUARD_WINDOW_MS, WorkflowDeadlockError } from '../sandbox.js';
+import { WorkflowDeadlockError } from '../sandbox.js';
 import { applyWork } from './activation.js';
 import type { EngineKernel } from './kernel.js';
 import { RunFencedError } from './ownership.js';
 import type { RunCache } from './run-cache.js';
 import type { RunEntry } from './run-entry.js';
 import type { Work } from './types.js';
+
+/** How long one activation may go on through a run's queued work before other runs get their turn. */
+const BATCH_WINDOW_MS = 50;
 
 export interface MailboxOptions {
   kernel: EngineKernel;
@@ -93,6 +96,8 @@ export class Mailbox {
 
   /** The run's executor, rebuilt from its history if it was evicted. Call while holding the slot. */
   async load(entry: RunEntry, known?: HistoryEvent[]): Promise<RunExecutor> {
+    // Another run's deadlock stopped the workflow thread that held this run's code.
+    if (entry.executor?.sandboxLost) entry.executor = undefined;
     if (entry.executor) {
       this.cache.touch(entry);
       return entry.executor;
@@ -162,20 +167,18 @@ export class Mailbox {
       const executor = await this.load(entry);
       const now = this.kernel.clock.now();
       const activationStarted = performance.now();
-      // One deadlock watchdog for the whole batch; its events are discarded if it fires.
-      executor.guard(() => {
-        const until = performance.now() + GUARD_WINDOW_MS;
-        for (let i = 0; i < batch.length; i++) {
-          if (i > 0 && performance.now() > until) {
-            // The rest waits for the next round (and its own watchdog window).
-            entry.mailbox.unshift(...batch.splice(i));
-            break;
-          }
-          const work = batch[i]!;
-          applyWork(entry, executor, work, now, events, after);
-          if (work.inboxId !== undefined) consumed.push(work.inboxId);
+      // A deadlock (WorkflowDeadlockError) throws out of the loop: its events are discarded below.
+      const until = activationStarted + BATCH_WINDOW_MS;
+      for (let i = 0; i < batch.length; i++) {
+        if (i > 0 && performance.now() > until) {
+          // The rest waits for the next round, so that other runs get their turn.
+          entry.mailbox.unshift(...batch.splice(i));
+          break;
         }
-      });
+        const work = batch[i]!;
+        applyWork(entry, executor, work, now, events, after);
+        if (work.inboxId !== undefined) consumed.push(work.inboxId);
+      }
       this.kernel.metering?.sink.workflowActivated(
         entry.workflowType,
         (performance.now() - activationStarted) / 1000,

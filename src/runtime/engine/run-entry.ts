@@ -83,3 +83,8 @@ export function newRunEntry(started: WorkflowExecutionStarted): RunEntry {
 export function runKeyString(key: RunKey): string {
   return `${key.workflowId}\u0000${key.runId}`;
 }
+
+/** The run's cached executor, unless its code was lost with a stopped workflow thread. */
+export function liveExecutor(entry: RunEntry): RunExecutor | undefined {
+  return entry.executor?.sandboxLost ? undefined : entry.executor;
+}

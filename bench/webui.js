@@ -1,0 +1,208 @@
+// The web UI (docs/web-ui.md) measured in Debian's Chromium, headless, through playwright-core,
+// against the real `wf dev` (spawned) on a copy of bench/fixtures/steps:
+//
+//   size of the bundle as served (gzip, as wf dev sends it to a browser that accepts it)
+//   first paint of the runs list with 10,000 runs in the store (navigation -> 50 rows drawn)
+//   event appended -> shown in an open page (the event's eventTime -> its row drawn)
+//
+// Without Chromium (/usr/bin/chromium, or WF_CHROMIUM) only the size is measured, with a line on stderr.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { FileHistoryStore } from '../dist/history/file-store.js';
+import { MemoryHistoryStore } from '../dist/history/memory-store.js';
+import { WorkflowEngine } from '../dist/runtime/engine/index.js';
+import { loadWorkflowCode } from '../dist/runtime/workflow-code.js';
+import { copyFixture, pool, startDev, unsyncedFs } from './dev.js';
+import { ACTIVITIES, activities, execute, median, now, ROOT, removeDir, row, WORKFLOWS } from './lib.js';
+
+const CHROMIUM = process.env.WF_CHROMIUM ?? '/usr/bin/chromium';
+const RUNS = 10_000;
+const LOADS = 5;
+const LIVE_RUNS = 20;
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function bundleRows() {
+  const dir = join(ROOT, 'dist', 'ui-assets');
+  const files = ['app.js', 'app.css'].map((f) => readFileSync(join(dir, f)));
+  const raw = files.reduce((n, b) => n + b.length, 0);
+  const gz = files.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0);
+  return [
+    row('web UI bundle as served (app.js + app.css, gzip)', gz / 1024, 'KB', {
+      id: 'webui-bundle-gzip',
+      detail: { rawKB: raw / 1024, target: 'under 300 KB gzipped' },
+    }),
+  ];
+}
+
+/** N closed runs (an `empty()` history each) written into the copy's store, as dev-startup does. */
+async function seed(dir, n) {
+  const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
+  const memory = new MemoryHistoryStore();
+  const engine = new WorkflowEngine({ store: memory, code, activities });
+  await execute(engine, 'empty', 'source');
+  const history = await memory.readHistory((await memory.latestRun('source')) ?? {});
+  await engine.shutdown();
+  const store = await FileHistoryStore.open(join(dir, '.wf'), { fs: unsyncedFs });
+  const t0 = Date.parse(history[0].eventTime) - n * 1000;
+  await pool(n, 256, async (i) => {
+    const workflowId = `closed-${i}`;
+    const runId = `r${i}`;
+    // One second apart, so the list's order (newest first) is the seeding order reversed.
+    const at = (ms) => new Date(t0 + i * 1000 + ms).toISOString();
+    const base = Date.parse(history[0].eventTime);
+    await store.append(
+      { workflowId, runId },
+      history.map((e, j) => ({
+        ...e,
+        ...(j === 0 ? { workflowId, runId } : {}),
+        eventTime: at(Date.parse(e.eventTime) - base),
+      })),
+    );
+  });
+  await store.close();
+}
+
+export const webUiCases = {
+  async webui() {
+    const rows = bundleRows();
+    if (!existsSync(CHROMIUM)) {
+      process.stderr.write(`webui: no Chromium at ${CHROMIUM}; measured the bundle size only\n`);
+      return rows;
+    }
+    const { chromium } = await import('playwright-core');
+    const dir = await copyFixture();
+    const profile = await mkdtemp(join(tmpdir(), 'wf-bench-chromium-'));
+    let dev;
+    let context;
+    try {
+      await seed(dir, RUNS);
+      dev = await startDev(dir);
+      await dev.healthy();
+      await dev.line(/^Press Ctrl\+C to stop/);
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1280, height: 720 },
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      const page = context.pages()[0] ?? (await context.newPage());
+
+      // First paint: from the navigation's start to the frame in which the first page of rows is drawn.
+      const paints = [];
+      for (let i = 0; i < LOADS; i++) {
+        await page.goto(`${dev.url}/`, { waitUntil: 'commit' });
+        const handle = await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="run-row"]').length >= 50 && performance.now(),
+          undefined,
+          { polling: 'raf', timeout: 60_000 },
+        );
+        paints.push(await handle.jsonValue());
+      }
+      const listMs = [];
+      for (let i = 0; i < 10; i++) {
+        const t = now();
+        const res = await fetch(`${dev.url}/api/v1/workflows?pageSize=50`);
+        await res.json();
+        listMs.push(now() - t);
+      }
+      rows.push(
+        row(
+          `web UI: first paint of the runs list, ${RUNS.toLocaleString('en-US')} runs in the store (cold)`,
+          paints[0],
+          'ms',
+          {
+            id: 'webui-first-paint',
+            n: RUNS,
+            detail: {
+              loads: paints,
+              warmMedianMs: median(paints.slice(1)),
+              listPageOf50MedianMs: median(listMs),
+              how: 'navigation start -> the animation frame in which 50 rows exist (performance.now in the page)',
+            },
+          },
+        ),
+      );
+
+      // Live: a run open in the page, then signalled; each event's eventTime -> its row drawn.
+      const latencies = [];
+      for (let i = 0; i < LIVE_RUNS; i++) {
+        const workflowId = `live-${i}`;
+        const started = await fetch(`${dev.url}/api/v1/workflows`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ workflowType: 'waiter', workflowId }),
+        });
+        const { runId } = await started.json();
+        await page.goto(`${dev.url}/runs/${workflowId}/${runId}`);
+        await page.getByRole('tab', { name: /events/ }).click();
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length >= 1);
+        await page.waitForFunction(() => document.querySelector('.live')?.textContent === 'live');
+        await page.evaluate(() => {
+          const shown = [];
+          window.__shown = shown;
+          const seen = new Set();
+          new MutationObserver(() => {
+            requestAnimationFrame(() => {
+              const at = performance.timeOrigin + performance.now();
+              for (const tr of document.querySelectorAll('[data-testid="event-row"]')) {
+                const id = tr.querySelector('td')?.textContent;
+                if (id && !seen.has(id)) {
+                  seen.add(id);
+                  shown.push({ id: Number(id), at });
+                }
+              }
+            });
+          }).observe(document.body, { childList: true, subtree: true });
+        });
+        await fetch(`${dev.url}/api/v1/workflows/${workflowId}/signal/release`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        const shown = await (
+          await page.waitForFunction(
+            () => window.__shown.filter((s) => s.id > 1).length >= 2 && window.__shown,
+          )
+        ).jsonValue();
+        const events = (await (await fetch(`${dev.url}/api/v1/workflows/${workflowId}/history`)).json())
+          .events;
+        for (const s of shown) {
+          const e = events.find((ev) => ev.eventId === s.id);
+          if (e && s.id > 1) latencies.push(s.at - Date.parse(e.eventTime));
+        }
+      }
+      rows.push(
+        row('web UI: event appended -> shown in an open page (p50)', median(latencies), 'ms', {
+          id: 'webui-event-shown',
+          detail: {
+            p90: percentile(latencies, 90),
+            samples: latencies.length,
+            how: "the event's eventTime (ms) -> the animation frame after its row entered the events table",
+          },
+        }),
+      );
+      return rows;
+    } finally {
+      await context?.close();
+      await dev?.stop();
+      await rm(profile, { recursive: true, force: true });
+      await removeDir(dir);
+    }
+  },
+};

@@ -1,0 +1,160 @@
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import {
+  STATE_IDLE,
+  STATE_REPLY,
+  STATE_REQUEST,
+  sandboxWorkerSource,
+  WORKER_ASLEEP,
+  type WorkerReply,
+  type WorkerRequest,
+} from './sandbox-worker.js';
+
+/** The workflow code ran too long without yielding: an infinite loop or a busy wait. */
+export class WorkflowDeadlockError extends Error {
+  override name = 'WorkflowDeadlockError';
+}
+
+/** Time the first call may take on top of its own timeout: the thread boots on first use. */
+const BOOT_ALLOWANCE_MS = 10_000;
+/**
+ * How long the host spins for a reply before it sleeps on the state word. Waking a sleeping thread
+ * takes 30 µs to several hundred on a virtual machine, more than most activations; but on a busy
+ * machine a long spin holds a core the workflow thread needs (measured: 0.2 ms beats 1 ms or 20 ms
+ * by 2-5× at a load of 6 on 2 cores, and costs little when the machine is quiet).
+ */
+const SPIN_MS = 0.2;
+
+interface Running {
+  worker: Worker;
+  port: MessagePort;
+  state: Int32Array;
+  booted: boolean;
+  spinLimit?: number;
+}
+
+/** How many reads of the state word take SPIN_MS here (spins are counted: a clock read per turn slows them). */
+function calibrateSpins(state: Int32Array): number {
+  let fastest = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 5; round++) {
+    const start = performance.now();
+    for (let i = 0; i < 100_000; i++) Atomics.load(state, 0);
+    fastest = Math.min(fastest, performance.now() - start);
+  }
+  return Math.round((100_000 / Math.max(fastest, 0.01)) * SPIN_MS);
+}
+
+/**
+ * The host's end of the workflow thread (sandbox-worker.ts): synchronous calls over a shared state
+ * word and a message port, each with the caller's deadlock timeout. When a call times out the
+ * thread is terminated, whatever it was running with it, and the next call starts a new one:
+ * `generation` counts them, so contexts and runs of an earlier thread are known to be gone.
+ */
+export class SandboxThread {
+  generation = 0;
+  private running: Running | undefined;
+  private nextId = 1;
+  private freeRuns: number[] = [];
+  private freeContexts: number[] = [];
+  private readonly runRegistry = new FinalizationRegistry<{ id: number; generation: number }>((held) => {
+    if (held.generation === this.generation) this.freeRuns.push(held.id);
+  });
+  private readonly contextRegistry = new FinalizationRegistry<{ id: number; generation: number }>((held) => {
+    if (held.generation === this.generation) this.freeContexts.push(held.id);
+  });
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Forget run `id` in the thread once `owner` is garbage-collected. */
+  trackRun(owner: object, id: number): void {
+    this.runRegistry.register(owner, { id, generation: this.generation });
+  }
+
+  trackContext(owner: object, id: number): void {
+    this.contextRegistry.register(owner, { id, generation: this.generation });
+  }
+
+  /**
+   * Sends one call and blocks until its reply. `timeoutMs` <= 0 waits for ever; past it, the thread
+   * is terminated and a WorkflowDeadlockError thrown.
+   */
+  call(request: WorkerRequest, timeoutMs: number): WorkerReply {
+    const running = this.running ?? this.start();
+    const envelope =
+      this.freeRuns.length > 0 || this.freeContexts.length > 0
+        ? { request, freeRuns: this.freeRuns.splice(0), freeContexts: this.freeContexts.splice(0) }
+        : { request };
+    running.port.postMessage(envelope);
+    Atomics.store(running.state, 0, STATE_REQUEST);
+    // A sleeping thread that is woken may be queued on this core: then spinning would only delay it.
+    const wokeIt = Atomics.load(running.state, WORKER_ASLEEP) === 1;
+    Atomics.notify(running.state, 0);
+    if (!this.awaitReply(running, timeoutMs, wokeIt)) {
+      this.terminate();
+      throw new WorkflowDeadlockError(
+        `workflow code ran for more than ${timeoutMs} ms without awaiting anything: look for an infinite loop or a busy wait`,
+      );
+    }
+    running.booted = true;
+    const message = receiveMessageOnPort(running.port);
+    Atomics.store(running.state, 0, STATE_IDLE);
+    if (!message) throw new Error('wf bug: the workflow thread answered without a reply');
+    return message.message as WorkerReply;
+  }
+
+  private awaitReply(running: Running, timeoutMs: number, wokeIt: boolean): boolean {
+    const { state } = running;
+    running.spinLimit ??= calibrateSpins(state);
+    let spins = 0;
+    const spinLimit = wokeIt ? 0 : running.spinLimit;
+    while (Atomics.load(state, 0) !== STATE_REPLY) {
+      if (++spins > spinLimit) break;
+    }
+    const limit =
+      timeoutMs > 0 ? timeoutMs + (running.booted ? 0 : BOOT_ALLOWANCE_MS) : Number.POSITIVE_INFINITY;
+    const deadline = performance.now() + limit;
+    while (Atomics.load(state, 0) !== STATE_REPLY) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(state, 0, STATE_REQUEST, left);
+    }
+    return true;
+  }
+
+  private start(): Running {
+    const channel = new MessageChannel();
+    const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+    const worker = new Worker(sandboxWorkerSource(), {
+      eval: true,
+      execArgv: [],
+      workerData: { state: shared, port: channel.port2 },
+      transferList: [channel.port2],
+      name: 'wf-workflows',
+    });
+    worker.unref();
+    channel.port1.unref();
+    this.running = { worker, port: channel.port1, state: new Int32Array(shared), booted: false };
+    return this.running;
+  }
+
+  /** Stops the thread (and everything running in it); the next call starts a new one. */
+  terminate(): void {
+    const running = this.running;
+    if (!running) return;
+    this.running = undefined;
+    this.generation++;
+    this.freeRuns = [];
+    this.freeContexts = [];
+    running.port.close();
+    void running.worker.terminate();
+  }
+}
+
+let shared: SandboxThread | undefined;
+
+/** The process's workflow thread, shared by every sandbox. */
+export function workflowThread(): SandboxThread {
+  shared ??= new SandboxThread();
+  return shared;
+}

@@ -1,0 +1,275 @@
+/**
+ * The web UI in a real browser (Debian's Chromium, headless) against a real `wf dev` (the built
+ * bin/run.js) on a throwaway project: one server and one browser for the whole file. Screenshots of
+ * the list and of a run go to test-results/web-ui/.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  built,
+  type DevServer,
+  killAll,
+  makeProject,
+  removeTempDirs,
+  spawnDev,
+  until,
+  wf,
+} from '../acceptance/support.js';
+import {
+  type Browser,
+  browserRequired,
+  CHROMIUM,
+  haveChromium,
+  openBrowser,
+  SCREENSHOTS,
+} from '../support/browser.js';
+
+const ACTIVITIES = `export async function greet(name: string): Promise<string> {
+  return 'hello ' + name;
+}
+export async function flaky(): Promise<void> {
+  throw new Error('the card was declined');
+}
+`;
+
+const WORKFLOWS = `import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from 'wfkit/workflow';
+import type * as activities from '../activities/index.js';
+
+const { greet, flaky } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 2, initialInterval: '10ms' },
+});
+
+export const go = defineSignal<[string]>('go');
+export const seen = defineQuery<string[]>('seen');
+
+export async function waiter(input: unknown): Promise<string[]> {
+  const got: string[] = [];
+  setHandler(go, (v) => {
+    got.push(v);
+  });
+  setHandler(seen, () => got);
+  await greet(JSON.stringify(input));
+  await condition(() => got.length > 0);
+  return got;
+}
+
+export async function failing(): Promise<void> {
+  await flaky();
+}
+
+export async function pausable(): Promise<string> {
+  const x = await greet('1');
+  await condition(() => false);
+  return x;
+}
+`;
+
+if (!haveChromium && !browserRequired) {
+  console.warn(
+    `test/browser/web-ui.test.ts: no Chromium at ${CHROMIUM}, skipping the browser tests (apt-get install chromium; WF_REQUIRE_BROWSER=1 makes this a failure)`,
+  );
+}
+
+describe.runIf(browserRequired && !haveChromium)('the web UI in a browser', () => {
+  it('needs Chromium (WF_REQUIRE_BROWSER=1)', () => {
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set WF_CHROMIUM)`);
+  });
+});
+
+describe.skipIf(!built || !haveChromium)(
+  'the web UI in a browser (needs `npm run build` and Chromium)',
+  () => {
+    let project: string;
+    let dev: DevServer;
+    let browser: Browser;
+    const address = () => ({ WF_ADDRESS: dev.url });
+
+    const start = async (type: string, id: string, input?: unknown) => {
+      const args = ['start', '--type', type, '-w', id];
+      if (input !== undefined) args.push('--input', JSON.stringify(input));
+      const res = await wf(args, address());
+      expect(res.code, res.stderr).toBe(0);
+    };
+    const historyTypes = async (id: string) =>
+      (
+        (await (await fetch(`${dev.url}/api/v1/workflows/${encodeURIComponent(id)}/history`)).json()) as {
+          events: { type: string }[];
+        }
+      ).events.map((e) => e.type);
+
+    beforeAll(async () => {
+      project = await makeProject({
+        'src/activities/index.ts': ACTIVITIES,
+        'src/workflows/index.ts': WORKFLOWS,
+      });
+      [dev, browser] = await Promise.all([spawnDev(project), openBrowser()]);
+      await start('waiter', 'order-1', { orderId: 1 });
+      await start('failing', 'payment-1');
+      await start('waiter', 'order-2', { orderId: 2 });
+      await until(async () => (await historyTypes('order-2')).includes('ActivityTaskCompleted'), 15_000);
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await killAll();
+      await removeTempDirs();
+    });
+
+    it('prints the UI address at start-up and serves the page with its security headers', async () => {
+      expect(dev.output()).toContain(`ui:         ${dev.url}/`);
+      const res = await fetch(`${dev.url}/runs/order-1`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    });
+
+    it('lists the runs newest first and opens one with the keyboard', async () => {
+      const { page } = browser;
+      await page.goto(`${dev.url}/`);
+      const rows = page.getByTestId('run-row');
+      await expect.poll(() => rows.count()).toBe(3);
+      const ids = await page.locator('[data-testid="run-row"] td.id').allTextContents();
+      expect(ids).toEqual(['order-2', 'payment-1', 'order-1']);
+      await expect.poll(() => rows.nth(1).locator('.status').textContent()).toBe('FAILED');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'runs-list.png') });
+      console.log(`screenshots: ${SCREENSHOTS}`);
+
+      await page.keyboard.press('j');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/runs\/payment-1\/[\w-]+$/);
+      await expect.poll(() => page.getByTestId('workflow-id').textContent()).toBe('payment-1');
+      // The failure with the activity it came from.
+      await expect.poll(() => page.getByTestId('failure').textContent()).toContain('failing activity: flaky');
+      await expect.poll(() => page.getByTestId('failure').textContent()).toContain('the card was declined');
+      await page.keyboard.press('Escape');
+      await page.waitForURL(`${dev.url}/`);
+
+      // Filters: by status, and search by workflow ID prefix (server side).
+      await page.getByLabel('status').selectOption('FAILED');
+      await expect
+        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
+        .toEqual(['payment-1']);
+      await page.getByLabel('status').selectOption('');
+      await page.keyboard.press('/');
+      await page.keyboard.type('order-');
+      await page.keyboard.press('Enter');
+      await expect
+        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
+        .toEqual(['order-2', 'order-1']);
+    });
+
+    it('sends a signal from the form and shows the event live, without reloading', async () => {
+      const { page } = browser;
+      await page.goto(`${dev.url}/runs/order-2`);
+      await page.waitForURL(/\/runs\/order-2\/[\w-]+$/);
+      await page.getByRole('tab', { name: /events/ }).click();
+      await expect.poll(() => page.getByTestId('event-row').count()).toBe(4);
+      await page.evaluate(() => {
+        (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+      });
+      const form = page.getByTestId('signal-form');
+      await form.getByLabel('signal name').fill('go');
+      const editor = form.getByRole('textbox', { name: 'Arguments (JSON array)' });
+      // The JSON is checked before anything is sent.
+      await editor.fill('["from the browser"');
+      await expect.poll(() => form.getByRole('button', { name: 'Send signal' }).isDisabled()).toBe(true);
+      await editor.fill('{"not": "an array"}');
+      await expect.poll(() => form.locator('.error').textContent()).toContain('JSON array');
+      await editor.fill('["from the browser"]');
+      await form.getByRole('button', { name: 'Send signal' }).click();
+
+      const signaled = page.getByTestId('event-row').filter({ hasText: 'WorkflowSignaled' });
+      await expect.poll(() => signaled.textContent()).toContain('from the browser');
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+      expect(
+        await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
+      ).toBe(true);
+      await page.getByRole('tab', { name: 'timeline' }).click();
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'run.png'), fullPage: true });
+    });
+
+    it("downloads a history as JSON Lines: wf export's bytes, and wf replay replays it", async () => {
+      const { page } = browser;
+      await page.goto(`${dev.url}/runs/order-2`);
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Download history (JSONL)' }).click(),
+      ]);
+      const file = path.join(project, 'histories', 'order-2.jsonl');
+      await download.saveAs(file);
+      const exported = await wf(['export', '-w', 'order-2'], address());
+      expect(await readFile(file, 'utf8')).toBe(exported.stdout);
+      const replayed = await wf(['replay', file, '--project', project]);
+      expect(replayed.code, replayed.stdout + replayed.stderr).toBe(0);
+    });
+
+    it("shows a paused run's divergence report with both source lines", async () => {
+      const { page } = browser;
+      await start('pausable', 'paused-1');
+      await until(async () => (await historyTypes('paused-1')).includes('ActivityTaskCompleted'), 15_000);
+      const file = path.join(project, 'src', 'workflows', 'index.ts');
+      await writeFile(
+        file,
+        WORKFLOWS.replace("const x = await greet('1');", "await greet('0');\n  const x = await greet('1');"),
+      );
+      await dev.waitFor(/paused: paused-1/);
+      await page.goto(`${dev.url}/runs/paused-1`);
+      const report = page.getByTestId('paused-report');
+      await expect.poll(() => report.textContent(), { timeout: 10_000 }).toContain('history recorded');
+      const text = (await report.textContent()) ?? '';
+      expect(text).toContain('code issued');
+      expect(text).toContain("await greet('0');");
+      expect(await page.getByTestId('run-status').textContent()).toBe('PAUSED');
+      await page.goto(`${dev.url}/?status=PAUSED`);
+      await expect
+        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
+        .toEqual(['paused-1']);
+      await writeFile(file, WORKFLOWS);
+      await dev.waitFor(/paused-1 resumed/);
+    });
+
+    it('renders workflow IDs and payloads that hold markup as text, and opens no dialog', async () => {
+      const { page, dialogs } = browser;
+      const id = '<script>alert("id")</script><img src=x onerror=alert(1)>';
+      const input = { html: '<img src=x onerror=alert(2)>', link: 'javascript:alert(3)' };
+      await start('waiter', id, input);
+      await start('waiter', 'javascript:alert(4)');
+      await page.goto(`${dev.url}/`);
+      const cell = page.locator('[data-testid="run-row"] td.id').filter({ hasText: '<script>' });
+      await expect.poll(() => cell.textContent()).toBe(id);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.locator('script').count()).toBe(1);
+      expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
+      await cell.locator('a').click();
+      await expect.poll(() => page.getByTestId('workflow-id').textContent()).toBe(id);
+      await expect.poll(() => page.locator('.payload-full').first().textContent()).toContain(input.html);
+      expect(await page.locator('img').count()).toBe(0);
+      await page.goto(`${dev.url}/runs/${encodeURIComponent('javascript:alert(4)')}`);
+      await expect.poll(() => page.getByTestId('workflow-id').textContent()).toBe('javascript:alert(4)');
+      expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
+      expect(dialogs).toEqual([]);
+    });
+
+    it('logged no console error on any page', () => {
+      expect(browser.errors).toEqual([]);
+    });
+
+    it('says when the server is gone, and catches up once it is back', async () => {
+      const { page } = browser;
+      await page.goto(`${dev.url}/`);
+      await expect.poll(() => page.locator('.live').textContent()).toBe('live');
+      const port = dev.port;
+      await dev.kill('SIGKILL');
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('not answering');
+      dev = await spawnDev(project, { port });
+      await start('waiter', 'after-restart');
+      await expect.poll(() => page.getByRole('alert').count(), { timeout: 15_000 }).toBe(0);
+      await expect
+        .poll(() => page.locator('[data-testid="run-row"] td.id').first().textContent(), { timeout: 10_000 })
+        .toBe('after-restart');
+    });
+  },
+);
