@@ -33,7 +33,7 @@ export async function flaky(): Promise<void> {
 }
 `;
 
-const WORKFLOWS = `import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from 'wfkit/workflow';
+const WORKFLOWS = `import { condition, defineQuery, defineSignal, proxyActivities, setHandler, sleep } from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
 
 const { greet, flaky } = proxyActivities<typeof activities>({
@@ -57,6 +57,11 @@ export async function waiter(input: unknown): Promise<string[]> {
 
 export async function failing(): Promise<void> {
   await flaky();
+}
+
+export async function sleeper(): Promise<string> {
+  await sleep('1 hour');
+  return 'woke up';
 }
 
 export async function pausable(): Promise<string> {
@@ -219,9 +224,9 @@ describe.skipIf(!built || !haveChromium)(
       await page.goto(`${dev.url}/runs/paused-1`);
       const report = page.getByTestId('paused-report');
       await expect.poll(() => report.textContent(), { timeout: 10_000 }).toContain('history recorded');
-      const text = (await report.textContent()) ?? '';
-      expect(text).toContain('code issued');
-      expect(text).toContain("await greet('0');");
+      expect(await report.textContent()).toContain('code issued');
+      // The code frames come a moment after the report.
+      await expect.poll(() => report.textContent()).toContain("await greet('0');");
       expect(await page.getByTestId('run-status').textContent()).toBe('PAUSED');
       await page.goto(`${dev.url}/?status=PAUSED`);
       await expect
@@ -253,6 +258,31 @@ describe.skipIf(!built || !haveChromium)(
       expect(dialogs).toEqual([]);
     });
 
+    it('starts a workflow from the page, runs a query, and fires a pending timer with time control', async () => {
+      const { page } = browser;
+      await page.goto(`${dev.url}/`);
+      await page.getByRole('button', { name: 'Start workflow' }).click();
+      await page.getByLabel('Type', { exact: true }).selectOption('waiter');
+      await page.getByLabel('workflow ID to start').fill('started-in-the-page');
+      await page.getByRole('textbox', { name: 'Arguments (JSON array)' }).fill('[{"from": "the page"}]');
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
+      await page.waitForURL(/\/runs\/started-in-the-page\/[\w-]+$/);
+      await expect
+        .poll(() => page.locator('.payload-full').first().textContent())
+        .toContain('"from": "the page"');
+      await page.getByRole('tab', { name: 'query' }).click();
+      const query = page.getByTestId('query-form');
+      await query.getByLabel('query name').fill('seen');
+      await query.getByRole('button', { name: 'Run query' }).click();
+      await expect.poll(() => page.getByTestId('query-answer').textContent()).toBe('[]');
+
+      await start('sleeper', 'sleeper-1');
+      await page.goto(`${dev.url}/runs/sleeper-1`);
+      await page.getByRole('button', { name: 'Fire now' }).click();
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+      await expect.poll(() => page.locator('.payload-full').nth(1).textContent()).toBe('"woke up"');
+    });
+
     it('logged no console error on any page', () => {
       expect(browser.errors).toEqual([]);
     });
@@ -270,6 +300,54 @@ describe.skipIf(!built || !haveChromium)(
       await expect
         .poll(() => page.locator('[data-testid="run-row"] td.id').first().textContent(), { timeout: 10_000 })
         .toBe('after-restart');
+    });
+  },
+);
+
+describe.skipIf(!built || !haveChromium)(
+  'the web UI of a token-protected wf serve (needs `npm run build` and Chromium)',
+  () => {
+    const TOKEN = 'a-long-enough-api-token-for-the-test';
+    let browser: Browser;
+
+    afterAll(async () => {
+      await browser?.close();
+      await killAll();
+      await removeTempDirs();
+    });
+
+    it('asks for the token, keeps it for the tab, and then shows the runs', async () => {
+      const project = await makeProject({
+        'src/activities/index.ts': ACTIVITIES,
+        'src/workflows/index.ts': WORKFLOWS,
+      });
+      let server: DevServer;
+      [server, browser] = await Promise.all([
+        spawnDev(project, {
+          command: 'serve',
+          args: ['--api-token', TOKEN, '--log-format', 'text'],
+          ready: /^\s+recovered:/,
+        }),
+        openBrowser(),
+      ]);
+      const started = await wf(['start', '--type', 'waiter', '-w', 'behind-a-token'], {
+        WF_ADDRESS: server.url,
+        WF_API_TOKEN: TOKEN,
+      });
+      expect(started.code, started.stderr).toBe(0);
+      const { page } = browser;
+      await page.goto(`${server.url}/`);
+      await page.getByLabel('API token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Unlock' }).click();
+      await expect
+        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
+        .toEqual(['behind-a-token']);
+      await expect.poll(() => page.locator('.live').textContent()).toBe('live');
+      await page.reload();
+      await expect
+        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
+        .toEqual(['behind-a-token']);
+      expect(browser.errors.filter((e) => !e.includes('401'))).toEqual([]);
     });
   },
 );
