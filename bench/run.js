@@ -22,7 +22,6 @@ const ALL = [
   'postgres-store',
   'serve-steps',
   'memory-steps-no-watchdog',
-  'tracing',
   'cli',
   'webui',
 ];
