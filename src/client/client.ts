@@ -17,6 +17,7 @@ import type {
   RunDescription,
   RunRef,
   StartWorkflowRequest,
+  StartWorkflowResponse,
   TimeControl,
   TimeInfo,
   WorkflowService,
@@ -31,6 +32,7 @@ import { AsyncCompletionClient } from './async-completion.js';
 import { Connection } from './connection.js';
 import { outcomeToError } from './errors.js';
 import { ScheduleClient } from './schedule-client.js';
+import { clientSpan } from './tracing.js';
 import type {
   WorkflowHandle,
   WorkflowListFilter,
@@ -128,7 +130,7 @@ export class WorkflowClient {
     options: WorkflowStartOptions<W>,
   ): Promise<WorkflowHandle<W>> {
     const req = toStartRequest(workflow, options);
-    const res = await this.service.startWorkflow(req);
+    const res = await startTraced('StartWorkflow', this.service, req);
     return new Handle<W>(this.service, res.workflowId, res.runId, res.runId);
   }
 
@@ -145,7 +147,7 @@ export class WorkflowClient {
     const { signal, signalArgs, ...startOptions } = options;
     const req = toStartRequest(workflow, startOptions as WorkflowStartOptions<W>);
     req.signal = { name: typeof signal === 'string' ? signal : signal.name, args: [...(signalArgs ?? [])] };
-    const res = await this.service.startWorkflow(req);
+    const res = await startTraced('SignalWithStartWorkflow', this.service, req);
     return new Handle<W>(this.service, res.workflowId, res.runId, res.runId);
   }
 
@@ -197,7 +199,11 @@ export class WorkflowClient {
           "WithStartWorkflowOperation needs workflowIdConflictPolicy: 'USE_EXISTING' to update the open run if there is one, or 'FAIL'",
         );
       }
-      res = await this.service.startWorkflow(toStartRequest(op.workflowTypeOrFunc, op.options));
+      res = await startTraced(
+        'StartWorkflow',
+        this.service,
+        toStartRequest(op.workflowTypeOrFunc, op.options),
+      );
     } catch (error) {
       settleWithStart(op, { error });
       throw error;
@@ -382,6 +388,23 @@ function timeControlOf<K extends keyof TimeControl>(
   return candidate as Pick<TimeControl, K>;
 }
 
+/** A start in a client span (`StartWorkflow:<type>`) whose W3C context travels with the request. */
+function startTraced(
+  what: 'StartWorkflow' | 'SignalWithStartWorkflow',
+  service: WorkflowService,
+  req: StartWorkflowRequest,
+): Promise<StartWorkflowResponse> {
+  return clientSpan(
+    `${what}:${req.workflowType}`,
+    { 'wf.workflow.type': req.workflowType, 'wf.workflow.id': req.workflowId },
+    async (header, span) => {
+      const res = await service.startWorkflow(header ? { ...req, header } : req);
+      span.setAttribute('wf.run.id', res.runId);
+      return res;
+    },
+  );
+}
+
 function defName(def: { name: string } | string): string {
   return typeof def === 'string' ? def : def.name;
 }
@@ -393,6 +416,13 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
     readonly runId: string | undefined,
     readonly firstExecutionRunId: string | undefined,
   ) {}
+
+  private spanAttributes(): Record<string, string> {
+    return {
+      'wf.workflow.id': this.workflowId,
+      ...(this.runId === undefined ? {} : { 'wf.run.id': this.runId }),
+    };
+  }
 
   /** Calls target the run for a handle from getHandle(id, runId), else the latest run. */
   private get ref(): RunRef {
@@ -423,28 +453,40 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
     def: SignalDefinition<Args> | string,
     ...args: Args
   ): Promise<void> {
-    return this.service.signal(this.ref, defName(def), args);
+    const name = defName(def);
+    return clientSpan(`SignalWorkflow:${name}`, this.spanAttributes(), () =>
+      this.service.signal(this.ref, name, args),
+    );
   }
 
   async query<Ret = unknown, Args extends unknown[] = unknown[]>(
     def: QueryDefinition<Ret, Args> | string,
     ...args: Args
   ): Promise<Ret> {
-    return (await this.service.query(this.ref, defName(def), args)) as Ret;
+    const name = defName(def);
+    return (await clientSpan(`QueryWorkflow:${name}`, this.spanAttributes(), () =>
+      this.service.query(this.ref, name, args),
+    )) as Ret;
   }
 
   async executeUpdate<Ret = unknown, Args extends unknown[] = unknown[]>(
     def: UpdateDefinition<Ret, Args> | string,
     options?: { args?: Args; updateId?: string },
   ): Promise<Ret> {
-    return (await this.service.update(this.ref, defName(def), options?.args ?? [], options?.updateId)) as Ret;
+    const name = defName(def);
+    return (await clientSpan(`UpdateWorkflow:${name}`, this.spanAttributes(), () =>
+      this.service.update(this.ref, name, options?.args ?? [], options?.updateId),
+    )) as Ret;
   }
 
   async update<Ret = unknown, Args extends unknown[] = unknown[]>(
     def: UpdateDefinition<Ret, Args> | string,
     ...args: Args
   ): Promise<Ret> {
-    return (await this.service.update(this.ref, defName(def), args)) as Ret;
+    const name = defName(def);
+    return (await clientSpan(`UpdateWorkflow:${name}`, this.spanAttributes(), () =>
+      this.service.update(this.ref, name, args),
+    )) as Ret;
   }
 
   startUpdate<Ret = unknown, Args extends unknown[] = unknown[]>(

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, WfError, WorkflowUpdateFailedError } from '../common/errors.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { RunRef, WorkflowService } from '../protocol/service.js';
+import { clientSpan } from './tracing.js';
 
 /**
  * How far an update must have gone before `startUpdate` returns (Temporal's names and values).
@@ -59,7 +60,11 @@ export async function startUpdateAtStage<Ret>(
   const { service, name, args, updateId } = request;
   const runId = request.ref.runId ?? (await service.describe(request.ref)).runId;
   const ref = { workflowId: request.ref.workflowId, runId };
-  const sent = service.update(ref, name, args, updateId) as Promise<Ret>;
+  const sent = clientSpan(
+    `UpdateWorkflow:${name}`,
+    { 'wf.workflow.id': ref.workflowId, 'wf.run.id': runId, 'wf.update.id': updateId },
+    () => service.update(ref, name, args, updateId),
+  ) as Promise<Ret>;
   sent.catch(() => undefined);
   const handle: WorkflowUpdateHandle<Ret> = {
     updateId,

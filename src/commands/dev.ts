@@ -16,6 +16,11 @@ export class Dev extends LocalCommand {
   static override flags = {
     ...projectFlags,
     port: Flags.integer({ description: 'Port of the HTTP API (on 127.0.0.1). Default: 7466.' }),
+    otel: Flags.boolean({
+      description:
+        'Export OpenTelemetry traces over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318). ' +
+        'Also on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or OTEL_TRACES_EXPORTER=otlp is set; OTEL_SDK_DISABLED=true turns it off.',
+    }),
     'metrics-port': Flags.integer({
       description:
         'Also serve GET /metrics (Prometheus) alone on this port, for scrapers. It is always on the API port too.',
@@ -77,6 +82,7 @@ export class Dev extends LocalCommand {
         watch: flags.watch,
         reporter,
         ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}),
+        ...(flags.otel ? { otel: true } : {}),
         ...(flags.migrate ? { migrate: true } : {}),
         ...(flags.schema ? { schema: flags.schema } : {}),
         ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),

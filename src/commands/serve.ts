@@ -26,6 +26,11 @@ export class Serve extends LocalCommand {
       description: 'Address to listen on. Default: 127.0.0.1. Any other address requires --api-token.',
       default: '127.0.0.1',
     }),
+    otel: Flags.boolean({
+      description:
+        'Export OpenTelemetry traces over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318). ' +
+        'Also on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or OTEL_TRACES_EXPORTER=otlp is set; OTEL_SDK_DISABLED=true turns it off.',
+    }),
     'metrics-port': Flags.integer({
       description:
         'Also serve GET /metrics (Prometheus) alone on this port, for scrapers. It is always on the API port too.',
@@ -75,6 +80,7 @@ export class Serve extends LocalCommand {
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       host: flags.host,
       ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}),
+      ...(flags.otel ? { otel: true } : {}),
       ...(flags['api-token'] ? { apiToken: flags['api-token'] } : {}),
       migrate: flags.migrate,
       ...(flags.schema ? { schema: flags.schema } : {}),

@@ -10,6 +10,7 @@ import { printable, terminalJson } from '../common/printable.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { RunKey } from '../history/store.js';
 import type { EventNotice } from '../protocol/service.js';
+import type { TraceIds } from '../runtime/engine/index.js';
 import type { LogRecord } from '../workflow/protocol.js';
 
 export type MessageLevel = 'info' | 'warn' | 'error';
@@ -19,10 +20,10 @@ export interface DevReporter {
   message(level: MessageLevel, text: string): void;
   /** An event just recorded in a run's history. */
   event(notice: EventNotice): void;
-  /** A `log` call of workflow code. */
-  workflowLog(runId: string, record: LogRecord): void;
-  /** A `log` call of activity code, with the activity's context. */
-  activityLog(record: ActivityLogRecord): void;
+  /** A `log` call of workflow code; `trace` names its run's `RunWorkflow` span when tracing is on. */
+  workflowLog(runId: string, record: LogRecord, trace?: TraceIds): void;
+  /** A `log` call of activity code, with the activity's context (and its attempt's span when tracing is on). */
+  activityLog(record: ActivityLogRecord, trace?: TraceIds): void;
   /** A run paused (its code no longer replays its history; `reason` says why) or resumed (undefined). */
   paused(run: RunKey, reason: string | undefined): void;
   /** The clock was skipped forward: `now` is the time workflows see, `offsetMs` the total offset. */
@@ -39,11 +40,11 @@ export function plainReporter(write: (line: string) => void): DevReporter {
     event(notice) {
       write(printable(formatNotice(notice)));
     },
-    workflowLog(runId, record) {
-      write(printable(formatLog(runId, record)));
+    workflowLog(runId, record, trace) {
+      write(printable(formatLog(runId, record) + traceSuffix(trace)));
     },
-    activityLog(record) {
-      write(printable(formatActivityLog(record)));
+    activityLog(record, trace) {
+      write(printable(formatActivityLog(record) + traceSuffix(trace)));
     },
     paused(run, reason) {
       // A pause is reported by the engine's own error line, with its reason in full.
@@ -77,7 +78,7 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
       }
       emit({ kind: 'event', level: eventLevel(event), workflowId, runId, event });
     },
-    workflowLog(runId, record) {
+    workflowLog(runId, record, trace) {
       const workflowId = workflowIds.get(runId);
       emit({
         kind: 'log',
@@ -86,9 +87,10 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
         ...(record.attributes ? { attributes: record.attributes } : {}),
         ...(workflowId === undefined ? {} : { workflowId }),
         runId,
+        ...traceFields(trace),
       });
     },
-    activityLog({ level, message, attributes, activity }) {
+    activityLog({ level, message, attributes, activity }, trace) {
       emit({
         kind: 'log',
         source: 'activity',
@@ -96,6 +98,7 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
         message,
         ...(attributes ? { attributes } : {}),
         ...activity,
+        ...traceFields(trace),
       });
     },
     paused(run, reason) {
@@ -109,6 +112,15 @@ export function jsonReporter(write: (line: string) => void): DevReporter {
       emit({ kind: 'time', now, offsetMs });
     },
   };
+}
+
+/** OpenTelemetry's names for a log record's trace context (its log data model: trace_id, span_id). */
+function traceFields(trace: TraceIds | undefined): Record<string, string> {
+  return trace ? { trace_id: trace.traceId, span_id: trace.spanId } : {};
+}
+
+function traceSuffix(trace: TraceIds | undefined): string {
+  return trace ? ` trace_id=${trace.traceId} span_id=${trace.spanId}` : '';
 }
 
 function formatLog(runId: string, record: LogRecord): string {

@@ -1,12 +1,15 @@
 import { relative } from 'node:path';
+import type { ActivityLogRecord } from '../activity/log.js';
 import { WfError } from '../common/errors.js';
 import { formatDuration } from '../common/format-duration.js';
+import type { LogRecord } from '../workflow/protocol.js';
 import { type DevReporter, plainReporter } from './dev-reporter.js';
 import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
 import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
+import { startTraceExport } from './trace-export.js';
 
 export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChange' | 'onTimeSkip'> {
   config: ProjectConfig;
@@ -21,6 +24,10 @@ export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChang
   name?: string;
   /** Also serve `GET /metrics` alone on this port (for scrapers), on the same host and token rules. */
   metricsPort?: number;
+  /** Export traces with OTLP even when no `OTEL_*` variable asks for it (`--otel`). */
+  otel?: boolean;
+  /** The environment the `OTEL_*` variables are read from. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface DevServer {
@@ -39,19 +46,38 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const out = (line: string) => reporter.message('info', line);
   const { config } = options;
   const metrics = new PrometheusMetrics();
-  const local = await openLocalEngine(config, {
-    ...options,
-    metrics,
-    logger: options.logger ?? {
-      info: (m) => reporter.message('info', m),
-      warn: (m) => reporter.message('warn', m),
-      error: (m) => reporter.message('error', m),
-    },
-    workflowLog: options.workflowLog ?? ((runId, record) => reporter.workflowLog(runId, record)),
-    activityLog: options.activityLog ?? ((record) => reporter.activityLog(record)),
-    onPauseChange: (run, reason) => reporter.paused(run, reason),
-    onTimeSkip: (offsetMs) => reporter.timeSkipped(new Date(Date.now() + offsetMs).toISOString(), offsetMs),
-  });
+  const traces = await startTraceExport(options.otel ?? false, options.env ?? process.env);
+  // Log lines name the trace and span they belong to when tracing is on (the engine derives them).
+  let engine: LocalEngine['engine'] | undefined;
+  const workflowLog = (runId: string, record: LogRecord) =>
+    reporter.workflowLog(runId, record, engine?.traceContext(runId));
+  const activityLog = (record: ActivityLogRecord) =>
+    reporter.activityLog(record, engine?.traceContext(record.activity.runId, record.activity));
+  let local: LocalEngine;
+  try {
+    local = await openLocalEngine(config, {
+      ...options,
+      metrics,
+      ...(traces ? { tracing: traces.tracing } : {}),
+      logger: options.logger ?? {
+        info: (m) => reporter.message('info', m),
+        warn: (m) => reporter.message('warn', m),
+        error: (m) => reporter.message('error', m),
+      },
+      workflowLog: options.workflowLog ?? workflowLog,
+      activityLog: options.activityLog ?? activityLog,
+      onPauseChange: (run, reason) => reporter.paused(run, reason),
+      onTimeSkip: (offsetMs) => reporter.timeSkipped(new Date(Date.now() + offsetMs).toISOString(), offsetMs),
+    });
+  } catch (error) {
+    await traces?.shutdown();
+    throw error;
+  }
+  if (traces) engine = local.engine;
+  const closeLocal = async () => {
+    await local.close();
+    await traces?.shutdown();
+  };
   // The watcher is ready before the server answers: an edit saved from then on is never missed.
   let reloader: HotReloader | undefined;
   let workflowTypes: readonly string[] = local.code.sandbox.workflowTypes;
@@ -61,14 +87,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         config,
         engine: local.engine,
         out,
-        workflowLog: (runId, record) => reporter.workflowLog(runId, record),
+        workflowLog,
         loadedCode: local.code.bundle.code,
         onReloaded: (types) => {
           workflowTypes = types;
         },
       });
     } catch (error) {
-      await local.close();
+      await closeLocal();
       throw error;
     }
   }
@@ -98,7 +124,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     });
   } catch (error) {
     await reloader?.close();
-    await local.close();
+    await closeLocal();
     throw error;
   }
   if (options.metricsPort !== undefined) {
@@ -114,7 +140,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     } catch (error) {
       await http.close();
       await reloader?.close();
-      await local.close();
+      await closeLocal();
       // startHttpServer's advice names --port; here the port in question is the metrics port.
       if (error instanceof WfError) {
         throw new WfError(
@@ -143,6 +169,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   );
   if (config.activitiesPath) out(`  activities: ${relative(config.root, config.activitiesPath)}`);
   out(`  metrics:    ${metricsHttp ? metricsHttp.url : http.url}/metrics (Prometheus)`);
+  if (traces) {
+    out(
+      `  traces:     ${traces.config.url} (OpenTelemetry OTLP ${traces.config.protocol}, service ${traces.config.serviceName})`,
+    );
+  }
   out(
     local.engine.owner
       ? `  claimed:    ${local.recovered.resumed} open run(s) due now${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`
@@ -166,7 +197,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await reloader?.close();
       await metricsHttp?.close();
       await http.close();
-      await local.close();
+      await closeLocal();
     },
   };
 }

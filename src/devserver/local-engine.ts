@@ -10,6 +10,7 @@ import {
   type ClusterOptions,
   type EngineLogger,
   type EngineMetrics,
+  type EngineTracing,
   WorkflowEngine,
 } from '../runtime/engine/index.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
@@ -56,6 +57,8 @@ export interface LocalEngineOptions {
   cluster?: ClusterOptions;
   /** Receives the engine's counts and timings (the dev server's Prometheus metrics). */
   metrics?: EngineMetrics;
+  /** Receives the engine's finished spans (OpenTelemetry, when tracing is on). */
+  tracing?: EngineTracing;
 }
 
 /**
@@ -105,6 +108,7 @@ export async function openLocalEngine(
     ...(options.activityLog ? { activityLog: options.activityLog } : {}),
     ...(options.onPauseChange ? { onPauseChange: options.onPauseChange } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(database ? { cluster: { buildId, ...options.cluster } } : {}),
   });
   let recovered: { resumed: number; paused: number };

@@ -18,6 +18,7 @@ import {
   describeValue,
   refuseCronSchedule,
 } from '../common/request-rules.js';
+import { checkTraceHeader } from '../common/trace-header.js';
 import {
   type FailureInfo,
   WORKFLOW_ID_CONFLICT_POLICIES,
@@ -69,6 +70,7 @@ const START_FIELDS = [
   'memo',
   'searchAttributes',
   'signal',
+  'header',
 ] as const;
 
 /** `POST /workflows`. */
@@ -113,6 +115,8 @@ export function parseStartBody(raw: unknown): StartWorkflowRequest {
   const searchAttributes = field(body, 'searchAttributes');
   if (searchAttributes !== undefined)
     req.searchAttributes = checkSearchAttributes('"searchAttributes"', searchAttributes);
+  const header = checkTraceHeader(field(body, 'header'));
+  if (header) req.header = header;
   const signal = field(body, 'signal');
   if (signal !== undefined) {
     const s = objectWith(

@@ -12,6 +12,8 @@ export interface ServeOptions {
   port?: number;
   /** Also serve `GET /metrics` alone on this port (same host and token). */
   metricsPort?: number;
+  /** Export OpenTelemetry traces even when no `OTEL_*` variable asks for it. */
+  otel?: boolean;
   host: string;
   apiToken?: string;
   migrate?: boolean;
@@ -73,6 +75,7 @@ export async function serveProject(options: ServeOptions): Promise<void> {
     name: 'wf serve',
     host: options.host,
     ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
+    ...(options.otel ? { otel: true } : {}),
     ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     ...(options.migrate ? { migrate: true } : {}),
     ...(options.schema ? { schema: options.schema } : {}),

@@ -7,11 +7,14 @@
  */
 
 import type { FailureInfo, TimeoutType } from '../common/failure-info.js';
+import type { TraceHeader } from '../common/trace-header.js';
 
 export const HISTORY_FORMAT_VERSION = 1;
 
 /** FailureInfo (a serialized error) and TimeoutType live in the bottom layer; they are part of this format. */
 export type { FailureInfo, TimeoutType } from '../common/failure-info.js';
+/** W3C trace context, as the optional `header` of WorkflowExecutionStarted. */
+export type { TraceHeader } from '../common/trace-header.js';
 
 /** Where in the user's source a command was issued (resolved through the bundle's source map). */
 export interface CallSite {
@@ -82,6 +85,12 @@ export interface WorkflowExecutionStarted extends Base {
   memo?: Record<string, unknown>;
   /** Search attributes given at start (listing filters on them). */
   searchAttributes?: SearchAttributes;
+  /**
+   * W3C trace context of the span that caused this run: the client's `StartWorkflow`, the parent's
+   * `StartChildWorkflowExecution`, or the previous run's `RunWorkflow` (continue-as-new). Absent when
+   * nobody traced the start. Every span of the run is derived from it and the run ID (docs/observability.md).
+   */
+  header?: TraceHeader;
 }
 
 export interface ActivityTaskScheduled extends Base {

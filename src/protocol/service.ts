@@ -5,6 +5,7 @@ import type {
   ScheduleOverlapPolicy,
 } from '../common/schedules.js';
 import type { SearchAttributes } from '../common/search-attributes.js';
+import type { TraceHeader } from '../common/trace-header.js';
 /**
  * The service protocol: every request and answer a client exchanges with an engine, as types only.
  * The in-process engine (src/runtime) implements `WorkflowService`, the HTTP server exposes it and
@@ -40,6 +41,11 @@ export interface StartWorkflowRequest {
    * the call returns.
    */
   signal?: { name: string; args?: unknown[] };
+  /**
+   * The caller's W3C trace context (the client's `StartWorkflow` span): recorded on the run's
+   * WorkflowExecutionStarted, so that its spans join the caller's trace. A malformed one is dropped.
+   */
+  header?: TraceHeader;
 }
 
 export interface StartWorkflowResponse {

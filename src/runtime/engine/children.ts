@@ -84,6 +84,7 @@ export class Children {
         args: child.args,
         firstRunId: child.runId,
         parent: { workflowId: parent.key.workflowId, runId: parent.key.runId, seq },
+        ...this.kernel.tracing?.childHeader(parent.started, seq),
       }),
     );
   }

@@ -61,7 +61,7 @@ import { type AwaitingCompletion, liveExecutor, type RunEntry } from './run-entr
 import { Schedules } from './schedules.js';
 import { Starts } from './start.js';
 import { DurableTimers } from './timers.js';
-import type { ActivityFunction, EngineGauges, EngineOptions, WorkflowCode } from './types.js';
+import type { ActivityFunction, EngineGauges, EngineOptions, TraceIds, WorkflowCode } from './types.js';
 
 const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -96,6 +96,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       options.code,
       options.activities,
       options.metrics,
+      options.tracing,
     );
     if (options.activityLog) kernel.activityLog = options.activityLog;
     this.kernel = kernel;
@@ -246,6 +247,14 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   }
 
   /** Runs held in memory, and how many keep their executor (the rest are rebuilt by replay when they wake). */
+  /**
+   * The trace and span IDs a log line of this run belongs to (its `RunWorkflow` span, or an activity
+   * attempt's `RunActivity`), when tracing is on and the run is held here.
+   */
+  traceContext(runId: string, activity?: { activityId: string; attempt: number }): TraceIds | undefined {
+    return this.kernel.tracing?.logContext(runId, activity);
+  }
+
   /** What this process holds right now, for metrics gauges. */
   gauges(): EngineGauges {
     const gauges: EngineGauges = {
@@ -425,7 +434,14 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       entry && !entry.closed
         ? (liveExecutor(entry) ?? (await this.mailbox.withRun(entry, () => this.mailbox.load(entry))))
         : await this.replayed(summary);
+    const queryStarted = new Date();
     const outcome = executor.query(queryName, jsonArgs(args, 'query'));
+    this.kernel.tracing?.queryHandled(
+      executor.started,
+      queryName,
+      queryStarted,
+      outcome.ok ? undefined : outcome.failure,
+    );
     this.kernel.metering?.sink.queryHandled(
       executor.started.workflowType,
       outcome.ok ? 'answered' : 'failed',

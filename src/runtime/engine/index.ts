@@ -9,6 +9,9 @@ export type {
   EngineLogger,
   EngineMetrics,
   EngineOptions,
+  EngineSpan,
+  EngineTracing,
   PauseReason,
+  TraceIds,
   WorkflowCode,
 } from './types.js';

@@ -6,7 +6,8 @@ import type { Clock } from '../clock.js';
 import { Metering } from './metering.js';
 import { LocalOwnership, type Ownership } from './ownership.js';
 import type { RunEntry } from './run-entry.js';
-import type { ActivityFunction, EngineLogger, EngineMetrics, WorkflowCode } from './types.js';
+import { Tracing } from './tracing.js';
+import type { ActivityFunction, EngineLogger, EngineMetrics, EngineTracing, WorkflowCode } from './types.js';
 
 /**
  * What every room of the engine shares: the store, the clock, the current code, the logger, the
@@ -21,6 +22,8 @@ export class EngineKernel {
   buildId: string | undefined;
   /** Counts what becomes durable, for metrics; undefined when nobody collects them. */
   readonly metering: Metering | undefined;
+  /** Turns what becomes durable into spans; undefined when tracing is off. */
+  readonly tracing: Tracing | undefined;
   private ownership_: Ownership;
   /** Where activity code's `log` lines go. */
   activityLog: (record: ActivityLogRecord) => void = () => undefined;
@@ -37,10 +40,12 @@ export class EngineKernel {
     code: WorkflowCode,
     activities: Record<string, ActivityFunction>,
     metrics?: EngineMetrics,
+    tracing?: EngineTracing,
   ) {
     this.code = code;
     this.activities = activities;
     this.metering = metrics ? new Metering(metrics) : undefined;
+    this.tracing = tracing ? new Tracing(tracing) : undefined;
     this.ownership_ = this.metered(new LocalOwnership(store));
   }
 
@@ -54,7 +59,8 @@ export class EngineKernel {
   }
 
   private metered(ownership: Ownership): Ownership {
-    return this.metering ? this.metering.meter(ownership) : ownership;
+    const traced = this.tracing ? this.tracing.trace(ownership) : ownership;
+    return this.metering ? this.metering.meter(traced) : traced;
   }
 
   executorOptions() {

@@ -113,6 +113,7 @@ export class Mailbox {
       metering.sink.workflowReplayed(entry.workflowType, (performance.now() - replayStarted) / 1000);
       metering.executorLoaded(entry);
     }
+    this.kernel.tracing?.historyLoaded(history);
     if (events.length > 0) {
       await this.kernel.ownership.append(entry, events);
       await this.afterAppend(entry, events);

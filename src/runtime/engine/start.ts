@@ -5,6 +5,7 @@ import {
   WorkflowNotRunningError,
 } from '../../common/errors.js';
 import { checkSearchAttributes, type SearchAttributes } from '../../common/search-attributes.js';
+import { checkTraceHeader } from '../../common/trace-header.js';
 import type { HistoryEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
 import type { RunRef, StartWorkflowRequest, StartWorkflowResponse } from '../../protocol/service.js';
@@ -28,6 +29,7 @@ export interface NewRun {
   searchAttributes?: SearchAttributes;
   continuedFromRunId?: string;
   parent?: WorkflowExecutionStarted['parent'];
+  header?: WorkflowExecutionStarted['header'];
   signal?: { name: string; args: unknown[] };
 }
 
@@ -100,6 +102,7 @@ export class Starts {
   async createRun(start: NewRun): Promise<RunEntry> {
     return this.kernel.track(async () => {
       const { signal, ...started } = start;
+      this.kernel.tracing?.runOpening(started);
       const { executor, events } = RunExecutor.start(
         { ...started, randomnessSeed: randomUUID(), attempt: 1 },
         this.kernel.clock.now(),
@@ -114,6 +117,7 @@ export class Starts {
         await this.kernel.ownership.create(entry, events);
       } catch (error) {
         this.cache.remove(entry);
+        this.kernel.tracing?.runNotOpened(entry.key.runId);
         throw error;
       }
       this.timers.armRunTimeout(entry);
@@ -142,6 +146,7 @@ export class Starts {
         ? { searchAttributes: next.searchAttributes }
         : {}),
       ...(previous.parent === undefined ? {} : { parent: previous.parent }),
+      ...this.kernel.tracing?.continuedHeader(previous),
     });
   }
 
@@ -155,6 +160,7 @@ export class Starts {
       if (reused) return reused;
     }
     const runId = randomUUID();
+    const header = checkTraceHeader(req.header);
     try {
       await this.createRun({
         workflowType: req.workflowType,
@@ -168,6 +174,7 @@ export class Starts {
           ? {}
           : { searchAttributes: checkSearchAttributes('searchAttributes', req.searchAttributes) }),
         ...(signal ? { signal } : {}),
+        ...(header ? { header } : {}),
       });
     } catch (error) {
       // Another server sharing the store started this workflow ID between our look and our start.

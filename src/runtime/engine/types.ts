@@ -1,5 +1,5 @@
 import type { ActivityLogRecord } from '../../activity/log.js';
-import type { CallSite, NewEvent } from '../../history/events.js';
+import type { CallSite, FailureInfo, NewEvent } from '../../history/events.js';
 import type { HistoryStore, RunKey } from '../../history/store.js';
 import type { Clock } from '../clock.js';
 import type { WorkflowSandbox } from '../sandbox.js';
@@ -41,6 +41,8 @@ export interface EngineOptions {
   cluster?: ClusterOptions;
   /** Receives counts and timings for metrics. Default: none kept. */
   metrics?: EngineMetrics;
+  /** Receives finished spans (OpenTelemetry traces). Default: none made. */
+  tracing?: EngineTracing;
 }
 
 export interface ClusterOptions {
@@ -132,4 +134,41 @@ export interface EngineMetrics {
   activityAttemptTimed(activityType: string, scheduleToStartSeconds: number, executionSeconds: number): void;
   /** One durable append (or a run's creation). */
   storeAppended(seconds: number, events: number, bytes: number): void;
+}
+
+export type SpanAttributes = Record<string, string | number | boolean>;
+
+/** A trace ID (32 hex) and span ID (16 hex), for log lines. */
+export interface TraceIds {
+  traceId: string;
+  spanId: string;
+}
+
+/**
+ * One finished span, named and timed by the engine from its history (see tracing.ts): the host hands
+ * it to OpenTelemetry with exactly these IDs, so spans written by different processes, or before and
+ * after a restart, fit together.
+ */
+export interface EngineSpan extends TraceIds {
+  name: string;
+  kind: 'client' | 'server' | 'internal';
+  /** The parent span in the same trace: one of the engine's, or the caller's (`remoteParent`). */
+  parentSpanId?: string;
+  remoteParent?: boolean;
+  /** The caller's sampling decision (W3C flags), or true for a run nobody traced. */
+  sampled: boolean;
+  traceState?: string;
+  startTime: Date;
+  endTime: Date;
+  attributes: SpanAttributes;
+  /** The span failed: recorded as an exception event, with status ERROR. */
+  failure?: FailureInfo;
+  /** Status ERROR with this message, without an exception (a run timed out or terminated). */
+  error?: string;
+}
+
+/** Where the engine reports finished spans (the dev server fills it with the OpenTelemetry SDK). */
+export interface EngineTracing {
+  /** Called once per span, when the event that ends it is durable (a query: when it is answered). */
+  span(span: EngineSpan): void;
 }

@@ -1,0 +1,213 @@
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/client/connect.js';
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
+import { built, jsonLines, killAll, makeProject, removeTempDirs, spawnDev, wf } from './support.js';
+
+const WORKFLOWS = `
+import { log, proxyActivities, sleep } from 'wfkit/workflow';
+import type * as activities from '../activities/index.js';
+
+const { greet, flaky } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '20ms', backoffCoefficient: 1, maximumAttempts: 3 },
+});
+
+export async function traced(name: string): Promise<string> {
+  log.info('tracing', { name });
+  const first = await greet(name);
+  const second = await flaky();
+  await sleep('3s');
+  const third = await greet('again');
+  return [first, second, third].join(' / ');
+}
+`;
+
+const ACTIVITIES = `
+import { ApplicationFailure, Context } from 'wfkit/activity';
+
+export async function greet(name: string): Promise<string> {
+  Context.current().log.info('greeting', { name });
+  return 'hello ' + name;
+}
+
+export async function flaky(): Promise<string> {
+  const { attempt } = Context.current().info;
+  if (attempt === 1) throw ApplicationFailure.retryable('first attempt fails', 'Flaky');
+  return 'flaky ok on ' + attempt;
+}
+`;
+
+const SERVER = 2;
+const CLIENT = 3;
+
+const count = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name).length;
+
+describe.skipIf(!built)('acceptance: OpenTelemetry traces over OTLP/HTTP (needs a build)', () => {
+  let receiver: OtlpReceiver;
+  // The application's own SDK: the client's StartWorkflow span is exported here.
+  const appSpans = new InMemorySpanExporter();
+  const appProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(appSpans)] });
+  const contextManager = new AsyncLocalStorageContextManager();
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    context.setGlobalContextManager(contextManager.enable());
+    trace.setGlobalTracerProvider(appProvider);
+  });
+  afterEach(killAll);
+  afterAll(async () => {
+    trace.disable();
+    context.disable();
+    await receiver.close();
+    await removeTempDirs();
+  });
+
+  it('makes one trace from the client span to every activity attempt, and continues it after kill -9 without duplicates', async () => {
+    const project = await makeProject({
+      'src/workflows/index.ts': WORKFLOWS,
+      'src/activities/index.ts': ACTIVITIES,
+    });
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+      OTEL_SERVICE_NAME: 'orders',
+    };
+    const dev1 = await spawnDev(project, {
+      args: ['--no-watch', '--log-format', 'json'],
+      env,
+      ready: /Press Ctrl\+C to stop/,
+    });
+    expect(dev1.output()).toContain(
+      `traces:     ${receiver.url}/v1/traces (OpenTelemetry OTLP http/json, service orders)`,
+    );
+    const client = connect({ address: dev1.url });
+    const tracer = trace.getTracer('app');
+    const root = await tracer.startActiveSpan('POST /orders', async (span) => {
+      try {
+        await client.start('traced', { workflowId: 'traced-1', args: ['ada'] });
+        return span.spanContext();
+      } finally {
+        span.end();
+      }
+    });
+    // SIGKILL during the sleep, once both activities' spans were exported.
+    const before = await receiver.waitFor((spans) => count(spans, 'StartActivity:flaky') === 1);
+    await dev1.waitFor(/"TimerStarted"/);
+    const killedAt = Date.now();
+    await dev1.kill('SIGKILL');
+    expect(dev1.output()).not.toContain('"TimerFired"');
+    expect(count(before, 'RunWorkflow:traced')).toBe(0);
+    const firstLogs = jsonLines<Record<string, unknown>>(dev1.output()).filter((l) => l.kind === 'log');
+
+    const dev2 = await spawnDev(project, {
+      args: ['--no-watch', '--log-format', 'json'],
+      env,
+      ready: /Press Ctrl\+C to stop/,
+    });
+    const client2 = connect({ address: dev2.url });
+    expect(await client2.getHandle('traced-1').result()).toBe('hello ada / flaky ok on 2 / hello again');
+    const spans = await receiver.waitFor((all) => count(all, 'RunWorkflow:traced') === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a duplicate would arrive with it
+
+    // The client's span, in the application's SDK, is the child of the request's span.
+    const [startSpan] = appSpans.getFinishedSpans().filter((s) => s.name === 'StartWorkflow:traced');
+    expect(startSpan?.spanContext().traceId).toBe(root.traceId);
+    expect(startSpan?.parentSpanContext?.spanId).toBe(root.spanId);
+    expect(startSpan?.kind).toBe(CLIENT - 1); // the API's SpanKind.CLIENT is 2; OTLP's is 3
+
+    // One trace, every span once.
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([root.traceId]));
+    expect(new Set(spans.map((s) => s.spanId)).size).toBe(spans.length);
+    expect(spans.map((s) => s.name).sort()).toEqual(
+      [
+        'RunWorkflow:traced',
+        'StartActivity:greet',
+        'RunActivity:greet',
+        'StartActivity:flaky',
+        'RunActivity:flaky',
+        'RunActivity:flaky',
+        'StartActivity:greet',
+        'RunActivity:greet',
+      ].sort(),
+    );
+    expect(spans[0]?.resource['service.name']).toBe('orders');
+
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const run = spans.find((s) => s.name === 'RunWorkflow:traced') as ReceivedSpan;
+    expect(run.parentSpanId).toBe(startSpan?.spanContext().spanId);
+    expect(run.kind).toBe(SERVER);
+    expect(run.attributes).toMatchObject({ 'wf.workflow.id': 'traced-1', 'wf.workflow.type': 'traced' });
+    // Begun before the kill, ended after the restart: one span, with its recorded start.
+    expect(run.startMs).toBeLessThan(killedAt);
+    expect(run.endMs).toBeGreaterThan(killedAt);
+    for (const span of spans.filter((s) => s.name.startsWith('StartActivity:'))) {
+      expect(span.parentSpanId).toBe(run.spanId);
+      expect(span.kind).toBe(CLIENT);
+    }
+    for (const span of spans.filter((s) => s.name.startsWith('RunActivity:'))) {
+      expect(byId.get(span.parentSpanId as string)?.name).toBe(span.name.replace('Run', 'Start'));
+      expect(span.kind).toBe(SERVER);
+    }
+    const flakyAttempts = spans
+      .filter((s) => s.name === 'RunActivity:flaky')
+      .sort(
+        (a, b) => Number(a.attributes['wf.activity.attempt']) - Number(b.attributes['wf.activity.attempt']),
+      );
+    expect(flakyAttempts.map((s) => s.attributes['wf.activity.attempt'])).toEqual([1, 2]);
+    expect(flakyAttempts[0]?.statusCode).toBe(2);
+    expect(flakyAttempts[0]?.events[0]).toMatchObject({
+      name: 'exception',
+      attributes: { 'exception.type': 'Flaky', 'exception.message': 'first attempt fails' },
+    });
+    expect(flakyAttempts[1]?.statusCode).toBe(0);
+
+    // Log lines carry the trace and the span they were written in.
+    const workflowLog = firstLogs.find((l) => l.message === 'tracing');
+    expect(workflowLog).toMatchObject({ trace_id: root.traceId, span_id: run.spanId });
+    const activityLog = firstLogs.find((l) => l.message === 'greeting' && l.source === 'activity');
+    const firstGreet = spans.find(
+      (s) => s.name === 'RunActivity:greet' && s.startMs < killedAt,
+    ) as ReceivedSpan;
+    expect(activityLog).toMatchObject({ trace_id: root.traceId, span_id: firstGreet.spanId });
+  });
+
+  it('sends nothing when tracing is off, even with an endpoint set under OTEL_SDK_DISABLED=true', async () => {
+    const project = await makeProject({
+      'src/workflows/index.ts': WORKFLOWS,
+      'src/activities/index.ts': ACTIVITIES,
+    });
+    const requestsBefore = receiver.requests;
+    const dev = await spawnDev(project, {
+      args: ['--no-watch', '--otel'],
+      env: {
+        OTEL_SDK_DISABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '20',
+      },
+    });
+    expect(dev.output()).not.toContain('traces:');
+    const started = await wf([
+      'execute',
+      '--type',
+      'traced',
+      '-w',
+      'off-1',
+      '--input',
+      '"bob"',
+      '--address',
+      dev.url,
+    ]);
+    expect(started.code).toBe(0);
+    await dev.kill('SIGTERM');
+    expect(receiver.requests).toBe(requestsBefore);
+  });
+});
