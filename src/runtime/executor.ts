@@ -140,7 +140,8 @@ export class RunExecutor {
   /** Update names by ID, to point a divergence at an update's handler. */
   private readonly updateNames = new Map<string, string>();
   private readonly run: SandboxRun;
-  private readonly sandbox: WorkflowSandbox;
+  /** Replayed commands carry their stacks (a second replay, to report a divergence). */
+  private captureStacks = false;
   private readonly resolveCallSite: (stack: string) => CallSite | undefined;
 
   private constructor(started: WorkflowExecutionStarted, options: ExecutorOptions) {
@@ -151,7 +152,6 @@ export class RunExecutor {
       workflowType: started.workflowType,
     };
     this.resolveCallSite = options.resolveCallSite ?? (() => undefined);
-    this.sandbox = options.sandbox;
     this.run = options.sandbox.createRun(runInfoOf(started));
   }
 
@@ -198,11 +198,27 @@ export class RunExecutor {
     history: HistoryEvent[],
     options: ExecutorOptions,
   ): { executor: RunExecutor; events: HistoryEvent[] } {
+    try {
+      return RunExecutor.replayOnce(history, options, false);
+    } catch (error) {
+      // Replayed commands carry no stacks (their lines are recorded). To say where the code now
+      // diverges, replay once more with them: the same code diverges at the same place.
+      if (!(error instanceof NonDeterminismError)) throw error;
+      return RunExecutor.replayOnce(history, options, true);
+    }
+  }
+
+  private static replayOnce(
+    history: HistoryEvent[],
+    options: ExecutorOptions,
+    captureStacks: boolean,
+  ): { executor: RunExecutor; events: HistoryEvent[] } {
     const first = history[0];
     if (first?.type !== 'WorkflowExecutionStarted') {
       throw new Error('a history must begin with WorkflowExecutionStarted');
     }
     const executor = new RunExecutor(first, options);
+    executor.captureStacks = captureStacks;
     executor.run.setKnownPatches(
       history.flatMap((e) => (e.type === 'MarkerRecorded' && e.markerName === 'patch' ? [e.patchId] : [])),
     );
@@ -311,6 +327,7 @@ export class RunExecutor {
       now,
       isReplaying,
       historyLength: event.eventId,
+      ...(this.captureStacks ? { captureStacks: true } : {}),
     };
   }
 

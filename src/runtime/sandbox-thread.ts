@@ -138,6 +138,12 @@ export class SandboxThread {
     return this.running;
   }
 
+  /** The thread's heap in use after a full collection (for the benchmark's memory figures); 0 when not started. */
+  heapUsed(): number {
+    if (!this.running) return 0;
+    return this.call({ op: 'heapUsed' }, 0).value as number;
+  }
+
   /** Stops the thread (and everything running in it); the next call starts a new one. */
   terminate(): void {
     const running = this.running;

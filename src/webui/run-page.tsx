@@ -372,61 +372,60 @@ export function RunPage({
         </section>
       ) : null}
 
-      <section className="card relations">
-        <h2>Related runs</h2>
-        <ul>
-          {started?.parent ? (
-            <li>
-              parent:{' '}
-              <RunLink workflowId={started.parent.workflowId} runId={started.parent.runId}>
-                {started.parent.workflowId}
-              </RunLink>
-            </li>
+      {started?.parent || started?.continuedFromRunId || children.length > 0 || siblings.length > 1 ? (
+        <section className="card relations">
+          <h2>Related runs</h2>
+          <ul>
+            {started?.parent ? (
+              <li>
+                parent:{' '}
+                <RunLink workflowId={started.parent.workflowId} runId={started.parent.runId}>
+                  {started.parent.workflowId}
+                </RunLink>
+              </li>
+            ) : null}
+            {started?.continuedFromRunId ? (
+              <li>
+                continued from:{' '}
+                <RunLink workflowId={description.workflowId} runId={started.continuedFromRunId}>
+                  {started.continuedFromRunId}
+                </RunLink>
+              </li>
+            ) : null}
+            {children.map((c) => (
+              <li key={c.key}>
+                child workflow ({c.label}):{' '}
+                <RunLink
+                  workflowId={c.child!.workflowId}
+                  {...(c.child!.runId ? { runId: c.child!.runId } : {})}
+                >
+                  {c.child!.workflowId}
+                </RunLink>
+              </li>
+            ))}
+          </ul>
+          {siblings.length > 1 ? (
+            <>
+              <h3>Runs of this workflow ID (continue-as-new chain and restarts, newest first)</h3>
+              <ul className="chain">
+                {siblings.map((r) => (
+                  <li key={r.runId}>
+                    {r.runId === description.runId ? (
+                      <strong className="mono">{r.runId}</strong>
+                    ) : (
+                      <RunLink workflowId={r.workflowId} runId={r.runId}>
+                        {r.runId}
+                      </RunLink>
+                    )}{' '}
+                    <span className={`status status-${shownStatus(r)}`}>{shownStatus(r)}</span>{' '}
+                    <span className="muted">{formatTime(r.startTime)}</span>
+                  </li>
+                ))}
+              </ul>
+            </>
           ) : null}
-          {started?.continuedFromRunId ? (
-            <li>
-              continued from:{' '}
-              <RunLink workflowId={description.workflowId} runId={started.continuedFromRunId}>
-                {started.continuedFromRunId}
-              </RunLink>
-            </li>
-          ) : null}
-          {children.map((c) => (
-            <li key={c.key}>
-              child workflow ({c.label}):{' '}
-              <RunLink
-                workflowId={c.child!.workflowId}
-                {...(c.child!.runId ? { runId: c.child!.runId } : {})}
-              >
-                {c.child!.workflowId}
-              </RunLink>
-            </li>
-          ))}
-        </ul>
-        {siblings.length > 1 ? (
-          <>
-            <h3>Runs of this workflow ID (continue-as-new chain and restarts, newest first)</h3>
-            <ul className="chain">
-              {siblings.map((r) => (
-                <li key={r.runId}>
-                  {r.runId === description.runId ? (
-                    <strong className="mono">{r.runId}</strong>
-                  ) : (
-                    <RunLink workflowId={r.workflowId} runId={r.runId}>
-                      {r.runId}
-                    </RunLink>
-                  )}{' '}
-                  <span className={`status status-${shownStatus(r)}`}>{shownStatus(r)}</span>{' '}
-                  <span className="muted">{formatTime(r.startTime)}</span>
-                </li>
-              ))}
-            </ul>
-          </>
-        ) : null}
-        {!started?.parent && !started?.continuedFromRunId && children.length === 0 && siblings.length <= 1 ? (
-          <p className="muted">none</p>
-        ) : null}
-      </section>
+        </section>
+      ) : null}
 
       <RunActions target={target} open={open} events={events} />
 

@@ -149,7 +149,7 @@ export function RunsPage({ route, onUnauthorized }: { route: RunsRoute; onUnauth
       } else if (e.key === 'k' || e.key === 'ArrowUp') {
         setSelected((s) => Math.max(s - 1, 0));
         e.preventDefault();
-      } else if (e.key === 'Enter') {
+      } else if (e.key === 'Enter' && !/^(BUTTON|A)$/.test(target.tagName)) {
         const run = runs[selected];
         if (run) navigate(runHref(run.workflowId, run.runId));
       } else if (e.key === '/') {

@@ -1,6 +1,6 @@
 import { ACTIVITY_OPTION_KEYS, type ActivityOptions, compileActivityOptions } from './activity-options.js';
 import { ActivityFailure, CancelledFailure } from './failures.js';
-import { captureStack, currentRun } from './run-state.js';
+import { type CapturedStack, captureStack, currentRun } from './run-state.js';
 
 /** Marks an activity reference made by the bundler in place of an imported activity function. */
 export const ACTIVITY_REF = Symbol.for('wf.activityRef');
@@ -97,7 +97,7 @@ function scheduleActivity(
   activityType: string,
   args: unknown[],
   options: ReturnType<typeof compileActivityOptions>,
-  stack: string | undefined,
+  stack: CapturedStack | undefined,
 ): Promise<unknown> {
   const run = currentRun('an activity call');
   const scope = run.currentScope();

@@ -1,7 +1,7 @@
 import { startTimer } from './durable-timer.js';
 import type { Duration } from './duration.js';
 import { CancelledFailure } from './failures.js';
-import { captureStack, currentRun } from './run-state.js';
+import { type CapturedStack, captureStack, currentRun } from './run-state.js';
 
 export interface CancellationScopeOptions {
   /** Whether cancelling the parent cancels this scope. Default true. */
@@ -28,7 +28,7 @@ export class CancellationScope {
   private rejectCancel!: (reason: CancelledFailure) => void;
   private readonly timeout?: Duration;
   /** Where the scope with a timeout was made: its timer's call site. */
-  private readonly timeoutStack?: string;
+  private readonly timeoutStack?: CapturedStack;
 
   constructor(options: CancellationScopeOptions = {}) {
     this.cancellable = options.cancellable ?? true;

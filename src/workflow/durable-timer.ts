@@ -1,6 +1,6 @@
 import { type Duration, toMs } from './duration.js';
 import { CancelledFailure } from './failures.js';
-import { currentRun } from './run-state.js';
+import { type CapturedStack, currentRun } from './run-state.js';
 
 /**
  * A durable timer started on behalf of the code at `stack` (sleep, condition with a timeout, a
@@ -8,7 +8,7 @@ import { currentRun } from './run-state.js';
  */
 export function startTimer(
   duration: Duration,
-  stack: string | undefined,
+  stack: CapturedStack | undefined,
   summary: string | undefined,
   api: string,
 ): Promise<void> {

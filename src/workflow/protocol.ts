@@ -44,6 +44,8 @@ export interface Activation {
   now: number;
   isReplaying: boolean;
   historyLength: number;
+  /** Format the stacks of replayed commands too (to report where the code diverges). */
+  captureStacks?: boolean;
 }
 
 export interface CommandBase {

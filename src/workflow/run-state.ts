@@ -32,11 +32,26 @@ interface SandboxGlobals {
   __wfHostLog?: (runId: string, record: LogRecord) => void;
 }
 
+/**
+ * The stack of a call, captured but not yet formatted (an Error): V8 formats it only when `.stack`
+ * is read, which a run needs only for new events, divergence reports and `wf describe`.
+ */
+export interface CapturedStack {
+  readonly stack?: string | undefined;
+}
+
+/** A command as workflow code issues it: its stack still unformatted (see RunState.push). */
+export type IssuedCommand = Command extends infer C
+  ? C extends { stack?: string }
+    ? Omit<C, 'stack'> & { stack?: CapturedStack | string | undefined }
+    : C
+  : never;
+
 export interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
   /** Stack of the call that started the wait, for reports of where the code waits. */
-  stack?: string;
+  stack?: CapturedStack | undefined;
   /** Order of creation among the run's waits (later waits are likelier where the code is now). */
   since?: number;
   /** What is awaited, for those reports (`signal to "order-2" (seq 1)`). */
@@ -68,6 +83,8 @@ export class RunState {
   info!: RunInfoInput;
   now = 0;
   isReplaying = false;
+  /** Format command stacks while replaying too (the host replays again so to report a divergence). */
+  captureStacks = false;
   historyLength = 0;
   completed = false;
   random: () => number = () => 0;
@@ -84,7 +101,12 @@ export class RunState {
   defaultSignalHandler?: Handler;
   defaultQueryHandler?: Handler;
   defaultUpdateHandler?: Handler;
-  readonly conditions = new Set<{ fn: () => boolean; resolve: () => void; stack?: string; since: number }>();
+  readonly conditions = new Set<{
+    fn: () => boolean;
+    resolve: () => void;
+    stack?: CapturedStack | undefined;
+    since: number;
+  }>();
   readonly knownPatches = new Set<string>();
   readonly patchDecisions = new Map<string, boolean>();
   readonly scopeStorage: ScopeStorage<RunScope>;
@@ -129,18 +151,24 @@ export class RunState {
   }
 
   /** Queues a command; throws a TypeError (into the workflow code that issued it) if its payload cannot be recorded. */
-  push(command: Command): void {
+  push(command: IssuedCommand): void {
     if (this.completed) return;
-    const problem = commandPayloadProblem(command);
+    const wire = command as { stack?: CapturedStack | string | undefined };
+    if (typeof wire.stack === 'object') {
+      // A replayed command's line is in its recorded event already: formatting it is wasted work.
+      if (this.isReplaying && !this.captureStacks) delete wire.stack;
+      else wire.stack = wire.stack.stack;
+    }
+    const problem = commandPayloadProblem(command as Command);
     if (problem) throw new TypeError(problem);
-    this.commands.push(command);
+    this.commands.push(command as Command);
   }
 
   scheduleActivity(
     activityType: string,
     args: unknown[],
     options: ActivityOptionsRecord,
-    stack: string | undefined,
+    stack: CapturedStack | undefined,
   ): { seq: number } {
     const seq = this.nextSeq('activity');
     this.push({ type: 'scheduleActivity', seq, activityType, args, options, stack });
@@ -153,7 +181,7 @@ export class RunState {
     runId: string,
     args: unknown[],
     parentClosePolicy: ParentClosePolicy,
-    stack: string | undefined,
+    stack: CapturedStack | undefined,
   ): number {
     const seq = this.nextSeq('child');
     this.push({ type: 'startChild', seq, workflowType, workflowId, runId, args, parentClosePolicy, stack });
@@ -207,12 +235,12 @@ export function hasRunState(): boolean {
   return state !== undefined;
 }
 
-/** The stack of the caller, captured for call-site diagnostics. */
-export function captureStack(): string | undefined {
-  // The user's frame is within the first few; formatting more costs time on every command.
+/** The stack of the caller, captured (not formatted) for call-site diagnostics. */
+export function captureStack(): CapturedStack {
+  // The user's frame is within the first few; capturing more costs time on every command.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 8;
-  const stack = new Error().stack;
+  const stack = new Error();
   Error.stackTraceLimit = limit;
   return stack;
 }

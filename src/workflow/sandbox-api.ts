@@ -14,7 +14,7 @@ import type {
   WaitPointInfo,
 } from './protocol.js';
 import { seededRandom } from './random.js';
-import { captureStack, RunState, setRunState } from './run-state.js';
+import { type CapturedStack, captureStack, RunState, setRunState } from './run-state.js';
 import { ContinueAsNew } from './workflow-info.js';
 
 type WorkflowModule = Record<string, unknown>;
@@ -41,6 +41,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       const activation: Activation = typeof input === 'string' ? JSON.parse(input) : input;
       run.now = activation.now;
       run.isReplaying = activation.isReplaying;
+      run.captureStacks = activation.captureStacks === true;
       run.historyLength = activation.historyLength;
       // A signal delivered with the start (signal-with-start) finds no handler yet: it is buffered
       // here, and the workflow function, called a tick later, gets it from setHandler, before its
@@ -310,12 +311,10 @@ function startTimeout(
 
 function waitPointsOf(run: RunState): WaitPointInfo[] {
   const points: (WaitPointInfo & { since: number })[] = [];
-  const add = (description: string, wait: { stack?: string; since?: number }) =>
-    points.push({
-      description,
-      since: wait.since ?? 0,
-      ...(wait.stack === undefined ? {} : { stack: wait.stack }),
-    });
+  const add = (description: string, wait: { stack?: CapturedStack | undefined; since?: number }) => {
+    const stack = wait.stack?.stack;
+    points.push({ description, since: wait.since ?? 0, ...(stack === undefined ? {} : { stack }) });
+  };
   for (const [seq, a] of run.activities) add(`activity ${a.activityType} (seq ${seq})`, a);
   for (const [seq, t] of run.timers) add(`timer (seq ${seq})`, t);
   for (const [seq, c] of run.children) add(`child workflow ${c.workflowType} (seq ${seq})`, c);

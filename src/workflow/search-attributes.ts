@@ -1,6 +1,6 @@
 import { mergeSearchAttributes, searchAttributeValueOf } from '../common/search-attributes.js';
 import type { SearchAttributes, SearchAttributeValue } from '../history/events.js';
-import { captureStack, currentRun, type RunState } from './run-state.js';
+import { type CapturedStack, captureStack, currentRun, type RunState } from './run-state.js';
 
 /** The value types of search attributes (Temporal's names). */
 export const SearchAttributeType = {
@@ -115,9 +115,8 @@ function apply(run: RunState, update: SearchAttributes): void {
   run.setSearchAttributes(mergeSearchAttributes(run.searchAttributes(), update));
 }
 
-function stackOf(): { stack?: string } {
-  const stack = captureStack();
-  return stack === undefined ? {} : { stack };
+function stackOf(): { stack: CapturedStack } {
+  return { stack: captureStack() };
 }
 
 function toValues(key: string, value: unknown): SearchAttributeValue[] {

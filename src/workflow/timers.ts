@@ -2,7 +2,7 @@ import { CancellationScope } from './cancellation-scope.js';
 import { startTimer } from './durable-timer.js';
 import type { Duration } from './duration.js';
 import { CancelledFailure } from './failures.js';
-import { captureStack, currentRun } from './run-state.js';
+import { type CapturedStack, captureStack, currentRun } from './run-state.js';
 
 /**
  * Waits durably: the timer is recorded, survives restarts, and fires at its original deadline.
@@ -41,7 +41,7 @@ export async function condition(fn: () => boolean, timeout?: Duration): Promise<
   });
 }
 
-function waitFor(fn: () => boolean, stack: string | undefined): Promise<void> {
+function waitFor(fn: () => boolean, stack: CapturedStack | undefined): Promise<void> {
   const run = currentRun('condition');
   const scope = run.currentScope();
   if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('condition cancelled'));
