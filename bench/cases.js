@@ -28,6 +28,7 @@ import {
 } from './lib.js';
 import { postgresStoreCase } from './postgres.js';
 import { serveCase } from './serve.js';
+import { tracingCase } from './tracing.js';
 import { webUiCases } from './webui.js';
 
 const QUICK = process.env.WF_BENCH_QUICK === '1';
@@ -115,6 +116,8 @@ function percentile(values, p) {
 export const cases = {
   ...devCases,
   ...webUiCases,
+  /** The engine step with tracing off and on: what OpenTelemetry costs per step (bench/tracing.js). */
+  tracing: tracingCase,
 
   /** The floors: fdatasync of a small append, JSON.parse of JSON Lines, `node -e 0`. */
   floors: floorsCase,

@@ -22,6 +22,7 @@ const ALL = [
   'postgres-store',
   'serve-steps',
   'memory-steps-no-watchdog',
+  'tracing',
   'cli',
   'webui',
 ];

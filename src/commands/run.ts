@@ -23,6 +23,10 @@ export class Run extends LocalCommand {
     'workflow-id': Flags.string({ char: 'w', description: 'Workflow ID. Default: <type>-<random>.' }),
     timeline: Flags.boolean({ description: 'Print the recorded history as a timeline after the result.' }),
     output: Flags.option({ char: 'o', options: ['text', 'json'] as const, default: 'text' as const })(),
+    otel: Flags.boolean({
+      description:
+        'Export OpenTelemetry traces over OTLP/HTTP, as wf dev --otel does (also on with OTEL_EXPORTER_OTLP_ENDPOINT).',
+    }),
   };
 
   async run(): Promise<void> {
@@ -45,6 +49,7 @@ export class Run extends LocalCommand {
       ...(flags['workflow-id'] ? { workflowId: flags['workflow-id'] } : {}),
       ...(json ? {} : { workflowLog: (line: string) => this.log(line) }),
       warn: (line: string) => process.stderr.write(`${line}\n`),
+      ...(flags.otel ? { otel: true } : {}),
     });
     const { outcome } = result;
     if (json) {

@@ -27,6 +27,10 @@ export async function traced(name: string): Promise<string> {
   const third = await greet('again');
   return [first, second, third].join(' / ');
 }
+
+export async function quick(name: string): Promise<string> {
+  return greet(name);
+}
 `;
 
 const ACTIVITIES = `
@@ -177,6 +181,27 @@ describe.skipIf(!built)('acceptance: OpenTelemetry traces over OTLP/HTTP (needs 
       (s) => s.name === 'RunActivity:greet' && s.startMs < killedAt,
     ) as ReceivedSpan;
     expect(activityLog).toMatchObject({ trace_id: root.traceId, span_id: firstGreet.spanId });
+  });
+
+  it('wf run --otel exports the run it ran before it exits', async () => {
+    const project = await makeProject({
+      'src/workflows/index.ts': WORKFLOWS,
+      'src/activities/index.ts': ACTIVITIES,
+    });
+    const done = await wf(['run', 'quick', '--input', '"cy"', '--otel', '--project', project], {
+      // No short batch delay: the spans still buffered at exit are flushed by the shutdown.
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
+    expect(done.code).toBe(0);
+    const spans = receiver.spans.filter((s) => s.attributes['wf.workflow.type'] === 'quick');
+    expect(spans.map((s) => s.name).sort()).toEqual([
+      'RunActivity:greet',
+      'RunWorkflow:quick',
+      'StartActivity:greet',
+    ]);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    expect(spans[0]?.resource['service.name']).toBe('wf');
   });
 
   it('sends nothing when tracing is off, even with an endpoint set under OTEL_SDK_DISABLED=true', async () => {

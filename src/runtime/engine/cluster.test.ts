@@ -11,7 +11,7 @@ import { WfError } from '../../common/errors.js';
 import { PostgresHistoryStore } from '../../history/postgres-store.js';
 import { VirtualClock } from '../clock.js';
 import { loadWorkflowCode } from '../workflow-code.js';
-import { type ActivityFunction, WorkflowEngine } from './index.js';
+import { type ActivityFunction, type EngineSpan, type EngineTracing, WorkflowEngine } from './index.js';
 
 const fixture = (path: string) =>
   fileURLToPath(new URL(`../../../test/fixtures/engine/${path}`, import.meta.url));
@@ -30,7 +30,10 @@ async function cluster(
     activitiesPath: fixture('src/activities/index.ts'),
   });
   const opened: { engine: WorkflowEngine; store: PostgresHistoryStore }[] = [];
-  const open = async (owner: string, extra: { maxConcurrentActivities?: number } = {}) => {
+  const open = async (
+    owner: string,
+    extra: { maxConcurrentActivities?: number; tracing?: EngineTracing } = {},
+  ) => {
     const store = await PostgresHistoryStore.open({
       url: TEST_DATABASE_URL,
       schema,
@@ -152,6 +155,71 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
       const history = await b.engine.history({ workflowId: 'moving' });
       expect(history.filter((e) => e.type === 'ActivityTaskCompleted')).toHaveLength(3);
       expect(history.map((e) => e.eventId)).toEqual(history.map((_, i) => i + 1));
+    } finally {
+      release();
+      await closeAll();
+    }
+  });
+
+  it("a run taken over after a lost lease stays in its caller's trace: whoever finishes it ends the spans begun before, none twice", async () => {
+    const caller = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const step = async (name: string) => {
+      if (name === '1') await gate;
+      return `did ${name}`;
+    };
+    const { open, closeAll, schema } = await cluster({ step }, { leaseMs: 600 });
+    const spansA: EngineSpan[] = [];
+    const spansB: EngineSpan[] = [];
+    try {
+      const a = await open('a', { tracing: { span: (span) => spansA.push(span) } });
+      await a.engine.startWorkflow({
+        workflowType: 'steps',
+        workflowId: 'traced-moving',
+        args: [3],
+        header: { traceparent: `00-${caller.traceId}-${caller.spanId}-01` },
+      });
+      await expect.poll(() => spansA.length, { timeout: 5000 }).toBe(2);
+      await sql(
+        `UPDATE "${schema}".runs SET owner = 'someone', epoch = epoch + 1, lease_until = now() + interval '1 second' WHERE workflow_id = 'traced-moving'`,
+      );
+      const b = await open('b', { tracing: { span: (span) => spansB.push(span) } });
+      const outcome = b.engine.result({ workflowId: 'traced-moving' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      release();
+      expect(await outcome).toEqual({ status: 'COMPLETED', result: 3 });
+
+      // Whoever claimed the run after the takeover (a again, or b) rebuilt it from the history.
+      const all = [...spansA, ...spansB];
+      expect(all.map((s) => s.name).sort()).toEqual([
+        'RunActivity:step',
+        'RunActivity:step',
+        'RunActivity:step',
+        'RunWorkflow:steps',
+        'StartActivity:step',
+        'StartActivity:step',
+        'StartActivity:step',
+      ]);
+      expect(new Set(all.map((s) => s.spanId)).size).toBe(all.length);
+      expect(new Set(all.map((s) => s.traceId))).toEqual(new Set([caller.traceId]));
+      const history = await b.engine.history({ workflowId: 'traced-moving' });
+      const run = all.find((s) => s.name === 'RunWorkflow:steps') as EngineSpan;
+      expect(run.parentSpanId).toBe(caller.spanId);
+      expect(run.startTime.toISOString()).toBe(history[0]?.eventTime);
+      // The attempt in flight while the run changed hands: one span, from its recorded start.
+      const started = history.filter((e) => e.type === 'ActivityTaskStarted').map((e) => e.eventTime);
+      expect(
+        all
+          .filter((s) => s.name === 'RunActivity:step')
+          .map((s) => s.startTime.toISOString())
+          .sort(),
+      ).toEqual(started.sort());
+      for (const span of all.filter((s) => s.name === 'StartActivity:step')) {
+        expect(span.parentSpanId).toBe(run.spanId);
+      }
     } finally {
       release();
       await closeAll();
