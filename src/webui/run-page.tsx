@@ -258,6 +258,12 @@ export function RunPage({
               <Payload value={started.memo} />
             </>
           ) : null}
+          {description.searchAttributes ? (
+            <>
+              <h3>Search attributes</h3>
+              <Payload value={description.searchAttributes} />
+            </>
+          ) : null}
         </section>
         <section className="card">
           <h2>{closing?.type === 'WorkflowExecutionFailed' ? 'Failure' : 'Result'}</h2>
