@@ -111,7 +111,7 @@ export interface HttpServerOptions {
    * `false` serves none.
    */
   webUi?: WebUi | false;
-  /** The workflow types the server's code exports now (`GET /api/v1/workflow-types`); else that route answers 501. */
+  /** The workflow types the server's code exports now, for `GET /api/v1/info` (absent there without it). */
   workflowTypes?: () => readonly string[];
   /** The project's directory: `GET .../source` reads the code frames of a run's call sites from it. */
   sourceRoot?: string;
@@ -188,14 +188,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   const routes: Route[] = [
     {
-      pattern: ['workflow-types'],
+      pattern: ['info'],
       methods: {
-        get: async ({ res }) => {
-          if (!options.workflowTypes) {
-            throw new HttpError(501, 'NOT_IMPLEMENTED', 'this server does not list its workflow types');
-          }
-          sendJson(res, 200, { workflowTypes: [...options.workflowTypes()] });
-        },
+        // What a client (the web UI) adapts to: the types it can start, and whether time control is there.
+        get: async ({ res }) =>
+          sendJson(res, 200, {
+            ...(options.workflowTypes ? { workflowTypes: [...options.workflowTypes()] } : {}),
+            timeControl: options.timeControl !== undefined,
+            tokenRequired: options.apiToken !== undefined,
+          }),
       },
     },
     {

@@ -118,15 +118,22 @@ describe('the web UI served by the HTTP API', () => {
       expect(res.status).toBe(503);
       expect(res.body.toString()).toContain('npm run build');
       expect((await raw(bare.port, '/api/v1/health')).status).toBe(200);
-      expect((await raw(bare.port, '/api/v1/workflow-types')).status).toBe(501);
+      expect(JSON.parse((await raw(bare.port, '/api/v1/info')).body.toString())).toEqual({
+        timeControl: false,
+        tokenRequired: false,
+      });
     } finally {
       await bare.close();
     }
   });
 
-  it('lists the workflow types the code exports', async () => {
-    const res = await raw(server.port, '/api/v1/workflow-types');
-    expect(JSON.parse(res.body.toString())).toEqual({ workflowTypes: ['orderWorkflow', 'shipping'] });
+  it('says which workflow types the code exports and whether time control is there (GET /api/v1/info)', async () => {
+    const res = await raw(server.port, '/api/v1/info');
+    expect(JSON.parse(res.body.toString())).toEqual({
+      workflowTypes: ['orderWorkflow', 'shipping'],
+      timeControl: false,
+      tokenRequired: false,
+    });
   });
 });
 

@@ -56,10 +56,17 @@ type Loose = any;
 /** Evaluates the bundle in a fresh context; returns the context and a factory caller. */
 function evaluate(bundle: WorkflowBundle, globals: Record<string, unknown> = {}) {
   const context = vm.createContext({ ...globals });
+  new vm.Script(bundle.runtime.code, { filename: bundle.runtime.filename }).runInContext(context);
   new vm.Script(bundle.code, { filename: bundle.filename }).runInContext(context);
+  const runtimeModule = { exports: {} as Loose };
+  context.__wfRuntimeFactory(runtimeModule, runtimeModule.exports);
+  const require = (id: string) => {
+    if (id !== 'wfkit/workflow') throw new Error(`unexpected require(${id})`);
+    return runtimeModule.exports;
+  };
   const instantiate = (): { workflows: Loose; runtime: Loose } => {
     const module = { exports: {} as Loose };
-    context.__wfBundleFactory(module, module.exports);
+    context.__wfBundleFactory(module, module.exports, require);
     return module.exports;
   };
   return { context, instantiate };

@@ -26,12 +26,16 @@ export interface BundleOptions {
 }
 
 /**
- * One script to evaluate in a `node:vm` context. Evaluating it only defines
- * `globalThis.__wfBundleFactory(module, exports)`; each call of the factory runs the module
- * graph afresh and sets `module.exports` to `{ workflows, runtime }`.
+ * Two scripts to evaluate in a `node:vm` context. `runtime` defines
+ * `globalThis.__wfRuntimeFactory(module, exports)`, wf's workflow runtime (`wfkit/workflow`),
+ * instantiated once per context. `code` defines `globalThis.__wfBundleFactory(module, exports,
+ * require)`; each call of it runs the user's module graph afresh (so module state is per run),
+ * getting the runtime from `require('wfkit/workflow')`, and sets `module.exports` to
+ * `{ workflows, runtime }`.
  */
 export interface WorkflowBundle {
   code: string;
+  runtime: RuntimeBundle;
   /** JSON source map of `code`; its `sources` are absolute paths (generated modules keep a `wf-…:` name). */
   sourceMap: string;
   /** The name to give `vm.Script` (no line or column offset), so stacks map back through `sourceMap`. */
@@ -66,6 +70,12 @@ export class WorkflowBundleError extends WfError {
   }
 }
 
+/** wf's workflow runtime as one script (see WorkflowBundle). */
+export interface RuntimeBundle {
+  code: string;
+  filename: string;
+}
+
 /** An incremental bundler for hot reload: `build()` again after files change. */
 export interface WorkflowBundler {
   build(): Promise<WorkflowBundle>;
@@ -74,6 +84,8 @@ export interface WorkflowBundler {
 
 export const BUNDLE_FILENAME = 'wf-workflows.js';
 export const BUNDLE_FACTORY_GLOBAL = '__wfBundleFactory';
+export const RUNTIME_FILENAME = 'wf-runtime.js';
+export const RUNTIME_FACTORY_GLOBAL = '__wfRuntimeFactory';
 export const ACTIVITY_REF_GLOBAL = '__wfActivityRef';
 
 const ENTRY = 'wf:entry';
@@ -181,13 +193,13 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
       build.onLoad({ filter: /.*/, namespace: ENTRY_NS }, () => ({
         contents:
           `export * as workflows from ${JSON.stringify(workflowsPath)};\n` +
-          `export * as runtime from ${JSON.stringify(runtimePath)};\n`,
+          "export * as runtime from 'wfkit/workflow';\n",
         resolveDir: projectRoot,
         loader: 'js',
       }));
 
-      // One copy of the runtime: the package name users import maps to the runtime we were given.
-      build.onResolve({ filter: /^wfkit\/workflow$/ }, () => ({ path: runtimePath }));
+      // The runtime is not in the bundle: each run's modules get the context's one instance.
+      build.onResolve({ filter: /^wfkit\/workflow$/ }, () => ({ path: 'wfkit/workflow', external: true }));
       // Temporal code moved over with its imports left as they were: say which import to change.
       build.onResolve({ filter: /^@temporalio\// }, (args) => ({
         errors: [{ text: temporalImportMessage(args.path) }],
@@ -315,11 +327,13 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
       );
     }
 
+    const runtime = await runtimeBundle(runtimePath);
     const js = result.outputFiles.find((f) => f.path.endsWith('.js'));
     const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'));
     if (!js || !map) throw new WfError('INTERNAL', 'esbuild returned no workflow bundle: please report this');
     return {
       code: wrapFactory(js.text),
+      runtime,
       sourceMap: shiftSourceMap(map.text, projectRoot),
       filename: BUNDLE_FILENAME,
       activityNames: activityNames?.names ?? [],
@@ -364,7 +378,41 @@ export function temporalImportMessage(specifier: string): string {
  * stray assignment would create a global on the shared context and leak state between runs.
  */
 function wrapFactory(code: string): string {
-  return `globalThis.${BUNDLE_FACTORY_GLOBAL} = function (module, exports) { 'use strict';\n${code}\n};\n`;
+  return `globalThis.${BUNDLE_FACTORY_GLOBAL} = function (module, exports, require) { 'use strict';\n${code}\n};\n`;
+}
+
+const runtimeBundles = new Map<string, Promise<RuntimeBundle>>();
+
+/** wf's workflow runtime bundled once per process (it changes only with wfkit itself). */
+function runtimeBundle(runtimePath: string): Promise<RuntimeBundle> {
+  let bundle = runtimeBundles.get(runtimePath);
+  if (!bundle) {
+    bundle = esbuild
+      .build({
+        entryPoints: [runtimePath],
+        bundle: true,
+        write: false,
+        format: 'cjs',
+        platform: 'neutral',
+        target: 'es2022',
+        keepNames: true,
+        mainFields: ['module', 'main'],
+        resolveExtensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+        logLevel: 'silent',
+      })
+      .then((result) => {
+        const js = result.outputFiles[0];
+        if (!js)
+          throw new WfError('INTERNAL', 'esbuild returned no workflow runtime bundle: please report this');
+        return {
+          code: `globalThis.${RUNTIME_FACTORY_GLOBAL} = function (module, exports) { 'use strict';\n${js.text}\n};\n`,
+          filename: RUNTIME_FILENAME,
+        };
+      });
+    bundle.catch(() => runtimeBundles.delete(runtimePath));
+    runtimeBundles.set(runtimePath, bundle);
+  }
+  return bundle;
 }
 
 /** Shifts the map one line down (for the wrapper) and makes file sources absolute. */

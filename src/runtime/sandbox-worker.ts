@@ -16,7 +16,14 @@ export function sandboxWorkerSource(): string {
 
 /** Messages the host sends: one per call, answered by one reply. */
 export type WorkerRequest =
-  | { op: 'create'; sid: number; code: string; filename: string }
+  | {
+      op: 'create';
+      sid: number;
+      code: string;
+      filename: string;
+      runtimeCode: string;
+      runtimeFilename: string;
+    }
   | { op: 'createRun'; sid: number; rid: number; info: unknown }
   | { op: 'activate'; rid: number; activation: string }
   | { op: 'query'; rid: number; name: string; args: unknown[] }
@@ -89,12 +96,28 @@ function workerMain(): void {
     'wf-validate.js',
   );
   const createRunScript = script('__wfCreateRun()', 'wf-create-run.js');
-  const instantiateScript = script('__wfBundleFactory(__wfArg, __wfArg.exports)', 'wf-instantiate.js');
+  // wf's runtime once per context; each run's instance of the user's modules requires it.
+  const instantiateRuntime = script(
+    `globalThis.__wfRuntime = (() => {
+      const m = { exports: {} };
+      __wfRuntimeFactory(m, m.exports);
+      return m.exports;
+    })();
+    globalThis.__wfRequire = (id) => {
+      if (id === 'wfkit/workflow') return __wfRuntime;
+      throw new Error('wf bug: the workflow bundle requires ' + id + ', which the sandbox does not provide');
+    };`,
+    'wf-instantiate-runtime.js',
+  );
+  const instantiateScript = script(
+    '__wfBundleFactory(__wfArg, __wfArg.exports, __wfRequire)',
+    'wf-instantiate.js',
+  );
   const defineCreateRun = script(
     `globalThis.__wfCreateRun = function () {
       const m = { exports: {} };
-      __wfBundleFactory(m, m.exports);
-      return m.exports.runtime.__wfSandbox.createSandboxRun(m.exports.workflows);
+      __wfBundleFactory(m, m.exports, __wfRequire);
+      return __wfRuntime.__wfSandbox.createSandboxRun(m.exports.workflows);
     };`,
     'wf-define-create-run.js',
   );
@@ -114,7 +137,7 @@ function workerMain(): void {
     }
   }
 
-  function create(sid: number, code: string, filename: string): string[] {
+  function create(request: Extract<WorkerRequest, { op: 'create' }>): string[] {
     // Stateless, deterministic web APIs workflow code may use; everything else of Node stays out.
     const globals: Globals = {
       __wfScopeStorage: new AsyncLocalStorage(),
@@ -132,24 +155,21 @@ function workerMain(): void {
       codeGeneration: { strings: false, wasm: false },
       microtaskMode: 'afterEvaluate',
     }) as import('node:vm').Context & Globals;
-    script(code, filename).runInContext(context);
-    if (typeof context.__wfBundleFactory !== 'function') {
+    script(request.runtimeCode, request.runtimeFilename).runInContext(context);
+    script(request.code, request.filename).runInContext(context);
+    if (typeof context.__wfBundleFactory !== 'function' || typeof context.__wfRuntimeFactory !== 'function') {
       throw new Error('the workflow bundle did not define its factory: rebuild it with bundleWorkflows()');
     }
-    // Activity imports are evaluated with the module graph, before installGlobalOverrides (which
-    // comes from that graph) defines the real reference factory. The bootstrap instance is only read
-    // for the runtime and the export names, so placeholders serve it.
-    context.__wfActivityRef = (name: string) => ({ activityPlaceholder: name });
     const sandbox: Sandbox = { context };
+    instantiateRuntime.runInContext(context);
+    const runtime = context.__wfRuntime as { __wfSandbox: { installGlobalOverrides(g: unknown): void } };
+    runtime.__wfSandbox.installGlobalOverrides(vm.runInContext('globalThis', context));
+    // The user's module code runs here once, for the export names (top-level code may loop too).
     const module = { exports: {} as Globals };
     inContext(sandbox, undefined, instantiateScript, module);
-    const bootstrap = module.exports as {
-      workflows: Record<string, unknown>;
-      runtime: { __wfSandbox: { installGlobalOverrides(g: unknown): void } };
-    };
-    bootstrap.runtime.__wfSandbox.installGlobalOverrides(vm.runInContext('globalThis', context));
+    const bootstrap = module.exports as { workflows: Record<string, unknown> };
     defineCreateRun.runInContext(context);
-    sandboxes.set(sid, sandbox);
+    sandboxes.set(request.sid, sandbox);
     return Object.entries(bootstrap.workflows)
       .filter(([, value]) => typeof value === 'function')
       .map(([name]) => name);
@@ -171,7 +191,7 @@ function workerMain(): void {
   function handle(request: WorkerRequest): unknown {
     switch (request.op) {
       case 'create':
-        return create(request.sid, request.code, request.filename);
+        return create(request);
       case 'createRun': {
         const sandbox = sandboxes.get(request.sid);
         if (!sandbox) throw new Error(`wf bug: the workflow thread has no context #${request.sid}`);

@@ -16,6 +16,7 @@ export { WorkflowDeadlockError } from './sandbox-thread.js';
 export interface SandboxBundle {
   code: string;
   filename: string;
+  runtime: { code: string; filename: string };
 }
 
 export interface SandboxOptions {
@@ -61,6 +62,8 @@ export class WorkflowSandbox {
       sid: this.id,
       code: this.bundle.code,
       filename: this.bundle.filename,
+      runtimeCode: this.bundle.runtime.code,
+      runtimeFilename: this.bundle.runtime.filename,
     }) as string[];
     this.thread.trackContext(this, this.id);
     return types;

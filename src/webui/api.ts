@@ -115,6 +115,13 @@ export interface SourceFrame {
   lines: SourceLine[];
 }
 
+/** `GET /api/v1/info`: what the page adapts to. */
+export interface ServerInfo {
+  workflowTypes?: string[];
+  timeControl: boolean;
+  tokenRequired: boolean;
+}
+
 export const api = {
   list(params: ListParams): Promise<ListResponse> {
     const q = new URLSearchParams();
@@ -134,8 +141,7 @@ export const api = {
     (await request<{ events: HistoryEvent[] }>('GET', runPath(ref, '/history'))).events,
   source: async (ref: RunRef) =>
     (await request<{ frames: SourceFrame[] }>('GET', runPath(ref, '/source'))).frames,
-  workflowTypes: async () =>
-    (await request<{ workflowTypes: string[] }>('GET', `${PREFIX}/workflow-types`)).workflowTypes,
+  info: () => request<ServerInfo>('GET', `${PREFIX}/info`),
   start: (req: StartWorkflowRequest) => request<StartWorkflowResponse>('POST', `${PREFIX}/workflows`, req),
   signal: (ref: RunRef, name: string, args: unknown[]) =>
     request<object>('POST', runPath(ref, `/signal/${segment(name)}`), { args }),

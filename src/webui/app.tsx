@@ -1,7 +1,7 @@
 /** The page: header, connection banner, and the runs list or one run, by address. */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { TimeInfo } from '../protocol/service.js';
-import { ApiError, api, storeToken } from './api.js';
+import { api, type ServerInfo, storeToken } from './api.js';
 import { openEventStream, type StreamStatus } from './event-stream.js';
 import { LiveContext, NoticeBus } from './live.js';
 import { navigate, runsHref, useRoute } from './routes.js';
@@ -16,7 +16,8 @@ export function App() {
   const [status, setStatus] = useState<StreamStatus>('connecting');
   const [needToken, setNeedToken] = useState(false);
   const [streamKey, setStreamKey] = useState(0);
-  const [time, setTime] = useState<TimeInfo | null | undefined>(undefined);
+  const [info, setInfo] = useState<ServerInfo | undefined>();
+  const [time, setTime] = useState<TimeInfo | undefined>();
   const wasDown = useRef(false);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new streamKey (a token was entered) reopens the stream
@@ -36,14 +37,24 @@ export function App() {
     return close;
   }, [bus, streamKey]);
 
-  const loadTime = useCallback(() => {
-    api.time().then(setTime, (error: unknown) => {
-      // 501: this server does not own its clock (wf serve on a shared database).
-      if (error instanceof ApiError && error.status === 501) setTime(null);
-    });
+  // What the server offers (workflow types, time control): read again after a reconnect, since a
+  // restarted server may run other code; the clock every 10 s, since `wf time skip` moves it.
+  const loadInfo = useCallback(() => {
+    api.info().then(setInfo, () => {});
   }, []);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new streamKey (a token was entered) reads the clock again
-  useEffect(loadTime, [loadTime, streamKey]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new streamKey (a token was entered) reads it again
+  useEffect(() => {
+    loadInfo();
+    return bus.onReconnect(loadInfo);
+  }, [bus, loadInfo, streamKey]);
+  const timeControl = info?.timeControl === true;
+  useEffect(() => {
+    if (!timeControl) return;
+    const load = () => api.time().then(setTime, () => {});
+    void load();
+    const timer = setInterval(() => void load(), 10_000);
+    return () => clearInterval(timer);
+  }, [timeControl]);
 
   const onToken = (token: string) => {
     storeToken(token);
@@ -71,7 +82,7 @@ export function App() {
         </a>
         <span className="muted">runs</span>
         <span className="grow" />
-        {time ? <TimeControl time={time} onChange={setTime} /> : null}
+        {timeControl && time ? <TimeControl time={time} onChange={setTime} /> : null}
         <span className={`live live-${status}`} title="the live event stream">
           {status === 'live'
             ? 'live'
@@ -92,13 +103,17 @@ export function App() {
       ) : (
         <main>
           {route.page === 'runs' ? (
-            <RunsPage route={route} onUnauthorized={() => setNeedToken(true)} />
+            <RunsPage
+              route={route}
+              types={info?.workflowTypes ?? []}
+              onUnauthorized={() => setNeedToken(true)}
+            />
           ) : route.page === 'run' ? (
             <RunPage
               key={`${route.workflowId}\u0000${route.runId ?? ''}`}
               workflowId={route.workflowId}
               {...(route.runId ? { runId: route.runId } : {})}
-              timeControl={Boolean(time)}
+              timeControl={timeControl}
               onUnauthorized={() => setNeedToken(true)}
             />
           ) : (

@@ -34,7 +34,16 @@ const CLOSING: Record<string, RunSummary['status']> = {
 
 type RunsRoute = Extract<Route, { page: 'runs' }>;
 
-export function RunsPage({ route, onUnauthorized }: { route: RunsRoute; onUnauthorized: () => void }) {
+export function RunsPage({
+  route,
+  types,
+  onUnauthorized,
+}: {
+  route: RunsRoute;
+  /** The workflow types the server's code exports. */
+  types: string[];
+  onUnauthorized: () => void;
+}) {
   const [runs, setRuns] = useState<RunSummary[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState('');
@@ -42,7 +51,6 @@ export function RunsPage({ route, onUnauthorized }: { route: RunsRoute; onUnauth
   const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
   const [next, setNext] = useState<string | undefined>();
   const [selected, setSelected] = useState(0);
-  const [types, setTypes] = useState<string[]>([]);
   const [starting, setStarting] = useState(false);
   const [searchText, setSearchText] = useState(route.search);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -81,10 +89,6 @@ export function RunsPage({ route, onUnauthorized }: { route: RunsRoute; onUnauth
   useEffect(() => {
     void load();
   }, [load]);
-
-  useEffect(() => {
-    api.workflowTypes().then(setTypes, () => setTypes([]));
-  }, []);
 
   // New runs show on page one within a moment; pauses and resumes (which record no event) within 5 s.
   const refresh = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);

@@ -135,14 +135,16 @@ export function deliverSignal(name: string, args: unknown[]): void {
   try {
     outcome = handler(...args);
   } catch (error) {
-    failFromHandler(error);
+    run.failHandler(error);
     return;
   }
   if (outcome && typeof (outcome as Promise<unknown>).then === 'function') {
     run.runningHandlers += 1;
-    (outcome as Promise<unknown>).then(undefined, failFromHandler).finally(() => {
-      run.runningHandlers -= 1;
-    });
+    (outcome as Promise<unknown>)
+      .then(undefined, (error: unknown) => run.failHandler(error))
+      .finally(() => {
+        run.runningHandlers -= 1;
+      });
   }
 }
 
@@ -155,15 +157,4 @@ export function deliverSignal(name: string, args: unknown[]): void {
  */
 export function allHandlersFinished(): boolean {
   return currentRun('allHandlersFinished').runningHandlers === 0;
-}
-
-let failHandler: (error: unknown) => void = () => undefined;
-
-/** Wired by the sandbox API: a signal handler that throws fails the workflow. */
-export function onHandlerFailure(fn: (error: unknown) => void): void {
-  failHandler = fn;
-}
-
-function failFromHandler(error: unknown): void {
-  failHandler(error);
 }

@@ -76,8 +76,9 @@ export interface UpdateHandlerEntry {
 }
 
 /**
- * Everything one run's workflow code sees. One instance per run: each run gets its own module graph
- * (the bundle is a factory), so module-level state here is per run.
+ * Everything one run's workflow code sees. One instance per run. wf's runtime is evaluated once per
+ * context and shared by its runs, so it keeps no run's state at module level: the state of the run
+ * being activated is `currentRun()`, set on every call the host makes into the run.
  */
 export class RunState {
   info!: RunInfoInput;
@@ -112,6 +113,8 @@ export class RunState {
   readonly scopeStorage: ScopeStorage<RunScope>;
   rootScope!: RunScope;
   fatal?: FailureInfo;
+  /** Fails the workflow with what a signal handler threw (wired by the sandbox API). */
+  failHandler: (error: unknown) => void = () => undefined;
   /** Signal and update handlers that have started and not yet finished (see allHandlersFinished). */
   runningHandlers = 0;
   /** The scopes of timers started by `setTimeout`, by handle (see clearTimeout). */

@@ -1,7 +1,7 @@
 import { CancellationScope } from './cancellation-scope.js';
 import { startTimer } from './durable-timer.js';
 import { errorToFailure, failureToError, isCancellation } from './failures.js';
-import { deliverSignal, onHandlerFailure } from './handlers.js';
+import { deliverSignal } from './handlers.js';
 import { commandPayloadProblem } from './payload-rules.js';
 import type {
   Activation,
@@ -20,8 +20,9 @@ import { ContinueAsNew } from './workflow-info.js';
 type WorkflowModule = Record<string, unknown>;
 
 /**
- * Creates the API the host drives one run through. Called once per run, on that run's own module
- * graph, so the state below belongs to one run only.
+ * Creates the API the host drives one run through, over the run's own instance of the workflow
+ * modules (`workflows`). wf's runtime is shared by the runs of a context: every call makes this run
+ * the current one first.
  */
 export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
   const run = new RunState();
@@ -29,9 +30,9 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
   run.rootScope = new CancellationScope({ cancellable: true });
 
   const fail = (error: unknown) => finishWithError(run, error);
-  onHandlerFailure(fail);
+  run.failHandler = fail;
 
-  return {
+  return activeOnEveryCall(run, {
     init(info: RunInfoInput) {
       run.info = info;
       run.now = info.startTime;
@@ -150,7 +151,19 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
     now: () => run.now,
     random: () => run.random(),
     log: (record) => run.log(record),
-  };
+  });
+}
+
+/** The same API, each method making `run` the current run before it runs. */
+function activeOnEveryCall(run: RunState, api: SandboxRunApi): SandboxRunApi {
+  const bound: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(api) as [string, (...args: unknown[]) => unknown][]) {
+    bound[name] = (...args: unknown[]) => {
+      setRunState(run);
+      return method(...args);
+    };
+  }
+  return bound as unknown as SandboxRunApi;
 }
 
 function applyJob(run: RunState, workflows: WorkflowModule, job: Job): void {

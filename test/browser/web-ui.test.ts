@@ -281,6 +281,15 @@ describe.skipIf(!built || !haveChromium)(
       await page.getByRole('button', { name: 'Fire now' }).click();
       await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
       await expect.poll(() => page.locator('.payload-full').nth(1).textContent()).toBe('"woke up"');
+
+      // The header's clock skips time forward: a timer due within the skip fires.
+      await start('sleeper', 'sleeper-2');
+      await page.goto(`${dev.url}/runs/sleeper-2`);
+      await page.getByRole('button', { name: 'clock real time' }).click();
+      await page.getByLabel('skip duration').fill('2h');
+      await page.getByRole('button', { name: 'Skip time' }).click();
+      await expect.poll(() => page.locator('.clock > button').textContent()).toBe('clock +2h');
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
     });
 
     it('logged no console error on any page', () => {

@@ -147,3 +147,20 @@ describe('cancellation', () => {
     expect(Date.parse(history.at(-1)!.eventTime) - Date.parse(history[0]!.eventTime)).toBe(3_600_000);
   });
 });
+
+describe('runs sharing one sandbox', () => {
+  // wf's runtime is evaluated once per context and shared by its runs; the user's modules are not.
+  it('keep their own module state and their own workflowInfo(), however their activations interleave', async () => {
+    const env = await testEnv();
+    const handles = await Promise.all(
+      ['m1', 'm2', 'm3'].map((workflowId) => env.client.start('moduleState', { workflowId, args: [] })),
+    );
+    await Promise.all(handles.map((h) => h.signal('go')));
+    const results = await Promise.all(handles.map((h) => h.result()));
+    expect(results).toEqual([
+      { timesCalled: 1, workflowId: 'm1' },
+      { timesCalled: 1, workflowId: 'm2' },
+      { timesCalled: 1, workflowId: 'm3' },
+    ]);
+  });
+});
