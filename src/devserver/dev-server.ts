@@ -46,7 +46,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const out = (line: string) => reporter.message('info', line);
   const { config } = options;
   const metrics = new PrometheusMetrics();
-  const traces = await startTraceExport(options.otel ?? false, options.env ?? process.env);
+  const traces = await startTraceExport(options.otel ?? false, options.env ?? process.env, (message) =>
+    reporter.message('warn', message),
+  );
   // Log lines name the trace and span they belong to when tracing is on (the engine derives them).
   let engine: LocalEngine['engine'] | undefined;
   const workflowLog = (runId: string, record: LogRecord) =>

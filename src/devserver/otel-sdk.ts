@@ -25,6 +25,7 @@ import {
   BatchSpanProcessor,
   type IdGenerator,
   RandomIdGenerator,
+  type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { EngineSpan, EngineTracing } from '../runtime/engine/index.js';
@@ -48,7 +49,25 @@ class DerivedIds implements IdGenerator {
 
 const KINDS = { client: SpanKind.CLIENT, server: SpanKind.SERVER, internal: SpanKind.INTERNAL } as const;
 
-export function startOtelSdk(config: TraceExportConfig): TraceExport {
+/** The exporter, telling `onError` when an export fails (the SDK itself only tells its diag logger). */
+function reporting(exporter: SpanExporter, onError: (message: string) => void): SpanExporter {
+  return {
+    export(spans, resultCallback) {
+      exporter.export(spans, (result) => {
+        // ExportResultCode.SUCCESS is 0.
+        if (result.code !== 0) onError(result.error?.message ?? 'export failed');
+        resultCallback(result);
+      });
+    },
+    shutdown: () => exporter.shutdown(),
+    ...(exporter.forceFlush ? { forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve() } : {}),
+  };
+}
+
+export function startOtelSdk(
+  config: TraceExportConfig,
+  onExportError: (message: string) => void = () => undefined,
+): TraceExport {
   const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
   const resource = defaultResource()
     .merge(
@@ -63,14 +82,19 @@ export function startOtelSdk(config: TraceExportConfig): TraceExport {
   const provider = new BasicTracerProvider({
     resource,
     idGenerator: ids,
-    spanProcessors: [new BatchSpanProcessor(exporter)],
+    spanProcessors: [new BatchSpanProcessor(reporting(exporter, onExportError))],
   });
   const tracer = provider.getTracer('wfkit', version);
   return {
     config,
     tracing: otelTracing(tracer, ids),
     async shutdown() {
-      await provider.shutdown();
+      try {
+        await provider.shutdown();
+      } catch (error) {
+        // The last export failed: already reported through onExportError; stopping goes on.
+        onExportError((error as Error).message);
+      }
     },
   };
 }

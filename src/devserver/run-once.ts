@@ -32,7 +32,9 @@ export interface RunOnceResult {
  */
 export async function runWorkflowOnce(options: RunOnceOptions): Promise<RunOnceResult> {
   const log = options.workflowLog;
-  const traces = await startTraceExport(options.otel ?? false, options.env ?? process.env);
+  const traces = await startTraceExport(options.otel ?? false, options.env ?? process.env, (message) =>
+    options.warn?.(`warning: ${message}`),
+  );
   let local: Awaited<ReturnType<typeof openLocalEngine>>;
   try {
     local = await openLocalEngine(options.config, {

@@ -43,6 +43,7 @@ export async function greet(name: string): Promise<string> {
 
 export async function flaky(): Promise<string> {
   const { attempt } = Context.current().info;
+  await new Promise((resolve) => setTimeout(resolve, 100));
   if (attempt === 1) throw ApplicationFailure.retryable('first attempt fails', 'Flaky');
   return 'flaky ok on ' + attempt;
 }
@@ -166,6 +167,8 @@ describe.skipIf(!built)('acceptance: OpenTelemetry traces over OTLP/HTTP (needs 
         (a, b) => Number(a.attributes['wf.activity.attempt']) - Number(b.attributes['wf.activity.attempt']),
       );
     expect(flakyAttempts.map((s) => s.attributes['wf.activity.attempt'])).toEqual([1, 2]);
+    // Each attempt's span covers its run (ActivityTaskStarted is recorded with the outcome).
+    for (const attempt of flakyAttempts) expect(attempt.endMs - attempt.startMs).toBeGreaterThanOrEqual(90);
     expect(flakyAttempts[0]?.statusCode).toBe(2);
     expect(flakyAttempts[0]?.events[0]).toMatchObject({
       name: 'exception',

@@ -221,6 +221,7 @@ export class AttemptRun {
     this.entry.attempts.set(seq, this.attempt);
     this.hooks.started();
     this.startedAt = performance.now();
+    this.kernel.tracing?.attemptStarted(this.entry.key.runId, seq, this.attemptNo, this.kernel.clock.now());
     this.scheduleToStartSeconds = Math.max(0, this.kernel.clock.now() - this.attemptScheduledAt) / 1000;
     const deadline = attemptDeadline(options, this.kernel.clock.now(), Date.parse(this.scheduled.eventTime));
     if (deadline) {

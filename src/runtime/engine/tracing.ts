@@ -149,6 +149,17 @@ export class Tracing {
     return { traceId: trace.traceId, spanId };
   }
 
+  /**
+   * An attempt began in this process. Its ActivityTaskStarted is recorded with its outcome (its
+   * time is the outcome's), so `RunActivity` starts at the time given here, on the engine's clock.
+   */
+  attemptStarted(runId: string, seq: number, attempt: number, now: number): void {
+    const activity = this.runs.get(runId)?.activities.get(seq);
+    if (!activity) return;
+    activity.attempt = attempt;
+    activity.attemptStartedAt = new Date(now).toISOString();
+  }
+
   /** A query was answered (queries are not recorded: the span is emitted as it happens). */
   queryHandled(started: WorkflowExecutionStarted, name: string, start: Date, failure?: FailureInfo): void {
     const trace = this.runs.get(started.runId)?.trace ?? runTraceOf(started);
@@ -188,7 +199,8 @@ export class Tracing {
         return;
       case 'ActivityTaskStarted': {
         const activity = run.activities.get(event.seq);
-        if (activity) {
+        // Unless this process ran the attempt and knows when it began (attemptStarted).
+        if (activity && (activity.attempt !== event.attempt || activity.attemptStartedAt === undefined)) {
           activity.attempt = event.attempt;
           activity.attemptStartedAt = at;
         }
