@@ -292,6 +292,19 @@ describe.skipIf(!built || !haveChromium)(
       await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
     });
 
+    it('terminates a run with a reason, after asking once more', async () => {
+      const { page } = browser;
+      await page.goto(`${dev.url}/runs/order-1`);
+      await page.getByRole('tab', { name: 'terminate' }).click();
+      await page.getByLabel('terminate reason').fill('stuck in review');
+      await page.getByRole('button', { name: 'Terminate' }).click();
+      await page.getByRole('button', { name: 'Really terminate?' }).click();
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('TERMINATED');
+      await expect
+        .poll(() => page.locator('.card').filter({ hasText: 'terminated:' }).textContent())
+        .toContain('terminated: stuck in review');
+    });
+
     it('logged no console error on any page', () => {
       expect(browser.errors).toEqual([]);
     });
