@@ -305,6 +305,28 @@ describe.skipIf(!built || !haveChromium)(
         .toContain('terminated: stuck in review');
     });
 
+    it('shows the schedules, triggers one now and pauses it', async () => {
+      const { page } = browser;
+      const created = await wf(
+        ['schedule', 'create', '-s', 'nightly', '--type', 'sleeper', '-w', 'nightly', '--cron', '0 3 * * *'],
+        address(),
+      );
+      expect(created.code, created.stderr).toBe(0);
+      await page.goto(`${dev.url}/`);
+      await page.getByRole('link', { name: 'Schedules' }).click();
+      await page.waitForURL(`${dev.url}/schedules`);
+      const row = page.getByTestId('schedule-row');
+      await expect.poll(() => row.textContent()).toContain('cron 0 3 * * *');
+      await row.getByRole('button', { name: 'Trigger now' }).click();
+      await expect.poll(() => row.locator('a').count()).toBe(1);
+      await row.getByRole('button', { name: 'Pause' }).click();
+      await expect.poll(() => row.locator('.status').textContent()).toBe('PAUSED');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'schedules.png') });
+      await row.locator('a').click();
+      await page.waitForURL(/\/runs\/nightly-/);
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('RUNNING');
+    });
+
     it('logged no console error on any page', () => {
       expect(browser.errors).toEqual([]);
     });
