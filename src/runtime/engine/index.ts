@@ -11,6 +11,7 @@ export type {
   EngineOptions,
   EngineSpan,
   EngineTracing,
+  LinkedSpan,
   PauseReason,
   TraceIds,
   WorkflowCode,
