@@ -176,11 +176,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `  traces:     ${traces.config.url} (OpenTelemetry OTLP ${traces.config.protocol}, service ${traces.config.serviceName})`,
     );
   }
-  out(
+  const recoveredLine = ({ resumed, paused }: { resumed: number; paused: number }) =>
     local.engine.owner
-      ? `  claimed:    ${local.recovered.resumed} open run(s) due now${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`
-      : `  recovered:  ${local.recovered.resumed} open run(s) resumed${local.recovered.paused ? `, ${local.recovered.paused} paused` : ''}`,
-  );
+      ? `  claimed:    ${resumed} open run(s) due now${paused ? `, ${paused} paused` : ''}`
+      : `  recovered:  ${resumed} open run(s) resumed${paused ? `, ${paused} paused` : ''}`;
+  if (local.recovery.open === 0 || local.engine.owner) out(recoveredLine(await local.recovery.done));
+  else {
+    // Requests are served meanwhile; a run asked for before its turn is brought back first.
+    out(`  recovering: ${local.recovery.open} open run(s) in the background`);
+    void local.recovery.done.then((counts: { resumed: number; paused: number }) =>
+      out(recoveredLine(counts)),
+    );
+  }
   if (local.clock.offsetMs > 0) {
     out(
       `  time:       ${formatDuration(local.clock.offsetMs)} ahead of real time (wf time skip; kept in the store)`,

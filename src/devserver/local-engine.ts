@@ -11,6 +11,7 @@ import {
   type EngineLogger,
   type EngineMetrics,
   type EngineTracing,
+  type RecoveryProgress,
   WorkflowEngine,
 } from '../runtime/engine/index.js';
 import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
@@ -32,7 +33,8 @@ export interface LocalEngine {
   buildId: string;
   /** What opening the store repaired or found, as lines for the terminal (empty when all was well). */
   storeNotes: string[];
-  recovered: { resumed: number; paused: number };
+  /** The runs open at start-up, brought back in the background (`done` when the last is back). */
+  recovery: RecoveryProgress;
   /** Stops the engine and releases the store (flushing its index and its lock). */
   close(): Promise<void>;
 }
@@ -111,9 +113,9 @@ export async function openLocalEngine(
     ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(database ? { cluster: { buildId, ...options.cluster } } : {}),
   });
-  let recovered: { resumed: number; paused: number };
+  let recovery: RecoveryProgress;
   try {
-    recovered = await engine.recover();
+    recovery = await engine.startRecovery();
   } catch (error) {
     await store.close();
     throw error;
@@ -127,7 +129,7 @@ export async function openLocalEngine(
     storeWhere: opened.where,
     buildId,
     storeNotes: opened.kind === 'file' ? describeOpenReport(opened.store.openReport()) : [],
-    recovered,
+    recovery,
     async close() {
       await engine.shutdown();
       await store.close();

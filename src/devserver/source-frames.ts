@@ -5,7 +5,7 @@
  * project, and only source files, so the route cannot be used to read arbitrary files.
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
 import type { RunDescription } from '../protocol/service.js';
 
@@ -50,24 +50,31 @@ export function callSitesOf(description: RunDescription): Site[] {
 
 /** Code frames of `sites` read from the project at `root`; sites outside it or unreadable are left out. */
 export async function sourceFrames(root: string, sites: Site[], context = 2): Promise<SourceFrame[]> {
+  const realRoot = await realpath(root).catch(() => undefined);
+  if (realRoot === undefined) return [];
+  const outside = (path: string) => {
+    const inside = relative(realRoot, path);
+    return inside.startsWith('..') || isAbsolute(inside) || inside.split(/[\\/]/).includes('node_modules');
+  };
   const files = new Map<string, Promise<string[] | undefined>>();
   const read = (path: string) => {
     let lines = files.get(path);
     if (!lines) {
-      lines = readFile(path, 'utf8').then(
-        (text) => text.split(/\r?\n/),
-        () => undefined,
-      );
+      // A symbolic link inside the project may point elsewhere: the file's real place must be inside too.
+      lines = realpath(path)
+        .then((real) => (outside(real) ? undefined : readFile(real, 'utf8')))
+        .then(
+          (text) => text?.split(/\r?\n/),
+          () => undefined,
+        );
       files.set(path, lines);
     }
     return lines;
   };
   const frames: SourceFrame[] = [];
   for (const site of sites) {
-    const path = resolve(root, site.file);
-    const inside = relative(root, path);
-    if (inside.startsWith('..') || isAbsolute(inside) || inside.split(/[\\/]/).includes('node_modules'))
-      continue;
+    const path = resolve(realRoot, site.file);
+    if (outside(path)) continue;
     if (!SOURCE_EXTENSIONS.has(extname(path))) continue;
     const lines = await read(path);
     if (!lines || site.line < 1 || site.line > lines.length) continue;

@@ -16,7 +16,10 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-const noTimers = { fireTimer: () => Promise.reject(new Error('not used')) };
+const noTimers = {
+  fireTimer: () => Promise.reject(new Error('not used')),
+  whenRecovered: () => Promise.resolve(),
+};
 
 describe('DevTimeControl', () => {
   it('persists each skip before the clock moves, so a new clock starts where the old one was', async () => {

@@ -77,7 +77,7 @@ export class DevTimeControl implements TimeControl {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly engine: Pick<WorkflowEngine, 'fireTimer'>,
+    private readonly engine: Pick<WorkflowEngine, 'fireTimer' | 'whenRecovered'>,
     private readonly clock: OffsetClock,
     private readonly storeDir: string,
     /** Told after every skip, with the new offset (the live view shows it). */
@@ -98,6 +98,8 @@ export class DevTimeControl implements TimeControl {
     }
     // One skip at a time: each persists the offset it makes before the clock moves.
     const next = this.queue.then(async () => {
+      // Every open run's timers must be armed before time jumps over them.
+      await this.engine.whenRecovered();
       const offset = this.clock.offsetMs + ms;
       await writeClockOffset(this.storeDir, offset);
       this.clock.skip(ms);

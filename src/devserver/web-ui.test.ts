@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,9 @@ describe('code frames of a run (GET .../source)', () => {
       await mkdir(join(root, 'src', 'workflows'), { recursive: true });
       await writeFile(join(root, 'src', 'workflows', 'index.ts'), 'a\nb\nc\nd\ne\nf\n');
       await writeFile(join(root, 'secret.env'), 'TOKEN=x\n');
+      const elsewhere = await mkdtemp(join(tmpdir(), 'wf-elsewhere-'));
+      await writeFile(join(elsewhere, 'secret.ts'), 'export const TOKEN = 1;\n');
+      await symlink(join(elsewhere, 'secret.ts'), join(root, 'src', 'link.ts'));
       const description = {
         workflowId: 'w',
         runId: 'r',
@@ -159,7 +162,10 @@ describe('code frames of a run (GET .../source)', () => {
             callSite: { file: 'src/workflows/index.ts', line: 2, column: 3 },
           },
         ],
-        pendingTimers: [{ seq: 2, fireAt: '', callSite: { file: '../outside.ts', line: 1, column: 1 } }],
+        pendingTimers: [
+          { seq: 2, fireAt: '', callSite: { file: '../outside.ts', line: 1, column: 1 } },
+          { seq: 3, fireAt: '', callSite: { file: 'src/link.ts', line: 1, column: 1 } },
+        ],
         paused: {
           reason:
             'history recorded: ActivityTaskScheduled a (seq 1) at src/workflows/index.ts:5\n' +
@@ -170,10 +176,12 @@ describe('code frames of a run (GET .../source)', () => {
       expect(sites.map((s) => `${s.file}:${s.line}`)).toEqual([
         'src/workflows/index.ts:2',
         '../outside.ts:1',
+        'src/link.ts:1',
         'src/workflows/index.ts:5',
         'secret.env:1',
       ]);
       const frames = await sourceFrames(root, sites, 1);
+      await rm(elsewhere, { recursive: true, force: true });
       expect(frames).toEqual([
         {
           file: 'src/workflows/index.ts',

@@ -16,14 +16,14 @@ async function copyText(text: string): Promise<void> {
   area.remove();
 }
 
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+export function CopyButton({ text, label = 'Copy' }: { text: string | (() => string); label?: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <button
       type="button"
       className="small"
       onClick={() => {
-        copyText(text).then(
+        copyText(typeof text === 'function' ? text() : text).then(
           () => {
             setCopied(true);
             setTimeout(() => setCopied(false), 1200);
@@ -37,11 +37,19 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
+/** Whether the value reads differently in full than on one line (an object, an array, a long text). */
+function expandable(value: unknown, line: string): boolean {
+  if (line.endsWith('…')) return true;
+  if (Array.isArray(value)) return value.length > 0;
+  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
+}
+
 export function Payload({ value, open: initiallyOpen = false }: { value: unknown; open?: boolean }) {
   const [open, setOpen] = useState(initiallyOpen);
-  const full = pretty(value);
   const line = summarize(value);
-  const long = full !== line;
+  const long = expandable(value, line);
+  // The indented text is made only when shown or copied: a long history has many payloads.
+  const full = open ? pretty(value) : '';
   return (
     <div className="payload">
       <div className="payload-head">
@@ -51,7 +59,7 @@ export function Payload({ value, open: initiallyOpen = false }: { value: unknown
           </button>
         ) : null}
         {!open ? <code className="payload-line">{line}</code> : null}
-        <CopyButton text={full} />
+        <CopyButton text={() => pretty(value)} />
       </div>
       {open ? <pre className="payload-full">{full}</pre> : null}
     </div>

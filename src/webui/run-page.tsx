@@ -72,12 +72,22 @@ export function RunPage({
     [onUnauthorized],
   );
 
+  const loadHistory = useCallback(async () => {
+    try {
+      setEvents(await api.history(ref));
+    } catch (e) {
+      fail(e);
+    }
+  }, [ref, fail]);
+
   const loadDescription = useCallback(async () => {
     try {
       const d = await api.describe(ref);
       setDescription(d);
       setError('');
       if (!runId) navigate(runHref(d.workflowId, d.runId), { replace: true });
+      // An event may have slipped between the first reads and the live feed: read the history again.
+      if (d.historyLength > eventsRef.current.length) void loadHistory();
       const hasSites =
         d.paused || d.pendingActivities.some((a) => a.callSite) || d.pendingTimers.some((t) => t.callSite);
       if (hasSites) {
@@ -87,15 +97,7 @@ export function RunPage({
     } catch (e) {
       fail(e);
     }
-  }, [ref, runId, fail]);
-
-  const loadHistory = useCallback(async () => {
-    try {
-      setEvents(await api.history(ref));
-    } catch (e) {
-      fail(e);
-    }
-  }, [ref, fail]);
+  }, [ref, runId, fail, loadHistory]);
 
   const loadSiblings = useCallback(() => {
     api.runsOf(workflowId).then(
@@ -256,6 +258,12 @@ export function RunPage({
             <>
               <h3>Memo</h3>
               <Payload value={started.memo} />
+            </>
+          ) : null}
+          {description.searchAttributes ? (
+            <>
+              <h3>Search attributes</h3>
+              <Payload value={description.searchAttributes} />
             </>
           ) : null}
         </section>

@@ -121,8 +121,15 @@ export function TimelineView({ timeline, now, open }: { timeline: Timeline; now:
   );
 }
 
+/** A long history shows its first and last events until asked for all (thousands of rows are slow to draw). */
+const HEAD = 200;
+const TAIL = 800;
+
 export function EventsTable({ events }: { events: readonly HistoryEvent[] }) {
+  const [all, setAll] = useState(false);
   const t0 = events[0] ? Date.parse(events[0].eventTime) : 0;
+  const hidden = all ? 0 : Math.max(0, events.length - HEAD - TAIL);
+  const shown = hidden === 0 ? events : [...events.slice(0, HEAD), ...events.slice(events.length - TAIL)];
   return (
     <table className="events">
       <thead>
@@ -135,16 +142,28 @@ export function EventsTable({ events }: { events: readonly HistoryEvent[] }) {
         </tr>
       </thead>
       <tbody>
-        {events.map((e) => (
-          <tr key={e.eventId} data-testid="event-row">
-            <td className="num">{e.eventId}</td>
-            <td className="mono">{formatTime(e.eventTime)}</td>
-            <td className="mono muted">{formatDuration(Date.parse(e.eventTime) - t0)}</td>
-            <td className="etype">{e.type}</td>
-            <td>
-              <Payload value={eventBody(e)} />
-            </td>
-          </tr>
+        {shown.map((e, i) => (
+          <Fragment key={e.eventId}>
+            {hidden > 0 && i === HEAD ? (
+              <tr>
+                <td colSpan={5} className="gap">
+                  {hidden.toLocaleString('en-US')} events not shown{' '}
+                  <button type="button" onClick={() => setAll(true)}>
+                    Show all {events.length.toLocaleString('en-US')}
+                  </button>
+                </td>
+              </tr>
+            ) : null}
+            <tr data-testid="event-row">
+              <td className="num">{e.eventId}</td>
+              <td className="mono">{formatTime(e.eventTime)}</td>
+              <td className="mono muted">{formatDuration(Date.parse(e.eventTime) - t0)}</td>
+              <td className="etype">{e.type}</td>
+              <td>
+                <Payload value={eventBody(e)} />
+              </td>
+            </tr>
+          </Fragment>
         ))}
       </tbody>
     </table>

@@ -93,7 +93,7 @@ export class Children {
   async notifyParent(started: WorkflowExecutionStarted, outcome: WorkflowOutcome): Promise<void> {
     if (!started.parent || outcome.status === 'CONTINUED_AS_NEW') return;
     const work = childOutcomeWork(started.parent.seq, started.workflowType, started.workflowId, outcome);
-    const parent = this.cache.get(started.parent);
+    const parent = await this.cache.getRecovered(started.parent);
     if (parent && !parent.dropped) {
       if (!parent.closed) this.mailbox.enqueue(parent, work);
       return;

@@ -413,4 +413,29 @@ describe('WorkflowEngine', () => {
       result: Array.from({ length: 12 }, (_, i) => `p${i}`).sort(),
     });
   });
+  it('serves requests while it recovers open runs: a run asked for before its turn is brought back first', async () => {
+    const store = new MemoryHistoryStore();
+    const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const first = await makeEngine({ store, clock });
+    const ids = Array.from({ length: 60 }, (_, i) => `r${i}`);
+    for (const workflowId of ids) await first.engine.startWorkflow({ workflowType: 'waiter', workflowId });
+    await first.engine.waitForIdle();
+    // A restart: recovery goes in store order; the last run is asked for at once.
+    const second = await makeEngine({ store, clock });
+    const progress = await second.engine.startRecovery();
+    expect(progress.open).toBe(60);
+    const last = ids.at(-1)!;
+    expect(await second.engine.query({ workflowId: last }, 'state', [])).toEqual([]);
+    await second.engine.signal({ workflowId: last }, 'go', ['early']);
+    expect(await progress.done).toEqual({ resumed: 60, paused: 0 });
+    await second.engine.whenRecovered();
+    for (const workflowId of ids.slice(0, 3)) await second.engine.signal({ workflowId }, 'go', [workflowId]);
+    await second.engine.waitForIdle();
+    clock.advanceToNextTimer();
+    expect(await second.engine.result({ workflowId: last })).toEqual({
+      status: 'COMPLETED',
+      result: ['did early', 'did after sleep'],
+    });
+    expect(await second.engine.result({ workflowId: 'r0' })).toMatchObject({ status: 'COMPLETED' });
+  });
 });

@@ -55,7 +55,7 @@ import { Mailbox } from './mailbox.js';
 import { corruptRunError, Outcomes, outcomeOfClosing, updateFailed, updateRejected } from './outcomes.js';
 import { isSharedStore } from './ownership.js';
 import { PausedRuns } from './paused.js';
-import { Recovery } from './recovery.js';
+import { Recovery, type RecoveryProgress } from './recovery.js';
 import { decodePageToken, encodePageToken, jsonArgs } from './requests.js';
 import { RunCache } from './run-cache.js';
 import { type AwaitingCompletion, liveExecutor, type RunEntry } from './run-entry.js';
@@ -181,10 +181,33 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
    * included) and keeps claiming as work comes due.
    */
   async recover(): Promise<{ resumed: number; paused: number }> {
-    const recovered = await this.recoverRuns();
-    await this.schedules?.load();
-    return recovered;
+    return (await this.startRecovery()).done;
   }
+
+  /**
+   * Starts bringing back the runs the store holds open and returns how many there are, with a
+   * promise of when the last is back. Requests are served meanwhile: one that names a run not yet
+   * back brings it back first. (Shared stores: runs are claimed before this returns.)
+   */
+  async startRecovery(): Promise<RecoveryProgress> {
+    let progress: RecoveryProgress;
+    if (this.cluster_) {
+      const recovered = await this.recoverRuns();
+      progress = { open: recovered.resumed + recovered.paused, done: Promise.resolve(recovered) };
+    } else {
+      progress = await this.recovery.start();
+    }
+    this.recovered = progress.done.then(() => undefined);
+    await this.schedules?.load();
+    return progress;
+  }
+
+  /** Resolves once every run open at start-up is back (at once when none was). */
+  whenRecovered(): Promise<void> {
+    return this.recovered;
+  }
+
+  private recovered: Promise<void> = Promise.resolve();
 
   private async recoverRuns(): Promise<{ resumed: number; paused: number }> {
     if (!this.cluster_) return this.recovery.recover();
@@ -760,10 +783,12 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     if (ref.runId) {
       const run = (await store.listRuns({ workflowId: ref.workflowId })).find((r) => r.runId === ref.runId);
       if (!run) throw new WorkflowNotFoundError(ref.workflowId, ref.runId);
+      if (run.status === 'RUNNING') await this.cache.getRecovered(run);
       return run;
     }
     const latest = await store.latestRun(ref.workflowId);
     if (!latest) throw new WorkflowNotFoundError(ref.workflowId);
+    if (latest.status === 'RUNNING') await this.cache.getRecovered(latest);
     return latest;
   }
 

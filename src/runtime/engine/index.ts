@@ -1,5 +1,6 @@
 export { WorkflowEngine } from './engine.js';
 export { outcomeOfClosing } from './outcomes.js';
+export type { RecoveryProgress } from './recovery.js';
 export type {
   ActivityAttemptOutcome,
   ActivityFunction,

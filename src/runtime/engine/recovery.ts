@@ -8,10 +8,24 @@ import type { RunCache } from './run-cache.js';
 import { newRunEntry, type RunEntry, runKeyString } from './run-entry.js';
 import type { Starts } from './start.js';
 
+/** How many runs recovery reads and rebuilds at once (their reads overlap the others' replays). */
+const RECOVERY_CONCURRENCY = 8;
+
+/** The open runs found at start-up, and when the last of them has been brought back. */
+export interface RecoveryProgress {
+  open: number;
+  done: Promise<{ resumed: number; paused: number }>;
+}
+
 /** Bringing open runs back after a restart: rebuilt by replay, their effects re-armed. */
 export class Recovery {
   /** Why each run the store lists as open could not be loaded, by run key. */
   private readonly unloadable = new Map<string, string>();
+  /** Open runs not yet brought back by a recovery in the background, by run key. */
+  private readonly waiting = new Map<string, RunKey>();
+  /** Runs being brought back now, by run key (one open per run, however many ask). */
+  private readonly opening = new Map<string, Promise<RunEntry | undefined>>();
+  private readonly counts = { resumed: 0, paused: 0 };
 
   constructor(
     private readonly kernel: EngineKernel,
@@ -22,16 +36,55 @@ export class Recovery {
   ) {}
 
   async recover(): Promise<{ resumed: number; paused: number }> {
-    let resumed = 0;
-    let paused = 0;
+    return (await this.start()).done;
+  }
+
+  /**
+   * Lists the open runs and brings them back in the background, a few at a time: the engine serves
+   * requests meanwhile, and a request for a run not yet back brings that run back first.
+   */
+  async start(): Promise<RecoveryProgress> {
     await this.finishContinuedChains();
-    for (const summary of await this.kernel.store.listRuns({ status: 'RUNNING' })) {
-      const entry = await this.open(summary);
-      if (!entry) continue;
-      if (entry.paused) paused++;
-      else resumed++;
-    }
-    return { resumed, paused };
+    const open = await this.kernel.store.listRuns({ status: 'RUNNING' });
+    for (const summary of open) this.waiting.set(runKeyString(summary), summary);
+    this.cache.recoverNow = (key) => this.openWaiting(key).then(() => undefined);
+    const worker = async () => {
+      // Keys opened meanwhile on request have left `waiting`: the iterator skips them.
+      for (const key of this.waiting.values()) {
+        if (this.kernel.stopped) return;
+        await this.openWaiting(key);
+      }
+    };
+    const done = Promise.all(Array.from({ length: RECOVERY_CONCURRENCY }, worker))
+      .then(() => Promise.all(this.opening.values()))
+      .then(() => {
+        this.cache.recoverNow = undefined;
+        return { ...this.counts };
+      });
+    return { open: open.length, done };
+  }
+
+  /** Brings back an open run that recovery has not reached yet (at once, or with whoever is at it). */
+  private openWaiting(key: RunKey): Promise<RunEntry | undefined> {
+    const id = runKeyString(key);
+    const summary = this.waiting.get(id);
+    if (!summary) return this.opening.get(id) ?? Promise.resolve(undefined);
+    this.waiting.delete(id);
+    const opened = this.open(summary).then(
+      (entry) => {
+        this.opening.delete(id);
+        if (entry?.paused) this.counts.paused++;
+        else if (entry) this.counts.resumed++;
+        return entry;
+      },
+      (error: unknown) => {
+        this.opening.delete(id);
+        if (!this.kernel.stopped) this.kernel.logger.error(`recovering ${id}: ${(error as Error).message}`);
+        return undefined;
+      },
+    );
+    this.opening.set(id, opened);
+    return opened;
   }
 
   /** Holds an open run here: rebuilt by replay (or paused if its code no longer replays it). */

@@ -21,6 +21,17 @@ export class RunCache {
     return this.entries.get(runKeyString(key));
   }
 
+  /** Set while open runs are being recovered: brings one of them in now, ahead of its turn. */
+  recoverNow: ((key: RunKey) => Promise<void>) | undefined;
+
+  /** The run's entry, recovering it first if it is an open run that recovery has not reached yet. */
+  async getRecovered(key: RunKey): Promise<RunEntry | undefined> {
+    const entry = this.get(key);
+    if (entry || !this.recoverNow) return entry;
+    await this.recoverNow(key);
+    return this.get(key);
+  }
+
   add(entry: RunEntry): void {
     this.entries.set(runKeyString(entry.key), entry);
     if (entry.executor) this.touch(entry);
