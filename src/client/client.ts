@@ -454,8 +454,8 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
     ...args: Args
   ): Promise<void> {
     const name = defName(def);
-    return clientSpan(`SignalWorkflow:${name}`, this.spanAttributes(), () =>
-      this.service.signal(this.ref, name, args),
+    return clientSpan(`SignalWorkflow:${name}`, this.spanAttributes(), (header) =>
+      this.service.signal(this.ref, name, args, undefined, header),
     );
   }
 
@@ -474,8 +474,8 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
     options?: { args?: Args; updateId?: string },
   ): Promise<Ret> {
     const name = defName(def);
-    return (await clientSpan(`UpdateWorkflow:${name}`, this.spanAttributes(), () =>
-      this.service.update(this.ref, name, options?.args ?? [], options?.updateId),
+    return (await clientSpan(`UpdateWorkflow:${name}`, this.spanAttributes(), (header) =>
+      this.service.update(this.ref, name, options?.args ?? [], options?.updateId, header),
     )) as Ret;
   }
 
@@ -484,8 +484,8 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
     ...args: Args
   ): Promise<Ret> {
     const name = defName(def);
-    return (await clientSpan(`UpdateWorkflow:${name}`, this.spanAttributes(), () =>
-      this.service.update(this.ref, name, args),
+    return (await clientSpan(`UpdateWorkflow:${name}`, this.spanAttributes(), (header) =>
+      this.service.update(this.ref, name, args, undefined, header),
     )) as Ret;
   }
 

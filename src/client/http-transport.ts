@@ -11,6 +11,7 @@ import type {
   ScheduleDescription,
   ScheduleOverlapPolicy,
 } from '../common/schedules.js';
+import type { TraceHeader } from '../common/trace-header.js';
 import type { FailureInfo, HistoryEvent } from '../history/events.js';
 import type {
   ActivityCompletionService,
@@ -113,12 +114,18 @@ export class HttpWorkflowService
     return ((await this.call('GET', runPath(ref, '/history'))) as { events: HistoryEvent[] }).events;
   }
 
-  async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
-    await this.call(
-      'POST',
-      runPath(ref, `/signal/${encodeSegment(signalName, 'the signal name')}`),
-      requestId === undefined ? { args } : { args, requestId },
-    );
+  async signal(
+    ref: RunRef,
+    signalName: string,
+    args: unknown[],
+    requestId?: string,
+    header?: TraceHeader,
+  ): Promise<void> {
+    await this.call('POST', runPath(ref, `/signal/${encodeSegment(signalName, 'the signal name')}`), {
+      args,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(header ? { header } : {}),
+    });
   }
 
   async query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown> {
@@ -131,8 +138,14 @@ export class HttpWorkflowService
     ).result;
   }
 
-  async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
-    const body = updateId === undefined ? { args } : { args, updateId };
+  async update(
+    ref: RunRef,
+    updateName: string,
+    args: unknown[],
+    updateId?: string,
+    header?: TraceHeader,
+  ): Promise<unknown> {
+    const body = { args, ...(updateId === undefined ? {} : { updateId }), ...(header ? { header } : {}) };
     return (
       (await this.call(
         'POST',

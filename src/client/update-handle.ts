@@ -63,7 +63,7 @@ export async function startUpdateAtStage<Ret>(
   const sent = clientSpan(
     `UpdateWorkflow:${name}`,
     { 'wf.workflow.id': ref.workflowId, 'wf.run.id': runId, 'wf.update.id': updateId },
-    () => service.update(ref, name, args, updateId),
+    (header) => service.update(ref, name, args, updateId, header),
   ) as Promise<Ret>;
   sent.catch(() => undefined);
   const handle: WorkflowUpdateHandle<Ret> = {

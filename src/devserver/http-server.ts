@@ -327,7 +327,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           const ref = runRef(params, query);
           const name = checkName('the signal name', params.name);
           const body = parseSignalBody(await readJsonBody(req, bodyLimit));
-          await service.signal(ref, name, body.args, body.requestId);
+          await service.signal(ref, name, body.args, body.requestId, body.header);
           sendJson(res, 200, {});
         },
       },
@@ -351,7 +351,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           const ref = runRef(params, query);
           const name = checkName('the update name', params.name);
           const body = parseUpdateBody(await readJsonBody(req, bodyLimit));
-          const result = await service.update(ref, name, body.args, body.updateId);
+          const result = await service.update(ref, name, body.args, body.updateId, body.header);
           sendJson(res, 200, { result });
         },
       },

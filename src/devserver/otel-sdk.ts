@@ -117,7 +117,24 @@ function otelTracing(tracer: Tracer, ids: DerivedIds): EngineTracing {
       try {
         started = tracer.startSpan(
           span.name,
-          { kind: KINDS[span.kind], startTime: span.startTime, attributes: span.attributes },
+          {
+            kind: KINDS[span.kind],
+            startTime: span.startTime,
+            attributes: span.attributes,
+            ...(span.links
+              ? {
+                  links: span.links.map((link) => ({
+                    context: {
+                      traceId: link.traceId,
+                      spanId: link.spanId,
+                      traceFlags: link.sampled ? 1 : 0,
+                      isRemote: true,
+                      ...(link.traceState ? { traceState: createTraceState(link.traceState) } : {}),
+                    },
+                  })),
+                }
+              : {}),
+          },
           parent,
         );
       } finally {

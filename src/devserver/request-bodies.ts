@@ -18,7 +18,7 @@ import {
   describeValue,
   refuseCronSchedule,
 } from '../common/request-rules.js';
-import { checkTraceHeader } from '../common/trace-header.js';
+import { checkTraceHeader, type TraceHeader } from '../common/trace-header.js';
 import {
   type FailureInfo,
   WORKFLOW_ID_CONFLICT_POLICIES,
@@ -133,11 +133,12 @@ export function parseStartBody(raw: unknown): StartWorkflowRequest {
 }
 
 /** `POST /workflows/:id/signal/:name`. */
-export function parseSignalBody(raw: unknown): { args: unknown[]; requestId?: string } {
-  const body = objectWith(raw, ['args', 'requestId']);
+export function parseSignalBody(raw: unknown): { args: unknown[]; requestId?: string; header?: TraceHeader } {
+  const body = objectWith(raw, ['args', 'requestId', 'header']);
   const requestId = checkOptionalName('"requestId"', field(body, 'requestId'));
   const args = checkArgs('"args"', field(body, 'args'));
-  return requestId === undefined ? { args } : { args, requestId };
+  const header = checkTraceHeader(field(body, 'header'));
+  return { args, ...(requestId === undefined ? {} : { requestId }), ...(header ? { header } : {}) };
 }
 
 /** `POST /workflows/:id/query/:name`. */
@@ -147,11 +148,12 @@ export function parseQueryBody(raw: unknown): { args: unknown[] } {
 }
 
 /** `POST /workflows/:id/update/:name`. */
-export function parseUpdateBody(raw: unknown): { args: unknown[]; updateId?: string } {
-  const body = objectWith(raw, ['args', 'updateId']);
+export function parseUpdateBody(raw: unknown): { args: unknown[]; updateId?: string; header?: TraceHeader } {
+  const body = objectWith(raw, ['args', 'updateId', 'header']);
   const updateId = checkOptionalName('"updateId"', field(body, 'updateId'));
   const args = checkArgs('"args"', field(body, 'args'));
-  return updateId === undefined ? { args } : { args, updateId };
+  const header = checkTraceHeader(field(body, 'header'));
+  return { args, ...(updateId === undefined ? {} : { updateId }), ...(header ? { header } : {}) };
 }
 
 /** Longest cancel or terminate reason. */

@@ -178,6 +178,8 @@ export interface WorkflowSignaled extends Base {
   withStart?: boolean;
   /** Set by the sender to make delivery idempotent: a second signal with the same ID is not recorded. */
   requestId?: string;
+  /** W3C trace context of the sender's span (a client's `SignalWorkflow`, a workflow's `SignalExternalWorkflow`). */
+  header?: TraceHeader;
 }
 
 export interface WorkflowUpdateAccepted extends Base {
@@ -185,6 +187,8 @@ export interface WorkflowUpdateAccepted extends Base {
   updateId: string;
   updateName: string;
   args: unknown[];
+  /** W3C trace context of the caller's `UpdateWorkflow` span. */
+  header?: TraceHeader;
 }
 
 export interface WorkflowUpdateCompleted extends Base {

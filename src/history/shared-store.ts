@@ -1,3 +1,4 @@
+import type { TraceHeader } from '../common/trace-header.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import type { HistoryStore, ListRunsFilter, RunKey, RunSummary } from './store.js';
 
@@ -17,13 +18,13 @@ export interface RunLease {
 
 /** A message for a run, recorded durably whichever process holds the run (or none). */
 export type InboxMessage =
-  | { kind: 'signal'; signalName: string; args: unknown[]; requestId?: string }
+  | { kind: 'signal'; signalName: string; args: unknown[]; requestId?: string; header?: TraceHeader }
   | { kind: 'cancel'; reason?: string }
   | { kind: 'terminate'; reason?: string }
   /** A child's end for its parent: `event` is the ChildWorkflowExecutionCompleted/Failed to record. */
   | { kind: 'child-outcome'; event: NewEvent }
   /** An update for a run held by another process; the caller waits for its outcome in the history. */
-  | { kind: 'update'; updateId: string; updateName: string; args: unknown[] }
+  | { kind: 'update'; updateId: string; updateName: string; args: unknown[]; header?: TraceHeader }
   /**
    * An activity attempt's outcome from the server that ran it: events to record (`info`, and
    * `input` when the workflow must wake), and the last heartbeat details for a retry.

@@ -176,10 +176,25 @@ export interface WorkflowService {
    * Records a signal. With a `requestId`, a repeat of the same request (a retry after a timeout, a
    * re-send after a crash) is recorded once.
    */
-  signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void>;
+  signal(
+    ref: RunRef,
+    signalName: string,
+    args: unknown[],
+    requestId?: string,
+    header?: TraceHeader,
+  ): Promise<void>;
   query(ref: RunRef, queryName: string, args: unknown[]): Promise<unknown>;
-  /** Runs an update to completion and returns its result; rejects with its failure or validation error. */
-  update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown>;
+  /**
+   * Runs an update to completion and returns its result; rejects with its failure or validation
+   * error. `header`: the caller's W3C trace context, recorded on WorkflowUpdateAccepted.
+   */
+  update(
+    ref: RunRef,
+    updateName: string,
+    args: unknown[],
+    updateId?: string,
+    header?: TraceHeader,
+  ): Promise<unknown>;
   cancel(ref: RunRef, reason?: string): Promise<void>;
   terminate(ref: RunRef, reason?: string): Promise<void>;
   /** Waits for the run to close and returns how it closed. */

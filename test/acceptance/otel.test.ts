@@ -11,7 +11,7 @@ import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../supp
 import { built, jsonLines, killAll, makeProject, removeTempDirs, spawnDev, wf } from './support.js';
 
 const WORKFLOWS = `
-import { log, proxyActivities, sleep } from 'wfkit/workflow';
+import { condition, defineSignal, defineUpdate, log, proxyActivities, setHandler, sleep } from 'wfkit/workflow';
 import type * as activities from '../activities/index.js';
 
 const { greet, flaky } = proxyActivities<typeof activities>({
@@ -30,6 +30,23 @@ export async function traced(name: string): Promise<string> {
 
 export async function quick(name: string): Promise<string> {
   return greet(name);
+}
+
+export const bump = defineSignal('bump');
+export const add = defineUpdate<number, [number]>('add');
+
+export async function counter(): Promise<number> {
+  let total = 0;
+  let bumped = false;
+  setHandler(bump, () => {
+    bumped = true;
+  });
+  setHandler(add, (n) => {
+    total += n;
+    return total;
+  });
+  await condition(() => bumped);
+  return total;
 }
 `;
 
@@ -184,6 +201,44 @@ describe.skipIf(!built)('acceptance: OpenTelemetry traces over OTLP/HTTP (needs 
       (s) => s.name === 'RunActivity:greet' && s.startMs < killedAt,
     ) as ReceivedSpan;
     expect(activityLog).toMatchObject({ trace_id: root.traceId, span_id: firstGreet.spanId });
+  });
+
+  it("links a handled signal and update to the client's spans that sent them", async () => {
+    const project = await makeProject({
+      'src/workflows/index.ts': WORKFLOWS,
+      'src/activities/index.ts': ACTIVITIES,
+    });
+    const dev = await spawnDev(project, {
+      args: ['--no-watch'],
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '20',
+      },
+    });
+    const client = connect({ address: dev.url });
+    const handle = await client.start('counter', { workflowId: 'counter-1', args: [] });
+    await trace.getTracer('app').startActiveSpan('POST /add', async (span) => {
+      try {
+        expect(await handle.executeUpdate('add', { args: [2] })).toBe(2);
+        await handle.signal('bump');
+      } finally {
+        span.end();
+      }
+    });
+    expect(await handle.result()).toBe(2);
+    const spans = await receiver.waitFor((all) => count(all, 'RunWorkflow:counter') === 1);
+    const sent = new Map(appSpans.getFinishedSpans().map((s) => [s.name, s.spanContext()]));
+    const signalSpan = sent.get('SignalWorkflow:bump');
+    const updateSpan = sent.get('UpdateWorkflow:add');
+    const handledSignal = spans.find((s) => s.name === 'HandleSignal:bump');
+    const handledUpdate = spans.find((s) => s.name === 'HandleUpdate:add');
+    expect(handledSignal?.links).toEqual([{ traceId: signalSpan?.traceId, spanId: signalSpan?.spanId }]);
+    expect(handledUpdate?.links).toEqual([{ traceId: updateSpan?.traceId, spanId: updateSpan?.spanId }]);
+    // Handled in the run's trace, under its RunWorkflow.
+    const run = spans.find((s) => s.name === 'RunWorkflow:counter');
+    expect(handledSignal?.parentSpanId).toBe(run?.spanId);
+    expect(handledUpdate?.traceId).toBe(run?.traceId);
   });
 
   it('wf run --otel exports the run it ran before it exits', async () => {

@@ -25,6 +25,7 @@ export interface ReceivedSpan {
   /** OTLP's status code: 0 unset, 1 ok, 2 error. */
   statusCode: number;
   events: { name: string; attributes: Record<string, string | number | boolean> }[];
+  links: { traceId: string; spanId: string }[];
   /** The resource's attributes (service.name...). */
   resource: Record<string, string | number | boolean>;
 }
@@ -92,6 +93,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               events: (span.events ?? []).map((e: { name: string; attributes?: [] }) => ({
                 name: e.name,
                 attributes: attributesOf(e.attributes),
+              })),
+              links: (span.links ?? []).map((l: { traceId: string; spanId: string }) => ({
+                traceId: hexId(l.traceId, 32) as string,
+                spanId: hexId(l.spanId, 16) as string,
               })),
               resource,
             });

@@ -61,7 +61,7 @@ function applyUpdate(
   events: HistoryEvent[],
   after: (() => void)[],
 ): boolean {
-  const { id, name, args } = update;
+  const { id, name, args, header } = update;
   const settled = executor.completedUpdates.get(id);
   if (settled) {
     // The same update ID again (a client retry): answer with the recorded outcome.
@@ -86,7 +86,10 @@ function applyUpdate(
     return false;
   }
   events.push(
-    ...executor.handle({ type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args }, now),
+    ...executor.handle(
+      { type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args, ...(header ? { header } : {}) },
+      now,
+    ),
   );
   return true;
 }

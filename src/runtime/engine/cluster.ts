@@ -358,6 +358,7 @@ function workOf(message: InboxMessage): Work {
           signalName: message.signalName,
           args: message.args,
           ...(message.requestId === undefined ? {} : { requestId: message.requestId }),
+          ...(message.header ? { header: message.header } : {}),
         },
       };
     case 'cancel':
@@ -377,7 +378,14 @@ function workOf(message: InboxMessage): Work {
     case 'child-outcome':
       return { input: message.event };
     case 'update':
-      return { update: { id: message.updateId, name: message.updateName, args: message.args } };
+      return {
+        update: {
+          id: message.updateId,
+          name: message.updateName,
+          args: message.args,
+          ...(message.header ? { header: message.header } : {}),
+        },
+      };
     case 'activity-outcome':
       return {
         ...(message.info ? { info: message.info } : {}),
@@ -395,6 +403,7 @@ function messageOf(work: Work): InboxMessage | undefined {
       signalName: event.signalName,
       args: event.args,
       ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
+      ...(event.header ? { header: event.header } : {}),
     };
   }
   if (event?.type === 'WorkflowExecutionCancelRequested') {

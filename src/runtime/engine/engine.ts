@@ -18,6 +18,7 @@ import {
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
 } from '../../common/schedules.js';
+import { checkTraceHeader, type TraceHeader } from '../../common/trace-header.js';
 import {
   CLOSING_EVENT_TYPES,
   type FailureInfo,
@@ -125,7 +126,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     kernel.activeAttempts = () => activities.activeAttempts();
     this.starts = new Starts(kernel, cache, mailbox, timers, {
       afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
-      signal: (ref, name, args) => this.signal(ref, name, args),
+      signal: (ref, name, args, header) => this.signal(ref, name, args, undefined, header),
     });
     const children = new Children(kernel, cache, mailbox, this.starts, () => this.outcomes, {
       cancel: (ref, reason) => this.cancel(ref, reason),
@@ -397,10 +398,17 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     return this.kernel.store.readHistory(await this.summaryOf(ref));
   }
 
-  async signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void> {
+  async signal(
+    ref: RunRef,
+    signalName: string,
+    args: unknown[],
+    requestId?: string,
+    header?: TraceHeader,
+  ): Promise<void> {
     checkName('the signal name', signalName);
     if (requestId !== undefined) checkName('the request ID', requestId);
-    return this.toCurrentRun(ref, () => this.signalOnce(ref, signalName, args, requestId));
+    const traced = checkTraceHeader(header);
+    return this.toCurrentRun(ref, () => this.signalOnce(ref, signalName, args, requestId, traced));
   }
 
   /**
@@ -426,11 +434,17 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     signalName: string,
     args: unknown[],
     requestId?: string,
+    header?: TraceHeader,
   ): Promise<void> {
     const target = await this.target(ref, { evenIfPaused: true });
     const signalArgs = jsonArgs(args, 'signal');
     if ('elsewhere' in target) {
-      const message = { kind: 'signal' as const, signalName, args: signalArgs };
+      const message = {
+        kind: 'signal' as const,
+        signalName,
+        args: signalArgs,
+        ...(header ? { header } : {}),
+      };
       return this.cluster_!.deliver(
         target.elsewhere,
         requestId === undefined ? message : { ...message, requestId },
@@ -442,6 +456,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       signalName,
       args: signalArgs,
       ...(requestId === undefined ? {} : { requestId }),
+      ...(header ? { header } : {}),
     };
     // A paused run still takes signals: they are recorded now and delivered when it resumes.
     if (entry.paused) await this.paused.append(entry, input);
@@ -477,10 +492,17 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     return outcome.result;
   }
 
-  async update(ref: RunRef, updateName: string, args: unknown[], updateId?: string): Promise<unknown> {
+  async update(
+    ref: RunRef,
+    updateName: string,
+    args: unknown[],
+    updateId?: string,
+    traceHeader?: TraceHeader,
+  ): Promise<unknown> {
     checkName('the update name', updateName);
     if (updateId !== undefined) checkName('the update ID', updateId);
     const id = updateId ?? randomUUID();
+    const header = checkTraceHeader(traceHeader);
     const target = await this.target(ref, { claim: true });
     if ('elsewhere' in target) {
       await this.cluster_!.deliver(target.elsewhere, {
@@ -488,6 +510,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
         updateId: id,
         updateName,
         args: jsonArgs(args, 'update'),
+        ...(header ? { header } : {}),
       });
       return this.updateOutcomeElsewhere(target.elsewhere, id, updateName);
     }
@@ -496,7 +519,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       const waiter = { resolve, reject };
       entry.updateWaiters.set(id, [...(entry.updateWaiters.get(id) ?? []), waiter]);
       this.mailbox.enqueue(entry, {
-        update: { id, name: updateName, args: jsonArgs(args, 'update') },
+        update: { id, name: updateName, args: jsonArgs(args, 'update'), ...(header ? { header } : {}) },
         done: (error) => {
           if (!error) return;
           const rest = (entry.updateWaiters.get(id) ?? []).filter((w) => w !== waiter);

@@ -1,4 +1,4 @@
-import type { NewEvent } from '../../history/events.js';
+import type { NewEvent, TraceHeader } from '../../history/events.js';
 import type { RunRef } from '../../protocol/service.js';
 import { errorToFailure } from '../../workflow/failures.js';
 import type { EngineKernel } from './kernel.js';
@@ -7,7 +7,13 @@ import type { RunEntry } from './run-entry.js';
 
 /** How a message reaches another workflow (whichever process holds it). */
 export interface MessagePort {
-  signal(ref: RunRef, signalName: string, args: unknown[], requestId?: string): Promise<void>;
+  signal(
+    ref: RunRef,
+    signalName: string,
+    args: unknown[],
+    requestId?: string,
+    header?: TraceHeader,
+  ): Promise<void>;
   cancel(ref: RunRef, reason?: string): Promise<void>;
 }
 
@@ -27,7 +33,14 @@ export class ExternalMessages {
     const pending = entry.executor?.externalSignals.get(seq);
     if (!pending) return;
     this.deliverThenRecord(entry, seq, pending, {
-      send: (ref) => this.port.signal(ref, pending.signalName, pending.args, `${entry.key.runId}:${seq}`),
+      send: (ref) =>
+        this.port.signal(
+          ref,
+          pending.signalName,
+          pending.args,
+          `${entry.key.runId}:${seq}`,
+          this.kernel.tracing?.signalHeader(entry.started, seq),
+        ),
       delivered: { type: 'ExternalWorkflowExecutionSignaled', seq },
       failed: (failure) => ({ type: 'SignalExternalWorkflowExecutionFailed', seq, failure }),
     });

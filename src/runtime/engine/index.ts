@@ -12,6 +12,7 @@ export type {
   EngineOptions,
   EngineSpan,
   EngineTracing,
+  LinkedSpan,
   PauseReason,
   TraceIds,
   WorkflowCode,

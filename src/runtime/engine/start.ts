@@ -5,7 +5,7 @@ import {
   WorkflowNotRunningError,
 } from '../../common/errors.js';
 import { checkSearchAttributes, type SearchAttributes } from '../../common/search-attributes.js';
-import { checkTraceHeader } from '../../common/trace-header.js';
+import { checkTraceHeader, type TraceHeader } from '../../common/trace-header.js';
 import type { HistoryEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
 import type { RunRef, StartWorkflowRequest, StartWorkflowResponse } from '../../protocol/service.js';
@@ -35,7 +35,7 @@ export interface NewRun {
 
 export interface StartHooks {
   afterAppend(entry: RunEntry, events: HistoryEvent[]): Promise<void>;
-  signal(ref: RunRef, signalName: string, args: unknown[]): Promise<void>;
+  signal(ref: RunRef, signalName: string, args: unknown[], header?: TraceHeader): Promise<void>;
 }
 
 /**
@@ -66,7 +66,7 @@ export class Starts {
         return await this.serialize(req.workflowId, async () => {
           const open = await this.kernel.store.latestRun(req.workflowId);
           if (open?.status !== 'RUNNING') return this.startLocked(req, signal);
-          await this.hooks.signal(open, signal.name, signal.args);
+          await this.hooks.signal(open, signal.name, signal.args, checkTraceHeader(req.header));
           return { workflowId: open.workflowId, runId: open.runId, started: false };
         });
       } catch (error) {

@@ -44,7 +44,11 @@ describe('engine tracing', () => {
     await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'w0', header });
     await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'w1' });
     await engine.waitForIdle();
-    for (const id of ['w0', 'w1']) await engine.signal({ workflowId: id }, 'go', [id]);
+    const sender = { traceId: 'aaaabbbbccccddddeeeeffff00001111', spanId: '1234567812345678' };
+    await engine.signal({ workflowId: 'w0' }, 'go', ['w0'], undefined, {
+      traceparent: `00-${sender.traceId}-${sender.spanId}-01`,
+    });
+    await engine.signal({ workflowId: 'w1' }, 'go', ['w1']);
     await engine.waitForIdle();
     expect(await engine.setCode(code)).toEqual({ paused: [] });
     expect(await engine.query({ workflowId: 'w0' }, 'state', [])).toEqual(['did w0']);
@@ -68,6 +72,8 @@ describe('engine tracing', () => {
     expect(new Set(w0.map((s) => s.traceId))).toEqual(new Set([CALLER.traceId]));
     expect(w0.every((s) => s.traceState === 'vendor=x')).toBe(true);
     const run = named(w0, 'RunWorkflow:waiter')[0] as EngineSpan;
+    // The signal is handled in the run's trace, linked to its sender's span.
+    expect(named(w0, 'HandleSignal:go')[0]?.links).toEqual([{ ...sender, sampled: true }]);
     expect(run).toMatchObject({ kind: 'server', parentSpanId: CALLER.spanId, remoteParent: true });
     expect(run.endTime.getTime() - run.startTime.getTime()).toBeGreaterThanOrEqual(3_600_000);
     for (const span of w0.filter((s) => s !== run && !s.name.startsWith('RunActivity'))) {
@@ -154,7 +160,11 @@ describe('engine tracing', () => {
       expect(runSpans.has(run.parentSpanId as string)).toBe(true);
       expect(run.attributes['wf.workflow.continued_from_run_id']).toBeDefined();
     }
-    expect(named(spans, 'SignalExternalWorkflow:ping')).toHaveLength(2);
-    expect(named(spans, 'HandleSignal:ping')).toHaveLength(2);
+    const sent = named(spans, 'SignalExternalWorkflow:ping');
+    expect(sent).toHaveLength(2);
+    const handled = named(spans, 'HandleSignal:ping');
+    expect(handled).toHaveLength(2);
+    // Each handled signal links to the span that sent it.
+    expect(new Set(handled.map((s) => s.links?.[0]?.spanId))).toEqual(new Set(sent.map((s) => s.spanId)));
   });
 });

@@ -3,7 +3,7 @@ import { formatTraceparent, parseTraceparent, type TraceHeader } from '../../com
 import type { FailureInfo, HistoryEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { Ownership } from './ownership.js';
 import type { RunEntry } from './run-entry.js';
-import type { EngineSpan, EngineTracing, SpanAttributes, TraceIds } from './types.js';
+import type { EngineSpan, EngineTracing, LinkedSpan, SpanAttributes, TraceIds } from './types.js';
 
 /**
  * A run's place in a trace, derived from its WorkflowExecutionStarted alone: the trace (its header's,
@@ -58,7 +58,7 @@ interface RunSpans {
   trace: RunTrace;
   activities: Map<number, OpenActivity>;
   children: Map<number, { type: string; workflowId: string; at: string }>;
-  updates: Map<string, { name: string; at: string }>;
+  updates: Map<string, { name: string; at: string; header?: TraceHeader }>;
   signalsOut: Map<number, { name: string; workflowId: string; at: string }>;
 }
 
@@ -128,6 +128,11 @@ export class Tracing {
   continuedHeader(previous: WorkflowExecutionStarted): { header: TraceHeader } {
     const trace = runTraceOf(previous);
     return { header: headerOf(trace, trace.runSpanId) };
+  }
+
+  /** The header of a signal a workflow sends: its `SignalExternalWorkflow` span. */
+  signalHeader(sender: WorkflowExecutionStarted, seq: number): TraceHeader {
+    return headerOf(runTraceOf(sender), deriveSpanId(sender.runId, `signal/${seq}`));
   }
 
   /** The header of a child run: a child of its parent's `StartChildWorkflowExecution` span. */
@@ -263,10 +268,15 @@ export class Tracing {
           startTime: new Date(at),
           endTime: new Date(at),
           attributes: { 'wf.signal.name': event.signalName },
+          ...linksFrom(event.header),
         });
         return;
       case 'WorkflowUpdateAccepted':
-        run.updates.set(event.updateId, { name: event.updateName, at });
+        run.updates.set(event.updateId, {
+          name: event.updateName,
+          at,
+          ...(event.header ? { header: event.header } : {}),
+        });
         return;
       case 'WorkflowUpdateCompleted':
       case 'WorkflowUpdateRejected': {
@@ -282,6 +292,7 @@ export class Tracing {
           startTime: new Date(accepted?.at ?? at),
           endTime: new Date(at),
           attributes: { 'wf.update.id': event.updateId, 'wf.update.name': name },
+          ...linksFrom(accepted?.header),
           ...(event.failure ? { failure: event.failure } : {}),
         });
         return;
@@ -390,6 +401,22 @@ function newRunSpans(started: WorkflowExecutionStarted): RunSpans {
     children: new Map(),
     updates: new Map(),
     signalsOut: new Map(),
+  };
+}
+
+/** A link to the span a header names (the sender of a signal, the caller of an update). */
+function linksFrom(header: TraceHeader | undefined): { links: LinkedSpan[] } | Record<string, never> {
+  const parent = header ? parseTraceparent(header.traceparent) : undefined;
+  if (!parent) return {};
+  return {
+    links: [
+      {
+        traceId: parent.traceId,
+        spanId: parent.spanId,
+        sampled: (parent.flags & 1) === 1,
+        ...(header?.tracestate ? { traceState: header.tracestate } : {}),
+      },
+    ],
   };
 }
 

@@ -1,5 +1,5 @@
 import type { ActivityLogRecord } from '../../activity/log.js';
-import type { CallSite, FailureInfo, NewEvent } from '../../history/events.js';
+import type { CallSite, FailureInfo, NewEvent, TraceHeader } from '../../history/events.js';
 import type { HistoryStore, RunKey } from '../../history/store.js';
 import type { Clock } from '../clock.js';
 import type { WorkflowSandbox } from '../sandbox.js';
@@ -66,7 +66,7 @@ export interface Work {
   input?: NewEvent;
   /** An event that closes the run from outside (terminate, run timeout). */
   close?: NewEvent;
-  update?: { id: string; name: string; args: unknown[] };
+  update?: { id: string; name: string; args: unknown[]; header?: TraceHeader };
   /** The inbox message this work came from (shared stores): consumed with the work's append. */
   inboxId?: number;
   /** Called once the work's events are durable, or with the error that stopped them. */
@@ -161,10 +161,18 @@ export interface EngineSpan extends TraceIds {
   startTime: Date;
   endTime: Date;
   attributes: SpanAttributes;
+  /** Spans that caused this one in another trace or place (the sender of a signal, the caller of an update). */
+  links?: LinkedSpan[];
   /** The span failed: recorded as an exception event, with status ERROR. */
   failure?: FailureInfo;
   /** Status ERROR with this message, without an exception (a run timed out or terminated). */
   error?: string;
+}
+
+/** A span another one links to (from a W3C `traceparent`). */
+export interface LinkedSpan extends TraceIds {
+  sampled: boolean;
+  traceState?: string;
 }
 
 /** Where the engine reports finished spans (the dev server fills it with the OpenTelemetry SDK). */
