@@ -195,6 +195,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           sendJson(res, 200, {
             ...(options.workflowTypes ? { workflowTypes: [...options.workflowTypes()] } : {}),
             timeControl: options.timeControl !== undefined,
+            schedules: typeof (service as Partial<ScheduleService>).createSchedule === 'function',
             tokenRequired: options.apiToken !== undefined,
           }),
       },

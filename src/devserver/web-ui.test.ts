@@ -61,7 +61,7 @@ describe('the web UI served by the HTTP API', () => {
   });
 
   it('serves the HTML shell at / and at deep links, with a CSP that forbids inline scripts', async () => {
-    for (const path of ['/', '/runs/order%2F1/run-1', '/runs?workflowId=..']) {
+    for (const path of ['/', '/runs/order%2F1/run-1', '/runs?workflowId=..', '/schedules']) {
       const res = await raw(server.port, path);
       expect(res.status, path).toBe(200);
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -120,6 +120,7 @@ describe('the web UI served by the HTTP API', () => {
       expect((await raw(bare.port, '/api/v1/health')).status).toBe(200);
       expect(JSON.parse((await raw(bare.port, '/api/v1/info')).body.toString())).toEqual({
         timeControl: false,
+        schedules: false,
         tokenRequired: false,
       });
     } finally {
@@ -132,6 +133,7 @@ describe('the web UI served by the HTTP API', () => {
     expect(JSON.parse(res.body.toString())).toEqual({
       workflowTypes: ['orderWorkflow', 'shipping'],
       timeControl: false,
+      schedules: false,
       tokenRequired: false,
     });
   });

@@ -47,7 +47,7 @@ interface Asset {
 }
 
 export interface WebUi {
-  /** True for the paths the UI answers: `/`, `/runs...` and `/ui/...`. */
+  /** True for the paths the UI answers: `/`, `/runs...`, `/schedules` and `/ui/...`. */
   handles(path: string): boolean;
   /** Answers a GET or HEAD of such a path. */
   serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void>;
@@ -55,7 +55,7 @@ export interface WebUi {
 
 /** Page addresses answered with the shell (the browser code routes them). */
 function isPage(path: string): boolean {
-  return path === '/' || path === '/runs' || path.startsWith('/runs/');
+  return path === '/' || path === '/runs' || path.startsWith('/runs/') || path === '/schedules';
 }
 
 function asset(body: Buffer, type: string): Asset {

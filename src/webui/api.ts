@@ -2,6 +2,7 @@
  * The browser's side of the HTTP API (docs/http-api.md): same-origin fetches with the API token
  * (when the server wants one) as a bearer header, and the server's JSON errors as ApiError.
  */
+import type { ScheduleDescription } from '../common/schedules.js';
 import type {
   HistoryEvent,
   ListResponse,
@@ -119,6 +120,8 @@ export interface SourceFrame {
 export interface ServerInfo {
   workflowTypes?: string[];
   timeControl: boolean;
+  /** The server keeps schedules (GET /api/v1/schedules). */
+  schedules: boolean;
   tokenRequired: boolean;
 }
 
@@ -154,6 +157,10 @@ export const api = {
   terminate: (ref: RunRef, reason?: string) =>
     request<object>('POST', runPath(ref, '/terminate'), reason ? { reason } : {}),
   time: () => request<TimeInfo>('GET', `${PREFIX}/time`),
+  schedules: async () =>
+    (await request<{ schedules: ScheduleDescription[] }>('GET', `${PREFIX}/schedules`)).schedules,
+  scheduleAction: (scheduleId: string, action: 'pause' | 'unpause' | 'trigger' | 'delete') =>
+    request<unknown>('POST', `${PREFIX}/schedules/${segment(scheduleId)}/${action}`, {}),
   skipTime: (duration: string) => request<TimeInfo>('POST', `${PREFIX}/time/skip`, { duration }),
   fireTimer: (ref: RunRef, seq: number) => request<object>('POST', runPath(ref, '/timers/fire'), { seq }),
 };

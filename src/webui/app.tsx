@@ -4,9 +4,10 @@ import type { TimeInfo } from '../protocol/service.js';
 import { api, type ServerInfo, storeToken } from './api.js';
 import { openEventStream, type StreamStatus } from './event-stream.js';
 import { LiveContext, NoticeBus } from './live.js';
-import { navigate, runsHref, useRoute } from './routes.js';
+import { backToRunsHref, navigate, runsHref, useRoute } from './routes.js';
 import { RunPage } from './run-page.js';
 import { RunsPage } from './runs-page.js';
+import { SchedulesPage } from './schedules-page.js';
 import { TimeControl } from './time-control.js';
 import { TokenForm } from './token-form.js';
 
@@ -64,7 +65,13 @@ export function App() {
 
   useEffect(() => {
     document.title =
-      route.page === 'run' ? `${route.workflowId} · wf` : route.page === 'runs' ? 'Runs · wf' : 'wf';
+      route.page === 'run'
+        ? `${route.workflowId} · wf`
+        : route.page === 'runs'
+          ? 'Runs · wf'
+          : route.page === 'schedules'
+            ? 'Schedules · wf'
+            : 'wf';
   }, [route]);
 
   return (
@@ -80,7 +87,28 @@ export function App() {
         >
           wf
         </a>
-        <span className="muted">runs</span>
+        <nav className="nav">
+          {(
+            [
+              ['runs', '/', 'Runs'],
+              ['schedules', '/schedules', 'Schedules'],
+            ] as const
+          ).map(([page, href, label]) => (
+            <a
+              key={page}
+              href={href}
+              className={
+                route.page === page || (page === 'runs' && route.page === 'run') ? 'active' : undefined
+              }
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(page === 'runs' ? backToRunsHref() : href);
+              }}
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
         <span className="grow" />
         {timeControl && time ? <TimeControl time={time} onChange={setTime} /> : null}
         <span className={`live live-${status}`} title="the live event stream">
@@ -108,6 +136,8 @@ export function App() {
               types={info?.workflowTypes ?? []}
               onUnauthorized={() => setNeedToken(true)}
             />
+          ) : route.page === 'schedules' ? (
+            <SchedulesPage available={info?.schedules === true} onUnauthorized={() => setNeedToken(true)} />
           ) : route.page === 'run' ? (
             <RunPage
               key={`${route.workflowId}\u0000${route.runId ?? ''}`}

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { page: 'runs'; status: string; type: string; search: string }
   | { page: 'run'; workflowId: string; runId?: string }
+  | { page: 'schedules' }
   | { page: 'not-found'; path: string };
 
 /**
@@ -50,6 +51,7 @@ export function parseRoute(pathname: string, search: string): Route {
       search: q.get('q') ?? '',
     };
   }
+  if (pathname === '/schedules') return { page: 'schedules' };
   if (pathname === '/runs' || pathname === '/runs/') {
     const workflowId = q.get('workflowId');
     if (workflowId) {

@@ -292,6 +292,41 @@ describe.skipIf(!built || !haveChromium)(
       await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
     });
 
+    it('terminates a run with a reason, after asking once more', async () => {
+      const { page } = browser;
+      await page.goto(`${dev.url}/runs/order-1`);
+      await page.getByRole('tab', { name: 'terminate' }).click();
+      await page.getByLabel('terminate reason').fill('stuck in review');
+      await page.getByRole('button', { name: 'Terminate' }).click();
+      await page.getByRole('button', { name: 'Really terminate?' }).click();
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('TERMINATED');
+      await expect
+        .poll(() => page.locator('.card').filter({ hasText: 'terminated:' }).textContent())
+        .toContain('terminated: stuck in review');
+    });
+
+    it('shows the schedules, triggers one now and pauses it', async () => {
+      const { page } = browser;
+      const created = await wf(
+        ['schedule', 'create', '-s', 'nightly', '--type', 'sleeper', '-w', 'nightly', '--cron', '0 3 * * *'],
+        address(),
+      );
+      expect(created.code, created.stderr).toBe(0);
+      await page.goto(`${dev.url}/`);
+      await page.getByRole('link', { name: 'Schedules' }).click();
+      await page.waitForURL(`${dev.url}/schedules`);
+      const row = page.getByTestId('schedule-row');
+      await expect.poll(() => row.textContent()).toContain('cron 0 3 * * *');
+      await row.getByRole('button', { name: 'Trigger now' }).click();
+      await expect.poll(() => row.locator('a').count()).toBe(1);
+      await row.getByRole('button', { name: 'Pause' }).click();
+      await expect.poll(() => row.locator('.status').textContent()).toBe('PAUSED');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'schedules.png') });
+      await row.locator('a').click();
+      await page.waitForURL(/\/runs\/nightly-/);
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('RUNNING');
+    });
+
     it('logged no console error on any page', () => {
       expect(browser.errors).toEqual([]);
     });
