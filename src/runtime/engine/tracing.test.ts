@@ -94,6 +94,43 @@ describe('engine tracing', () => {
     expect(named(w1, 'RunWorkflow:waiter')[0]?.parentSpanId).toBeUndefined();
   });
 
+  it('times an attempt from when it began, also when its run was evicted while it ran', async () => {
+    const spans: EngineSpan[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const code = await loadWorkflowCode({
+      workflowsPath: fixture('engine/src/workflows/index.ts'),
+      activitiesPath: fixture('engine/src/activities/index.ts'),
+    });
+    const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const engine = new WorkflowEngine({
+      store: new MemoryHistoryStore(),
+      code,
+      clock,
+      activities: {
+        step: async (name: string) => {
+          if (name === 'slow') await gate;
+          return `did ${name}`;
+        },
+      },
+      tracing: { span: (span) => spans.push(span) },
+      maxCachedRuns: 1,
+    });
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'slow' });
+    await engine.signal({ workflowId: 'slow' }, 'go', ['slow']);
+    // Another run takes the one cache slot: "slow" is evicted while its attempt runs.
+    await engine.startWorkflow({ workflowType: 'waiter', workflowId: 'other' });
+    await engine.waitForSettled();
+    clock.advanceTo(clock.now() + 5000);
+    release();
+    await expect.poll(() => named(spans, 'RunActivity:step').length).toBe(1);
+    const attempt = named(spans, 'RunActivity:step')[0] as EngineSpan;
+    expect(attempt.endTime.getTime() - attempt.startTime.getTime()).toBe(5000);
+    await engine.shutdown();
+  });
+
   it('ends a run begun before a restart as the same span, and emits nothing for the steps it replays', async () => {
     const before: EngineSpan[] = [];
     const first = await makeEngine(before);

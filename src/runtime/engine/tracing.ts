@@ -109,7 +109,16 @@ export class Tracing {
   historyLoaded(history: HistoryEvent[]): void {
     const first = history[0];
     if (first?.type !== 'WorkflowExecutionStarted') return;
+    const before = this.runs.get(first.runId);
     for (const event of history) this.event(first, event, false);
+    // An attempt running here while its run was evicted: the history does not say when it began.
+    const rebuilt = this.runs.get(first.runId);
+    for (const [seq, activity] of rebuilt?.activities ?? []) {
+      const known = before?.activities.get(seq);
+      if (activity.attemptStartedAt !== undefined || known?.attemptStartedAt === undefined) continue;
+      activity.attempt = known.attempt as number;
+      activity.attemptStartedAt = known.attemptStartedAt;
+    }
   }
 
   /** A run is about to be created: its first activation may log before its first append is durable. */
