@@ -88,7 +88,10 @@ function workerMain(): void {
 
   const script = (code: string, filename: string) => new vm.Script(code, { filename });
   const activateScript = script('__wfActive.activate(__wfArg)', 'wf-activate.js');
-  const conditionsScript = script('__wfActive.checkConditions()', 'wf-conditions.js');
+  const settleScript = script(
+    '__wfActive.checkConditions() ? null : JSON.stringify(__wfActive.takeCommands())',
+    'wf-settle.js',
+  );
   const takeCommandsScript = script('JSON.stringify(__wfActive.takeCommands())', 'wf-commands.js');
   const queryScript = script('JSON.stringify(__wfActive.query(__wfArg.name, __wfArg.args))', 'wf-query.js');
   const validateScript = script(
@@ -203,8 +206,11 @@ function workerMain(): void {
       case 'activate': {
         const { sandbox, api } = runOf(request.rid);
         inContext(sandbox, api, activateScript, request.activation);
+        // Conditions that became true resolve, their continuations run when the script ends, and
+        // so on until none does; then the same script returns the commands.
         for (let i = 0; i < 10_000; i++) {
-          if (!inContext(sandbox, api, conditionsScript)) break;
+          const commands = inContext(sandbox, api, settleScript);
+          if (commands !== null) return commands;
         }
         return inContext(sandbox, api, takeCommandsScript);
       }

@@ -94,6 +94,8 @@ export interface ListParams {
   type?: string;
   /** Runs whose workflow ID starts with this. */
   search?: string;
+  /** A list query in Temporal's syntax (`CustomerId = "c-1"`), ANDed with the search. */
+  query?: string;
   pageSize?: number;
   nextPageToken?: string;
 }
@@ -131,7 +133,11 @@ export const api = {
     q.set('pageSize', String(params.pageSize ?? 50));
     if (params.status) q.set('status', params.status);
     if (params.type) q.set('type', params.type);
-    if (params.search) q.set('query', `WorkflowId STARTS_WITH ${queryString(params.search)}`);
+    const query = [
+      ...(params.query ? [`(${params.query})`] : []),
+      ...(params.search ? [`WorkflowId STARTS_WITH ${queryString(params.search)}`] : []),
+    ].join(' AND ');
+    if (query) q.set('query', query);
     if (params.nextPageToken) q.set('nextPageToken', params.nextPageToken);
     return request('GET', `${PREFIX}/workflows?${q}`);
   },

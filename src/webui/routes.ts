@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'react';
 
 export type Route =
-  | { page: 'runs'; status: string; type: string; search: string }
+  | { page: 'runs'; status: string; type: string; search: string; query: string }
   | { page: 'run'; workflowId: string; runId?: string }
   | { page: 'schedules' }
   | { page: 'not-found'; path: string };
@@ -24,11 +24,17 @@ export function runHref(workflowId: string, runId?: string): string {
   return `/runs/${encodeURIComponent(workflowId)}${runId ? `/${encodeURIComponent(runId)}` : ''}`;
 }
 
-export function runsHref(filters: { status?: string; type?: string; search?: string }): string {
+export function runsHref(filters: {
+  status?: string;
+  type?: string;
+  search?: string;
+  query?: string;
+}): string {
   const q = new URLSearchParams();
   if (filters.status) q.set('status', filters.status);
   if (filters.type) q.set('type', filters.type);
   if (filters.search) q.set('q', filters.search);
+  if (filters.query) q.set('query', filters.query);
   const text = q.toString();
   return text ? `/?${text}` : '/';
 }
@@ -49,6 +55,7 @@ export function parseRoute(pathname: string, search: string): Route {
       status: q.get('status') ?? '',
       type: q.get('type') ?? '',
       search: q.get('q') ?? '',
+      query: q.get('query') ?? '',
     };
   }
   if (pathname === '/schedules') return { page: 'schedules' };
@@ -58,7 +65,7 @@ export function parseRoute(pathname: string, search: string): Route {
       const runId = q.get('runId');
       return runId ? { page: 'run', workflowId, runId } : { page: 'run', workflowId };
     }
-    return { page: 'runs', status: '', type: '', search: '' };
+    return { page: 'runs', status: '', type: '', search: '', query: '' };
   }
   const m = /^\/runs\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
   if (m) {

@@ -53,6 +53,7 @@ export function RunsPage({
   const [selected, setSelected] = useState(0);
   const [starting, setStarting] = useState(false);
   const [searchText, setSearchText] = useState(route.search);
+  const [queryText, setQueryText] = useState(route.query);
   const searchRef = useRef<HTMLInputElement>(null);
   const now = useNow();
   const token = pages.at(-1);
@@ -65,6 +66,7 @@ export function RunsPage({
         ...(serverStatus ? { status: serverStatus } : {}),
         ...(route.type ? { type: route.type } : {}),
         ...(route.search ? { search: route.search } : {}),
+        ...(route.query ? { query: route.query } : {}),
         pageSize: PAGE_SIZE,
         ...(token ? { nextPageToken: token } : {}),
       });
@@ -77,14 +79,17 @@ export function RunsPage({
     } finally {
       setLoaded(true);
     }
-  }, [serverStatus, route.status, route.type, route.search, token, onUnauthorized]);
+  }, [serverStatus, route.status, route.type, route.search, route.query, token, onUnauthorized]);
 
   useEffect(() => {
-    rememberRunsHref(runsHref({ status: route.status, type: route.type, search: route.search }));
+    rememberRunsHref(
+      runsHref({ status: route.status, type: route.type, search: route.search, query: route.query }),
+    );
     setPages([undefined]);
     setSelected(0);
     setSearchText(route.search);
-  }, [route.status, route.type, route.search]);
+    setQueryText(route.query);
+  }, [route.status, route.type, route.search, route.query]);
 
   useEffect(() => {
     void load();
@@ -135,8 +140,10 @@ export function RunsPage({
     });
   });
 
-  const setFilters = (f: { status?: string; type?: string; search?: string }) =>
-    navigate(runsHref({ status: route.status, type: route.type, search: route.search, ...f }));
+  const setFilters = (f: { status?: string; type?: string; search?: string; query?: string }) =>
+    navigate(
+      runsHref({ status: route.status, type: route.type, search: route.search, query: route.query, ...f }),
+    );
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -195,6 +202,22 @@ export function RunsPage({
             aria-label="search by workflow ID"
             value={searchText}
             onChange={(e) => setSearchText(e.target.value)}
+          />
+        </form>
+        <form
+          className="search query"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setFilters({ query: queryText.trim() });
+          }}
+        >
+          <input
+            type="search"
+            placeholder='List query: CustomerId = "c-1"'
+            aria-label="list query"
+            title="Temporal's list syntax: =, !=, <, >, IN (...), STARTS_WITH, AND, OR, NOT over WorkflowId, WorkflowType, ExecutionStatus, StartTime, CloseTime and search attributes"
+            value={queryText}
+            onChange={(e) => setQueryText(e.target.value)}
           />
         </form>
         <select
@@ -280,7 +303,7 @@ export function RunsPage({
       </table>
       {loaded && runs.length === 0 && !error ? (
         <p className="empty">
-          {route.status || route.type || route.search
+          {route.status || route.type || route.search || route.query
             ? 'No run matches these filters.'
             : 'No runs yet. Start one with "Start workflow", `wf start`, or from your code.'}
         </p>

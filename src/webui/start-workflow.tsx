@@ -16,7 +16,8 @@ export function StartWorkflow({ types, onClose }: { types: string[]; onClose: ()
     setBusy(true);
     setError('');
     try {
-      const id = workflowId.trim() || `${type}-${crypto.randomUUID().slice(0, 8)}`;
+      // crypto.randomUUID exists in secure contexts only (not on plain http off loopback).
+      const id = workflowId.trim() || `${type}-${Math.random().toString(36).slice(2, 10)}`;
       const started = await api.start({ workflowType: type, workflowId: id, args: check.value as unknown[] });
       onClose();
       navigate(runHref(started.workflowId, started.runId));

@@ -115,6 +115,7 @@ describe('addresses', () => {
       status: 'FAILED',
       type: '',
       search: 'ord',
+      query: '',
     });
     expect(parseRoute('/elsewhere', '').page).toBe('not-found');
   });

@@ -163,6 +163,15 @@ describe.skipIf(!built || !haveChromium)(
       await expect
         .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
         .toEqual(['order-2', 'order-1']);
+      // A list query in Temporal's syntax, ANDed with the search.
+      await page.getByLabel('list query').fill('WorkflowType = "waiter" AND WorkflowId != "order-1"');
+      await page.getByLabel('list query').press('Enter');
+      await expect
+        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
+        .toEqual(['order-2']);
+      expect(new URL(page.url()).searchParams.get('query')).toBe(
+        'WorkflowType = "waiter" AND WorkflowId != "order-1"',
+      );
     });
 
     it('sends a signal from the form and shows the event live, without reloading', async () => {
