@@ -29,7 +29,14 @@ export type InboxMessage =
    * An activity attempt's outcome from the server that ran it: events to record (`info`, and
    * `input` when the workflow must wake), and the last heartbeat details for a retry.
    */
-  | { kind: 'activity-outcome'; info?: NewEvent[]; input?: NewEvent; heartbeatDetails?: unknown };
+  | {
+      kind: 'activity-outcome';
+      info?: NewEvent[];
+      input?: NewEvent;
+      heartbeatDetails?: unknown;
+      /** When the attempt began on the server that ran it (its ActivityTaskStarted is recorded with the outcome). */
+      attemptStartedAt?: number;
+    };
 
 export interface StoredInboxMessage {
   /** Store-assigned, increasing per run; consumed by `appendAsOwner`. */

@@ -1,4 +1,4 @@
-import type { ActivityTaskScheduled, WorkflowExecutionStarted } from '../../history/events.js';
+import type { ActivityTaskScheduled, TraceHeader, WorkflowExecutionStarted } from '../../history/events.js';
 import type { ActivityTask, SharedHistoryStore } from '../../history/shared-store.js';
 import { CancelledFailure } from '../../workflow/failures.js';
 import { AttemptRun } from './activity-dispatcher.js';
@@ -12,6 +12,8 @@ export interface ActivityTaskBody {
   /** When this attempt was due (its retry time, or the schedule time for the first). */
   attemptScheduledAt: number;
   heartbeatDetails?: unknown;
+  /** The run's trace context (its WorkflowExecutionStarted's header), for the attempt's log lines. */
+  header?: TraceHeader;
 }
 
 /**
@@ -89,7 +91,11 @@ export class ActivityWorker {
       randomnessSeed: '',
       attempt: 1,
       formatVersion: 1,
+      ...(body.header ? { header: body.header } : {}),
     } satisfies WorkflowExecutionStarted);
+    this.kernel.tracing?.knowRun(entry.started);
+    // Sent with the outcome: the holder's RunActivity span starts here (tracing.ts).
+    const attemptStartedAt = this.kernel.clock.now();
     const heartbeatDetails = task.heartbeatDetails ?? body.heartbeatDetails;
     if (heartbeatDetails !== undefined) entry.heartbeats.set(task.seq, heartbeatDetails);
     this.running++;
@@ -130,6 +136,7 @@ export class ActivityWorker {
         void this.store
           .finishActivityTask(task.id, this.owner, {
             kind: 'activity-outcome',
+            attemptStartedAt,
             ...(work.info ? { info: work.info } : {}),
             ...(work.input ? { input: work.input } : {}),
             ...(heartbeatDetails === undefined ? {} : { heartbeatDetails }),

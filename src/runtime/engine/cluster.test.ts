@@ -7,6 +7,8 @@ import {
   sql,
   TEST_DATABASE_URL,
 } from '../../../test/support/postgres-db.js';
+import { Context } from '../../activity/context.js';
+import type { ActivityLogRecord } from '../../activity/log.js';
 import { WfError } from '../../common/errors.js';
 import { PostgresHistoryStore } from '../../history/postgres-store.js';
 import { VirtualClock } from '../clock.js';
@@ -32,7 +34,12 @@ async function cluster(
   const opened: { engine: WorkflowEngine; store: PostgresHistoryStore }[] = [];
   const open = async (
     owner: string,
-    extra: { maxConcurrentActivities?: number; tracing?: EngineTracing } = {},
+    extra: {
+      maxConcurrentActivities?: number;
+      tracing?: EngineTracing;
+      clock?: VirtualClock;
+      activityLog?: (record: ActivityLogRecord) => void;
+    } = {},
   ) => {
     const store = await PostgresHistoryStore.open({
       url: TEST_DATABASE_URL,
@@ -44,9 +51,9 @@ async function cluster(
       store: options.wrap ? options.wrap(store) : store,
       code,
       activities,
-      clock: new VirtualClock(Date.parse('2026-01-01T00:00:00Z')),
       cluster: { owner, leaseMs: options.leaseMs ?? 2000, pollMs: 50 },
       ...extra,
+      clock: extra.clock ?? new VirtualClock(Date.parse('2026-01-01T00:00:00Z')),
     });
     await engine.recover();
     opened.push({ engine, store });
@@ -222,6 +229,53 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
       }
     } finally {
       release();
+      await closeAll();
+    }
+  });
+
+  it("an attempt run for the holder by another server: its span starts when it began there, its log lines name the run's trace", async () => {
+    const caller = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    // One clock for both servers, as one machine's.
+    const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const { open, closeAll } = await cluster({
+      step: async (name: string) => {
+        Context.current().log.info('stepping', { name });
+        clock.advanceTo(clock.now() + 1000); // the attempt takes a second
+        return `did ${name}`;
+      },
+    });
+    const spans: EngineSpan[] = [];
+    const logs: unknown[] = [];
+    try {
+      const a = await open('a', {
+        clock,
+        tracing: { span: () => undefined },
+        activityLog: (record) => logs.push(a.engine.traceContext(record.activity.runId, record.activity)),
+      });
+      const b = await open('b', {
+        maxConcurrentActivities: 0,
+        clock,
+        tracing: { span: (span) => spans.push(span) },
+      });
+      await b.engine.startWorkflow({
+        workflowType: 'steps',
+        workflowId: 'traced-remote',
+        args: [2],
+        header: { traceparent: `00-${caller.traceId}-${caller.spanId}-01` },
+      });
+      expect(await b.engine.result({ workflowId: 'traced-remote' })).toEqual({
+        status: 'COMPLETED',
+        result: 2,
+      });
+      const attempts = spans.filter((s) => s.name === 'RunActivity:step');
+      expect(attempts).toHaveLength(2);
+      for (const attempt of attempts) {
+        expect(attempt.traceId).toBe(caller.traceId);
+        expect(attempt.endTime.getTime() - attempt.startTime.getTime()).toBe(1000);
+      }
+      // a does not hold the run; the log lines of the attempts it ran still name the run's trace.
+      expect(logs).toEqual(attempts.map((s) => ({ traceId: caller.traceId, spanId: s.spanId })));
+    } finally {
       await closeAll();
     }
   });

@@ -85,6 +85,7 @@ export class Cluster {
           workflowType: entry.workflowType,
           attemptScheduledAt: pending?.retryAt ?? Date.parse(scheduled.eventTime),
           ...(entry.heartbeats.has(seq) ? { heartbeatDetails: entry.heartbeats.get(seq) } : {}),
+          ...(entry.started.header ? { header: entry.started.header } : {}),
         };
         store.enqueueActivityTask(entry.key, { seq, attempt, task: body }).then(
           () => worker.kick(),
@@ -312,6 +313,17 @@ export class Cluster {
       if (message.kind === 'activity-outcome' && message.heartbeatDetails !== undefined) {
         const seq = activitySeqOf(message);
         if (seq !== undefined) entry.heartbeats.set(seq, message.heartbeatDetails);
+      }
+      if (message.kind === 'activity-outcome' && message.attemptStartedAt !== undefined) {
+        const started = message.info?.find((e) => e.type === 'ActivityTaskStarted');
+        if (started?.type === 'ActivityTaskStarted') {
+          this.kernel.tracing?.attemptStarted(
+            entry.key.runId,
+            started.seq,
+            started.attempt,
+            message.attemptStartedAt,
+          );
+        }
       }
       this.mailbox.enqueue(entry, { ...workOf(message), inboxId: id });
     }

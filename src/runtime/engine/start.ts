@@ -102,7 +102,7 @@ export class Starts {
   async createRun(start: NewRun): Promise<RunEntry> {
     return this.kernel.track(async () => {
       const { signal, ...started } = start;
-      this.kernel.tracing?.runOpening(started);
+      this.kernel.tracing?.knowRun(started);
       const { executor, events } = RunExecutor.start(
         { ...started, randomnessSeed: randomUUID(), attempt: 1 },
         this.kernel.clock.now(),
@@ -117,7 +117,7 @@ export class Starts {
         await this.kernel.ownership.create(entry, events);
       } catch (error) {
         this.cache.remove(entry);
-        this.kernel.tracing?.runNotOpened(entry.key.runId);
+        this.kernel.tracing?.forgetRun(entry.key.runId);
         throw error;
       }
       this.timers.armRunTimeout(entry);

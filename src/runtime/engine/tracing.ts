@@ -82,8 +82,12 @@ const CLOSING: Partial<Record<HistoryEvent['type'], string>> = {
 export class Tracing {
   /** Open runs this process has seen, by run ID (workflow log lines name only their run). */
   private readonly runs = new Map<string, RunSpans>();
-  /** Runs being created: their first activation may log before their first append is durable. */
-  private readonly opening = new Map<string, RunTrace>();
+  /**
+   * Runs whose trace this process knows without holding them: runs being created (their first
+   * activation may log before their first append is durable), and runs whose activity attempts it
+   * runs for another server. At most 1,000, the oldest forgotten first.
+   */
+  private readonly known = new Map<string, RunTrace>();
 
   constructor(readonly sink: EngineTracing) {}
 
@@ -121,16 +125,18 @@ export class Tracing {
     }
   }
 
-  /** A run is about to be created: its first activation may log before its first append is durable. */
-  runOpening(run: Pick<WorkflowExecutionStarted, 'runId' | 'header'>): void {
-    // Kept until the run's first append is durable; a start that failed before it is forgotten here.
-    if (this.opening.size >= 1000) this.opening.delete(this.opening.keys().next().value as string);
-    this.opening.set(run.runId, runTraceOf(run));
+  /**
+   * A run about to be created, or one this process runs an activity attempt of for another server:
+   * log lines written for it name its trace.
+   */
+  knowRun(run: Pick<WorkflowExecutionStarted, 'runId' | 'header'>): void {
+    if (this.known.size >= 1000) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(run.runId, runTraceOf(run));
   }
 
   /** The run's creation failed. */
-  runNotOpened(runId: string): void {
-    this.opening.delete(runId);
+  forgetRun(runId: string): void {
+    this.known.delete(runId);
   }
 
   /** The header of the run a closed run continues as: a child of the closing run's `RunWorkflow`. */
@@ -155,7 +161,7 @@ export class Tracing {
    * attempt, that attempt's `RunActivity`. Undefined for a run this process does not hold.
    */
   logContext(runId: string, activity?: { activityId: string; attempt: number }): TraceIds | undefined {
-    const trace = this.runs.get(runId)?.trace ?? this.opening.get(runId);
+    const trace = this.runs.get(runId)?.trace ?? this.known.get(runId);
     if (!trace) return undefined;
     const spanId = activity
       ? deriveSpanId(runId, `attempt/${activity.activityId}/${activity.attempt}`)
@@ -191,7 +197,7 @@ export class Tracing {
 
   private event(started: WorkflowExecutionStarted, event: HistoryEvent, live: boolean): void {
     if (event.type === 'WorkflowExecutionStarted') {
-      this.opening.delete(event.runId);
+      this.known.delete(event.runId);
       this.runs.set(event.runId, newRunSpans(event));
       return;
     }
