@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { TimeInfo } from '../protocol/service.js';
 import { api, type ServerInfo, storeToken } from './api.js';
 import { openEventStream, type StreamStatus } from './event-stream.js';
-import { LiveContext, NoticeBus } from './live.js';
+import { ClockOffsetContext, LiveContext, NoticeBus } from './live.js';
 import { backToRunsHref, navigate, runsHref, useRoute } from './routes.js';
 import { RunPage } from './run-page.js';
 import { RunsPage } from './runs-page.js';
@@ -76,92 +76,94 @@ export function App() {
 
   return (
     <LiveContext.Provider value={bus}>
-      <header className="top">
-        <a
-          className="brand"
-          href="/"
-          onClick={(e) => {
-            e.preventDefault();
-            navigate(runsHref({}));
-          }}
-        >
-          wf
-        </a>
-        <nav className="nav">
-          {(
-            [
-              ['runs', '/', 'Runs'],
-              ['schedules', '/schedules', 'Schedules'],
-            ] as const
-          ).map(([page, href, label]) => (
-            <a
-              key={page}
-              href={href}
-              className={
-                route.page === page || (page === 'runs' && route.page === 'run') ? 'active' : undefined
-              }
-              onClick={(e) => {
-                e.preventDefault();
-                navigate(page === 'runs' ? backToRunsHref() : href);
-              }}
-            >
-              {label}
-            </a>
-          ))}
-        </nav>
-        <span className="grow" />
-        {timeControl && time ? <TimeControl time={time} onChange={setTime} /> : null}
-        <span className={`live live-${status}`} title="the live event stream">
-          {status === 'live'
-            ? 'live'
-            : status === 'connecting'
-              ? 'connecting…'
-              : status === 'down'
-                ? 'offline'
-                : 'locked'}
-        </span>
-      </header>
-      {status === 'down' ? (
-        <div className="banner" role="alert">
-          The server is not answering (stopped or restarting). Reconnecting… Pages catch up once it is back.
-        </div>
-      ) : null}
-      {needToken ? (
-        <TokenForm onToken={onToken} />
-      ) : (
-        <main>
-          {route.page === 'runs' ? (
-            <RunsPage
-              route={route}
-              types={info?.workflowTypes ?? []}
-              onUnauthorized={() => setNeedToken(true)}
-            />
-          ) : route.page === 'schedules' ? (
-            <SchedulesPage available={info?.schedules === true} onUnauthorized={() => setNeedToken(true)} />
-          ) : route.page === 'run' ? (
-            <RunPage
-              key={`${route.workflowId}\u0000${route.runId ?? ''}`}
-              workflowId={route.workflowId}
-              {...(route.runId ? { runId: route.runId } : {})}
-              timeControl={timeControl}
-              onUnauthorized={() => setNeedToken(true)}
-            />
-          ) : (
-            <p className="empty">
-              No page at {route.path}.{' '}
+      <ClockOffsetContext.Provider value={time?.offsetMs ?? 0}>
+        <header className="top">
+          <a
+            className="brand"
+            href="/"
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(runsHref({}));
+            }}
+          >
+            wf
+          </a>
+          <nav className="nav">
+            {(
+              [
+                ['runs', '/', 'Runs'],
+                ['schedules', '/schedules', 'Schedules'],
+              ] as const
+            ).map(([page, href, label]) => (
               <a
-                href="/"
+                key={page}
+                href={href}
+                className={
+                  route.page === page || (page === 'runs' && route.page === 'run') ? 'active' : undefined
+                }
                 onClick={(e) => {
                   e.preventDefault();
-                  navigate('/');
+                  navigate(page === 'runs' ? backToRunsHref() : href);
                 }}
               >
-                See the runs
+                {label}
               </a>
-            </p>
-          )}
-        </main>
-      )}
+            ))}
+          </nav>
+          <span className="grow" />
+          {timeControl && time ? <TimeControl time={time} onChange={setTime} /> : null}
+          <span className={`live live-${status}`} title="the live event stream">
+            {status === 'live'
+              ? 'live'
+              : status === 'connecting'
+                ? 'connecting…'
+                : status === 'down'
+                  ? 'offline'
+                  : 'locked'}
+          </span>
+        </header>
+        {status === 'down' ? (
+          <div className="banner" role="alert">
+            The server is not answering (stopped or restarting). Reconnecting… Pages catch up once it is back.
+          </div>
+        ) : null}
+        {needToken ? (
+          <TokenForm onToken={onToken} />
+        ) : (
+          <main>
+            {route.page === 'runs' ? (
+              <RunsPage
+                route={route}
+                types={info?.workflowTypes ?? []}
+                onUnauthorized={() => setNeedToken(true)}
+              />
+            ) : route.page === 'schedules' ? (
+              <SchedulesPage available={info?.schedules === true} onUnauthorized={() => setNeedToken(true)} />
+            ) : route.page === 'run' ? (
+              <RunPage
+                key={`${route.workflowId}\u0000${route.runId ?? ''}`}
+                workflowId={route.workflowId}
+                {...(route.runId ? { runId: route.runId } : {})}
+                timeControl={timeControl}
+                onUnauthorized={() => setNeedToken(true)}
+              />
+            ) : (
+              <p className="empty">
+                No page at {route.path}.{' '}
+                <a
+                  href="/"
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate('/');
+                  }}
+                >
+                  See the runs
+                </a>
+              </p>
+            )}
+          </main>
+        )}
+      </ClockOffsetContext.Provider>
     </LiveContext.Provider>
   );
 }

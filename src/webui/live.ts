@@ -44,12 +44,19 @@ export function useReconnect(handler: () => void): void {
   useEffect(() => bus.onReconnect(() => ref.current()), [bus]);
 }
 
-/** A ticking clock (ms since epoch), for durations of open runs. */
+/** How far the server's clock is ahead of this browser's (`wf time skip`), in ms. */
+export const ClockOffsetContext = createContext(0);
+
+/**
+ * A ticking clock on the server's time (ms since epoch): histories record the time workflows saw,
+ * which runs ahead of real time after `wf time skip`, so durations and "in 5m" are read against it.
+ */
 export function useNow(intervalMs = 1000): number {
+  const offset = useContext(ClockOffsetContext);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), intervalMs);
     return () => clearInterval(timer);
   }, [intervalMs]);
-  return now;
+  return now + offset;
 }

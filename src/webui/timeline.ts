@@ -35,6 +35,8 @@ export interface TimelineRow {
   events: HistoryEvent[];
   /** An ID that links elsewhere (a child's run). */
   child?: { workflowId: string; runId?: string };
+  /** An activity's, timer's or child's sequence number in the run. */
+  seq?: number;
   /** When the next attempt of an activity starts, if it waits to retry. */
   nextRetryAt?: number;
 }
@@ -89,7 +91,7 @@ export function buildTimeline(events: readonly HistoryEvent[]): Timeline {
         byKey.get('workflow')?.events.push(e);
         break;
       case 'ActivityTaskScheduled':
-        add(`activity-${e.seq}`, 'activity', e.activityType, e, 'open');
+        add(`activity-${e.seq}`, 'activity', e.activityType, e, 'open').seq = e.seq;
         break;
       case 'ActivityTaskStarted': {
         const row = byKey.get(`activity-${e.seq}`);
@@ -135,7 +137,7 @@ export function buildTimeline(events: readonly HistoryEvent[]): Timeline {
         break;
       }
       case 'TimerStarted':
-        add(`timer-${e.seq}`, 'timer', e.summary ? `timer ${e.summary}` : 'timer', e, 'open');
+        add(`timer-${e.seq}`, 'timer', e.summary ? `timer ${e.summary}` : 'timer', e, 'open').seq = e.seq;
         break;
       case 'TimerFired':
         close(`timer-${e.seq}`, e, 'ok');
@@ -145,6 +147,7 @@ export function buildTimeline(events: readonly HistoryEvent[]): Timeline {
         break;
       case 'ChildWorkflowExecutionStarted': {
         const row = add(`child-${e.seq}`, 'child', e.workflowType, e, 'open');
+        row.seq = e.seq;
         row.child = e.runId ? { workflowId: e.workflowId, runId: e.runId } : { workflowId: e.workflowId };
         break;
       }

@@ -4,9 +4,9 @@ import type { HistoryEvent } from '../protocol/service.js';
 import { queryString, segment } from './api.js';
 import { SseParser } from './event-stream.js';
 import { checkJson } from './json-editor.js';
+import { sitesInText } from './paused-report.js';
 import { parseRoute, runHref } from './routes.js';
 import { exportFileName, historyJsonl } from './run-actions.js';
-import { sitesInText } from './run-page.js';
 import { buildTimeline, failingStep } from './timeline.js';
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();

@@ -59,6 +59,15 @@ export async function failing(): Promise<void> {
   await flaky();
 }
 
+const slow = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1 hour', maximumAttempts: 3 },
+});
+
+export async function retrying(): Promise<void> {
+  await slow.flaky();
+}
+
 export async function sleeper(): Promise<string> {
   await sleep('1 hour');
   return 'woke up';
@@ -299,6 +308,20 @@ describe.skipIf(!built || !haveChromium)(
       await page.getByRole('button', { name: 'Skip time' }).click();
       await expect.poll(() => page.locator('.clock > button').textContent()).toBe('clock +2h');
       await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+    });
+
+    it('shows a pending activity with its attempt, last failure, next retry and source line', async () => {
+      const { page } = browser;
+      await start('retrying', 'retrying-1');
+      await page.goto(`${dev.url}/runs/retrying-1`);
+      const pending = page.locator('.card').filter({ hasText: 'Pending activities' });
+      // Attempt 2 waits for its retry, an hour after the failure (on the server's clock, 2 h ahead by now).
+      await expect
+        .poll(() => pending.textContent())
+        .toMatch(/flaky\s*2\s*Error: the card was declined\s*in 59m/);
+      await expect
+        .poll(() => pending.locator('.code-frame .hit').textContent())
+        .toContain('await slow.flaky();');
     });
 
     it('terminates a run with a reason, after asking once more', async () => {
