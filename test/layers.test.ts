@@ -77,6 +77,18 @@ describe('the layer rules in biome.json', () => {
     expect(missing, 'add an override for each (see docs/architecture.md, Layers)').toEqual([]);
   });
 
+  it('keep the browser code (src/webui) to the protocol and common, without Node built-ins', () => {
+    const webui = rules.get('webui');
+    expect(webui, 'src/webui needs its override').toBeDefined();
+    const allowed = folders.filter((f) => f !== 'webui' && !webui!.has(f));
+    expect(allowed.sort()).toEqual(['common', 'protocol']);
+    const groups = config.overrides
+      .filter((o) => o.includes.includes('src/webui/**'))
+      .flatMap((o) => o.linter?.rules?.style?.noRestrictedImports?.options?.patterns ?? [])
+      .flatMap((p) => p.group);
+    expect(groups).toContain('node:*');
+  });
+
   it('admit one order of the folders: no two may import each other, directly or through others', () => {
     const allowed = new Map(folders.map((f) => [f, folders.filter((g) => g !== f && !rules.get(f)?.has(g))]));
     expect(

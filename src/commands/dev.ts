@@ -6,7 +6,8 @@ export class Dev extends LocalCommand {
   static override description =
     'Bundles the workflows (src/workflows/index.ts) and loads the activities (src/activities/index.ts), opens the ' +
     'crash-safe store in .wf/ and resumes every open run where it stopped, then serves the HTTP API on loopback for ' +
-    '`wf start`, `wf signal`, `wf show` and wfkit/client. Stop it with Ctrl+C; runs continue at the next start.';
+    '`wf start`, `wf signal`, `wf show` and wfkit/client, and the web UI on the same port ' +
+    '(http://127.0.0.1:7466/: every run, live; docs/web-ui.md). Stop it with Ctrl+C; runs continue at the next start.';
   static override examples = [
     '<%= config.bin %> dev',
     '<%= config.bin %> dev --port 8080 --store /tmp/wf-store',

@@ -5,7 +5,7 @@ export class Serve extends LocalCommand {
   static override summary =
     'Run the project in production: the HTTP API over a directory store, or over PostgreSQL shared by any number of servers.';
   static override description =
-    'The same HTTP API and client as `wf dev`, without watching or the live view, logging JSON lines. With a store ' +
+    'The same HTTP API, client and web UI as `wf dev`, without watching or the live view, logging JSON lines. With a store ' +
     'directory it is `wf dev` minus hot reload (one process). With a postgres:// URL (or DATABASE_URL) every `wf serve` ' +
     'on the same database shares the work: each run is held by one process under a lease, runs of a process that ' +
     'stops are taken over by the others, and any server answers for any run. SIGTERM hands back what it holds and ' +
