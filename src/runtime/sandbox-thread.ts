@@ -1,8 +1,11 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import {
+  SPIN_ALLOWED,
   STATE_IDLE,
   STATE_REPLY,
   STATE_REQUEST,
+  STATE_WORDS,
   sandboxWorkerSource,
   WORKER_ASLEEP,
   type WorkerReply,
@@ -18,11 +21,15 @@ export class WorkflowDeadlockError extends Error {
 const BOOT_ALLOWANCE_MS = 10_000;
 /**
  * How long the host spins for a reply before it sleeps on the state word. Waking a sleeping thread
- * takes 30 µs to several hundred on a virtual machine, more than most activations; but on a busy
- * machine a long spin holds a core the workflow thread needs (measured: 0.2 ms beats 1 ms or 20 ms
- * by 2-5× at a load of 6 on 2 cores, and costs little when the machine is quiet).
+ * takes 30 µs to several hundred on a virtual machine, more than most activations, so spinning
+ * pays on a machine with a core to spare. On a busy one it holds a core the other thread needs:
+ * measured at a load of 6.5 on 2 cores, a step took 92-130 µs without spinning, 400-570 µs with
+ * 0.2 ms spins and 740-1,220 µs with 0.5-1 ms spins. So both threads spin only while the load
+ * average leaves a core idle.
  */
 const SPIN_MS = 0.2;
+/** How often the host looks at the load average again. */
+const LOAD_CHECK_MS = 1000;
 
 interface Running {
   worker: Worker;
@@ -30,6 +37,7 @@ interface Running {
   state: Int32Array;
   booted: boolean;
   spinLimit?: number;
+  loadCheckedAt: number;
 }
 
 /** How many reads of the state word take SPIN_MS here (spins are counted: a clock read per turn slows them). */
@@ -106,8 +114,13 @@ export class SandboxThread {
   private awaitReply(running: Running, timeoutMs: number, wokeIt: boolean): boolean {
     const { state } = running;
     running.spinLimit ??= calibrateSpins(state);
+    const now = performance.now();
+    if (now - running.loadCheckedAt > LOAD_CHECK_MS) {
+      running.loadCheckedAt = now;
+      Atomics.store(state, SPIN_ALLOWED, loadavg()[0]! + 1 <= availableParallelism() ? 1 : 0);
+    }
     let spins = 0;
-    const spinLimit = wokeIt ? 0 : running.spinLimit;
+    const spinLimit = wokeIt || Atomics.load(state, SPIN_ALLOWED) === 0 ? 0 : running.spinLimit;
     while (Atomics.load(state, 0) !== STATE_REPLY) {
       if (++spins > spinLimit) break;
     }
@@ -124,7 +137,7 @@ export class SandboxThread {
 
   private start(): Running {
     const channel = new MessageChannel();
-    const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+    const shared = new SharedArrayBuffer(STATE_WORDS * Int32Array.BYTES_PER_ELEMENT);
     const worker = new Worker(sandboxWorkerSource(), {
       eval: true,
       execArgv: [],
@@ -134,7 +147,13 @@ export class SandboxThread {
     });
     worker.unref();
     channel.port1.unref();
-    this.running = { worker, port: channel.port1, state: new Int32Array(shared), booted: false };
+    this.running = {
+      worker,
+      port: channel.port1,
+      state: new Int32Array(shared),
+      booted: false,
+      loadCheckedAt: Number.NEGATIVE_INFINITY,
+    };
     return this.running;
   }
 

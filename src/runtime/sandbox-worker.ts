@@ -54,11 +54,15 @@ export const STATE_REQUEST = 1;
 export const STATE_REPLY = 2;
 /** Index of the flag the workflow thread sets while it sleeps in Atomics.wait (1) rather than spins (0). */
 export const WORKER_ASLEEP = 1;
+/** Index of the flag the host sets when the machine has a core to spare for spinning (1) or not (0). */
+export const SPIN_ALLOWED = 2;
+export const STATE_WORDS = 3;
 
 function workerMain(): void {
   const REQUEST = 1;
   const REPLY = 2;
   const WORKER_ASLEEP = 1;
+  const SPIN_ALLOWED = 2;
   /**
    * How long the thread spins for the host's next call before it sleeps: waking a sleeping thread
    * takes 30 µs to several hundred on a virtual machine, while a long spin on a busy machine holds a
@@ -270,7 +274,7 @@ function workerMain(): void {
     for (;;) {
       let spins = 0;
       while (Atomics.load(state, 0) !== REQUEST) {
-        if (++spins > spinLimit) return;
+        if (++spins > spinLimit || Atomics.load(state, SPIN_ALLOWED) === 0) return;
       }
       const message = threads.receiveMessageOnPort(port);
       const reply: WorkerReply = message

@@ -23,7 +23,7 @@ export async function traced(name: string): Promise<string> {
   log.info('tracing', { name });
   const first = await greet(name);
   const second = await flaky();
-  await sleep('3s');
+  await sleep('4s');
   const third = await greet('again');
   return [first, second, third].join(' / ');
 }

@@ -144,7 +144,8 @@ function waitForClose(
     // A caller's wait is wall-clock time (an HTTP long-poll), not workflow time: no Clock here.
     timer = setTimeout(
       () => {
-        entry.resultWaiters = entry.resultWaiters.filter((w) => w !== waiter);
+        const at = entry.resultWaiters.indexOf(waiter);
+        if (at >= 0) entry.resultWaiters.splice(at, 1);
         reject(new WfError('UNAVAILABLE', `workflow ${summary.workflowId} is still running`));
       },
       Math.max(0, deadline - Date.now()),

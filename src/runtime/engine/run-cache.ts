@@ -74,6 +74,7 @@ export class RunCache {
       }
       if (entry.processing || entry.mailbox.length > 0 || entry.updateWaiters.size > 0) continue;
       entry.executor = undefined;
+      entry.compact?.();
       this.loaded.delete(entry);
       excess--;
       this.onEvict?.(entry);

@@ -32,26 +32,26 @@ export interface AwaitingCompletion {
 
 /** A run this process holds: its executor (when cached), its mailbox and the effects it has armed. */
 export interface RunEntry {
-  key: RunKey;
-  workflowType: string;
+  readonly key: RunKey;
+  readonly workflowType: string;
   executor?: RunExecutor;
   started: WorkflowExecutionStarted;
-  mailbox: Work[];
+  readonly mailbox: Work[];
   /** True while one activation (or a load) holds the run's slot. */
   processing: boolean;
-  slotWaiters: (() => void)[];
+  readonly slotWaiters: (() => void)[];
   closed: boolean;
   paused?: string;
   pausedAt?: CallSite;
-  resultWaiters: ((outcome: WorkflowOutcome) => void)[];
+  readonly resultWaiters: ((outcome: WorkflowOutcome) => void)[];
   /** Callers waiting on each update ID (a retried ID joins the callers already waiting). */
-  updateWaiters: Map<string, UpdateWaiter[]>;
-  timers: Map<number, TimerHandle>;
-  retryTimers: Map<number, TimerHandle>;
-  attempts: Map<number, ActivityAttempt>;
-  heartbeats: Map<number, unknown>;
+  readonly updateWaiters: Map<string, UpdateWaiter[]>;
+  readonly timers: Map<number, TimerHandle>;
+  readonly retryTimers: Map<number, TimerHandle>;
+  readonly attempts: Map<number, ActivityAttempt>;
+  readonly heartbeats: Map<number, unknown>;
   /** Signals and cancel requests to other workflows being delivered now (signals by seq, cancels by -seq). */
-  messagesInFlight: Set<number>;
+  readonly messagesInFlight: Set<number>;
   runTimeout?: TimerHandle;
   /** This process's lease on the run, when the store is shared. */
   lease?: RunLease;
@@ -59,25 +59,94 @@ export interface RunEntry {
   inboxQueued?: Set<number>;
   /** Set when the run was taken by another process (fenced) or handed back: nothing more happens here. */
   dropped?: boolean;
+  /** Lets go of empty collections (the run was evicted and waits). */
+  compact?(): void;
 }
 
 export function newRunEntry(started: WorkflowExecutionStarted): RunEntry {
-  return {
-    key: { workflowId: started.workflowId, runId: started.runId },
-    workflowType: started.workflowType,
-    started,
-    mailbox: [],
-    processing: false,
-    slotWaiters: [],
-    closed: false,
-    resultWaiters: [],
-    updateWaiters: new Map(),
-    timers: new Map(),
-    retryTimers: new Map(),
-    attempts: new Map(),
-    heartbeats: new Map(),
-    messagesInFlight: new Set(),
-  };
+  return new HeldRun(started);
+}
+
+/**
+ * A RunEntry whose collections are made on first use: most held runs wait with none of them, and
+ * ten thousand waiting runs should cost little more than their keys.
+ */
+class HeldRun implements RunEntry {
+  readonly key: RunKey;
+  readonly workflowType: string;
+  executor?: RunExecutor;
+  started: WorkflowExecutionStarted;
+  processing = false;
+  closed = false;
+  paused?: string;
+  pausedAt?: CallSite;
+  runTimeout?: TimerHandle;
+  lease?: RunLease;
+  inboxQueued?: Set<number>;
+  dropped?: boolean;
+  private lazy: {
+    mailbox?: Work[];
+    slotWaiters?: (() => void)[];
+    resultWaiters?: ((outcome: WorkflowOutcome) => void)[];
+    updateWaiters?: Map<string, UpdateWaiter[]>;
+    timers?: Map<number, TimerHandle>;
+    retryTimers?: Map<number, TimerHandle>;
+    attempts?: Map<number, ActivityAttempt>;
+    heartbeats?: Map<number, unknown>;
+    messagesInFlight?: Set<number>;
+  } = {};
+
+  constructor(started: WorkflowExecutionStarted) {
+    this.key = { workflowId: started.workflowId, runId: started.runId };
+    this.workflowType = started.workflowType;
+    this.started = started;
+  }
+
+  compact(): void {
+    for (const [name, value] of Object.entries(this.lazy) as [
+      keyof HeldRun['lazy'],
+      { length?: number; size?: number },
+    ][]) {
+      if ((value.length ?? value.size) === 0) delete this.lazy[name];
+    }
+  }
+
+  get mailbox(): Work[] {
+    this.lazy.mailbox ??= [];
+    return this.lazy.mailbox;
+  }
+  get slotWaiters(): (() => void)[] {
+    this.lazy.slotWaiters ??= [];
+    return this.lazy.slotWaiters;
+  }
+  get resultWaiters(): ((outcome: WorkflowOutcome) => void)[] {
+    this.lazy.resultWaiters ??= [];
+    return this.lazy.resultWaiters;
+  }
+  get updateWaiters(): Map<string, UpdateWaiter[]> {
+    this.lazy.updateWaiters ??= new Map();
+    return this.lazy.updateWaiters;
+  }
+  get timers(): Map<number, TimerHandle> {
+    this.lazy.timers ??= new Map();
+    return this.lazy.timers;
+  }
+  get retryTimers(): Map<number, TimerHandle> {
+    this.lazy.retryTimers ??= new Map();
+    return this.lazy.retryTimers;
+  }
+  get attempts(): Map<number, ActivityAttempt> {
+    this.lazy.attempts ??= new Map();
+    return this.lazy.attempts;
+  }
+  get heartbeats(): Map<number, unknown> {
+    this.lazy.heartbeats ??= new Map();
+    return this.lazy.heartbeats;
+  }
+  get messagesInFlight(): Set<number> {
+    this.lazy.messagesInFlight ??= new Set();
+    return this.lazy.messagesInFlight;
+  }
 }
 
 export function runKeyString(key: RunKey): string {

@@ -54,7 +54,6 @@ interface OpenActivity {
 
 /** What a run's spans need from events recorded earlier: when each open thing began. */
 interface RunSpans {
-  started: WorkflowExecutionStarted;
   trace: RunTrace;
   activities: Map<number, OpenActivity>;
   children: Map<number, { type: string; workflowId: string; at: string }>;
@@ -410,7 +409,6 @@ export class Tracing {
 
 function newRunSpans(started: WorkflowExecutionStarted): RunSpans {
   return {
-    started,
     trace: runTraceOf(started),
     activities: new Map(),
     children: new Map(),
