@@ -5,8 +5,16 @@
  * Layout of a store directory:
  *   LOCK                   the identity of the process that writes the store (see store-lock.ts)
  *   runs/<name>.jsonl      one run's history; <name> is derived from (workflowId, runId), never raw
- *   index.json             run summaries and file sizes, a cache for fast opening (never required)
+ *   index.json             the open runs' summaries, the journal's generation and segment lengths,
+ *                          and whether the store was closed cleanly (a cache: never required)
+ *   closed/                the closed-run journal (closed-journal.ts): closed runs' summaries, on
+ *                          disk only, appended to in bursts and read on demand (a cache as well)
  *   backups/               copies of files whose torn tail was truncated on open
+ *
+ * Only open runs (and corrupt ones) are held in memory. Opening a cleanly closed store reads
+ * index.json and stats the open runs' files: its cost does not grow with closed runs. After a crash,
+ * or whenever index.json or the journal does not match the run files, opening reads the runs
+ * directory and rebuilds the journal from the run files.
  */
 
 import { createHash } from 'node:crypto';
@@ -17,12 +25,25 @@ import secureJson from 'secure-json-parse';
 import { type StoreLockInfo, WfError } from '../common/errors.js';
 import type { StoredSchedule } from '../common/schedules.js';
 import { prepareAppend, validateId } from './append-rules.js';
+import {
+  bucketOf,
+  encodeEntry,
+  isRunEntry,
+  JOURNAL_BUCKETS,
+  JOURNAL_DIR,
+  needleFor,
+  parseSegmentName,
+  type RunEntry,
+  readSegment,
+  segmentName,
+} from './closed-journal.js';
 import { checkSequence, decodeEventLine, parseHistoryJsonl } from './codec.js';
 import { environmentError } from './environment-errors.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, statusOfClosingEvent } from './events.js';
 import { matches } from './memory-store.js';
 import {
   applySearchAttributes,
+  HistoryConflictError,
   HistoryCorruptError,
   type HistoryCorruption,
   type HistoryStore,
@@ -67,6 +88,12 @@ export interface FileStoreOpenReport {
   removedEmpty: string[];
   /** `used`: index.json was read; `missing` / `unreadable`: every run file was scanned. */
   index: 'used' | 'missing' | 'unreadable';
+  /**
+   * `used`: a cleanly closed store opened from index.json and the closed-run journal, without
+   * reading the runs directory; `rebuilt`: the runs directory was read (a crash, a store of an older
+   * version, or files that did not match) and the journal written anew from the run files.
+   */
+  journal: 'used' | 'rebuilt' | 'none';
   /** Run files read in full because the index had no up-to-date entry for them. */
   rescanned: number;
   readOnly: boolean;
@@ -85,6 +112,8 @@ export interface FileStoreStats {
   indexWrites: number;
   /** Run files open right now (at most `maxOpenFiles` between batches). */
   openFiles: number;
+  /** Runs held in memory: the open ones, corrupt ones, and closed ones not yet in the journal. */
+  heldRuns: number;
 }
 
 interface RunState {
@@ -118,13 +147,20 @@ interface PendingWrite {
   waiters: { resolve: () => void; reject: (error: unknown) => void }[];
 }
 
-interface IndexEntry {
-  file: string;
-  size: number;
-  /** The file's mtime when indexed; a file edited since (even to the same size) is read again. */
-  mtimeMs?: number;
-  seq: number;
-  summary: RunSummary;
+type IndexEntry = RunEntry;
+
+/** index.json (version 2). Version 1 held every run in `runs`; it is read once and migrated. */
+interface IndexFile {
+  version: number;
+  /** Written by close(): no run file changed after it. Any other index sends opening to the runs directory. */
+  clean: boolean;
+  generation: number;
+  /** Bytes of each journal segment (by bucket) that the index vouches for. */
+  segments: Record<string, number>;
+  closedCount: number;
+  nextSeq: number;
+  /** Runs not in the journal: the open ones (and closed ones not yet journaled). */
+  runs: IndexEntry[];
 }
 
 /**
@@ -139,7 +175,11 @@ const APPEND_FLAGS =
   fsConstants.O_CREAT |
   (SYNC_ON_WRITE ? fsConstants.O_DSYNC : 0);
 
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
+/** A cleanly closed store with at most this many closed runs has each one's file checked at open. */
+const VERIFY_CLOSED_AT_OPEN = 1000;
+/** How long a listing of every closed run stays cached for the next page. */
+const LIST_CACHE_MS = 10_000;
 const WRITE_CHUNK = 64;
 
 /**
@@ -268,17 +308,37 @@ export class FileHistoryStore implements HistoryStore {
   private readonly runsDir: string;
   private readonly runs = new Map<string, RunState>();
   private readonly byWorkflowId = new Map<string, Set<RunState>>();
+  /** Closed runs live in the journal, not in memory (false only for a read-only store read in full). */
+  private useJournal = false;
+  private generation = 0;
+  /** Bytes of each journal segment by bucket: what has been appended and synced. */
+  private readonly segmentBytes = new Map<number, number>();
+  private closedCount = 0;
+  /** Closed runs (durably) waiting to go to the journal at the next index write. */
+  private readonly toJournal = new Set<RunState>();
+  /**
+   * The journal no longer matches the run files (an append to it failed, a line of it is damaged,
+   * a closed run's file was found changed or gone): the next open reads the runs directory.
+   */
+  private journalStale = false;
+  /** Closed runs whose file was found missing: left out of listings. */
+  private readonly gone = new Set<string>();
+  /** Bumped on every journal change: the listing cache below is for one version. */
+  private journalVersion = 0;
+  private listCache: { version: number; entries: RunEntry[]; timer: NodeJS.Timeout } | undefined;
   private nextSeq = 0;
   private pending = new Map<RunState, PendingWrite>();
   private flushing: Promise<void> | undefined;
   private readonly handles = new Map<string, FileHandle>();
   private indexTimer: NodeJS.Timeout | undefined;
   private indexDirty = false;
+  /** The index.json on disk says the store was closed cleanly. */
+  private indexClean = false;
   private indexWriting: Promise<void> | undefined;
   private closed = false;
   private lockRaw: string | undefined;
   private report!: FileStoreOpenReport;
-  private readonly counters: Omit<FileStoreStats, 'openFiles'> = {
+  private readonly counters: Omit<FileStoreStats, 'openFiles' | 'heldRuns'> = {
     appends: 0,
     events: 0,
     batches: 0,
@@ -316,6 +376,7 @@ export class FileHistoryStore implements HistoryStore {
       store.lockRaw = lock?.raw;
       try {
         await store.load(lock?.takenOver);
+        store.resetCounters(); // what opening wrote is not traffic
       } catch (error) {
         await store.releaseLock().catch(() => {});
         throw error;
@@ -332,8 +393,12 @@ export class FileHistoryStore implements HistoryStore {
     return structuredClone(this.report);
   }
 
+  private resetCounters(): void {
+    for (const key of Object.keys(this.counters) as (keyof typeof this.counters)[]) this.counters[key] = 0;
+  }
+
   stats(): FileStoreStats {
-    return { ...this.counters, openFiles: this.handles.size };
+    return { ...this.counters, openFiles: this.handles.size, heldRuns: this.runs.size };
   }
 
   /** The path of a run's history file (whether or not it exists yet). */
@@ -351,12 +416,110 @@ export class FileHistoryStore implements HistoryStore {
       ignoredTornTails: [],
       removedEmpty: [],
       index: 'missing',
+      journal: 'none',
       rescanned: 0,
       readOnly: this.readOnly,
       ...(takenOver ? { lockTakenOver: takenOver } : {}),
     };
     this.report = report;
     const index = await this.readIndex(report);
+    if (index?.version === INDEX_VERSION && index.clean && (await this.openFromIndex(index))) {
+      report.journal = 'used';
+      return;
+    }
+    await this.loadFromRunFiles(index, report);
+  }
+
+  /**
+   * Opens a cleanly closed store from index.json alone: the open runs' files must match their
+   * entries and each journal segment its recorded length, or nothing is kept and the caller reads
+   * the runs directory instead. Closed runs are not read (only checked when there are few).
+   */
+  private async openFromIndex(index: IndexFile): Promise<boolean> {
+    const journalDir = path.join(this.dir, JOURNAL_DIR);
+    for (const [bucket, bytes] of Object.entries(index.segments)) {
+      try {
+        const stat = await this.fs.stat(path.join(journalDir, segmentName(index.generation, Number(bucket))));
+        if (stat.size !== bytes) return false;
+      } catch {
+        return false;
+      }
+    }
+    const states: RunState[] = [];
+    let matching = true;
+    await mapLimit(index.runs, 8, async (entry) => {
+      if (!(await this.entryMatchesFile(entry)) || entry.summary.status === 'CORRUPT') matching = false;
+      else states.push(this.stateFromIndex(entry.file, entry));
+    });
+    if (!matching) return false;
+    if (index.closedCount <= VERIFY_CLOSED_AT_OPEN) {
+      let count = 0;
+      for (const [bucket, bytes] of Object.entries(index.segments)) {
+        const buf = await this.fs.readFile(
+          path.join(journalDir, segmentName(index.generation, Number(bucket))),
+        );
+        const read = readSegment(buf.subarray(0, bytes), runFileName);
+        if (read.problems.length > 0 || buf.length !== bytes) return false;
+        for (const entry of read.entries) {
+          if (bucketOf(entry.summary.workflowId) !== Number(bucket)) return false;
+          if (!(await this.entryMatchesFile(entry))) return false;
+          count++;
+        }
+      }
+      if (count !== index.closedCount) return false;
+    }
+    this.useJournal = true;
+    this.generation = index.generation;
+    for (const [bucket, bytes] of Object.entries(index.segments))
+      this.segmentBytes.set(Number(bucket), bytes);
+    this.closedCount = index.closedCount;
+    this.nextSeq = index.nextSeq;
+    for (const state of states) {
+      this.nextSeq = Math.max(this.nextSeq, state.seq + 1);
+      this.addRun(state);
+      if (state.summary.status !== 'RUNNING') this.toJournal.add(state);
+    }
+    if (!this.readOnly) {
+      // Until the next clean close the index must not vouch for the runs directory: a crash from
+      // here on may leave run files it does not name. Written before any append is accepted.
+      this.indexDirty = true;
+      await this.writeIndex();
+    }
+    return true;
+  }
+
+  private async entryMatchesFile(entry: IndexEntry): Promise<boolean> {
+    try {
+      const stat = await this.fs.stat(path.join(this.runsDir, entry.file));
+      return stat.isFile() && stat.size === entry.size && stat.mtimeMs === entry.mtimeMs;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Reads the runs directory: every file is stat'ed, and read in full unless index.json or the
+   * journal has an entry of the same size and mtime. Then (unless read-only) the journal is written
+   * anew from what was found, and closed runs leave memory.
+   */
+  private async loadFromRunFiles(index: IndexFile | undefined, report: FileStoreOpenReport): Promise<void> {
+    const hints = new Map<string, IndexEntry>();
+    for (const entry of index?.runs ?? []) hints.set(entry.file, entry);
+    const journalDir = path.join(this.dir, JOURNAL_DIR);
+    let journalFiles: string[] = [];
+    try {
+      journalFiles = (await this.fs.readdir(journalDir)).map(String);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    }
+    if (index?.version === INDEX_VERSION) {
+      // The journal is only a hint here: damaged lines are skipped, their runs' files read.
+      for (const name of journalFiles) {
+        if (parseSegmentName(name)?.generation !== index.generation) continue;
+        const read = readSegment(await this.fs.readFile(path.join(journalDir, name)), runFileName);
+        for (const entry of read.entries) if (!hints.has(entry.file)) hints.set(entry.file, entry);
+      }
+    }
     let names: string[];
     try {
       names = (await this.fs.readdir(this.runsDir)).filter((n) => n.endsWith('.jsonl'));
@@ -371,7 +534,7 @@ export class FileHistoryStore implements HistoryStore {
       const file = path.join(this.runsDir, name);
       const stat = await this.fs.stat(file);
       if (!stat.isFile()) return;
-      const entry = index?.get(name);
+      const entry = hints.get(name);
       if (
         entry &&
         entry.size === stat.size &&
@@ -385,14 +548,111 @@ export class FileHistoryStore implements HistoryStore {
       const state = await this.scanFile(name, report);
       if (state) rescanned.push(state);
     });
+    this.nextSeq = Math.max(this.nextSeq, index?.nextSeq ?? 0);
     for (const state of loaded) this.nextSeq = Math.max(this.nextSeq, state.seq + 1);
     rescanned.sort((a, b) => a.startMs - b.startMs || (a.file < b.file ? -1 : 1));
     for (const state of rescanned) state.seq = this.nextSeq++;
-    for (const state of [...loaded, ...rescanned]) this.addRun(state);
     report.corrupt.sort((a, b) => (a.file < b.file ? -1 : 1));
-    if (report.rescanned > 0 || report.index !== 'used' || (index && index.size !== loaded.length)) {
-      this.markIndexDirty();
+    const all = [...loaded, ...rescanned];
+    if (this.readOnly) {
+      // Nothing on disk may change: every run is held in memory, as read.
+      for (const state of all) this.addRun(state);
+      return;
     }
+    await this.rebuildJournal(all, index, journalFiles);
+    report.journal = 'rebuilt';
+  }
+
+  /** Writes a new journal generation holding `states`' closed runs, then index.json naming it. */
+  private async rebuildJournal(
+    states: RunState[],
+    index: IndexFile | undefined,
+    journalFiles: string[],
+  ): Promise<void> {
+    const journalDir = path.join(this.dir, JOURNAL_DIR);
+    let generation = index?.version === INDEX_VERSION ? index.generation : 0;
+    for (const name of journalFiles)
+      generation = Math.max(generation, parseSegmentName(name)?.generation ?? 0);
+    generation++;
+    this.useJournal = true;
+    this.generation = generation;
+    if (!index?.clean && !states.some((state) => this.isJournalable(state))) {
+      // Nothing to journal, and no index that vouches for anything: nothing to write yet.
+      for (const state of states) this.addRun(state);
+      return;
+    }
+    await this.ensureJournalDir();
+    const buckets = new Map<number, string[]>();
+    let closedCount = 0;
+    for (const state of states) {
+      if (!this.isJournalable(state)) {
+        this.addRun(state);
+        continue;
+      }
+      const bucket = bucketOf(state.key.workflowId);
+      let lines = buckets.get(bucket);
+      if (!lines) {
+        lines = [];
+        buckets.set(bucket, lines);
+      }
+      lines.push(encodeEntry(this.entryOf(state)));
+      closedCount++;
+    }
+    for (const [bucket, lines] of buckets) {
+      const text = Buffer.from(lines.join(''), 'utf8');
+      const handle = await this.fs.open(path.join(journalDir, segmentName(generation, bucket)), 'w');
+      try {
+        await handle.writeFile(text);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      this.segmentBytes.set(bucket, text.length);
+    }
+    await fsyncDir(this.fs, journalDir);
+    this.closedCount = closedCount;
+    this.journalVersion++;
+    this.indexDirty = true;
+    await this.writeIndex();
+    // The old generation is no longer named by index.json: remove it (a leftover is harmless).
+    for (const name of journalFiles) {
+      if (parseSegmentName(name)?.generation === generation) continue;
+      await this.fs.rm(path.join(journalDir, name), { force: true }).catch(() => {});
+    }
+  }
+
+  private journalDirMade = false;
+
+  /** Creates closed/ (its directory entry made durable) the first time it is needed. */
+  private async ensureJournalDir(): Promise<void> {
+    if (this.journalDirMade) return;
+    await this.fs.mkdir(path.join(this.dir, JOURNAL_DIR), { recursive: true });
+    await fsyncDir(this.fs, this.dir);
+    this.journalDirMade = true;
+  }
+
+  /** A closed run whose summary can go to the journal (a corrupt or failed run stays in memory). */
+  private isJournalable(state: RunState): boolean {
+    return (
+      state.summary.status !== 'RUNNING' &&
+      state.summary.status !== 'CORRUPT' &&
+      !state.corruption &&
+      !state.failure &&
+      state.summary.historyLength > 0 &&
+      state.key.workflowId !== ''
+    );
+  }
+
+  private entryOf(run: RunState): IndexEntry {
+    return {
+      file: run.file,
+      size: run.durableBytes,
+      ...(run.statSize === run.durableBytes && run.statMtimeMs !== undefined
+        ? { mtimeMs: run.statMtimeMs }
+        : {}),
+      seq: run.seq,
+      summary: structuredClone(run.summary),
+    };
   }
 
   private stateFromIndex(file: string, entry: IndexEntry): RunState {
@@ -412,42 +672,51 @@ export class FileHistoryStore implements HistoryStore {
     };
   }
 
-  private async readIndex(report: FileStoreOpenReport): Promise<Map<string, IndexEntry> | undefined> {
+  /** index.json, version 1 (every run) or 2; undefined when missing or unreadable. */
+  private async readIndex(report: FileStoreOpenReport): Promise<IndexFile | undefined> {
     const raw = await this.readText(path.join(this.dir, 'index.json'));
     if (raw === undefined) return undefined;
     try {
-      const value = secureJson.parse(raw);
-      if (value?.version !== INDEX_VERSION || !Array.isArray(value.runs)) throw new Error('unknown index');
-      const entries = new Map<string, IndexEntry>();
-      for (const e of value.runs as IndexEntry[]) {
-        const s = e?.summary;
+      const value = secureJson.parse(raw) as Partial<IndexFile> | null;
+      if ((value?.version !== 1 && value?.version !== INDEX_VERSION) || !Array.isArray(value.runs))
+        throw new Error('unknown index');
+      for (const entry of value.runs) if (!isRunEntry(entry, runFileName)) throw new Error('bad index entry');
+      let index: IndexFile;
+      if (value.version === 1) {
+        index = {
+          version: 1,
+          clean: false,
+          generation: 0,
+          segments: {},
+          closedCount: 0,
+          nextSeq: 0,
+          runs: value.runs,
+        };
+      } else {
+        const segments = value.segments;
         if (
-          typeof e.file !== 'string' ||
-          !Number.isSafeInteger(e.size) ||
-          !Number.isSafeInteger(e.seq) ||
-          typeof s !== 'object' ||
-          s === null ||
-          typeof s.workflowId !== 'string' ||
-          typeof s.runId !== 'string' ||
-          typeof s.workflowType !== 'string' ||
-          typeof s.status !== 'string' ||
-          typeof s.startTime !== 'string' ||
-          !Number.isSafeInteger(s.historyLength) ||
-          s.historyLength < 1 ||
-          runFileName(s) !== e.file
+          typeof value.clean !== 'boolean' ||
+          !Number.isSafeInteger(value.generation) ||
+          !Number.isSafeInteger(value.closedCount) ||
+          !Number.isSafeInteger(value.nextSeq) ||
+          typeof segments !== 'object' ||
+          segments === null ||
+          Object.entries(segments).some(
+            ([bucket, bytes]) =>
+              !/^\d+$/.test(bucket) || Number(bucket) >= JOURNAL_BUCKETS || !Number.isSafeInteger(bytes),
+          )
         ) {
-          throw new Error('bad index entry');
+          throw new Error('bad index');
         }
-        entries.set(e.file, e);
+        index = value as IndexFile;
       }
       report.index = 'used';
-      return entries;
+      return index;
     } catch {
       report.index = 'unreadable';
       return undefined;
     }
   }
-
   /** Reads a run file in full, repairing a torn tail; returns undefined when nothing is left. */
   private async scanFile(name: string, report: FileStoreOpenReport): Promise<RunState | undefined> {
     const file = path.join(this.runsDir, name);
@@ -550,6 +819,13 @@ export class FileHistoryStore implements HistoryStore {
       await handle.close();
     }
     return backup;
+  }
+
+  private removeRun(state: RunState): void {
+    if (this.runs.get(state.file) === state) this.runs.delete(state.file);
+    const set = this.byWorkflowId.get(state.key.workflowId);
+    set?.delete(state);
+    if (set?.size === 0) this.byWorkflowId.delete(state.key.workflowId);
   }
 
   private addRun(state: RunState): void {
@@ -675,6 +951,7 @@ export class FileHistoryStore implements HistoryStore {
             if (isNew) created = true;
             written.push([run, p, data.length]);
           } catch (error) {
+            if (errorCode(error) === 'EEXIST' && !run.exists && (await this.refuseExisting(run, p))) return;
             run.failure = error instanceof Error ? error : new Error(String(error));
             await this.closeHandle(run.file);
             this.fail(run, p, this.failureError(run));
@@ -700,10 +977,29 @@ export class FileHistoryStore implements HistoryStore {
         run.exists = true;
         run.durableBytes += bytes;
         applyToSummary(run.summary, p.events);
+        if (this.useJournal && this.isJournalable(run)) this.toJournal.add(run);
         for (const w of p.waiters) w.resolve();
       }
     }
     this.markIndexDirty();
+  }
+
+  /**
+   * A new run's file already exists: a closed run that is in the journal, not in memory. The start
+   * is refused as a conflict and the run's state here dropped; true when that was the case.
+   */
+  private async refuseExisting(run: RunState, p: PendingWrite): Promise<boolean> {
+    const entry = this.useJournal ? await this.findClosed(run.key).catch(() => undefined) : undefined;
+    if (!entry) return false;
+    const error = new HistoryConflictError(run.key, 1, entry.summary.historyLength + 1);
+    for (const w of p.waiters) w.reject(error);
+    const later = this.pending.get(run);
+    if (later && later !== p) {
+      this.pending.delete(run);
+      for (const w of later.waiters) w.reject(error);
+    }
+    this.removeRun(run);
+    return true;
   }
 
   private fail(run: RunState, p: PendingWrite, error: unknown): void {
@@ -733,7 +1029,8 @@ export class FileHistoryStore implements HistoryStore {
 
   private async handleFor(run: RunState): Promise<FileHandle> {
     const cached = this.handles.get(run.file);
-    if (cached) {
+    if (cached && !run.exists) await this.closeHandle(run.file);
+    else if (cached) {
       this.handles.delete(run.file);
       this.handles.set(run.file, cached);
       return cached;
@@ -765,9 +1062,40 @@ export class FileHistoryStore implements HistoryStore {
   // Reading
 
   async readHistory(key: RunKey): Promise<HistoryEvent[]> {
-    const run = this.runs.get(runFileName(key));
+    const file = runFileName(key);
+    let run = this.runs.get(file);
+    if (!run && this.useJournal && !this.gone.has(file)) {
+      const entry = await this.findClosed(key);
+      run = this.runs.get(file);
+      if (!run && entry) return this.readClosed(entry);
+    }
     if (!run || (run.summary.historyLength === 0 && !run.corruption)) throw new RunNotFoundError(key);
     if (run.corruption) throw new HistoryCorruptError(run.corruption);
+    return this.readRunFile(run);
+  }
+
+  /** A closed run held only in the journal: its file is read, and any damage reported and kept. */
+  private async readClosed(entry: RunEntry): Promise<HistoryEvent[]> {
+    const state = this.stateFromIndex(entry.file, structuredClone(entry));
+    try {
+      return await this.readRunFile(state);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        // Deleted behind the store's back (as told to, for a corrupt run): no longer listed.
+        this.gone.add(entry.file);
+        this.journalStale = true;
+        throw new RunNotFoundError(state.key);
+      }
+      if (error instanceof HistoryCorruptError && !this.runs.has(entry.file)) {
+        this.addRun(state); // listed as CORRUPT from now on, over its journal entry
+        this.journalStale = true;
+      }
+      throw error;
+    }
+  }
+
+  private async readRunFile(run: RunState): Promise<HistoryEvent[]> {
+    const key = run.key;
     const file = path.join(this.runsDir, run.file);
     const durable = run.durableBytes;
     const buf = (await this.fs.readFile(file)).subarray(0, durable);
@@ -800,27 +1128,104 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
-    const result: RunState[] = [];
+    // Memory first, then the journal: a run journaled in between is in both, and counted once.
+    const result: { summary: RunSummary; startMs: number; seq: number }[] = [];
+    const held = new Set<string>();
     for (const run of this.runs.values()) {
+      held.add(run.file);
       if (run.summary.historyLength === 0 && !run.corruption) continue;
       if (matches(run.summary, filter)) result.push(run);
+    }
+    for (const entry of await this.closedEntries(filter)) {
+      if (held.has(entry.file) || this.gone.has(entry.file) || !matches(entry.summary, filter)) continue;
+      result.push({ summary: entry.summary, startMs: Date.parse(entry.summary.startTime), seq: entry.seq });
     }
     result.sort((a, b) => b.startMs - a.startMs || b.seq - a.seq);
     return result.map((r) => structuredClone(r.summary));
   }
 
   async latestRun(workflowId: string): Promise<RunSummary | undefined> {
-    let best: RunState | undefined;
+    let best: { summary: RunSummary; startMs: number; seq: number } | undefined;
+    const held = new Set<string>();
+    const consider = (candidate: { summary: RunSummary; startMs: number; seq: number }) => {
+      if (
+        !best ||
+        candidate.startMs > best.startMs ||
+        (candidate.startMs === best.startMs && candidate.seq > best.seq)
+      )
+        best = candidate;
+    };
     for (const run of this.byWorkflowId.get(workflowId) ?? []) {
+      held.add(run.file);
       if (run.summary.historyLength === 0 && !run.corruption) continue;
-      if (!best || run.startMs > best.startMs || (run.startMs === best.startMs && run.seq > best.seq))
-        best = run;
+      consider(run);
+    }
+    for (const entry of await this.closedEntries({ workflowId })) {
+      if (held.has(entry.file) || this.gone.has(entry.file) || entry.summary.workflowId !== workflowId)
+        continue;
+      consider({ summary: entry.summary, startMs: Date.parse(entry.summary.startTime), seq: entry.seq });
     }
     return best ? structuredClone(best.summary) : undefined;
   }
 
+  /** Journal entries that may match `filter` (the caller checks each): one segment for a workflow ID. */
+  private async closedEntries(filter: ListRunsFilter): Promise<RunEntry[]> {
+    if (!this.useJournal || filter.status === 'RUNNING' || filter.status === 'CORRUPT') return [];
+    if (filter.workflowId !== undefined) {
+      return this.readBucket(bucketOf(filter.workflowId), needleFor('workflowId', filter.workflowId));
+    }
+    if (filter.status === undefined && filter.workflowType === undefined) return this.allClosed();
+    const needle =
+      filter.status !== undefined
+        ? needleFor('status', filter.status)
+        : needleFor('workflowType', filter.workflowType ?? '');
+    const entries: RunEntry[] = [];
+    for (const bucket of [...this.segmentBytes.keys()])
+      entries.push(...(await this.readBucket(bucket, needle)));
+    return entries;
+  }
+
+  /** Every closed run, kept a few seconds for the next page of a listing (then let go). */
+  private async allClosed(): Promise<RunEntry[]> {
+    const cached = this.listCache;
+    if (cached?.version === this.journalVersion) {
+      cached.timer.refresh();
+      return cached.entries;
+    }
+    const version = this.journalVersion;
+    const entries: RunEntry[] = [];
+    for (const bucket of [...this.segmentBytes.keys()]) entries.push(...(await this.readBucket(bucket)));
+    if (version !== this.journalVersion) return entries;
+    if (this.listCache) clearTimeout(this.listCache.timer);
+    const timer = setTimeout(() => {
+      this.listCache = undefined;
+    }, LIST_CACHE_MS);
+    timer.unref();
+    this.listCache = { version, entries, timer };
+    return entries;
+  }
+
+  private async findClosed(key: RunKey): Promise<RunEntry | undefined> {
+    const file = runFileName(key);
+    const entries = await this.readBucket(bucketOf(key.workflowId), needleFor('file', file));
+    return entries.find((entry) => entry.file === file);
+  }
+
+  /** One journal segment, up to what was synced; each run once (the last line of it wins). */
+  private async readBucket(bucket: number, needle?: string): Promise<RunEntry[]> {
+    const bytes = this.segmentBytes.get(bucket);
+    if (!bytes) return [];
+    const generation = this.generation;
+    const buf = await this.fs.readFile(path.join(this.dir, JOURNAL_DIR, segmentName(generation, bucket)));
+    const read = readSegment(buf.subarray(0, bytes), runFileName, needle);
+    if (read.problems.length > 0 || buf.length < bytes) this.journalStale = true;
+    const byFile = new Map<string, RunEntry>();
+    for (const entry of read.entries) byFile.set(entry.file, entry);
+    return [...byFile.values()];
+  }
+
   // ------------------------------------------------------------------------------------------------
-  // Index
+  // Index and journal
 
   private markIndexDirty(): void {
     if (this.readOnly) return;
@@ -835,49 +1240,65 @@ export class FileHistoryStore implements HistoryStore {
     this.indexTimer.unref();
   }
 
-  /** Writes index.json atomically (tmp, fsync, rename, fsync dir). Never needed for correctness. */
-  async writeIndex(): Promise<void> {
+  /**
+   * Moves closed runs to the journal, then writes index.json atomically (tmp, fsync, rename, fsync
+   * dir). `clean` (close() only) tells the next open that no run file changes after it.
+   */
+  async writeIndex(clean = false): Promise<void> {
     if (this.readOnly) return;
     while (this.indexWriting) await this.indexWriting;
-    if (!this.indexDirty) return;
+    if (!this.indexDirty && this.toJournal.size === 0 && clean === this.indexClean) return;
     this.indexDirty = false;
-    const runs: IndexEntry[] = [];
-    for (const run of this.runs.values()) {
-      if (run.corruption || run.failure || run.summary.historyLength === 0) continue;
-      if (run.statSize !== run.durableBytes) {
-        // Grown since it was last stat'ed: read its mtime (only files that changed pay for this).
-        try {
-          const stat = await this.fs.stat(path.join(this.runsDir, run.file));
-          run.statSize = stat.size;
-          run.statMtimeMs = stat.mtimeMs;
-        } catch {
+    this.indexWriting = (async () => {
+      await this.appendToJournal();
+      const runs: IndexEntry[] = [];
+      // A clean index must name every run file: one left out (corrupt, failed) sends the next open
+      // to the runs directory, where it is found and reported again.
+      let leftOut = false;
+      for (const run of this.runs.values()) {
+        if (run.summary.historyLength === 0 && !run.corruption && !run.failure) continue;
+        if (run.corruption || run.failure) {
+          leftOut = true;
           continue;
         }
+        if (run.statSize !== run.durableBytes) {
+          // Grown since it was last stat'ed: read its mtime (only files that changed pay for this).
+          try {
+            const stat = await this.fs.stat(path.join(this.runsDir, run.file));
+            run.statSize = stat.size;
+            run.statMtimeMs = stat.mtimeMs;
+          } catch {
+            leftOut = true;
+            continue;
+          }
+        }
+        runs.push(this.entryOf(run));
       }
-      runs.push({
-        file: run.file,
-        size: run.durableBytes,
-        ...(run.statSize === run.durableBytes && run.statMtimeMs !== undefined
-          ? { mtimeMs: run.statMtimeMs }
-          : {}),
-        seq: run.seq,
-        summary: structuredClone(run.summary),
-      });
-    }
-    const text = JSON.stringify({ version: INDEX_VERSION, runs });
-    this.indexWriting = (async () => {
+      const writeClean = clean && !this.journalStale && !leftOut;
+      const index: IndexFile = {
+        version: INDEX_VERSION,
+        clean: writeClean,
+        generation: this.generation,
+        segments: Object.fromEntries(
+          [...this.segmentBytes].map(([bucket, bytes]) => [String(bucket), bytes]),
+        ),
+        closedCount: this.closedCount,
+        nextSeq: this.nextSeq,
+        runs,
+      };
       const target = path.join(this.dir, 'index.json');
       const tmp = `${target}.${process.pid}.tmp`;
       try {
         const handle = await this.fs.open(tmp, 'w');
         try {
-          await handle.writeFile(text);
+          await handle.writeFile(JSON.stringify(index));
           await handle.datasync();
         } finally {
           await handle.close();
         }
         await this.fs.rename(tmp, target);
         await fsyncDir(this.fs, this.dir);
+        this.indexClean = writeClean;
         this.counters.dirFsyncs++;
         this.counters.indexWrites++;
       } catch (error) {
@@ -890,6 +1311,82 @@ export class FileHistoryStore implements HistoryStore {
       await this.indexWriting;
     } finally {
       this.indexWriting = undefined;
+    }
+  }
+
+  /**
+   * Appends the runs closed since the last write to their journal segments (synced), then lets them
+   * go from memory. A failure leaves them in memory and the journal stale (rebuilt at next open).
+   */
+  private async appendToJournal(): Promise<void> {
+    if (!this.useJournal || this.journalStale || this.toJournal.size === 0) return;
+    const runs = [...this.toJournal];
+    this.toJournal.clear();
+    const buckets = new Map<number, { runs: RunState[]; lines: string[] }>();
+    for (const run of runs) {
+      if (!this.isJournalable(run)) continue;
+      if (run.statSize !== run.durableBytes) {
+        try {
+          const stat = await this.fs.stat(path.join(this.runsDir, run.file));
+          run.statSize = stat.size;
+          run.statMtimeMs = stat.mtimeMs;
+        } catch {
+          continue; // stays in memory
+        }
+      }
+      const bucket = bucketOf(run.key.workflowId);
+      let group = buckets.get(bucket);
+      if (!group) {
+        group = { runs: [], lines: [] };
+        buckets.set(bucket, group);
+      }
+      group.runs.push(run);
+      group.lines.push(encodeEntry(this.entryOf(run)));
+    }
+    if (buckets.size === 0) return;
+    const dir = path.join(this.dir, JOURNAL_DIR);
+    const written = new Map<number, number>();
+    try {
+      await this.ensureJournalDir();
+      let created = false;
+      for (const [bucket, group] of buckets) {
+        const data = Buffer.from(group.lines.join(''), 'utf8');
+        const isNew = !this.segmentBytes.has(bucket);
+        // A new segment starts empty (whatever an earlier failed attempt left is overwritten).
+        const handle = await this.fs.open(
+          path.join(dir, segmentName(this.generation, bucket)),
+          isNew ? 'w' : 'a',
+        );
+        try {
+          let offset = 0;
+          while (offset < data.length) {
+            const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+            offset += bytesWritten;
+          }
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        if (isNew) created = true;
+        written.set(bucket, (this.segmentBytes.get(bucket) ?? 0) + data.length);
+      }
+      if (created) {
+        await fsyncDir(this.fs, dir);
+        this.counters.dirFsyncs++;
+      }
+    } catch {
+      this.journalStale = true; // the runs stay in memory; the next open rebuilds the journal
+      return;
+    }
+    for (const [bucket, bytes] of written) this.segmentBytes.set(bucket, bytes);
+    this.journalVersion++;
+    for (const group of buckets.values()) {
+      for (const run of group.runs) {
+        this.closedCount++;
+        if (!this.isJournalable(run)) continue; // found corrupt meanwhile: it stays, listed CORRUPT
+        this.removeRun(run);
+        void this.closeHandle(run.file); // synchronously out of the map: a new file is never written through it
+      }
     }
   }
 
@@ -957,8 +1454,10 @@ export class FileHistoryStore implements HistoryStore {
     try {
       while (this.flushing) await this.flushing;
       if (this.indexTimer) clearTimeout(this.indexTimer);
+      if (this.listCache) clearTimeout(this.listCache.timer);
+      this.listCache = undefined;
       this.indexTimer = undefined;
-      await this.writeIndex().catch(() => {});
+      await this.writeIndex(true).catch(() => {});
     } finally {
       for (const file of [...this.handles.keys()]) await this.closeHandle(file);
       await this.releaseLock();
