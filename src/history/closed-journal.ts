@@ -13,7 +13,7 @@ import { crc32Hex } from './codec.js';
 import type { RunSummary } from './store.js';
 
 export const JOURNAL_DIR = 'closed';
-export const JOURNAL_BUCKETS = 256;
+export const JOURNAL_BUCKETS = 64;
 
 /** What the store keeps about a run it does not hold in memory (also the shape of index.json entries). */
 export interface RunEntry {
@@ -27,7 +27,7 @@ export interface RunEntry {
 
 /** The segment a workflow ID's closed runs go to. */
 export function bucketOf(workflowId: string): number {
-  return Number.parseInt(crc32Hex(workflowId).slice(-2), 16);
+  return Number.parseInt(crc32Hex(workflowId).slice(-2), 16) % JOURNAL_BUCKETS;
 }
 
 export function segmentName(generation: number, bucket: number): string {

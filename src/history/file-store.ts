@@ -158,6 +158,8 @@ interface IndexFile {
   /** Bytes of each journal segment (by bucket) that the index vouches for. */
   segments: Record<string, number>;
   closedCount: number;
+  /** Journal lines by status: a listing by a status no closed run has skips the journal. */
+  closedStatuses: Record<string, number>;
   nextSeq: number;
   /** Runs not in the journal: the open ones (and closed ones not yet journaled). */
   runs: IndexEntry[];
@@ -314,6 +316,7 @@ export class FileHistoryStore implements HistoryStore {
   /** Bytes of each journal segment by bucket: what has been appended and synced. */
   private readonly segmentBytes = new Map<number, number>();
   private closedCount = 0;
+  private readonly closedStatuses = new Map<string, number>();
   /** Closed runs (durably) waiting to go to the journal at the next index write. */
   private readonly toJournal = new Set<RunState>();
   /**
@@ -473,6 +476,8 @@ export class FileHistoryStore implements HistoryStore {
     for (const [bucket, bytes] of Object.entries(index.segments))
       this.segmentBytes.set(Number(bucket), bytes);
     this.closedCount = index.closedCount;
+    for (const [status, count] of Object.entries(index.closedStatuses))
+      this.closedStatuses.set(status, count);
     this.nextSeq = index.nextSeq;
     for (const state of states) {
       this.nextSeq = Math.max(this.nextSeq, state.seq + 1);
@@ -597,6 +602,7 @@ export class FileHistoryStore implements HistoryStore {
       }
       lines.push(encodeEntry(this.entryOf(state)));
       closedCount++;
+      this.countClosed(state);
     }
     for (const [bucket, lines] of buckets) {
       const text = Buffer.from(lines.join(''), 'utf8');
@@ -622,6 +628,11 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   private journalDirMade = false;
+
+  private countClosed(run: RunState): void {
+    const status = run.summary.status;
+    this.closedStatuses.set(status, (this.closedStatuses.get(status) ?? 0) + 1);
+  }
 
   /** Creates closed/ (its directory entry made durable) the first time it is needed. */
   private async ensureJournalDir(): Promise<void> {
@@ -689,6 +700,7 @@ export class FileHistoryStore implements HistoryStore {
           generation: 0,
           segments: {},
           closedCount: 0,
+          closedStatuses: {},
           nextSeq: 0,
           runs: value.runs,
         };
@@ -698,6 +710,9 @@ export class FileHistoryStore implements HistoryStore {
           typeof value.clean !== 'boolean' ||
           !Number.isSafeInteger(value.generation) ||
           !Number.isSafeInteger(value.closedCount) ||
+          typeof value.closedStatuses !== 'object' ||
+          value.closedStatuses === null ||
+          Object.values(value.closedStatuses).some((count) => !Number.isSafeInteger(count)) ||
           !Number.isSafeInteger(value.nextSeq) ||
           typeof segments !== 'object' ||
           segments === null ||
@@ -1174,15 +1189,13 @@ export class FileHistoryStore implements HistoryStore {
     if (filter.workflowId !== undefined) {
       return this.readBucket(bucketOf(filter.workflowId), needleFor('workflowId', filter.workflowId));
     }
+    if (filter.status !== undefined && !this.closedStatuses.get(filter.status)) return [];
     if (filter.status === undefined && filter.workflowType === undefined) return this.allClosed();
     const needle =
       filter.status !== undefined
         ? needleFor('status', filter.status)
         : needleFor('workflowType', filter.workflowType ?? '');
-    const entries: RunEntry[] = [];
-    for (const bucket of [...this.segmentBytes.keys()])
-      entries.push(...(await this.readBucket(bucket, needle)));
-    return entries;
+    return this.readBuckets(needle);
   }
 
   /** Every closed run, kept a few seconds for the next page of a listing (then let go). */
@@ -1193,8 +1206,7 @@ export class FileHistoryStore implements HistoryStore {
       return cached.entries;
     }
     const version = this.journalVersion;
-    const entries: RunEntry[] = [];
-    for (const bucket of [...this.segmentBytes.keys()]) entries.push(...(await this.readBucket(bucket)));
+    const entries = await this.readBuckets();
     if (version !== this.journalVersion) return entries;
     if (this.listCache) clearTimeout(this.listCache.timer);
     const timer = setTimeout(() => {
@@ -1203,6 +1215,20 @@ export class FileHistoryStore implements HistoryStore {
     timer.unref();
     this.listCache = { version, entries, timer };
     return entries;
+  }
+
+  /** Every segment (a few read at once), in bucket order. */
+  private async readBuckets(needle?: string): Promise<RunEntry[]> {
+    const buckets = [...this.segmentBytes.keys()].sort((a, b) => a - b);
+    const read: RunEntry[][] = [];
+    await mapLimit(
+      buckets.map((bucket, i) => ({ bucket, i })),
+      16,
+      async ({ bucket, i }) => {
+        read[i] = await this.readBucket(bucket, needle);
+      },
+    );
+    return read.flat();
   }
 
   private async findClosed(key: RunKey): Promise<RunEntry | undefined> {
@@ -1283,6 +1309,7 @@ export class FileHistoryStore implements HistoryStore {
           [...this.segmentBytes].map(([bucket, bytes]) => [String(bucket), bytes]),
         ),
         closedCount: this.closedCount,
+        closedStatuses: Object.fromEntries(this.closedStatuses),
         nextSeq: this.nextSeq,
         runs,
       };
@@ -1383,6 +1410,7 @@ export class FileHistoryStore implements HistoryStore {
     for (const group of buckets.values()) {
       for (const run of group.runs) {
         this.closedCount++;
+        this.countClosed(run);
         if (!this.isJournalable(run)) continue; // found corrupt meanwhile: it stays, listed CORRUPT
         this.removeRun(run);
         void this.closeHandle(run.file); // synchronously out of the map: a new file is never written through it
