@@ -47,7 +47,7 @@ export function encodeEntry(entry: RunEntry): string {
 }
 
 /** Checks the shape of an entry read from disk (a journal line or an index.json entry). */
-export function isRunEntry(e: unknown, fileNameOf: (key: RunSummary) => string): e is RunEntry {
+export function isRunEntry(e: unknown, fileNameOf?: (key: RunSummary) => string): e is RunEntry {
   const entry = e as RunEntry | null;
   const s = entry?.summary;
   if (
@@ -69,6 +69,7 @@ export function isRunEntry(e: unknown, fileNameOf: (key: RunSummary) => string):
   ) {
     return false;
   }
+  if (!fileNameOf) return true;
   try {
     return fileNameOf(s) === entry.file;
   } catch {
@@ -83,12 +84,13 @@ export interface SegmentRead {
 }
 
 /**
- * Decodes a segment. With `needle`, only lines containing it are decoded (a fast prefilter: the
+ * Decodes a segment. With `fileNameOf`, each entry's file name is checked against its IDs (opening
+ * does; later reads trust lines whose checksum holds). With `needle`, only lines containing it are decoded (a fast prefilter: the
  * caller still checks each entry), and damage elsewhere goes unnoticed.
  */
 export function readSegment(
   buf: Buffer,
-  fileNameOf: (key: RunSummary) => string,
+  fileNameOf: ((key: RunSummary) => string) | undefined,
   needle?: string,
 ): SegmentRead {
   const entries: RunEntry[] = [];

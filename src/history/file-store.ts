@@ -141,6 +141,18 @@ interface RunState {
   failure?: Error;
 }
 
+/** A journal entry as listing uses it. */
+type ClosedRun = RunEntry & { startMs: number };
+
+/** A copy of a summary that shares nothing with the store's. */
+function copySummary(summary: RunSummary): RunSummary {
+  const copy = { ...summary };
+  if (summary.searchAttributes) copy.searchAttributes = structuredClone(summary.searchAttributes);
+  if (summary.corruption) copy.corruption = { ...summary.corruption };
+  if (summary.paused) copy.paused = { ...summary.paused };
+  return copy;
+}
+
 interface PendingWrite {
   text: string[];
   events: HistoryEvent[];
@@ -328,7 +340,7 @@ export class FileHistoryStore implements HistoryStore {
   private readonly gone = new Set<string>();
   /** Bumped on every journal change: the listing cache below is for one version. */
   private journalVersion = 0;
-  private listCache: { version: number; entries: RunEntry[]; timer: NodeJS.Timeout } | undefined;
+  private listCache: { version: number; entries: ClosedRun[]; timer: NodeJS.Timeout } | undefined;
   private nextSeq = 0;
   private pending = new Map<RunState, PendingWrite>();
   private flushing: Promise<void> | undefined;
@@ -1153,10 +1165,11 @@ export class FileHistoryStore implements HistoryStore {
     }
     for (const entry of await this.closedEntries(filter)) {
       if (held.has(entry.file) || this.gone.has(entry.file) || !matches(entry.summary, filter)) continue;
-      result.push({ summary: entry.summary, startMs: Date.parse(entry.summary.startTime), seq: entry.seq });
+      result.push(entry);
     }
+    // Two sorted runs when the journal part comes from the listing cache: the sort merges them.
     result.sort((a, b) => b.startMs - a.startMs || b.seq - a.seq);
-    return result.map((r) => structuredClone(r.summary));
+    return result.map((r) => copySummary(r.summary));
   }
 
   async latestRun(workflowId: string): Promise<RunSummary | undefined> {
@@ -1178,13 +1191,13 @@ export class FileHistoryStore implements HistoryStore {
     for (const entry of await this.closedEntries({ workflowId })) {
       if (held.has(entry.file) || this.gone.has(entry.file) || entry.summary.workflowId !== workflowId)
         continue;
-      consider({ summary: entry.summary, startMs: Date.parse(entry.summary.startTime), seq: entry.seq });
+      consider(entry);
     }
-    return best ? structuredClone(best.summary) : undefined;
+    return best ? copySummary(best.summary) : undefined;
   }
 
   /** Journal entries that may match `filter` (the caller checks each): one segment for a workflow ID. */
-  private async closedEntries(filter: ListRunsFilter): Promise<RunEntry[]> {
+  private async closedEntries(filter: ListRunsFilter): Promise<ClosedRun[]> {
     if (!this.useJournal || filter.status === 'RUNNING' || filter.status === 'CORRUPT') return [];
     if (filter.workflowId !== undefined) {
       return this.readBucket(bucketOf(filter.workflowId), needleFor('workflowId', filter.workflowId));
@@ -1199,7 +1212,7 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   /** Every closed run, kept a few seconds for the next page of a listing (then let go). */
-  private async allClosed(): Promise<RunEntry[]> {
+  private async allClosed(): Promise<ClosedRun[]> {
     const cached = this.listCache;
     if (cached?.version === this.journalVersion) {
       cached.timer.refresh();
@@ -1207,6 +1220,7 @@ export class FileHistoryStore implements HistoryStore {
     }
     const version = this.journalVersion;
     const entries = await this.readBuckets();
+    entries.sort((a, b) => b.startMs - a.startMs || b.seq - a.seq);
     if (version !== this.journalVersion) return entries;
     if (this.listCache) clearTimeout(this.listCache.timer);
     const timer = setTimeout(() => {
@@ -1218,9 +1232,9 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   /** Every segment (a few read at once), in bucket order. */
-  private async readBuckets(needle?: string): Promise<RunEntry[]> {
+  private async readBuckets(needle?: string): Promise<ClosedRun[]> {
     const buckets = [...this.segmentBytes.keys()].sort((a, b) => a - b);
-    const read: RunEntry[][] = [];
+    const read: ClosedRun[][] = [];
     await mapLimit(
       buckets.map((bucket, i) => ({ bucket, i })),
       16,
@@ -1238,15 +1252,17 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   /** One journal segment, up to what was synced; each run once (the last line of it wins). */
-  private async readBucket(bucket: number, needle?: string): Promise<RunEntry[]> {
+  private async readBucket(bucket: number, needle?: string): Promise<ClosedRun[]> {
     const bytes = this.segmentBytes.get(bucket);
     if (!bytes) return [];
     const generation = this.generation;
     const buf = await this.fs.readFile(path.join(this.dir, JOURNAL_DIR, segmentName(generation, bucket)));
-    const read = readSegment(buf.subarray(0, bytes), runFileName, needle);
+    const read = readSegment(buf.subarray(0, bytes), undefined, needle);
     if (read.problems.length > 0 || buf.length < bytes) this.journalStale = true;
-    const byFile = new Map<string, RunEntry>();
-    for (const entry of read.entries) byFile.set(entry.file, entry);
+    const byFile = new Map<string, ClosedRun>();
+    for (const entry of read.entries) {
+      byFile.set(entry.file, { ...entry, startMs: Date.parse(entry.summary.startTime) });
+    }
     return [...byFile.values()];
   }
 
