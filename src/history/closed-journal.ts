@@ -150,6 +150,6 @@ function lineNumber(buf: Buffer, offset: number): number {
 }
 
 /** The JSON text a line of `value` holds for a key, as a prefilter needle (`"file":"x.jsonl"`). */
-export function needleFor(key: 'file' | 'workflowId' | 'workflowType' | 'status', value: string): string {
+export function needleFor(key: 'file' | 'workflowId' | 'status', value: string): string {
   return `"${key}":${JSON.stringify(value)}`;
 }
