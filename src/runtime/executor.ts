@@ -139,12 +139,13 @@ export class RunExecutor {
   searchAttributes: SearchAttributes = {};
   /** Update names by ID, to point a divergence at an update's handler. */
   private readonly updateNames = new Map<string, string>();
-  private readonly run: SandboxRun;
+  private run: SandboxRun;
   /** Replayed commands carry their stacks (a second replay, to report a divergence). */
   private captureStacks = false;
   private readonly resolveCallSite: (stack: string) => CallSite | undefined;
 
-  private constructor(started: WorkflowExecutionStarted, options: ExecutorOptions) {
+  /** `run`: the run's instance of the workflow code; a new one unless given (none for a plan). */
+  private constructor(started: WorkflowExecutionStarted, options: ExecutorOptions, run?: SandboxRun | null) {
     this.started = started;
     this.identity = {
       workflowId: started.workflowId,
@@ -152,7 +153,7 @@ export class RunExecutor {
       workflowType: started.workflowType,
     };
     this.resolveCallSite = options.resolveCallSite ?? (() => undefined);
-    this.run = options.sandbox.createRun(runInfoOf(started));
+    this.run = run === undefined ? options.sandbox.createRun(runInfoOf(started)) : (run as SandboxRun);
   }
 
   /** Starts a new run: returns its first events (started, and the commands of its first activation). */
@@ -198,30 +199,64 @@ export class RunExecutor {
     history: HistoryEvent[],
     options: ExecutorOptions,
   ): { executor: RunExecutor; events: HistoryEvent[] } {
-    try {
-      return RunExecutor.replayOnce(history, options, false);
-    } catch (error) {
-      // Replayed commands carry no stacks (their lines are recorded). To say where the code now
-      // diverges, replay once more with them: the same code diverges at the same place.
-      if (!(error instanceof NonDeterminismError)) throw error;
-      return RunExecutor.replayOnce(history, options, true);
-    }
-  }
-
-  private static replayOnce(
-    history: HistoryEvent[],
-    options: ExecutorOptions,
-    captureStacks: boolean,
-  ): { executor: RunExecutor; events: HistoryEvent[] } {
     const first = history[0];
     if (first?.type !== 'WorkflowExecutionStarted') {
       throw new Error('a history must begin with WorkflowExecutionStarted');
     }
-    const executor = new RunExecutor(first, options);
-    executor.captureStacks = captureStacks;
-    executor.run.setKnownPatches(
-      history.flatMap((e) => (e.type === 'MarkerRecorded' && e.markerName === 'patch' ? [e.patchId] : [])),
+    const patchIds = history.flatMap((e) =>
+      e.type === 'MarkerRecorded' && e.markerName === 'patch' ? [e.patchId] : [],
     );
+    try {
+      // The activations depend on the history alone: plan them all, deliver them in a few calls
+      // into the workflow thread, then check the commands against the history.
+      const planner = new RunExecutor(first, options, null);
+      const activations: Activation[] = [];
+      planner.walk(history, (activation) => {
+        activations.push(activation);
+        return [];
+      });
+      const { run, commands } = options.sandbox.replayRun(runInfoOf(first), patchIds, activations);
+      const executor = new RunExecutor(first, options, run);
+      let next = 0;
+      return executor.checkReplay(history, () => commands[next++] ?? []);
+    } catch (error) {
+      // Replayed commands carry no stacks (their lines are recorded). To say where the code now
+      // diverges, replay again one activation at a time, with stacks: it stops where it diverges.
+      if (!(error instanceof NonDeterminismError)) throw error;
+      const executor = new RunExecutor(first, options);
+      executor.captureStacks = true;
+      executor.run.setKnownPatches(patchIds);
+      return executor.checkReplay(history, (activation) => executor.run.activate(activation));
+    }
+  }
+
+  /** Walks the history, checking each activation's commands (from `activate`) against it. */
+  private checkReplay(
+    history: HistoryEvent[],
+    activate: (activation: Activation) => Command[],
+  ): { executor: RunExecutor; events: HistoryEvent[] } {
+    const { queue, complete } = this.walk(history, activate, true);
+    let rest = queue;
+    if (complete && this.status === 'RUNNING') {
+      // deprecatePatch() asks for no marker in a history recorded before the patch.
+      const extra = rest.filter((c) => !(c.type === 'recordPatch' && c.deprecated));
+      if (extra[0]) this.divergedAtEnd(complete, extra[0], history.length + 1);
+      rest = [];
+    }
+    const events = this.status === 'RUNNING' ? this.toEvents(rest, this.lastEventTime) : [];
+    return { executor: this, events };
+  }
+
+  /**
+   * Replays the history through this executor: each input event's activation goes to `activate`,
+   * and (when `check`) each command event is matched with the commands it returned. Returns the
+   * commands past the end of the history, and the last input whose commands are all recorded.
+   */
+  private walk(
+    history: HistoryEvent[],
+    activate: (activation: Activation) => Command[],
+    check = false,
+  ): { queue: Command[]; complete: HistoryEvent | undefined } {
     let queue: Command[] = [];
     /** The last input whose activation's commands are all in the history (it says how many). */
     let complete: HistoryEvent | undefined;
@@ -229,20 +264,20 @@ export class RunExecutor {
       const role = roleOf(event);
       if (event.type === 'WorkflowSignaled' && event.withStart) {
         // Delivered with the start, in the first activation (below).
-        executor.nextEventId = event.eventId + 1;
+        this.nextEventId = event.eventId + 1;
         return;
       }
       if (role === 'input') {
-        if (queue.length > 0) executor.diverged(event, queue[0]);
-        executor.nextEventId = event.eventId + 1;
+        if (check && queue.length > 0) this.diverged(event, queue[0]);
+        this.nextEventId = event.eventId + 1;
         const time = Date.parse(event.eventTime);
-        executor.lastEventTime = time;
+        this.lastEventTime = time;
         // All of the activation's commands recorded: it is a replay even at the end of the history
         // (patched() answers from the history, logs stay quiet), and it may not issue more.
         const isComplete =
           event.commandCount !== undefined && commandsRecordedAfter(history, index) >= event.commandCount;
         complete = isComplete ? event : undefined;
-        const activation = executor.activationFor(event, time, isComplete || index < history.length - 1);
+        const activation = this.activationFor(event, time, isComplete || index < history.length - 1);
         if (event.type === 'WorkflowExecutionStarted') {
           for (let next = index + 1; next < history.length; next++) {
             const signaled = history[next]!;
@@ -252,18 +287,18 @@ export class RunExecutor {
             activation.isReplaying = isComplete || next < history.length - 1;
           }
         }
-        executor.track(event);
-        queue = executor.run.activate(activation);
+        this.track(event);
+        queue = activate(activation);
         return;
       }
-      if (role === 'command') {
+      if (role === 'command' && check) {
         let command = queue[0];
         if (
           event.type === 'MarkerRecorded' &&
           !(command?.type === 'recordPatch' && command.patchId === event.patchId)
         ) {
           // A patch marker the code no longer asks about (the patch was removed after deprecation).
-          executor.nextEventId = event.eventId + 1;
+          this.nextEventId = event.eventId + 1;
           return;
         }
         while (command?.type === 'recordPatch' && command.deprecated && event.type !== 'MarkerRecorded') {
@@ -271,22 +306,15 @@ export class RunExecutor {
           queue.shift();
           command = queue[0];
         }
-        if (!command || !commandMatches(command, event)) executor.diverged(event, command);
+        if (!command || !commandMatches(command, event)) this.diverged(event, command);
         queue.shift();
       }
-      executor.nextEventId = event.eventId + 1;
-      executor.lastEventTime = Date.parse(event.eventTime);
-      executor.track(event);
+      this.nextEventId = event.eventId + 1;
+      this.lastEventTime = Date.parse(event.eventTime);
+      this.track(event);
     };
     for (let index = 0; index < history.length; index++) replayOne(history[index]!, index);
-    if (complete && executor.status === 'RUNNING') {
-      // deprecatePatch() asks for no marker in a history recorded before the patch.
-      const extra = queue.filter((c) => !(c.type === 'recordPatch' && c.deprecated));
-      if (extra[0]) executor.divergedAtEnd(complete, extra[0], history.length + 1);
-      queue = [];
-    }
-    const events = executor.status === 'RUNNING' ? executor.toEvents(queue, executor.lastEventTime) : [];
-    return { executor, events };
+    return { queue, complete };
   }
 
   /** Records an input event (activity outcome, timer, signal...) and returns it with the commands it caused. */

@@ -26,6 +26,13 @@ export type WorkerRequest =
     }
   | { op: 'createRun'; sid: number; rid: number; info: unknown }
   | { op: 'activate'; rid: number; activation: string }
+  | {
+      op: 'activateMany';
+      rid: number;
+      /** Creates the run first (in context `sid`), with the patch IDs its history records. */
+      create?: { sid: number; info: unknown; patchIds: string[] };
+      activations: string[];
+    }
   | { op: 'query'; rid: number; name: string; args: unknown[] }
   | { op: 'validateUpdate'; rid: number; id: string; name: string; args: unknown[] }
   | { op: 'waitPoints'; rid: number }
@@ -195,6 +202,19 @@ function workerMain(): void {
     return api[method]!(...args);
   }
 
+  /** One activation: its jobs, then conditions until none resolves; returns the commands (JSON). */
+  function activate(rid: number, activation: string): unknown {
+    const { sandbox, api } = runOf(rid);
+    inContext(sandbox, api, activateScript, activation);
+    // Conditions that became true resolve, their continuations run when the script ends, and so on
+    // until none does; then the same script returns the commands.
+    for (let i = 0; i < 10_000; i++) {
+      const commands = inContext(sandbox, api, settleScript);
+      if (commands !== null) return commands;
+    }
+    return inContext(sandbox, api, takeCommandsScript);
+  }
+
   function handle(request: WorkerRequest): unknown {
     switch (request.op) {
       case 'create':
@@ -207,16 +227,14 @@ function workerMain(): void {
         enter(request.rid, 'init', request.info);
         return undefined;
       }
-      case 'activate': {
-        const { sandbox, api } = runOf(request.rid);
-        inContext(sandbox, api, activateScript, request.activation);
-        // Conditions that became true resolve, their continuations run when the script ends, and
-        // so on until none does; then the same script returns the commands.
-        for (let i = 0; i < 10_000; i++) {
-          const commands = inContext(sandbox, api, settleScript);
-          if (commands !== null) return commands;
+      case 'activate':
+        return activate(request.rid, request.activation);
+      case 'activateMany': {
+        if (request.create) {
+          handle({ op: 'createRun', sid: request.create.sid, rid: request.rid, info: request.create.info });
+          enter(request.rid, 'setKnownPatches', request.create.patchIds);
         }
-        return inContext(sandbox, api, takeCommandsScript);
+        return request.activations.map((activation) => activate(request.rid, activation));
       }
       case 'query': {
         const { sandbox, api } = runOf(request.rid);

@@ -26,6 +26,9 @@ export interface SandboxOptions {
   activationTimeoutMs?: number;
 }
 
+/** Activations per call of a replay: each call stays well within the deadlock timeout. */
+const REPLAY_CHUNK = 500;
+
 /**
  * One bundle's vm context in the workflow thread (sandbox-worker.ts), shared by every run of that
  * bundle. Each run gets a fresh module graph from the bundle's factory (so module state is per run);
@@ -81,6 +84,35 @@ export class WorkflowSandbox {
     const run = new SandboxRun(this, id, this.thread.generation);
     this.thread.trackRun(run, id);
     return run;
+  }
+
+  /**
+   * A fresh run fed a whole replay's activations, a chunk per call into the workflow thread (not one
+   * call each); returns the run and each activation's commands.
+   */
+  replayRun(
+    info: RunInfoInput,
+    patchIds: string[],
+    activations: Activation[],
+  ): { run: SandboxRun; commands: Command[][] } {
+    if (this.generation !== this.thread.generation) this.open();
+    const id = this.thread.newId();
+    const run = new SandboxRun(this, id, this.thread.generation);
+    this.thread.trackRun(run, id);
+    const commands: Command[][] = [];
+    let offset = 0;
+    do {
+      const chunk = activations.slice(offset, offset + REPLAY_CHUNK).map((a) => JSON.stringify(a));
+      const replies = this.call({
+        op: 'activateMany',
+        rid: id,
+        ...(offset === 0 ? { create: { sid: this.id, info, patchIds } } : {}),
+        activations: chunk,
+      }) as string[];
+      for (const reply of replies) commands.push(JSON.parse(reply) as Command[]);
+      offset += REPLAY_CHUNK;
+    } while (offset < activations.length);
+    return { run, commands };
   }
 
   /** Whether runs created in `generation` still exist (a deadlock restarts the thread without them). */
