@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../common/defaults.js';
 import { LocalCommand, projectFlags } from './base.js';
 
 export class Dev extends LocalCommand {
@@ -49,7 +50,7 @@ export class Dev extends LocalCommand {
         'Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default: 1000.',
     }),
     'max-concurrent-activities': Flags.integer({
-      description: 'Activities running at once; more wait their turn. Default: 100.',
+      description: `Activities running at once; more wait their turn. Default: ${DEFAULT_MAX_CONCURRENT_ACTIVITIES}.`,
     }),
     migrate: Flags.boolean({
       description: 'With a postgres:// store: create or upgrade its schema on start.',

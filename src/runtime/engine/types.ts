@@ -25,7 +25,7 @@ export interface EngineOptions {
   code: WorkflowCode;
   activities: Record<string, ActivityFunction>;
   clock?: Clock;
-  /** Activities running at once; more wait their turn. Default 100. */
+  /** Activities running at once; more wait their turn. Default DEFAULT_MAX_CONCURRENT_ACTIVITIES (100). */
   maxConcurrentActivities?: number;
   /** Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default 1000. */
   maxCachedRuns?: number;
