@@ -324,6 +324,21 @@ describe.skipIf(!built || !haveChromium)(
         .toContain('await slow.flaky();');
     });
 
+    it('copies a payload to the clipboard', async () => {
+      const { page, context } = browser;
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dev.url });
+      await page.goto(`${dev.url}/runs/order-1`);
+      const input = page.locator('.card').filter({ hasText: 'Input' }).first();
+      await input.getByRole('button', { name: 'Copy' }).click();
+      await expect.poll(() => input.getByRole('button', { name: 'Copied' }).count()).toBe(1);
+      const copied = await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      );
+      expect(JSON.parse(copied)).toEqual([{ orderId: 1 }]);
+    });
+
     it('terminates a run with a reason, after asking once more', async () => {
       const { page } = browser;
       await page.goto(`${dev.url}/runs/order-1`);
