@@ -278,6 +278,7 @@ export class FileHistoryStore implements HistoryStore {
   private closed = false;
   private lockRaw: string | undefined;
   private report!: FileStoreOpenReport;
+  private bytes = 0;
   private readonly counters: Omit<FileStoreStats, 'openFiles'> = {
     appends: 0,
     events: 0,
@@ -330,6 +331,11 @@ export class FileHistoryStore implements HistoryStore {
   /** What opening found: truncated torn tails, corrupt runs, a taken-over lock, index use. */
   openReport(): FileStoreOpenReport {
     return structuredClone(this.report);
+  }
+
+  /** Bytes of event lines (newlines included) written and synced. */
+  get appendedBytes(): number {
+    return this.bytes;
   }
 
   stats(): FileStoreStats {
@@ -699,6 +705,7 @@ export class FileHistoryStore implements HistoryStore {
       for (const [run, p, bytes] of written) {
         run.exists = true;
         run.durableBytes += bytes;
+        this.bytes += bytes;
         applyToSummary(run.summary, p.events);
         for (const w of p.waiters) w.resolve();
       }

@@ -1,5 +1,5 @@
 import type { StoredSchedule } from '../common/schedules.js';
-import { prepareAppend } from './append-rules.js';
+import { lineBytes, prepareAppend } from './append-rules.js';
 import { parseEventLine } from './codec.js';
 import type { HistoryEvent } from './events.js';
 import { CLOSING_EVENT_TYPES, statusOfClosingEvent } from './events.js';
@@ -28,6 +28,12 @@ export class MemoryHistoryStore implements HistoryStore {
   private readonly runs = new Map<string, StoredRun>();
   private startOrder = 0;
   private readonly startIndex = new Map<string, number>();
+  private bytes = 0;
+
+  /** Bytes of the lines kept, a newline counted after each as a file holds them. */
+  get appendedBytes(): number {
+    return this.bytes;
+  }
 
   async append(key: RunKey, events: HistoryEvent[]): Promise<void> {
     this.appendSync(key, events);
@@ -60,6 +66,7 @@ export class MemoryHistoryStore implements HistoryStore {
       this.startIndex.set(id, this.startOrder++);
     }
     run.lines.push(...prepared.lines);
+    this.bytes += lineBytes(prepared.lines, 1);
     run.closed = prepared.position.closed;
     applySearchAttributes(run.summary, events);
     for (const event of events) {

@@ -132,7 +132,7 @@ export interface EngineMetrics {
   activityAttemptRecorded(activityType: string, outcome: ActivityAttemptOutcome, retrying: boolean): void;
   /** An attempt that ran in this process: from when it was due to when it started, and how long it ran. */
   activityAttemptTimed(activityType: string, scheduleToStartSeconds: number, executionSeconds: number): void;
-  /** One durable append (or a run's creation). */
+  /** One durable append (or a run's creation); `bytes` is what the store says it wrote since the last call (appends finishing together may be reported in one). */
   storeAppended(seconds: number, events: number, bytes: number): void;
 }
 
