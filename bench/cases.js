@@ -21,6 +21,7 @@ import {
   medianMs,
   now,
   PEERS,
+  percentile,
   removeDir,
   row,
   tempDir,
@@ -107,11 +108,6 @@ async function heapUsed() {
   await new Promise((resolve) => setTimeout(resolve, 20));
   gc();
   return process.memoryUsage().heapUsed + workflowThread().heapUsed();
-}
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 export const cases = {

@@ -14,17 +14,23 @@ import { MemoryHistoryStore } from '../dist/history/memory-store.js';
 import { WorkflowEngine } from '../dist/runtime/engine/index.js';
 import { loadWorkflowCode } from '../dist/runtime/workflow-code.js';
 import { copyFixture, pool, startDev, unsyncedFs } from './dev.js';
-import { ACTIVITIES, activities, execute, median, now, ROOT, removeDir, row, WORKFLOWS } from './lib.js';
+import {
+  ACTIVITIES,
+  activities,
+  execute,
+  median,
+  now,
+  percentile,
+  ROOT,
+  removeDir,
+  row,
+  WORKFLOWS,
+} from './lib.js';
 
 const CHROMIUM = process.env.WF_CHROMIUM ?? '/usr/bin/chromium';
 const RUNS = 10_000;
 const LOADS = 5;
 const LIVE_RUNS = 20;
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 function bundleRows() {
   const dir = join(ROOT, 'dist', 'ui-assets');
