@@ -191,8 +191,7 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
 
       build.onResolve({ filter: /^wf:entry$/ }, () => ({ path: ENTRY, namespace: ENTRY_NS }));
       build.onLoad({ filter: /.*/, namespace: ENTRY_NS }, () => ({
-        contents:
-          `export * as workflows from ${JSON.stringify(workflowsPath)};\n`,
+        contents: `export * as workflows from ${JSON.stringify(workflowsPath)};\n`,
         resolveDir: projectRoot,
         loader: 'js',
       }));
