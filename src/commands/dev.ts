@@ -71,8 +71,9 @@ export class Dev extends LocalCommand {
     });
     const json = flags['log-format'] === 'json';
     const live = process.stdout.isTTY && !flags.plain && !json && !process.env.CI;
-    const write = (line: string) => process.stdout.write(`${line}\n`);
     const { jsonReporter, plainReporter } = await import('../devserver/dev-reporter.js');
+    const { bufferedLines } = await import('../devserver/line-buffer.js');
+    const write = bufferedLines((text) => process.stdout.write(text));
     const view = live
       ? (await import('../ui/dev-live-view.js')).startLiveView({ title: 'wf dev: starting' })
       : undefined;
