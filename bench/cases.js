@@ -21,6 +21,7 @@ import {
   medianMs,
   now,
   PEERS,
+  percentile,
   removeDir,
   row,
   tempDir,
@@ -43,7 +44,8 @@ const CLOSED_RUNS = QUICK ? 500 : 5000;
  * `CONCURRENT_RUNS` runs of `CONCURRENT_STEPS` steps at once.
  */
 async function stepRounds(engine, prefix) {
-  await execute(engine, 'steps', `${prefix}-warmup`, [20]);
+  // Long enough for both threads' code to be optimised: a server's steady state is what counts.
+  await execute(engine, 'steps', `${prefix}-warmup`, [300]);
   // The fixture's activity notes when it runs: the gaps between two calls of one run are its steps.
   const gaps = [];
   const serialMs = await medianMs(3, async (i) => {
@@ -106,11 +108,6 @@ async function heapUsed() {
   await new Promise((resolve) => setTimeout(resolve, 20));
   gc();
   return process.memoryUsage().heapUsed + workflowThread().heapUsed();
-}
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 export const cases = {

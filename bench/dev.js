@@ -8,10 +8,8 @@
 //   dev-startup   start-up with an empty store and with N closed runs in it
 //
 // WF_BENCH_QUICK=1 (`--quick`) uses smaller N; the rows say which N they used.
-import { spawn } from 'node:child_process';
 import * as nodeFs from 'node:fs/promises';
 import { cp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connect } from '../dist/client/connect.js';
 import { openLocalEngine } from '../dist/devserver/local-engine.js';
@@ -22,21 +20,21 @@ import { loadWorkflowCode } from '../dist/runtime/workflow-code.js';
 import {
   ACTIVITIES,
   activities,
+  driveSteps,
   execute,
   FIXTURE,
   median,
   now,
-  ROOT,
+  percentile,
   removeDir,
   row,
   tempDir,
   WORKFLOWS,
 } from './lib.js';
+import { spawnWf } from './spawn.js';
 
 const QUICK = process.env.WF_BENCH_QUICK === '1';
-const BIN = join(ROOT, 'bin', 'run.js');
 const STEPS = 10;
-const EXPECTED = (STEPS * (STEPS - 1)) / 2;
 export const DEV_SIZES = QUICK
   ? { serial: 30, warmup: 32, concurrent: 320, reloads: 3, openRuns: 1000, closedRuns: 2000, startups: 2 }
   : {
@@ -48,22 +46,6 @@ export const DEV_SIZES = QUICK
       closedRuns: 100_000,
       startups: 3,
     };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,91 +90,12 @@ export const unsyncedFs = {
  * Spawns `wf dev --plain` on `dir` and notes, from the moment of the spawn, when the HTTP API first
  * answers `GET /api/v1/health` and when each awaited output line appeared.
  */
-export async function startDev(dir) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const spawnedAt = now();
-  const child = spawn(process.execPath, [BIN, 'dev', '--project', dir, '--port', String(port), '--plain'], {
+export function startDev(dir) {
+  return spawnWf({
+    args: ['dev', '--project', dir, '--plain'],
     cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'development' },
+    env: { NODE_ENV: 'development' },
   });
-  let output = '';
-  const lineTimes = [];
-  let partial = '';
-  const onData = (chunk) => {
-    const text = chunk.toString('utf8');
-    if (output.length < 50_000) output += text;
-    partial += text;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    // Only the start-up report is kept: the per-event log of the runs is drained and dropped.
-    if (lineTimes.length < 40) for (const line of lines) lineTimes.push({ line, ms: now() - spawnedAt });
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-
-  const dev = {
-    url,
-    output: () => output,
-    /** ms from the spawn until `GET /api/v1/health` first answered 200 (polled every 5 ms). */
-    async healthy(timeoutMs = 300_000) {
-      for (;;) {
-        if (gone) throw new Error(`wf dev exited before it answered:\n${output}`);
-        try {
-          const res = await fetch(`${url}/api/v1/health`);
-          if (res.status === 200) return now() - spawnedAt;
-        } catch {
-          // not listening yet
-        }
-        if (now() - spawnedAt > timeoutMs)
-          throw new Error(`wf dev did not answer in ${timeoutMs} ms:\n${output}`);
-        await sleep(5);
-      }
-    },
-    /** The first output line matching `pattern` and the ms from the spawn until it was printed. */
-    async line(pattern, timeoutMs = 300_000) {
-      for (;;) {
-        const hit = lineTimes.find((l) => pattern.test(l.line));
-        if (hit) return hit;
-        if (gone) throw new Error(`wf dev exited before printing ${pattern}:\n${output}`);
-        if (now() - spawnedAt > timeoutMs) throw new Error(`no ${pattern} in ${timeoutMs} ms:\n${output}`);
-        await sleep(2);
-      }
-    },
-    async stop() {
-      if (!gone) child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const code = await exited;
-      clearTimeout(killer);
-      return code;
-    },
-  };
-  return dev;
-}
-
-/** Runs `count` steps(10) workflows, `concurrency` at a time; returns the wall time and each latency. */
-async function drive(client, prefix, count, concurrency) {
-  let next = 0;
-  const latencies = [];
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      const start = now();
-      const result = await client.execute('steps', { workflowId: `${prefix}-${i}`, args: [STEPS] });
-      latencies.push(now() - start);
-      if (result !== EXPECTED) throw new Error(`${prefix}-${i} returned ${result}, expected ${EXPECTED}`);
-    }
-  };
-  const start = now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return { ms: now() - start, latencies };
 }
 
 /** Runs `fn(i)` for i in 0..count-1, `concurrency` at a time. */
@@ -212,10 +115,10 @@ export const devCases = {
     const client = connect({ address: dev.url });
     try {
       await dev.line(/^Press Ctrl\+C to stop/);
-      await drive(client, 'warm-1', 10, 1);
-      const serial = await drive(client, 'c1', DEV_SIZES.serial, 1);
-      await drive(client, 'warm-32', DEV_SIZES.warmup, 32);
-      const wide = await drive(client, 'c32', DEV_SIZES.concurrent, 32);
+      await driveSteps([client], 'warm-1', 10, 1);
+      const serial = await driveSteps([client], 'c1', DEV_SIZES.serial, 1);
+      await driveSteps([client], 'warm-32', DEV_SIZES.warmup, 32);
+      const wide = await driveSteps([client], 'c32', DEV_SIZES.concurrent, 32);
       const serialMedian = median(serial.latencies);
       return [
         row(

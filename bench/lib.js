@@ -56,6 +56,12 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The value at percentile `p` (0 to 100) of `values`, nearest rank. */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 /** Runs `fn` `times` times and returns the median duration in ms. */
 export async function medianMs(times, fn) {
   const durations = [];
@@ -85,4 +91,28 @@ export async function execute(engine, workflowType, workflowId, args = []) {
 /** One result row. */
 export function row(name, value, unit, extra = {}) {
   return { name, value, unit, ...extra };
+}
+
+/**
+ * Runs `count` steps(`steps`) workflows of the fixture through wfkit/client, `concurrency` at a time,
+ * round robin over `clients`; throws on a wrong result. Returns the wall time and each latency (ms).
+ */
+export async function driveSteps(clients, prefix, count, concurrency, steps = 10) {
+  const expected = (steps * (steps - 1)) / 2;
+  let next = 0;
+  const latencies = [];
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      const client = clients[i % clients.length];
+      const start = now();
+      const result = await client.execute('steps', { workflowId: `${prefix}-${i}`, args: [steps] });
+      latencies.push(now() - start);
+      if (result !== expected) throw new Error(`${prefix}-${i} returned ${result}, expected ${expected}`);
+    }
+  };
+  const start = now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return { ms: now() - start, latencies };
 }

@@ -15,6 +15,7 @@ import {
   median,
   now,
   PEERS,
+  percentile,
   row,
   WORKFLOWS,
 } from './lib.js';
@@ -38,11 +39,6 @@ async function stepAppends() {
     for (let i = 0; i < count; i++) appends.push(history.slice(2 + i * 3, 5 + i * 3));
     return appends;
   };
-}
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 export async function postgresStoreCase() {

@@ -7,15 +7,14 @@
 // in the given database and says that the commit count then includes other clients'. Database:
 // WF_BENCH_DATABASE_URL (or WF_TEST_DATABASE_URL, or 127.0.0.1:5432/test). WF_BENCH_QUICK=1 (`--quick`)
 // runs fewer workflows.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { connect } from '../dist/client/connect.js';
-import { BENCH_DATABASE_URL, FIXTURE, median, now, PEERS, ROOT, row } from './lib.js';
+import { BENCH_DATABASE_URL, driveSteps, FIXTURE, median, now, PEERS, percentile, ROOT, row } from './lib.js';
+import { BIN, spawnWf } from './spawn.js';
 
 const QUICK = process.env.WF_BENCH_QUICK === '1';
 const SIZES = QUICK
@@ -24,23 +23,9 @@ const SIZES = QUICK
 const SERVER_COUNTS = [1, 2, 4];
 const CONCURRENCY = 32;
 const STEPS = 10;
-/** sum(0..9): what `steps(10)` returns. */
-const EXPECTED = (STEPS * (STEPS - 1)) / 2;
 const LEASE = '10s';
 const SCHEMA = `wf_bench_${randomBytes(4).toString('hex')}`;
-const BIN = join(ROOT, 'bin', 'run.js');
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function withDatabase(url, database) {
   const u = new URL(url);
@@ -82,67 +67,25 @@ function machineTicks() {
 
 /** Starts one `wf serve` on the fixture and waits until it has claimed its due runs. */
 async function startServer(url, name) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
+  const server = await spawnWf({
+    args: [
       'serve',
       ...['--project', FIXTURE, '--store', withApplicationName(url, name), '--schema', SCHEMA],
-      ...['--port', String(port), '--lease', LEASE, '--log-format', 'json'],
+      ...['--lease', LEASE, '--log-format', 'json'],
     ],
-    { cwd: FIXTURE, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
-  );
-  const server = { name, pid: child.pid, url: `http://127.0.0.1:${port}`, logBytes: 0, output: '' };
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${name} not ready after 60 s:\n${server.output}`)),
-      60_000,
-    );
-    const onData = (chunk) => {
-      server.logBytes += chunk.length;
-      if (server.output.length < 20_000) server.output += chunk;
-      if (/claimed:/.test(server.output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code}) before it was ready:\n${server.output}`));
-    });
+    cwd: FIXTURE,
+    env: { NODE_ENV: 'production' },
+    name,
+    keepOutput: 20_000,
+    killAfterMs: 15_000,
   });
-  server.stop = async () => {
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await exited;
-    clearTimeout(killer);
-    return code;
-  };
+  try {
+    await server.line(/claimed:/, 60_000);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   return server;
-}
-
-/** Runs `count` 10-step workflows, `concurrency` at a time, round robin over the clients. */
-async function drive(clients, prefix, count, concurrency) {
-  let next = 0;
-  const latencies = [];
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      const client = clients[i % clients.length];
-      const start = now();
-      const result = await client.execute('steps', { workflowId: `${prefix}-${i}`, args: [STEPS] });
-      latencies.push(now() - start);
-      if (result !== EXPECTED) throw new Error(`${prefix}-${i} returned ${result}, expected ${EXPECTED}`);
-    }
-  };
-  const start = now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return { ms: now() - start, latencies };
 }
 
 async function query(client, text, values) {
@@ -242,11 +185,6 @@ function cpuReport(servers, before, after) {
   };
 }
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Opens the database to run in: a new one, or (without CREATEDB) the given one. */
 async function openDatabase() {
   const admin = new pg.Client({ connectionString: BENCH_DATABASE_URL });
@@ -315,8 +253,8 @@ export async function serveCase() {
       try {
         if (count === 1) {
           // Latency: one workflow at a time, as a request handler awaiting its workflow would.
-          await drive(clients, `n${count}-latency-warmup`, 5, 1);
-          const serial = await drive(clients, `n${count}-serial`, SIZES.serial, 1);
+          await driveSteps(clients, `n${count}-latency-warmup`, 5, 1);
+          const serial = await driveSteps(clients, `n${count}-serial`, SIZES.serial, 1);
           const start = now();
           const long = await clients[0].execute('steps', {
             workflowId: `n${count}-long`,
@@ -348,11 +286,11 @@ export async function serveCase() {
             ),
           );
         }
-        await drive(clients, `n${count}-warmup`, SIZES.warmup, CONCURRENCY);
+        await driveSteps(clients, `n${count}-warmup`, SIZES.warmup, CONCURRENCY);
         steps += SIZES.warmup * STEPS;
         const pidsBefore = await backendPids(monitor, names);
         const before = cpuSnapshot(servers, pidsBefore);
-        const run = await drive(clients, `n${count}-c32`, SIZES.concurrent, CONCURRENCY);
+        const run = await driveSteps(clients, `n${count}-c32`, SIZES.concurrent, CONCURRENCY);
         const pidsAfter = await backendPids(monitor, names);
         const after = cpuSnapshot(servers, pidsAfter);
         steps += SIZES.concurrent * STEPS;

@@ -93,6 +93,24 @@ describe('WorkflowClient', () => {
     expect(service.calls).toEqual([]);
   });
 
+  it('checks search attributes once, before calling the service, and sends them as lists', async () => {
+    const service = new FakeWorkflowService();
+    const client = new WorkflowClient(service);
+    const start = (searchAttributes: unknown) =>
+      client.start(greet, { workflowId: 'g', searchAttributes } as Parameters<typeof client.start>[1]);
+    await expect(start({ Region: [{}] })).rejects.toThrow(
+      'searchAttributes.Region: {} is not a string, finite number or boolean',
+    );
+    await expect(start({ 'a-b': 'x' })).rejects.toThrow(
+      'searchAttributes: "a-b" is not a search attribute name (letters, digits and _, not starting with a digit, at most 64)',
+    );
+    expect(service.calls).toEqual([]);
+    await start({ Region: 'eu', At: new Date(0) });
+    expect(service.calls[0]!.args[0]).toMatchObject({
+      searchAttributes: { Region: ['eu'], At: ['1970-01-01T00:00:00.000Z'] },
+    });
+  });
+
   it('passes service errors through unchanged', async () => {
     const client = new WorkflowClient(new FakeWorkflowService());
     await client.start(greet, { workflowId: 'g' });

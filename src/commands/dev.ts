@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../common/defaults.js';
 import { LocalCommand, projectFlags } from './base.js';
 
 export class Dev extends LocalCommand {
@@ -49,7 +50,7 @@ export class Dev extends LocalCommand {
         'Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default: 1000.',
     }),
     'max-concurrent-activities': Flags.integer({
-      description: 'Activities running at once; more wait their turn. Default: 100.',
+      description: `Activities running at once; more wait their turn. Default: ${DEFAULT_MAX_CONCURRENT_ACTIVITIES}.`,
     }),
     migrate: Flags.boolean({
       description: 'With a postgres:// store: create or upgrade its schema on start.',
@@ -70,8 +71,9 @@ export class Dev extends LocalCommand {
     });
     const json = flags['log-format'] === 'json';
     const live = process.stdout.isTTY && !flags.plain && !json && !process.env.CI;
-    const write = (line: string) => process.stdout.write(`${line}\n`);
     const { jsonReporter, plainReporter } = await import('../devserver/dev-reporter.js');
+    const { bufferedLines } = await import('../devserver/line-buffer.js');
+    const write = bufferedLines((text) => process.stdout.write(text));
     const view = live
       ? (await import('../ui/dev-live-view.js')).startLiveView({ title: 'wf dev: starting' })
       : undefined;

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../common/defaults.js';
 import { LocalCommand, projectFlags } from './base.js';
 
 export class Serve extends LocalCommand {
@@ -61,7 +62,7 @@ export class Serve extends LocalCommand {
         'Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default: 1000.',
     }),
     'max-concurrent-activities': Flags.integer({
-      description: 'Activities running at once in this process; more wait their turn. Default: 100.',
+      description: `Activities running at once in this process; more wait their turn. Default: ${DEFAULT_MAX_CONCURRENT_ACTIVITIES}.`,
     }),
   };
 

@@ -9,3 +9,6 @@ export const DEFAULT_HOST = '127.0.0.1';
 
 /** Where clients and the CLI look for a dev server when neither `--address` nor WF_ADDRESS is set. */
 export const DEFAULT_ADDRESS = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+/** Activities one engine runs at once unless told otherwise (`--max-concurrent-activities`); more wait their turn. */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 100;

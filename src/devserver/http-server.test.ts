@@ -389,6 +389,15 @@ describe('HTTP server and HTTP transport', () => {
     expect(await refusal({ signal: { name: 's', args: [], extra: 1 } })).toMatch(/unknown field "extra"/);
     expect(await refusal({ signal: { name: '\udc00' } })).toMatch(/"signal.name" .* not well-formed Unicode/);
     expect(await refusal({ workflowIdConflictPolicy: 'nope' })).toMatch(/must be one of FAIL/);
+    expect(await refusal({ searchAttributes: [1] })).toBe(
+      '"searchAttributes" must be an object of search attribute values, e.g. {"CustomerId": ["c-1"]}',
+    );
+    expect(await refusal({ searchAttributes: { '1x': ['a'] } })).toBe(
+      '"searchAttributes": "1x" is not a search attribute name (letters, digits and _, not starting with a digit, at most 64)',
+    );
+    expect(await refusal({ searchAttributes: { Region: [null] } })).toBe(
+      '"searchAttributes".Region: null is not a string, finite number or boolean',
+    );
     expect(service.calls.filter((c) => c.method === 'startWorkflow')).toHaveLength(0);
     await roomy.close();
   });

@@ -298,7 +298,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     {
       pattern: ['workflows'],
       methods: {
-        get: async ({ res, query }) => sendJson(res, 200, await service.list(parseListQuery(query))),
+        get: async ({ res, query }) => sendJson(res, 200, await service.list(listRequestOf(query))),
         post: async ({ req, res }) => {
           const started = await service.startWorkflow(parseStartBody(await readJsonBody(req, bodyLimit)));
           sendJson(res, started.started ? 201 : 200, started);
@@ -866,7 +866,8 @@ function runRef(params: Params, query: URLSearchParams): RunRef {
   return runId ? { workflowId, runId: checkName('the run ID', runId) } : { workflowId };
 }
 
-function parseListQuery(query: URLSearchParams): ListRequest {
+/** `GET /workflows`: the URL's filter, page and list query (the query's text is parsed by the engine, common/list-query). */
+function listRequestOf(query: URLSearchParams): ListRequest {
   const req: ListRequest = {};
   const status = query.get('status');
   if (status) {

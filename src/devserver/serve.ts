@@ -2,6 +2,7 @@ import { parseDuration } from '../common/duration.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { jsonReporter, plainReporter } from './dev-reporter.js';
 import { type DevServer, startDevServer } from './dev-server.js';
+import { bufferedLines } from './line-buffer.js';
 import { resolveProject } from './project-config.js';
 
 export interface ServeOptions {
@@ -66,7 +67,7 @@ export async function serveProject(options: ServeOptions): Promise<void> {
     ...(options.store ? { store: options.store } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = options.write ?? bufferedLines((text) => process.stdout.write(text));
   const reporter = options.logFormat === 'json' ? jsonReporter(write) : plainReporter(write);
   const server: DevServer = await startDevServer({
     config,

@@ -49,6 +49,13 @@ export interface PreparedAppend {
   position: AppendPosition;
 }
 
+/** UTF-8 bytes of prepared lines, plus `separator` bytes after each (a newline where one is kept). */
+export function lineBytes(lines: readonly string[], separator = 0): number {
+  let bytes = 0;
+  for (const line of lines) bytes += Buffer.byteLength(line) + separator;
+  return bytes;
+}
+
 /**
  * Checks an append of `events` to the run `key` at `position` and returns the lines to record.
  * Throws `HistoryConflictError` when the eventIds do not continue the run, and `InvalidArgumentError`

@@ -353,6 +353,7 @@ export class FileHistoryStore implements HistoryStore {
   private closed = false;
   private lockRaw: string | undefined;
   private report!: FileStoreOpenReport;
+  private bytes = 0;
   private readonly counters: Omit<FileStoreStats, 'openFiles' | 'heldRuns'> = {
     appends: 0,
     events: 0,
@@ -410,6 +411,11 @@ export class FileHistoryStore implements HistoryStore {
 
   private resetCounters(): void {
     for (const key of Object.keys(this.counters) as (keyof typeof this.counters)[]) this.counters[key] = 0;
+  }
+
+  /** Bytes of event lines (newlines included) written and synced. */
+  get appendedBytes(): number {
+    return this.bytes;
   }
 
   stats(): FileStoreStats {
@@ -1003,6 +1009,7 @@ export class FileHistoryStore implements HistoryStore {
       for (const [run, p, bytes] of written) {
         run.exists = true;
         run.durableBytes += bytes;
+        this.bytes += bytes;
         applyToSummary(run.summary, p.events);
         if (this.useJournal && this.isJournalable(run)) this.toJournal.add(run);
         for (const w of p.waiters) w.resolve();

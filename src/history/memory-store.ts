@@ -1,5 +1,5 @@
 import type { StoredSchedule } from '../common/schedules.js';
-import { prepareAppend } from './append-rules.js';
+import { lineBytes, prepareAppend } from './append-rules.js';
 import { parseEventLine } from './codec.js';
 import type { HistoryEvent } from './events.js';
 import { CLOSING_EVENT_TYPES, statusOfClosingEvent } from './events.js';
@@ -28,6 +28,14 @@ export class MemoryHistoryStore implements HistoryStore {
   private readonly runs = new Map<string, StoredRun>();
   private startOrder = 0;
   private readonly startIndex = new Map<string, number>();
+  /** The runs of each workflow ID (their map keys), so that a look-up by ID is not a scan of every run. */
+  private readonly byWorkflowId = new Map<string, string[]>();
+  private bytes = 0;
+
+  /** Bytes of the lines kept, a newline counted after each as a file holds them. */
+  get appendedBytes(): number {
+    return this.bytes;
+  }
 
   async append(key: RunKey, events: HistoryEvent[]): Promise<void> {
     this.appendSync(key, events);
@@ -58,8 +66,12 @@ export class MemoryHistoryStore implements HistoryStore {
       };
       this.runs.set(id, run);
       this.startIndex.set(id, this.startOrder++);
+      const ofId = this.byWorkflowId.get(key.workflowId);
+      if (ofId) ofId.push(id);
+      else this.byWorkflowId.set(key.workflowId, [id]);
     }
     run.lines.push(...prepared.lines);
+    this.bytes += lineBytes(prepared.lines, 1);
     run.closed = prepared.position.closed;
     applySearchAttributes(run.summary, events);
     for (const event of events) {
@@ -79,7 +91,11 @@ export class MemoryHistoryStore implements HistoryStore {
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
     // Newest start first, later creation first among equal starts: the order every store lists in.
-    return [...this.runs.entries()]
+    const candidates =
+      filter.workflowId === undefined
+        ? [...this.runs.entries()]
+        : (this.byWorkflowId.get(filter.workflowId) ?? []).map((id) => [id, this.runs.get(id)!] as const);
+    return candidates
       .filter(([, r]) => matches(r.summary, filter))
       .sort(
         ([a, ra], [b, rb]) =>

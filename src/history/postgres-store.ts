@@ -21,7 +21,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotRunningError,
 } from '../common/errors.js';
-import { prepareAppend, validateId } from './append-rules.js';
+import { lineBytes, prepareAppend, validateId } from './append-rules.js';
 import { decodeEventLine } from './codec.js';
 import { type EventOf, type HistoryEvent, type RunStatus, statusOfClosingEvent } from './events.js';
 import {
@@ -265,6 +265,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   private readonly feed: ChangeFeed;
   private closed = false;
   private readonly counters: PostgresStoreStats = { commits: 0, statements: 0 };
+  private bytes = 0;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -313,6 +314,11 @@ export class PostgresHistoryStore implements SharedHistoryStore {
   /** Where the store is, for messages: `host:port/database (schema wf)`. */
   describe(): string {
     return `${describeTarget(this.target)} (schema ${this.schema})`;
+  }
+
+  /** Bytes of the event lines committed to the events table. */
+  get appendedBytes(): number {
+    return this.bytes;
   }
 
   stats(): PostgresStoreStats {
@@ -579,7 +585,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     const { lines } = prepareAppend(key, undefined, events);
     const first = events[0] as EventOf<'WorkflowExecutionStarted'>;
     try {
-      return await this.tx('creating a run', async (tx) => {
+      const created = await this.tx('creating a run', async (tx) => {
         // A run of the ID that closes between the failed insert and the look is retried for.
         for (let attempt = 0; attempt < 5; attempt++) {
           const row = await this.insertRun(tx, key, events, lines, lease);
@@ -603,6 +609,8 @@ export class PostgresHistoryStore implements SharedHistoryStore {
           `could not create a run of ${JSON.stringify(first.workflowId)}: retry`,
         );
       });
+      this.bytes += lineBytes(lines);
+      return created;
     } catch (error) {
       if (sqlState(error) === SQLSTATE.uniqueViolation) {
         const existing = await this.query<{ history_length: number }>(
@@ -633,7 +641,10 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     }
     const { lines } = prepareAppend(key, { nextEventId: first, closed: false }, events);
     const q = this.autocommit('appending to a run');
-    if (await this.appendRow(q, key, events, lines, { expectedLength: first - 1 })) return;
+    if (await this.appendRow(q, key, events, lines, { expectedLength: first - 1 })) {
+      this.bytes += lineBytes(lines);
+      return;
+    }
     const why = await this.whyNotAppended(key, events, first - 1, undefined);
     if (!why.ok && why.reason === 'conflict') throw new HistoryConflictError(key, first, why.nextEventId);
   }
@@ -719,7 +730,7 @@ export class PostgresHistoryStore implements SharedHistoryStore {
     checkStorableId('workflowId', key.workflowId);
     checkStorableId('runId', key.runId);
     const { lines } = prepareAppend(key, undefined, events);
-    return this.tx('importing a run', async (tx) => {
+    const imported = await this.tx('importing a run', async (tx): Promise<ImportOutcome> => {
       const found = await tx.query<{ id: string; history_length: number; owner: string | null }>(
         `SELECT id, history_length, owner FROM ${this.s}.runs WHERE workflow_id = $1 AND run_id = $2 FOR UPDATE`,
         [key.workflowId, key.runId],
@@ -779,6 +790,8 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       }
       return { outcome: 'extended', events: rest.length };
     });
+    this.bytes += lineBytes(lines.slice(lines.length - imported.events));
+    return imported;
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -813,8 +826,10 @@ export class PostgresHistoryStore implements SharedHistoryStore {
       lines = prepareAppend(key, { nextEventId: first, closed: false }, events).lines;
     }
     const q = this.autocommit('appending to a run');
-    if (await this.appendRow(q, key, events, lines, { ...options, expectedLength, lease }))
+    if (await this.appendRow(q, key, events, lines, { ...options, expectedLength, lease })) {
+      this.bytes += lineBytes(lines);
       return { ok: true };
+    }
     return this.whyNotAppended(key, events, expectedLength, lease);
   }
 

@@ -61,6 +61,11 @@ export interface HistoryStore {
   latestRun(workflowId: string): Promise<RunSummary | undefined>;
   /** Flushes pending writes and releases the store (and its lock, for stores that hold one). */
   close(): Promise<void>;
+  /**
+   * UTF-8 bytes of the event records this store has written since it was opened (each event's line,
+   * with the newline where the store keeps one). It only grows; metrics read it after each append.
+   */
+  readonly appendedBytes: number;
 }
 
 export class RunNotFoundError extends Error {

@@ -67,7 +67,7 @@ function evaluate(bundle: WorkflowBundle, globals: Record<string, unknown> = {})
   const instantiate = (): { workflows: Loose; runtime: Loose } => {
     const module = { exports: {} as Loose };
     context.__wfBundleFactory(module, module.exports, require);
-    return module.exports;
+    return { workflows: module.exports.workflows, runtime: runtimeModule.exports };
   };
   return { context, instantiate };
 }

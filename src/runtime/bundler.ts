@@ -31,7 +31,7 @@ export interface BundleOptions {
  * instantiated once per context. `code` defines `globalThis.__wfBundleFactory(module, exports,
  * require)`; each call of it runs the user's module graph afresh (so module state is per run),
  * getting the runtime from `require('wfkit/workflow')`, and sets `module.exports` to
- * `{ workflows, runtime }`.
+ * `{ workflows }`.
  */
 export interface WorkflowBundle {
   code: string;
@@ -191,9 +191,7 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
 
       build.onResolve({ filter: /^wf:entry$/ }, () => ({ path: ENTRY, namespace: ENTRY_NS }));
       build.onLoad({ filter: /.*/, namespace: ENTRY_NS }, () => ({
-        contents:
-          `export * as workflows from ${JSON.stringify(workflowsPath)};\n` +
-          "export * as runtime from 'wfkit/workflow';\n",
+        contents: `export * as workflows from ${JSON.stringify(workflowsPath)};\n`,
         resolveDir: projectRoot,
         loader: 'js',
       }));

@@ -170,7 +170,7 @@ export class RunExecutor {
       formatVersion: HISTORY_FORMAT_VERSION,
       ...started,
     };
-    const executor = new RunExecutor(event, options);
+    const executor = new RunExecutor(event, options, null);
     executor.nextEventId = 2;
     executor.lastEventTime = now;
     const first: HistoryEvent[] = [event];
@@ -184,8 +184,10 @@ export class RunExecutor {
       activation.jobs.push(...jobsFor(signaled, () => 'unknown'));
       activation.historyLength = signaled.eventId;
     }
-    const commands = executor.run.activate(activation);
-    const recorded = executor.toEvents(commands, now);
+    // The run's code is created and activated in one call into the workflow thread.
+    const { run, commands } = options.sandbox.runWith(runInfoOf(event), [], [activation]);
+    executor.run = run;
+    const recorded = executor.toEvents(commands[0] ?? [], now);
     event.commandCount = recorded.length;
     return { executor, events: [...first, ...recorded] };
   }
@@ -215,7 +217,7 @@ export class RunExecutor {
         activations.push(activation);
         return [];
       });
-      const { run, commands } = options.sandbox.replayRun(runInfoOf(first), patchIds, activations);
+      const { run, commands } = options.sandbox.runWith(runInfoOf(first), patchIds, activations);
       const executor = new RunExecutor(first, options, run);
       let next = 0;
       return executor.checkReplay(history, () => commands[next++] ?? []);

@@ -145,6 +145,9 @@ export class SandboxThread {
       transferList: [channel.port2],
       name: 'wf-workflows',
     });
+    // The thread failing on its own (out of memory) must not take the host down: the call it was
+    // answering times out like a deadlock, and the next call starts a new thread.
+    worker.on('error', () => undefined);
     worker.unref();
     channel.port1.unref();
     this.running = {

@@ -87,10 +87,10 @@ export class WorkflowSandbox {
   }
 
   /**
-   * A fresh run fed a whole replay's activations, a chunk per call into the workflow thread (not one
-   * call each); returns the run and each activation's commands.
+   * A fresh run fed `activations` (a start's first, or a whole replay's), a chunk per call into the
+   * workflow thread (not one call each); returns the run and each activation's commands.
    */
-  replayRun(
+  runWith(
     info: RunInfoInput,
     patchIds: string[],
     activations: Activation[],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history/events.js';
-import { formatDuration, formatTimeline, summarizeFailure, summarizeValue } from './timeline.js';
+import { formatTimeline, summarizeFailure, summarizeValue } from './timeline.js';
 
 const t = (ms: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, 0) + ms).toISOString();
 const retry = {
@@ -166,19 +166,6 @@ describe('formatTimeline', () => {
 });
 
 describe('helpers', () => {
-  it('formats durations', () => {
-    expect([0, 999, 1000, 1234, 59_999, 60_000, 3_599_000, 3_600_000].map(formatDuration)).toEqual([
-      '0ms',
-      '999ms',
-      '1.0s',
-      '1.2s',
-      '59.9s',
-      '1m00s',
-      '59m59s',
-      '1h00m00s',
-    ]);
-  });
-
   it('summarizes failures and values', () => {
     expect(summarizeFailure({ name: 'TimeoutFailure', message: 'START_TO_CLOSE timeout' })).toBe(
       'TimeoutFailure: START_TO_CLOSE timeout',

@@ -4,6 +4,7 @@
  */
 
 import pc from 'picocolors';
+import { formatDuration } from '../common/format-duration.js';
 import { printable, terminalJson } from '../common/printable.js';
 import type { FailureInfo, HistoryEvent } from '../history/events.js';
 
@@ -35,7 +36,7 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
   const activity = (seq: number) => activityTypes.get(seq) ?? `activity #${seq}`;
   const child = (seq: number) => childTypes.get(seq) ?? `child #${seq}`;
   const retry = (delay: number | undefined) =>
-    delay === undefined ? ', final' : `, retry in ${formatDuration(delay)}`;
+    delay === undefined ? ', final' : `, retry in ${formatDuration(delay, 'clock')}`;
 
   for (const e of events) {
     let tone: Tone = 'plain';
@@ -45,7 +46,7 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
         tone = 'start';
         detail = `${e.workflowType}${args(e.args)} id=${JSON.stringify(e.workflowId)} run=${e.runId}`;
         if (e.continuedFromRunId) detail += ` continued from ${e.continuedFromRunId}`;
-        if (e.runTimeoutMs !== undefined) detail += ` run timeout ${formatDuration(e.runTimeoutMs)}`;
+        if (e.runTimeoutMs !== undefined) detail += ` run timeout ${formatDuration(e.runTimeoutMs, 'clock')}`;
         break;
       case 'ActivityTaskScheduled':
         activityTypes.set(e.seq, e.activityType);
@@ -76,7 +77,7 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
       case 'TimerStarted':
         tone = 'timer';
         timerDurations.set(e.seq, e.durationMs);
-        detail = `${formatDuration(e.durationMs)}${e.summary ? ` ${JSON.stringify(e.summary)}` : ''} (fires ${e.fireAt})`;
+        detail = `${formatDuration(e.durationMs, 'clock')}${e.summary ? ` ${JSON.stringify(e.summary)}` : ''} (fires ${e.fireAt})`;
         break;
       case 'TimerFired':
         tone = 'timer';
@@ -188,7 +189,7 @@ export function formatTimeline(input: readonly HistoryEvent[], options: Timeline
     }
     rows.push({
       id: String(e.eventId).padStart(idWidth),
-      time: `+${formatDuration(Date.parse(e.eventTime) - t0)}`,
+      time: `+${formatDuration(Date.parse(e.eventTime) - t0, 'clock')}`,
       type: e.type,
       tone,
       detail,
@@ -228,20 +229,7 @@ function paint(c: Colors, tone: Tone, text: string): string {
 
 function timerLabel(seq: number, durations: Map<number, number>): string {
   const d = durations.get(seq);
-  return d === undefined ? `timer #${seq}` : `timer #${seq} (${formatDuration(d)})`;
-}
-
-/** `12ms`, `1.2s`, `2m03s`, `1h02m03s`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`;
-  const totalSeconds = Math.floor(ms / 1000);
-  const s = String(totalSeconds % 60).padStart(2, '0');
-  const totalMinutes = Math.floor(totalSeconds / 60);
-  if (totalMinutes < 60) return `${totalMinutes}m${s}s`;
-  const m = String(totalMinutes % 60).padStart(2, '0');
-  return `${Math.floor(totalMinutes / 60)}h${m}m${s}s`;
+  return d === undefined ? `timer #${seq}` : `timer #${seq} (${formatDuration(d, 'clock')})`;
 }
 
 /** `CardDeclined: card declined ← ...cause`, one line. */

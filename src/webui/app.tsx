@@ -1,7 +1,7 @@
 /** The page: header, connection banner, and the runs list or one run, by address. */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { TimeInfo } from '../protocol/service.js';
-import { api, type ServerInfo, storeToken } from './api.js';
+import { ApiError, api, type ServerInfo, storeToken } from './api.js';
 import { openEventStream, type StreamStatus } from './event-stream.js';
 import { ClockOffsetContext, LiveContext, NoticeBus } from './live.js';
 import { backToRunsHref, navigate, runsHref, useRoute } from './routes.js';
@@ -41,7 +41,9 @@ export function App() {
   // What the server offers (workflow types, time control): read again after a reconnect, since a
   // restarted server may run other code; the clock every 10 s, since `wf time skip` moves it.
   const loadInfo = useCallback(() => {
-    api.info().then(setInfo, () => {});
+    api.info().then(setInfo, (error: unknown) => {
+      if (error instanceof ApiError && error.status === 401) setNeedToken(true);
+    });
   }, []);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new streamKey (a token was entered) reads it again
   useEffect(() => {
@@ -51,7 +53,9 @@ export function App() {
   const timeControl = info?.timeControl === true;
   useEffect(() => {
     if (!timeControl) return;
-    const load = () => api.time().then(setTime, () => {});
+    // Without an answer, real time (offset 0) rather than no page at all.
+    const load = () =>
+      api.time().then(setTime, () => setTime((t) => t ?? { now: new Date().toISOString(), offsetMs: 0 }));
     void load();
     const timer = setInterval(() => void load(), 10_000);
     return () => clearInterval(timer);
@@ -129,6 +133,11 @@ export function App() {
         ) : null}
         {needToken ? (
           <TokenForm onToken={onToken} />
+        ) : !info || (info.timeControl && !time) ? (
+          // Pages wait for the server's clock: times after `wf time skip` are read against it.
+          <main>
+            <p className="muted">{status === 'down' ? '' : 'Loading…'}</p>
+          </main>
         ) : (
           <main>
             {route.page === 'runs' ? (

@@ -80,6 +80,9 @@ export async function pausable(): Promise<string> {
 }
 `;
 
+/** expect.poll with room for a loaded machine (its default gives up after 1 s). */
+const poll = <T>(read: () => T) => expect.poll(read, { timeout: 15_000 });
+
 if (!haveChromium && !browserRequired) {
   console.warn(
     `test/browser/web-ui.test.ts: no Chromium at ${CHROMIUM}, skipping the browser tests (apt-get install chromium; WF_REQUIRE_BROWSER=1 makes this a failure)`,
@@ -143,41 +146,40 @@ describe.skipIf(!built || !haveChromium)(
       const { page } = browser;
       await page.goto(`${dev.url}/`);
       const rows = page.getByTestId('run-row');
-      await expect.poll(() => rows.count()).toBe(3);
+      await poll(() => rows.count()).toBe(3);
       const ids = await page.locator('[data-testid="run-row"] td.id').allTextContents();
       expect(ids).toEqual(['order-2', 'payment-1', 'order-1']);
-      await expect.poll(() => rows.nth(1).locator('.status').textContent()).toBe('FAILED');
+      await poll(() => rows.nth(1).locator('.status').textContent()).toBe('FAILED');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'runs-list.png') });
       console.log(`screenshots: ${SCREENSHOTS}`);
 
       await page.keyboard.press('j');
       await page.keyboard.press('Enter');
       await page.waitForURL(/\/runs\/payment-1\/[\w-]+$/);
-      await expect.poll(() => page.getByTestId('workflow-id').textContent()).toBe('payment-1');
+      await poll(() => page.getByTestId('workflow-id').textContent()).toBe('payment-1');
       // The failure with the activity it came from.
-      await expect.poll(() => page.getByTestId('failure').textContent()).toContain('failing activity: flaky');
-      await expect.poll(() => page.getByTestId('failure').textContent()).toContain('the card was declined');
+      await poll(() => page.getByTestId('failure').textContent()).toContain('failing activity: flaky');
+      await poll(() => page.getByTestId('failure').textContent()).toContain('the card was declined');
       await page.keyboard.press('Escape');
       await page.waitForURL(`${dev.url}/`);
 
       // Filters: by status, and search by workflow ID prefix (server side).
       await page.getByLabel('status').selectOption('FAILED');
-      await expect
-        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
-        .toEqual(['payment-1']);
+      await poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents()).toEqual([
+        'payment-1',
+      ]);
       await page.getByLabel('status').selectOption('');
       await page.keyboard.press('/');
       await page.keyboard.type('order-');
       await page.keyboard.press('Enter');
-      await expect
-        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
-        .toEqual(['order-2', 'order-1']);
+      await poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents()).toEqual([
+        'order-2',
+        'order-1',
+      ]);
       // A list query in Temporal's syntax, ANDed with the search.
       await page.getByLabel('list query').fill('WorkflowType = "waiter" AND WorkflowId != "order-1"');
       await page.getByLabel('list query').press('Enter');
-      await expect
-        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
-        .toEqual(['order-2']);
+      await poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents()).toEqual(['order-2']);
       expect(new URL(page.url()).searchParams.get('query')).toBe(
         'WorkflowType = "waiter" AND WorkflowId != "order-1"',
       );
@@ -188,7 +190,7 @@ describe.skipIf(!built || !haveChromium)(
       await page.goto(`${dev.url}/runs/order-2`);
       await page.waitForURL(/\/runs\/order-2\/[\w-]+$/);
       await page.getByRole('tab', { name: /events/ }).click();
-      await expect.poll(() => page.getByTestId('event-row').count()).toBe(4);
+      await poll(() => page.getByTestId('event-row').count()).toBe(4);
       await page.evaluate(() => {
         (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
       });
@@ -197,15 +199,15 @@ describe.skipIf(!built || !haveChromium)(
       const editor = form.getByRole('textbox', { name: 'Arguments (JSON array)' });
       // The JSON is checked before anything is sent.
       await editor.fill('["from the browser"');
-      await expect.poll(() => form.getByRole('button', { name: 'Send signal' }).isDisabled()).toBe(true);
+      await poll(() => form.getByRole('button', { name: 'Send signal' }).isDisabled()).toBe(true);
       await editor.fill('{"not": "an array"}');
-      await expect.poll(() => form.locator('.error').textContent()).toContain('JSON array');
+      await poll(() => form.locator('.error').textContent()).toContain('JSON array');
       await editor.fill('["from the browser"]');
       await form.getByRole('button', { name: 'Send signal' }).click();
 
       const signaled = page.getByTestId('event-row').filter({ hasText: 'WorkflowSignaled' });
-      await expect.poll(() => signaled.textContent()).toContain('from the browser');
-      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+      await poll(() => signaled.textContent()).toContain('from the browser');
+      await poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
       expect(
         await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
       ).toBe(true);
@@ -216,7 +218,7 @@ describe.skipIf(!built || !haveChromium)(
     it("downloads a history as JSON Lines: wf export's bytes, and wf replay replays it", async () => {
       const { page } = browser;
       await page.goto(`${dev.url}/runs/order-2`);
-      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+      await poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
       const [download] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Download history (JSONL)' }).click(),
@@ -241,15 +243,13 @@ describe.skipIf(!built || !haveChromium)(
       await dev.waitFor(/paused: paused-1/);
       await page.goto(`${dev.url}/runs/paused-1`);
       const report = page.getByTestId('paused-report');
-      await expect.poll(() => report.textContent(), { timeout: 10_000 }).toContain('history recorded');
+      await poll(() => report.textContent()).toContain('history recorded');
       expect(await report.textContent()).toContain('code issued');
       // The code frames come a moment after the report.
-      await expect.poll(() => report.textContent()).toContain("await greet('0');");
+      await poll(() => report.textContent()).toContain("await greet('0');");
       expect(await page.getByTestId('run-status').textContent()).toBe('PAUSED');
       await page.goto(`${dev.url}/?status=PAUSED`);
-      await expect
-        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
-        .toEqual(['paused-1']);
+      await poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents()).toEqual(['paused-1']);
       await writeFile(file, WORKFLOWS);
       await dev.waitFor(/paused-1 resumed/);
     });
@@ -262,16 +262,16 @@ describe.skipIf(!built || !haveChromium)(
       await start('waiter', 'javascript:alert(4)');
       await page.goto(`${dev.url}/`);
       const cell = page.locator('[data-testid="run-row"] td.id').filter({ hasText: '<script>' });
-      await expect.poll(() => cell.textContent()).toBe(id);
+      await poll(() => cell.textContent()).toBe(id);
       expect(await page.locator('img').count()).toBe(0);
       expect(await page.locator('script').count()).toBe(1);
       expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
       await cell.locator('a').click();
-      await expect.poll(() => page.getByTestId('workflow-id').textContent()).toBe(id);
-      await expect.poll(() => page.locator('.payload-full').first().textContent()).toContain(input.html);
+      await poll(() => page.getByTestId('workflow-id').textContent()).toBe(id);
+      await poll(() => page.locator('.payload-full').first().textContent()).toContain(input.html);
       expect(await page.locator('img').count()).toBe(0);
       await page.goto(`${dev.url}/runs/${encodeURIComponent('javascript:alert(4)')}`);
-      await expect.poll(() => page.getByTestId('workflow-id').textContent()).toBe('javascript:alert(4)');
+      await poll(() => page.getByTestId('workflow-id').textContent()).toBe('javascript:alert(4)');
       expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
       expect(dialogs).toEqual([]);
     });
@@ -285,20 +285,18 @@ describe.skipIf(!built || !haveChromium)(
       await page.getByRole('textbox', { name: 'Arguments (JSON array)' }).fill('[{"from": "the page"}]');
       await page.getByRole('button', { name: 'Start', exact: true }).click();
       await page.waitForURL(/\/runs\/started-in-the-page\/[\w-]+$/);
-      await expect
-        .poll(() => page.locator('.payload-full').first().textContent())
-        .toContain('"from": "the page"');
+      await poll(() => page.locator('.payload-full').first().textContent()).toContain('"from": "the page"');
       await page.getByRole('tab', { name: 'query' }).click();
       const query = page.getByTestId('query-form');
       await query.getByLabel('query name').fill('seen');
       await query.getByRole('button', { name: 'Run query' }).click();
-      await expect.poll(() => page.getByTestId('query-answer').textContent()).toBe('[]');
+      await poll(() => page.getByTestId('query-answer').textContent()).toBe('[]');
 
       await start('sleeper', 'sleeper-1');
       await page.goto(`${dev.url}/runs/sleeper-1`);
       await page.getByRole('button', { name: 'Fire now' }).click();
-      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
-      await expect.poll(() => page.locator('.payload-full').nth(1).textContent()).toBe('"woke up"');
+      await poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+      await poll(() => page.locator('.payload-full').nth(1).textContent()).toBe('"woke up"');
 
       // The header's clock skips time forward: a timer due within the skip fires.
       await start('sleeper', 'sleeper-2');
@@ -306,8 +304,8 @@ describe.skipIf(!built || !haveChromium)(
       await page.getByRole('button', { name: 'clock real time' }).click();
       await page.getByLabel('skip duration').fill('2h');
       await page.getByRole('button', { name: 'Skip time' }).click();
-      await expect.poll(() => page.locator('.clock > button').textContent()).toBe('clock +2h');
-      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
+      await poll(() => page.locator('.clock > button').textContent()).toBe('clock +2h');
+      await poll(() => page.getByTestId('run-status').textContent()).toBe('COMPLETED');
     });
 
     it('shows a pending activity with its attempt, last failure, next retry and source line', async () => {
@@ -316,12 +314,23 @@ describe.skipIf(!built || !haveChromium)(
       await page.goto(`${dev.url}/runs/retrying-1`);
       const pending = page.locator('.card').filter({ hasText: 'Pending activities' });
       // Attempt 2 waits for its retry, an hour after the failure (on the server's clock, 2 h ahead by now).
-      await expect
-        .poll(() => pending.textContent())
-        .toMatch(/flaky\s*2\s*Error: the card was declined\s*in 59m/);
-      await expect
-        .poll(() => pending.locator('.code-frame .hit').textContent())
-        .toContain('await slow.flaky();');
+      await poll(() => pending.textContent()).toMatch(/flaky\s*2\s*Error: the card was declined\s*in 59m/);
+      await poll(() => pending.locator('.code-frame .hit').textContent()).toContain('await slow.flaky();');
+    });
+
+    it('copies a payload to the clipboard', async () => {
+      const { page, context } = browser;
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dev.url });
+      await page.goto(`${dev.url}/runs/order-1`);
+      const input = page.locator('.card').filter({ hasText: 'Input' }).first();
+      await input.getByRole('button', { name: 'Copy' }).click();
+      await poll(() => input.getByRole('button', { name: 'Copied' }).count()).toBe(1);
+      const copied = await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      );
+      expect(JSON.parse(copied)).toEqual([{ orderId: 1 }]);
     });
 
     it('terminates a run with a reason, after asking once more', async () => {
@@ -331,10 +340,10 @@ describe.skipIf(!built || !haveChromium)(
       await page.getByLabel('terminate reason').fill('stuck in review');
       await page.getByRole('button', { name: 'Terminate' }).click();
       await page.getByRole('button', { name: 'Really terminate?' }).click();
-      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('TERMINATED');
-      await expect
-        .poll(() => page.locator('.card').filter({ hasText: 'terminated:' }).textContent())
-        .toContain('terminated: stuck in review');
+      await poll(() => page.getByTestId('run-status').textContent()).toBe('TERMINATED');
+      await poll(() => page.locator('.card').filter({ hasText: 'terminated:' }).textContent()).toContain(
+        'terminated: stuck in review',
+      );
     });
 
     it('shows the schedules, triggers one now and pauses it', async () => {
@@ -348,15 +357,15 @@ describe.skipIf(!built || !haveChromium)(
       await page.getByRole('link', { name: 'Schedules' }).click();
       await page.waitForURL(`${dev.url}/schedules`);
       const row = page.getByTestId('schedule-row');
-      await expect.poll(() => row.textContent()).toContain('cron 0 3 * * *');
+      await poll(() => row.textContent()).toContain('cron 0 3 * * *');
       await row.getByRole('button', { name: 'Trigger now' }).click();
-      await expect.poll(() => row.locator('a').count()).toBe(1);
+      await poll(() => row.locator('a').count()).toBe(1);
       await row.getByRole('button', { name: 'Pause' }).click();
-      await expect.poll(() => row.locator('.status').textContent()).toBe('PAUSED');
+      await poll(() => row.locator('.status').textContent()).toBe('PAUSED');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'schedules.png') });
       await row.locator('a').click();
       await page.waitForURL(/\/runs\/nightly-/);
-      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('RUNNING');
+      await poll(() => page.getByTestId('run-status').textContent()).toBe('RUNNING');
     });
 
     it('logged no console error on any page', () => {
@@ -366,16 +375,16 @@ describe.skipIf(!built || !haveChromium)(
     it('says when the server is gone, and catches up once it is back', async () => {
       const { page } = browser;
       await page.goto(`${dev.url}/`);
-      await expect.poll(() => page.locator('.live').textContent()).toBe('live');
+      await poll(() => page.locator('.live').textContent()).toBe('live');
       const port = dev.port;
       await dev.kill('SIGKILL');
-      await expect.poll(() => page.getByRole('alert').textContent()).toContain('not answering');
+      await poll(() => page.getByRole('alert').textContent()).toContain('not answering');
       dev = await spawnDev(project, { port });
       await start('waiter', 'after-restart');
-      await expect.poll(() => page.getByRole('alert').count(), { timeout: 15_000 }).toBe(0);
-      await expect
-        .poll(() => page.locator('[data-testid="run-row"] td.id').first().textContent(), { timeout: 10_000 })
-        .toBe('after-restart');
+      await poll(() => page.getByRole('alert').count()).toBe(0);
+      await poll(() => page.locator('[data-testid="run-row"] td.id').first().textContent()).toBe(
+        'after-restart',
+      );
     });
   },
 );
@@ -415,14 +424,14 @@ describe.skipIf(!built || !haveChromium)(
       await page.goto(`${server.url}/`);
       await page.getByLabel('API token').fill(TOKEN);
       await page.getByRole('button', { name: 'Unlock' }).click();
-      await expect
-        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
-        .toEqual(['behind-a-token']);
-      await expect.poll(() => page.locator('.live').textContent()).toBe('live');
+      await poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents()).toEqual([
+        'behind-a-token',
+      ]);
+      await poll(() => page.locator('.live').textContent()).toBe('live');
       await page.reload();
-      await expect
-        .poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents())
-        .toEqual(['behind-a-token']);
+      await poll(() => page.locator('[data-testid="run-row"] td.id').allTextContents()).toEqual([
+        'behind-a-token',
+      ]);
       expect(browser.errors.filter((e) => !e.includes('401'))).toEqual([]);
     });
   },

@@ -114,6 +114,24 @@ export function historyStoreContract<S extends HistoryStore>(name: string, facto
       });
     });
 
+    it('counts the bytes of the event lines it writes (appendedBytes), and none for a refused append', async () => {
+      const store = await open();
+      const key = { workflowId: 'w', runId: 'r' };
+      const json = (events: HistoryEvent[]) =>
+        events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
+      expect(store.appendedBytes).toBe(0);
+      const first = [started('w', 'r'), signal(2, ['héllo ✓'])];
+      await store.append(key, first);
+      const afterFirst = store.appendedBytes;
+      // Each line is the event's JSON with a checksum (and a newline where the store keeps one).
+      expect(afterFirst).toBeGreaterThan(json(first));
+      expect(afterFirst).toBeLessThan(json(first) + 100);
+      await expect(store.append(key, [signal(2)])).rejects.toBeInstanceOf(HistoryConflictError);
+      expect(store.appendedBytes).toBe(afterFirst);
+      await store.append(key, [signal(3)]);
+      expect(store.appendedBytes - afterFirst).toBeGreaterThan(json([signal(3)]));
+    });
+
     it('refuses an append at the wrong position with HistoryConflictError, writing nothing', async () => {
       const store = await open();
       const key = { workflowId: 'w', runId: 'r' };
@@ -412,6 +430,7 @@ export function sharedStoreContract<S extends SharedHistoryStore>(
       const b = await peer();
       const key = { workflowId: 'fenced', runId: 'r' };
       const leaseA = await expiredLease(a, key, 'A');
+      const bytesOfA = a.appendedBytes;
       const claimed = await b.claimDueRuns('B', { limit: 10, leaseMs: LEASE });
       expect(claimed).toHaveLength(1);
       const leaseB = claimed[0]!;
@@ -421,10 +440,13 @@ export function sharedStoreContract<S extends SharedHistoryStore>(
         reason: 'fenced',
         holder: 'B',
       });
+      expect(a.appendedBytes).toBe(bytesOfA);
       expect(await a.renewLeases('A', [leaseA], LEASE)).toEqual([]);
       await a.releaseRun(leaseA);
       expect(await b.readHistory(key)).toHaveLength(1);
+      expect(b.appendedBytes).toBe(0);
       expect(await b.appendAsOwner(leaseB, [signal(2)])).toEqual({ ok: true });
+      expect(b.appendedBytes).toBeGreaterThan(Buffer.byteLength(JSON.stringify(signal(2))));
       expect(await b.readHistory(key)).toHaveLength(2);
     });
 
@@ -439,12 +461,15 @@ export function sharedStoreContract<S extends SharedHistoryStore>(
       const store = await open();
       const key = { workflowId: 'w', runId: 'r' };
       const lease = await store.createRun(key, [started('w', 'r')], { owner: 'A', leaseMs: LEASE });
+      expect(store.appendedBytes).toBeGreaterThan(Buffer.byteLength(JSON.stringify(started('w', 'r'))));
       expect(await store.appendAsOwner(lease, [signal(2)])).toEqual({ ok: true });
+      const bytes = store.appendedBytes;
       expect(await store.appendAsOwner(lease, [signal(2)])).toEqual({
         ok: false,
         reason: 'conflict',
         nextEventId: 3,
       });
+      expect(store.appendedBytes).toBe(bytes);
       expect(await store.readHistory(key)).toHaveLength(2);
     });
 

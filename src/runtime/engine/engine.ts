@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { decodeTaskToken } from '../../activity/task-token.js';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../common/defaults.js';
 import {
   ActivityNotFoundError,
   InvalidArgumentError,
@@ -122,7 +123,8 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
     });
     this.mailbox = mailbox;
     const timers = new DurableTimers(kernel, mailbox);
-    const activities = new ActivityDispatcher(kernel, mailbox, options.maxConcurrentActivities ?? 100);
+    const maxActivities = options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES;
+    const activities = new ActivityDispatcher(kernel, mailbox, maxActivities);
     kernel.activeAttempts = () => activities.activeAttempts();
     this.starts = new Starts(kernel, cache, mailbox, timers, {
       afterAppend: (entry, events) => this.effects.afterAppend(entry, events),
@@ -170,7 +172,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
         () => this.outcomes,
         options.cluster ?? {},
         activities,
-        options.maxConcurrentActivities ?? 100,
+        maxActivities,
       );
     }
   }

@@ -44,7 +44,7 @@ export class EngineKernel {
   ) {
     this.code = code;
     this.activities = activities;
-    this.metering = metrics ? new Metering(metrics) : undefined;
+    this.metering = metrics ? new Metering(metrics, store) : undefined;
     this.tracing = tracing ? new Tracing(tracing) : undefined;
     this.ownership_ = this.metered(new LocalOwnership(store));
   }

@@ -1,5 +1,5 @@
-import { serializeEvent } from '../../history/codec.js';
 import type { HistoryEvent } from '../../history/events.js';
+import type { HistoryStore } from '../../history/store.js';
 import { NonDeterminismError } from '../errors.js';
 import { WorkflowDeadlockError } from '../sandbox.js';
 import type { Ownership } from './ownership.js';
@@ -24,14 +24,24 @@ export class Metering {
   /** Activity types of each run's activities, by seq: outcome events name only the seq. */
   private readonly activityTypes = new WeakMap<RunEntry, Map<number, string>>();
 
-  constructor(readonly sink: EngineMetrics) {}
+  /** The store's byte count when last read: each append reports what the store wrote since. */
+  private bytesSeen: number;
+
+  constructor(
+    readonly sink: EngineMetrics,
+    private readonly store: Pick<HistoryStore, 'appendedBytes'>,
+  ) {
+    this.bytesSeen = store.appendedBytes;
+  }
 
   /** Wraps how histories are written so that each durable append is timed and its events counted. */
   meter(inner: Ownership): Ownership {
     const appended = (entry: RunEntry, events: HistoryEvent[], started: number) => {
       const seconds = (performance.now() - started) / 1000;
-      let bytes = 0;
-      for (const event of events) bytes += Buffer.byteLength(serializeEvent(event)) + 1;
+      // Appends of other runs may have finished meanwhile: their bytes are reported here, once.
+      const total = this.store.appendedBytes;
+      const bytes = total - this.bytesSeen;
+      this.bytesSeen = total;
       this.sink.storeAppended(seconds, events.length, bytes);
       this.eventsDurable(entry, events);
     };

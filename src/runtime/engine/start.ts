@@ -4,7 +4,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotRunningError,
 } from '../../common/errors.js';
-import { checkSearchAttributes, type SearchAttributes } from '../../common/search-attributes.js';
+import type { SearchAttributes } from '../../common/search-attributes.js';
 import { checkTraceHeader, type TraceHeader } from '../../common/trace-header.js';
 import type { HistoryEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { RunSummary } from '../../history/store.js';
@@ -170,9 +170,7 @@ export class Starts {
         firstRunId: runId,
         ...(req.runTimeoutMs === undefined ? {} : { runTimeoutMs: req.runTimeoutMs }),
         ...(req.memo === undefined ? {} : { memo: jsonMemo(req.memo) }),
-        ...(req.searchAttributes === undefined
-          ? {}
-          : { searchAttributes: checkSearchAttributes('searchAttributes', req.searchAttributes) }),
+        ...(req.searchAttributes === undefined ? {} : { searchAttributes: req.searchAttributes }),
         ...(signal ? { signal } : {}),
         ...(header ? { header } : {}),
       });

@@ -25,7 +25,7 @@ export interface EngineOptions {
   code: WorkflowCode;
   activities: Record<string, ActivityFunction>;
   clock?: Clock;
-  /** Activities running at once; more wait their turn. Default 100. */
+  /** Activities running at once; more wait their turn. Default DEFAULT_MAX_CONCURRENT_ACTIVITIES (100). */
   maxConcurrentActivities?: number;
   /** Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default 1000. */
   maxCachedRuns?: number;
@@ -132,7 +132,7 @@ export interface EngineMetrics {
   activityAttemptRecorded(activityType: string, outcome: ActivityAttemptOutcome, retrying: boolean): void;
   /** An attempt that ran in this process: from when it was due to when it started, and how long it ran. */
   activityAttemptTimed(activityType: string, scheduleToStartSeconds: number, executionSeconds: number): void;
-  /** One durable append (or a run's creation). */
+  /** One durable append (or a run's creation); `bytes` is what the store says it wrote since the last call (appends finishing together may be reported in one). */
   storeAppended(seconds: number, events: number, bytes: number): void;
 }
 
