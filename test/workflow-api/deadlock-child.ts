@@ -29,6 +29,31 @@ try {
 }
 setTimeout(() => console.log('host survived'), 20);
 
+// Replays that wait on the workflow thread while another deadlocks it: the one that loops fails
+// with the diagnostic, the one queued behind it is made again on a new thread and succeeds.
+const startedOf = (workflowType: string, runId: string) => ({
+  eventId: 1,
+  eventTime: new Date().toISOString(),
+  type: 'WorkflowExecutionStarted' as const,
+  formatVersion: 1,
+  workflowType,
+  workflowId: runId,
+  runId,
+  firstRunId: runId,
+  args: [],
+  randomnessSeed: 'seed',
+  attempt: 1,
+});
+const looping = RunExecutor.replayAsync([startedOf('spinsNow', 'spin-2')], { sandbox: code.sandbox });
+const queued = RunExecutor.replayAsync([startedOf('updatable', 'queued-1')], { sandbox: code.sandbox });
+const [loopOutcome, queuedOutcome] = await Promise.allSettled([looping, queued]);
+console.log(
+  `async replay that loops: ${loopOutcome.status === 'rejected' ? (loopOutcome.reason as Error).name : 'no error'}`,
+);
+console.log(
+  `async replay queued behind it: ${queuedOutcome.status === 'fulfilled' ? queuedOutcome.value.executor.status : (queuedOutcome.reason as Error).message}`,
+);
+
 // Through the engine: the loop starts after a timer fires, inside a mailbox batch that shares one
 // watchdog. The run is paused with the diagnostic; the engine and the process keep going.
 const { TestWorkflowEnvironment } = await import('../../src/testing/index.js');

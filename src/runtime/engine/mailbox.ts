@@ -105,7 +105,7 @@ export class Mailbox {
     // A caller that has just read the history (recovery, a claim) passes it: one read, not two.
     const history = known ?? (await this.kernel.store.readHistory(entry.key));
     const replayStarted = performance.now();
-    const { executor, events } = RunExecutor.replay(history, this.kernel.executorOptions());
+    const { executor, events } = await RunExecutor.replayAsync(history, this.kernel.executorOptions());
     entry.executor = executor;
     this.cache.touch(entry);
     const { metering } = this.kernel;
