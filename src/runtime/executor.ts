@@ -365,12 +365,18 @@ export class RunExecutor {
     return { queue, complete };
   }
 
-  /** Records an input event (activity outcome, timer, signal...) and returns it with the commands it caused. */
-  handle(input: NewEvent, now: number): HistoryEvent[] {
+  /**
+   * Records an input event (activity outcome, timer, signal...) and returns it with the commands it
+   * caused. With `shareThread`, the workflow thread runs the activation while the host goes on (the
+   * caller holds the run's slot, so nothing else records events of this run meanwhile); without, the
+   * host waits for it, which is quicker when it has nothing else to do.
+   */
+  async handle(input: NewEvent, now: number, shareThread = false): Promise<HistoryEvent[]> {
     const event = this.stamp(input, now);
     const activation = this.activationFor(event, now, false);
     this.track(event);
-    const recorded = this.toEvents(this.run.activate(activation), now);
+    const commands = shareThread ? await this.run.activateAsync(activation) : this.run.activate(activation);
+    const recorded = this.toEvents(commands, now);
     event.commandCount = recorded.length;
     return [event, ...recorded];
   }

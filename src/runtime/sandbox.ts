@@ -184,6 +184,10 @@ export class WorkflowSandbox {
     return this.unwrap(this.thread.call(request, this.timeout));
   }
 
+  async callAsync(request: WorkerRequest): Promise<unknown> {
+    return this.unwrap(await this.thread.callAsync(request, this.timeout));
+  }
+
   private unwrap(reply: WorkerReply): unknown {
     if (reply.logs && this.log) {
       for (const { runId, record } of reply.logs) this.log(runId, record as LogRecord);
@@ -209,6 +213,19 @@ export class SandboxRun {
   /** Delivers one activation and returns the commands the workflow issued in response. */
   activate(activation: Activation): Command[] {
     const commands = this.call({ op: 'activate', rid: this.id, activation: JSON.stringify(activation) });
+    return JSON.parse(commands as string) as Command[];
+  }
+
+  /** activate() without blocking the host: the thread works while the host goes on. */
+  async activateAsync(activation: Activation): Promise<Command[]> {
+    if (this.lost) {
+      throw new WorkflowThreadStoppedError('this run was held by a workflow thread that was stopped');
+    }
+    const commands = await this.sandbox.callAsync({
+      op: 'activate',
+      rid: this.id,
+      activation: JSON.stringify(activation),
+    });
     return JSON.parse(commands as string) as Command[];
   }
 
