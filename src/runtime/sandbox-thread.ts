@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { WfError } from '../common/errors.js';
 import {
   ASYNC_POSTED,
   type AsyncEnvelope,
@@ -23,8 +24,11 @@ export class WorkflowDeadlockError extends Error {
 }
 
 /** A call was waiting when another call's deadlock stopped the workflow thread: make it again. */
-export class WorkflowThreadStoppedError extends Error {
+export class WorkflowThreadStoppedError extends WfError {
   override name = 'WorkflowThreadStoppedError';
+  constructor(message: string) {
+    super('UNAVAILABLE', message);
+  }
 }
 
 /** Time the first call may take on top of its own timeout: the thread boots on first use. */
@@ -111,10 +115,24 @@ export class SandboxThread {
     const wokeIt = Atomics.load(running.state, WORKER_ASLEEP) === 1;
     ring(running.state);
     if (!this.awaitReply(running, timeoutMs, wokeIt)) {
-      this.terminate();
-      throw new WorkflowDeadlockError(
+      const deadlock = new WorkflowDeadlockError(
         `workflow code ran for more than ${timeoutMs} ms without awaiting anything: look for an infinite loop or a busy wait`,
       );
+      // The thread answers calls in order: if an asynchronous call is still unanswered, it is the
+      // one that loops (this one waited behind it), and this call is made again by its caller.
+      for (let m = receiveMessageOnPort(running.asyncPort); m; m = receiveMessageOnPort(running.asyncPort)) {
+        this.answered(running, m.message as AsyncReply);
+      }
+      const [culprit] = running.pending.values();
+      if (culprit) {
+        running.pending.delete([...running.pending.keys()][0]!);
+        if (culprit.timer) clearTimeout(culprit.timer);
+        culprit.reject(deadlock);
+      }
+      this.terminate();
+      if (culprit)
+        throw new WorkflowThreadStoppedError('the workflow thread was stopped while this call waited');
+      throw deadlock;
     }
     running.booted = true;
     const message = receiveMessageOnPort(running.port);

@@ -62,6 +62,20 @@ const env = await TestWorkflowEnvironment.createTimeSkipping({
   activitiesPath,
   activationTimeoutMs: 200,
 });
+// A synchronous call made while an asynchronous one loops: the loop is blamed, never the call that
+// waited behind it (that one is answered, or told to try again).
+const loopingAsync = RunExecutor.replayAsync([startedOf('spinsNow', 'spin-3')], { sandbox: code.sandbox });
+let waited = 'answered';
+try {
+  RunExecutor.replay([startedOf('updatable', 'sync-1')], { sandbox: code.sandbox });
+} catch (error) {
+  waited = (error as Error).name;
+}
+const [loopingAsyncOutcome] = await Promise.allSettled([loopingAsync]);
+console.log(
+  `async call that loops: ${loopingAsyncOutcome.status === 'rejected' ? (loopingAsyncOutcome.reason as Error).name : 'no error'}; sync call behind it: ${waited}`,
+);
+
 // A run whose code lives in the same workflow thread: the deadlock stops that thread, and the run is
 // rebuilt from its history when it is next needed, with its state.
 const bystander = await env.client.start('updatable', { workflowId: 'bystander', args: [] });
