@@ -42,7 +42,7 @@ describe('RunExecutor', () => {
   it('records an input with the commands it caused, and replays the result to the same state', async () => {
     const opts = await options();
     const { executor, events } = RunExecutor.start(start('steps', [2]), T0, opts);
-    const more = executor.handle(
+    const more = await executor.handle(
       { type: 'ActivityTaskCompleted', seq: 1, attempt: 1, result: 'did 0' },
       T0 + 5,
     );
@@ -214,7 +214,7 @@ describe('RunExecutor queries and update validators', () => {
   it("draw randomness that leaves the run's sequence where it was", async () => {
     const code = await loadWorkflowCode({ workflowsPath: replayPath });
     const opts = { sandbox: code.sandbox };
-    const run = (ask: boolean) => {
+    const run = async (ask: boolean) => {
       const { executor, events } = RunExecutor.start(start('draws'), T0, opts);
       const history = [...events];
       for (let seq = 1; seq <= 2; seq++) {
@@ -223,12 +223,12 @@ describe('RunExecutor queries and update validators', () => {
           expect(executor.query('drawUuid', []).ok).toBe(true);
           expect(executor.validateUpdate('u-1', 'bump', [1])).toEqual({ accepted: true });
         }
-        history.push(...executor.handle({ type: 'TimerFired', seq }, T0 + seq * 60_000));
+        history.push(...(await executor.handle({ type: 'TimerFired', seq }, T0 + seq * 60_000)));
       }
       return history;
     };
-    const quiet = run(false);
-    const asked = run(true);
+    const quiet = await run(false);
+    const asked = await run(true);
     expect(asked.at(-1)).toEqual(quiet.at(-1));
     // A replay (no queries) of the asked run's history draws the same numbers it returned.
     const { events } = RunExecutor.replay(asked.slice(0, -1), opts);
@@ -253,7 +253,7 @@ describe('RunExecutor reports on commands no call issues', () => {
     const code = await loadWorkflowCode({ workflowsPath: replayPath });
     const opts = { sandbox: code.sandbox, resolveCallSite: code.resolveCallSite };
     const { executor, events } = RunExecutor.start(start('draws'), T0, opts);
-    const accepted = executor.handle(
+    const accepted = await executor.handle(
       { type: 'WorkflowUpdateAccepted', updateId: 'u-1', updateName: 'bump', args: [2] },
       T0 + 1,
     );

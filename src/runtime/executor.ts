@@ -201,6 +201,37 @@ export class RunExecutor {
     history: HistoryEvent[],
     options: ExecutorOptions,
   ): { executor: RunExecutor; events: HistoryEvent[] } {
+    const { first, patchIds, activations } = RunExecutor.planReplay(history, options);
+    try {
+      const { run, commands } = options.sandbox.runWith(runInfoOf(first), patchIds, activations);
+      return RunExecutor.checked(history, options, first, run, commands);
+    } catch (error) {
+      return RunExecutor.replayStepwise(history, options, first, patchIds, error);
+    }
+  }
+
+  /** replay(), with the workflow thread working while the host goes on (recovery, waking a run). */
+  static async replayAsync(
+    history: HistoryEvent[],
+    options: ExecutorOptions,
+  ): Promise<{ executor: RunExecutor; events: HistoryEvent[] }> {
+    const { first, patchIds, activations } = RunExecutor.planReplay(history, options);
+    try {
+      const { run, commands } = await options.sandbox.runWithAsync(runInfoOf(first), patchIds, activations);
+      return RunExecutor.checked(history, options, first, run, commands);
+    } catch (error) {
+      return RunExecutor.replayStepwise(history, options, first, patchIds, error);
+    }
+  }
+
+  /**
+   * The activations a replay delivers depend on the history alone: they are planned first, then
+   * delivered in a few calls into the workflow thread, then the commands are checked.
+   */
+  private static planReplay(
+    history: HistoryEvent[],
+    options: ExecutorOptions,
+  ): { first: WorkflowExecutionStarted; patchIds: string[]; activations: Activation[] } {
     const first = history[0];
     if (first?.type !== 'WorkflowExecutionStarted') {
       throw new Error('a history must begin with WorkflowExecutionStarted');
@@ -208,28 +239,43 @@ export class RunExecutor {
     const patchIds = history.flatMap((e) =>
       e.type === 'MarkerRecorded' && e.markerName === 'patch' ? [e.patchId] : [],
     );
-    try {
-      // The activations depend on the history alone: plan them all, deliver them in a few calls
-      // into the workflow thread, then check the commands against the history.
-      const planner = new RunExecutor(first, options, null);
-      const activations: Activation[] = [];
-      planner.walk(history, (activation) => {
-        activations.push(activation);
-        return [];
-      });
-      const { run, commands } = options.sandbox.runWith(runInfoOf(first), patchIds, activations);
-      const executor = new RunExecutor(first, options, run);
-      let next = 0;
-      return executor.checkReplay(history, () => commands[next++] ?? []);
-    } catch (error) {
-      // Replayed commands carry no stacks (their lines are recorded). To say where the code now
-      // diverges, replay again one activation at a time, with stacks: it stops where it diverges.
-      if (!(error instanceof NonDeterminismError)) throw error;
-      const executor = new RunExecutor(first, options);
-      executor.captureStacks = true;
-      executor.run.setKnownPatches(patchIds);
-      return executor.checkReplay(history, (activation) => executor.run.activate(activation));
-    }
+    const planner = new RunExecutor(first, options, null);
+    const activations: Activation[] = [];
+    planner.walk(history, (activation) => {
+      activations.push(activation);
+      return [];
+    });
+    return { first, patchIds, activations };
+  }
+
+  private static checked(
+    history: HistoryEvent[],
+    options: ExecutorOptions,
+    first: WorkflowExecutionStarted,
+    run: SandboxRun,
+    commands: Command[][],
+  ): { executor: RunExecutor; events: HistoryEvent[] } {
+    const executor = new RunExecutor(first, options, run);
+    let next = 0;
+    return executor.checkReplay(history, () => commands[next++] ?? []);
+  }
+
+  /**
+   * Replayed commands carry no stacks (their lines are recorded). To say where the code now
+   * diverges, replay again one activation at a time, with stacks: it stops where it diverges.
+   */
+  private static replayStepwise(
+    history: HistoryEvent[],
+    options: ExecutorOptions,
+    first: WorkflowExecutionStarted,
+    patchIds: string[],
+    error: unknown,
+  ): { executor: RunExecutor; events: HistoryEvent[] } {
+    if (!(error instanceof NonDeterminismError)) throw error;
+    const executor = new RunExecutor(first, options);
+    executor.captureStacks = true;
+    executor.run.setKnownPatches(patchIds);
+    return executor.checkReplay(history, (activation) => executor.run.activate(activation));
   }
 
   /** Walks the history, checking each activation's commands (from `activate`) against it. */
@@ -319,12 +365,18 @@ export class RunExecutor {
     return { queue, complete };
   }
 
-  /** Records an input event (activity outcome, timer, signal...) and returns it with the commands it caused. */
-  handle(input: NewEvent, now: number): HistoryEvent[] {
+  /**
+   * Records an input event (activity outcome, timer, signal...) and returns it with the commands it
+   * caused. With `shareThread`, the workflow thread runs the activation while the host goes on (the
+   * caller holds the run's slot, so nothing else records events of this run meanwhile); without, the
+   * host waits for it, which is quicker when it has nothing else to do.
+   */
+  async handle(input: NewEvent, now: number, shareThread = false): Promise<HistoryEvent[]> {
     const event = this.stamp(input, now);
     const activation = this.activationFor(event, now, false);
     this.track(event);
-    const recorded = this.toEvents(this.run.activate(activation), now);
+    const commands = shareThread ? await this.run.activateAsync(activation) : this.run.activate(activation);
+    const recorded = this.toEvents(commands, now);
     event.commandCount = recorded.length;
     return [event, ...recorded];
   }

@@ -1,6 +1,11 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { WfError } from '../common/errors.js';
 import {
+  ASYNC_POSTED,
+  type AsyncEnvelope,
+  type AsyncReply,
+  DOORBELL,
   SPIN_ALLOWED,
   STATE_IDLE,
   STATE_REPLY,
@@ -8,6 +13,7 @@ import {
   STATE_WORDS,
   sandboxWorkerSource,
   WORKER_ASLEEP,
+  type WorkerEnvelope,
   type WorkerReply,
   type WorkerRequest,
 } from './sandbox-worker.js';
@@ -15,6 +21,14 @@ import {
 /** The workflow code ran too long without yielding: an infinite loop or a busy wait. */
 export class WorkflowDeadlockError extends Error {
   override name = 'WorkflowDeadlockError';
+}
+
+/** A call was waiting when another call's deadlock stopped the workflow thread: make it again. */
+export class WorkflowThreadStoppedError extends WfError {
+  override name = 'WorkflowThreadStoppedError';
+  constructor(message: string) {
+    super('UNAVAILABLE', message);
+  }
 }
 
 /** Time the first call may take on top of its own timeout: the thread boots on first use. */
@@ -37,6 +51,12 @@ interface Running {
   state: Int32Array;
   booted: boolean;
   spinLimit?: number;
+  /** The asynchronous port, and its calls awaiting an answer by ID. */
+  asyncPort: MessagePort;
+  pending: Map<
+    number,
+    { resolve(reply: WorkerReply): void; reject(error: Error): void; timer?: NodeJS.Timeout }
+  >;
   loadCheckedAt: number;
 }
 
@@ -89,26 +109,88 @@ export class SandboxThread {
    */
   call(request: WorkerRequest, timeoutMs: number): WorkerReply {
     const running = this.running ?? this.start();
-    const envelope =
-      this.freeRuns.length > 0 || this.freeContexts.length > 0
-        ? { request, freeRuns: this.freeRuns.splice(0), freeContexts: this.freeContexts.splice(0) }
-        : { request };
-    running.port.postMessage(envelope);
+    running.port.postMessage(this.envelopeOf(request));
     Atomics.store(running.state, 0, STATE_REQUEST);
     // A sleeping thread that is woken may be queued on this core: then spinning would only delay it.
     const wokeIt = Atomics.load(running.state, WORKER_ASLEEP) === 1;
-    Atomics.notify(running.state, 0);
+    ring(running.state);
     if (!this.awaitReply(running, timeoutMs, wokeIt)) {
-      this.terminate();
-      throw new WorkflowDeadlockError(
+      const deadlock = new WorkflowDeadlockError(
         `workflow code ran for more than ${timeoutMs} ms without awaiting anything: look for an infinite loop or a busy wait`,
       );
+      // The thread answers calls in order: if an asynchronous call is still unanswered, it is the
+      // one that loops (this one waited behind it), and this call is made again by its caller.
+      for (let m = receiveMessageOnPort(running.asyncPort); m; m = receiveMessageOnPort(running.asyncPort)) {
+        this.answered(running, m.message as AsyncReply);
+      }
+      const [culprit] = running.pending.values();
+      if (culprit) {
+        running.pending.delete([...running.pending.keys()][0]!);
+        if (culprit.timer) clearTimeout(culprit.timer);
+        culprit.reject(deadlock);
+      }
+      this.terminate();
+      if (culprit)
+        throw new WorkflowThreadStoppedError('the workflow thread was stopped while this call waited');
+      throw deadlock;
     }
     running.booted = true;
     const message = receiveMessageOnPort(running.port);
     Atomics.store(running.state, 0, STATE_IDLE);
     if (!message) throw new Error('wf bug: the workflow thread answered without a reply');
     return message.message as WorkerReply;
+  }
+
+  /**
+   * Sends one call without waiting: the host goes on while the thread works (a call made meanwhile
+   * with `call()` is answered first). Past `timeoutMs` from now, the thread is terminated; calls
+   * still waiting then reject with WorkflowThreadStoppedError.
+   */
+  callAsync(request: WorkerRequest, timeoutMs: number): Promise<WorkerReply> {
+    const running = this.running ?? this.start();
+    const id = this.nextId++;
+    return new Promise<WorkerReply>((resolve, reject) => {
+      const entry: { resolve(reply: WorkerReply): void; reject(error: Error): void; timer?: NodeJS.Timeout } =
+        {
+          resolve,
+          reject,
+        };
+      if (timeoutMs > 0) {
+        entry.timer = setTimeout(
+          () => {
+            if (this.running !== running || !running.pending.delete(id)) return;
+            this.terminate();
+            reject(
+              new WorkflowDeadlockError(
+                `workflow code ran for more than ${timeoutMs} ms without awaiting anything: look for an infinite loop or a busy wait`,
+              ),
+            );
+          },
+          timeoutMs + (running.booted ? 0 : BOOT_ALLOWANCE_MS),
+        );
+      }
+      if (running.pending.size === 0) running.asyncPort.ref();
+      running.pending.set(id, entry);
+      running.asyncPort.postMessage({ id, envelope: this.envelopeOf(request) } satisfies AsyncEnvelope);
+      Atomics.add(running.state, ASYNC_POSTED, 1);
+      ring(running.state);
+    });
+  }
+
+  private envelopeOf(request: WorkerRequest): WorkerEnvelope {
+    return this.freeRuns.length > 0 || this.freeContexts.length > 0
+      ? { request, freeRuns: this.freeRuns.splice(0), freeContexts: this.freeContexts.splice(0) }
+      : { request };
+  }
+
+  private answered(running: Running, { id, reply }: AsyncReply): void {
+    const entry = running.pending.get(id);
+    if (!entry) return;
+    running.pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (running.pending.size === 0) running.asyncPort.unref();
+    running.booted = true;
+    entry.resolve(reply);
   }
 
   private awaitReply(running: Running, timeoutMs: number, wokeIt: boolean): boolean {
@@ -137,12 +219,13 @@ export class SandboxThread {
 
   private start(): Running {
     const channel = new MessageChannel();
+    const asyncChannel = new MessageChannel();
     const shared = new SharedArrayBuffer(STATE_WORDS * Int32Array.BYTES_PER_ELEMENT);
     const worker = new Worker(sandboxWorkerSource(), {
       eval: true,
       execArgv: [],
-      workerData: { state: shared, port: channel.port2 },
-      transferList: [channel.port2],
+      workerData: { state: shared, port: channel.port2, asyncPort: asyncChannel.port2 },
+      transferList: [channel.port2, asyncChannel.port2],
       name: 'wf-workflows',
     });
     // The thread failing on its own (out of memory) must not take the host down: the call it was
@@ -150,14 +233,19 @@ export class SandboxThread {
     worker.on('error', () => undefined);
     worker.unref();
     channel.port1.unref();
-    this.running = {
+    const running: Running = {
       worker,
       port: channel.port1,
       state: new Int32Array(shared),
       booted: false,
       loadCheckedAt: Number.NEGATIVE_INFINITY,
+      asyncPort: asyncChannel.port1,
+      pending: new Map(),
     };
-    return this.running;
+    running.asyncPort.on('message', (message: AsyncReply) => this.answered(running, message));
+    running.asyncPort.unref();
+    this.running = running;
+    return running;
   }
 
   /** The thread's heap in use after a full collection (for the benchmark's memory figures); 0 when not started. */
@@ -175,8 +263,20 @@ export class SandboxThread {
     this.freeRuns = [];
     this.freeContexts = [];
     running.port.close();
+    running.asyncPort.close();
+    for (const entry of running.pending.values()) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.reject(new WorkflowThreadStoppedError('the workflow thread was stopped while this call waited'));
+    }
+    running.pending.clear();
     void running.worker.terminate();
   }
+}
+
+/** Tells the thread a call is posted (it sleeps on the doorbell, so no ring is missed). */
+function ring(state: Int32Array): void {
+  Atomics.add(state, DOORBELL, 1);
+  Atomics.notify(state, DOORBELL);
 }
 
 let shared: SandboxThread | undefined;

@@ -63,13 +63,29 @@ export const STATE_REPLY = 2;
 export const WORKER_ASLEEP = 1;
 /** Index of the flag the host sets when the machine has a core to spare for spinning (1) or not (0). */
 export const SPIN_ALLOWED = 2;
-export const STATE_WORDS = 3;
+/** Index of the count of calls the host has posted on the asynchronous port. */
+export const ASYNC_POSTED = 3;
+/** Index of the doorbell: the host adds one after posting any call, and the sleeping thread waits on it. */
+export const DOORBELL = 4;
+export const STATE_WORDS = 5;
+
+/** A call on the asynchronous port, and its answer. */
+export interface AsyncEnvelope {
+  id: number;
+  envelope: WorkerEnvelope;
+}
+export interface AsyncReply {
+  id: number;
+  reply: WorkerReply;
+}
 
 function workerMain(): void {
   const REQUEST = 1;
   const REPLY = 2;
   const WORKER_ASLEEP = 1;
   const SPIN_ALLOWED = 2;
+  const ASYNC_POSTED = 3;
+  const DOORBELL = 4;
   /**
    * How long the thread spins for the host's next call before it sleeps: waking a sleeping thread
    * takes 30 µs to several hundred on a virtual machine, while a long spin on a busy machine holds a
@@ -79,10 +95,16 @@ function workerMain(): void {
   const vm = require('node:vm') as typeof import('node:vm');
   const { AsyncLocalStorage } = require('node:async_hooks') as typeof import('node:async_hooks');
   const threads = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { state: sharedState, port } = threads.workerData as {
+  const {
+    state: sharedState,
+    port,
+    asyncPort,
+  } = threads.workerData as {
     state: SharedArrayBuffer;
     port: import('node:worker_threads').MessagePort;
+    asyncPort: import('node:worker_threads').MessagePort;
   };
+  let asyncServed = 0;
   const state = new Int32Array(sharedState);
 
   // Promises of workflow code that reject unhandled are the workflow's own business.
@@ -288,10 +310,25 @@ function workerMain(): void {
   }
   const spinLimit = Math.round((100_000 / Math.max(fastest, 0.01)) * SPIN_MS);
 
+  /** Answers the calls posted on the asynchronous port (their answers go back on it). */
+  /** Answers one call posted on the asynchronous port (a synchronous call waiting goes next). */
+  function serveAsync(): void {
+    const message = threads.receiveMessageOnPort(asyncPort);
+    if (!message) return;
+    asyncServed++;
+    const { id, envelope } = message.message as AsyncEnvelope;
+    asyncPort.postMessage({ id, reply: answer(envelope) } satisfies AsyncReply);
+  }
+
   function serveWhileBusy(): void {
     for (;;) {
       let spins = 0;
       while (Atomics.load(state, 0) !== REQUEST) {
+        if (Atomics.load(state, ASYNC_POSTED) !== asyncServed) {
+          serveAsync();
+          spins = 0;
+          continue;
+        }
         if (++spins > spinLimit || Atomics.load(state, SPIN_ALLOWED) === 0) return;
       }
       const message = threads.receiveMessageOnPort(port);
@@ -313,11 +350,12 @@ function workerMain(): void {
   /** Serves calls; sleeps between them, returning to the event loop after a second of quiet. */
   function loop(): void {
     for (;;) {
+      // The doorbell is read before looking for work, so a call posted after the look is not missed.
+      const bell = Atomics.load(state, DOORBELL);
       serveWhileBusy();
-      const current = Atomics.load(state, 0);
-      if (current === REQUEST) continue;
+      if (Atomics.load(state, 0) === REQUEST || Atomics.load(state, ASYNC_POSTED) !== asyncServed) continue;
       Atomics.store(state, WORKER_ASLEEP, 1);
-      const waited = Atomics.wait(state, 0, current, 1000);
+      const waited = Atomics.wait(state, DOORBELL, bell, 1000);
       Atomics.store(state, WORKER_ASLEEP, 0);
       if (waited === 'timed-out') {
         setImmediate(loop);

@@ -7,7 +7,7 @@ import type {
   UpdateValidation,
   WaitPointInfo,
 } from '../workflow/protocol.js';
-import { workflowThread } from './sandbox-thread.js';
+import { WorkflowThreadStoppedError, workflowThread } from './sandbox-thread.js';
 import type { WorkerReply, WorkerRequest } from './sandbox-worker.js';
 
 export { WorkflowDeadlockError } from './sandbox-thread.js';
@@ -115,6 +115,52 @@ export class WorkflowSandbox {
     return { run, commands };
   }
 
+  /**
+   * runWith() without blocking the host: the thread works while the host goes on. A thread stopped
+   * meanwhile by another run's deadlock is no fault of this run: it is made again, once.
+   */
+  async runWithAsync(
+    info: RunInfoInput,
+    patchIds: string[],
+    activations: Activation[],
+  ): Promise<{ run: SandboxRun; commands: Command[][] }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runWithOnce(info, patchIds, activations);
+      } catch (error) {
+        if (!(error instanceof WorkflowThreadStoppedError) || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  private async runWithOnce(
+    info: RunInfoInput,
+    patchIds: string[],
+    activations: Activation[],
+  ): Promise<{ run: SandboxRun; commands: Command[][] }> {
+    if (this.generation !== this.thread.generation) this.open();
+    const id = this.thread.newId();
+    const run = new SandboxRun(this, id, this.thread.generation);
+    this.thread.trackRun(run, id);
+    const commands: Command[][] = [];
+    let offset = 0;
+    do {
+      const chunk = activations.slice(offset, offset + REPLAY_CHUNK).map((a) => JSON.stringify(a));
+      const reply = await this.thread.callAsync(
+        {
+          op: 'activateMany',
+          rid: id,
+          ...(offset === 0 ? { create: { sid: this.id, info, patchIds } } : {}),
+          activations: chunk,
+        },
+        this.timeout,
+      );
+      for (const text of this.unwrap(reply) as string[]) commands.push(JSON.parse(text) as Command[]);
+      offset += REPLAY_CHUNK;
+    } while (offset < activations.length);
+    return { run, commands };
+  }
+
   /** Whether runs created in `generation` still exist (a deadlock restarts the thread without them). */
   isCurrent(generation: number): boolean {
     return generation === this.thread.generation;
@@ -135,7 +181,14 @@ export class WorkflowSandbox {
 
   /** One call into the thread: its logs delivered, its error rethrown here. */
   call(request: WorkerRequest): unknown {
-    const reply = this.thread.call(request, this.timeout);
+    return this.unwrap(this.thread.call(request, this.timeout));
+  }
+
+  async callAsync(request: WorkerRequest): Promise<unknown> {
+    return this.unwrap(await this.thread.callAsync(request, this.timeout));
+  }
+
+  private unwrap(reply: WorkerReply): unknown {
     if (reply.logs && this.log) {
       for (const { runId, record } of reply.logs) this.log(runId, record as LogRecord);
     }
@@ -160,6 +213,19 @@ export class SandboxRun {
   /** Delivers one activation and returns the commands the workflow issued in response. */
   activate(activation: Activation): Command[] {
     const commands = this.call({ op: 'activate', rid: this.id, activation: JSON.stringify(activation) });
+    return JSON.parse(commands as string) as Command[];
+  }
+
+  /** activate() without blocking the host: the thread works while the host goes on. */
+  async activateAsync(activation: Activation): Promise<Command[]> {
+    if (this.lost) {
+      throw new WorkflowThreadStoppedError('this run was held by a workflow thread that was stopped');
+    }
+    const commands = await this.sandbox.callAsync({
+      op: 'activate',
+      rid: this.id,
+      activation: JSON.stringify(activation),
+    });
     return JSON.parse(commands as string) as Command[];
   }
 

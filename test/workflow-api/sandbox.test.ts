@@ -74,6 +74,17 @@ describe('an infinite loop in workflow code', () => {
     );
   });
 
+  it('makes again, on a new thread, a replay that was queued behind the call that looped', () => {
+    expect(child.stdout).toContain('async replay that loops: WorkflowDeadlockError');
+    expect(child.stdout).toContain('async replay queued behind it: RUNNING');
+  });
+
+  it('blames the call that loops, never a synchronous call that waited behind it', () => {
+    expect(child.stdout).toMatch(
+      /async call that loops: WorkflowDeadlockError; sync call behind it: (answered|WorkflowThreadStoppedError)/,
+    );
+  });
+
   it('rebuilds the other runs the stopped workflow thread held, with their state', () => {
     expect(child.stdout).toContain('bystander holds: ["a"]');
     expect(child.stdout).toContain('bystander result: ["a","b"]');

@@ -10,14 +10,15 @@ import type { Work } from './types.js';
  * react, and collects the resulting events in `events`. Callbacks that must wait until those events
  * are durable (answering callers) go to `after`.
  */
-export function applyWork(
+export async function applyWork(
   entry: RunEntry,
   executor: RunExecutor,
   work: Work,
   now: number,
   events: HistoryEvent[],
   after: (() => void)[],
-): void {
+  shareThread = false,
+): Promise<void> {
   if (executor.status !== 'RUNNING') {
     after.push(() =>
       work.done?.(new WorkflowNotRunningError(entry.key.workflowId, entry.key.runId, executor.status)),
@@ -32,7 +33,8 @@ export function applyWork(
   const info = work.info?.filter((e) => e.type !== 'ActivityTaskCanceled' || executor.activities.has(e.seq));
   if (info?.length) events.push(...executor.record(info, now));
   if (work.close) events.push(...executor.record([work.close], now));
-  if (work.update && !applyUpdate(entry, executor, work.update, now, events, after)) return;
+  if (work.update && !(await applyUpdate(entry, executor, work.update, now, events, after, shareThread)))
+    return;
   const input = work.input;
   if (input?.type === 'WorkflowSignaled' && input.requestId && executor.signalRequests.has(input.requestId)) {
     // The same signal request again (a retry, or a re-send after a crash): recorded once.
@@ -48,19 +50,20 @@ export function applyWork(
     (input?.type === 'ChildWorkflowExecutionCompleted' || input?.type === 'ChildWorkflowExecutionFailed') &&
     !executor.children.has(input.seq);
   // A stale child outcome was heard already (a child's chain reports its end both from its last run and on recovery).
-  if (input && !staleChildOutcome) events.push(...executor.handle(input, now));
+  if (input && !staleChildOutcome) events.push(...(await executor.handle(input, now, shareThread)));
   if (work.done) after.push(() => work.done?.());
 }
 
 /** Validates and accepts an update; false when the work ends here (a repeat, or rejected). */
-function applyUpdate(
+async function applyUpdate(
   entry: RunEntry,
   executor: RunExecutor,
   update: NonNullable<Work['update']>,
   now: number,
   events: HistoryEvent[],
   after: (() => void)[],
-): boolean {
+  shareThread: boolean,
+): Promise<boolean> {
   const { id, name, args, header } = update;
   const settled = executor.completedUpdates.get(id);
   if (settled) {
@@ -86,10 +89,11 @@ function applyUpdate(
     return false;
   }
   events.push(
-    ...executor.handle(
+    ...(await executor.handle(
       { type: 'WorkflowUpdateAccepted', updateId: id, updateName: name, args, ...(header ? { header } : {}) },
       now,
-    ),
+      shareThread,
+    )),
   );
   return true;
 }

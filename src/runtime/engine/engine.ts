@@ -353,7 +353,7 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
   private async replayed(summary: RunSummary): Promise<RunExecutor> {
     const history = await this.kernel.store.readHistory(summary);
     try {
-      return RunExecutor.replay(history, this.kernel.executorOptions()).executor;
+      return (await RunExecutor.replayAsync(history, this.kernel.executorOptions())).executor;
     } catch (error) {
       if (!(error instanceof NonDeterminismError)) throw error;
       throw new WfError(

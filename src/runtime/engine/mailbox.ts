@@ -4,6 +4,7 @@ import type { RunKey } from '../../history/store.js';
 import { NonDeterminismError } from '../errors.js';
 import { RunExecutor } from '../executor.js';
 import { WorkflowDeadlockError } from '../sandbox.js';
+import { WorkflowThreadStoppedError } from '../sandbox-thread.js';
 import { applyWork } from './activation.js';
 import type { EngineKernel } from './kernel.js';
 import { RunFencedError } from './ownership.js';
@@ -105,7 +106,7 @@ export class Mailbox {
     // A caller that has just read the history (recovery, a claim) passes it: one read, not two.
     const history = known ?? (await this.kernel.store.readHistory(entry.key));
     const replayStarted = performance.now();
-    const { executor, events } = RunExecutor.replay(history, this.kernel.executorOptions());
+    const { executor, events } = await RunExecutor.replayAsync(history, this.kernel.executorOptions());
     entry.executor = executor;
     this.cache.touch(entry);
     const { metering } = this.kernel;
@@ -148,15 +149,20 @@ export class Mailbox {
   }
 
   private async drain(entry: RunEntry): Promise<void> {
+    this.draining++;
     try {
       while (entry.mailbox.length > 0 && !entry.paused && !entry.dropped) {
         const batch = entry.mailbox.splice(0);
         if (!(await this.activate(entry, batch))) return;
       }
     } finally {
+      this.draining--;
       this.releaseSlot(entry);
     }
   }
+
+  /** Runs working through their mailboxes now (activating, or waiting for their appends). */
+  private draining = 0;
 
   /** One activation over a batch of work; false when it paused the run. */
   private async activate(entry: RunEntry, batch: Work[]): Promise<boolean> {
@@ -176,7 +182,9 @@ export class Mailbox {
           break;
         }
         const work = batch[i]!;
-        applyWork(entry, executor, work, now, events, after);
+        // With other runs at work, the host serves them while the workflow thread activates this
+        // one; alone, it waits for the answer (no turn of the event loop between).
+        await applyWork(entry, executor, work, now, events, after, this.draining > 1);
         if (work.inboxId !== undefined) consumed.push(work.inboxId);
       }
       this.kernel.metering?.sink.workflowActivated(
@@ -188,6 +196,13 @@ export class Mailbox {
       if (error instanceof RunFencedError) {
         this.onFenced(entry, error, [...batch, ...entry.mailbox.splice(0)]);
         return false;
+      }
+      if (error instanceof WorkflowThreadStoppedError) {
+        // Another run's deadlock stopped the thread that held this run's code, mid-batch: nothing
+        // of the batch was recorded. The run is rebuilt from its history and the batch applied again.
+        entry.executor = undefined;
+        entry.mailbox.unshift(...batch);
+        return true;
       }
       if (
         this.kernel.ownership.shared &&
