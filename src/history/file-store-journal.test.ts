@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FaultyFileSystem } from '../../test/support/faulty-fs.js';
 import { sampleHistory, T } from '../../test/support/history-samples.js';
 import { bucketOf, encodeEntry, segmentName } from './closed-journal.js';
 import type { HistoryEvent } from './events.js';
@@ -94,6 +95,71 @@ describe('the closed-run journal of the file store', () => {
     await expectAllThere(reopened, keys);
     // while it runs, index.json no longer vouches for the runs directory
     expect(JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')).clean).toBe(false);
+  });
+
+  it('lists a rare status by a scan of its lines, and a listing sees runs journaled after it', async () => {
+    const store = await openStore();
+    const keys = await seed(store, 30);
+    const terminate = async (workflowId: string) => {
+      const key = { workflowId, runId: 't' };
+      await store.append(key, [
+        started(workflowId, 't'),
+        { eventId: 2, eventTime: T, type: 'WorkflowExecutionTerminated', reason: 'test' },
+      ]);
+    };
+    await terminate('ended-1');
+    await store.writeIndex();
+    expect(store.stats().heldRuns).toBe(1);
+    expect(await store.listRuns({ status: 'TERMINATED' })).toMatchObject([{ workflowId: 'ended-1' }]);
+    expect(await store.listRuns({ status: 'FAILED' })).toEqual([]);
+    expect(await store.listRuns()).toHaveLength(32);
+    await terminate('ended-2');
+    expect(await store.listRuns()).toHaveLength(33); // held in memory, not yet journaled
+    await store.writeIndex();
+    expect(store.stats().heldRuns).toBe(1);
+    const listed = await store.listRuns();
+    expect(listed).toHaveLength(33);
+    expect(new Set(listed.map((r) => `${r.workflowId}/${r.runId}`)).size).toBe(33);
+    expect((await store.listRuns({ status: 'TERMINATED' })).map((r) => r.workflowId).sort()).toEqual([
+      'ended-1',
+      'ended-2',
+    ]);
+    // summaries handed out are copies
+    listed[0]!.status = 'FAILED';
+    expect((await store.listRuns({ status: 'FAILED' })).length).toBe(0);
+    for (const key of keys) expect(await store.readHistory(key)).toHaveLength(10);
+  });
+
+  it('a journal append cut short by a full disk keeps the runs in memory, and the next open rebuilds the journal', async () => {
+    const faulty = new FaultyFileSystem();
+    const store = await FileHistoryStore.open(dir, { fs: faulty.fs });
+    open.push(store);
+    const keys = await seed(store, 4);
+    await store.writeIndex();
+    const more = [{ workflowId: 'wf-1', runId: 'late' }];
+    const later = new Date(Date.parse(T) + 100_000).toISOString();
+    await store.append(
+      more[0]!,
+      sampleHistory('wf-1', 'late').map((e) => ({ ...e, eventTime: later })),
+    );
+    const journal = path.join(dir, 'closed');
+    faulty.inject({
+      call: 'handle.write',
+      code: 'ENOSPC',
+      path: (f) => f.startsWith(journal),
+      partial: true,
+    });
+    await store.writeIndex(); // the journal append fails half-way; index.json is still written
+    expect(store.stats().heldRuns).toBe(2); // the run that could not be journaled stays in memory
+    await expectAllThere(store, [...keys, ...more]);
+    faulty.heal();
+    await closeStore(store);
+    expect(JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')).clean).toBe(false);
+    const reopened = await openStore();
+    expect(reopened.openReport().journal).toBe('rebuilt');
+    expect(reopened.stats().heldRuns).toBe(1);
+    expect((await reopened.latestRun('wf-1'))?.runId).toBe('late');
+    expect(await reopened.listRuns()).toHaveLength(6);
   });
 
   it('after a crash (index.json not clean) reads runs/ and rebuilds the journal, losing nothing', async () => {
