@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FaultyFileSystem } from '../../test/support/faulty-fs.js';
 import { sampleHistory, T } from '../../test/support/history-samples.js';
-import { bucketOf, encodeEntry, segmentName } from './closed-journal.js';
+import { bucketOf, encodeEntry, JOURNAL_BUCKETS, segmentName } from './closed-journal.js';
 import type { HistoryEvent } from './events.js';
 import { FileHistoryStore, runFileName } from './file-store.js';
 import { HistoryConflictError, HistoryCorruptError, type RunKey, RunNotFoundError } from './store.js';
@@ -160,6 +160,39 @@ describe('the closed-run journal of the file store', () => {
     expect(reopened.stats().heldRuns).toBe(1);
     expect((await reopened.latestRun('wf-1'))?.runId).toBe('late');
     expect(await reopened.listRuns()).toHaveLength(6);
+  });
+
+  it('answers a look-up of a workflow ID without closed runs from memory once its segment was read', async () => {
+    const store = await openStore();
+    const keys = await seed(store, 10);
+    await closeStore(store);
+    const faulty = new FaultyFileSystem();
+    const s = await FileHistoryStore.open(dir, { fs: faulty.fs });
+    open.push(s);
+    // read every segment once: a look-up of one ID per segment
+    const probes = new Map<number, string>();
+    for (let i = 0; probes.size < JOURNAL_BUCKETS; i++) probes.set(bucketOf(`probe-${i}`), `probe-${i}`);
+    for (const id of probes.values()) expect(await s.latestRun(id)).toBeUndefined();
+    // a run closed and journaled after that is found (its ID was noted when it was written)
+    const fresh = { workflowId: 'fresh', runId: 'f' };
+    await s.append(fresh, sampleHistory('fresh', 'f'));
+    await s.writeIndex();
+    expect(s.stats().heldRuns).toBe(1);
+    expect((await s.latestRun('fresh'))?.runId).toBe('f');
+    expect(await s.listRuns({ workflowId: 'fresh' })).toHaveLength(1);
+    // from now on the journal cannot be read: new IDs are still answered, from memory
+    faulty.inject({ call: 'readFile', code: 'EIO', path: (f) => f.includes(`${path.sep}closed${path.sep}`) });
+    let answered = 0;
+    for (let i = 0; i < 200; i++) {
+      const result = await s.latestRun(`new-${i}`).then(
+        (r) => r ?? 'none',
+        () => 'read',
+      );
+      expect(['none', 'read']).toContain(result);
+      if (result === 'none') answered++;
+    }
+    expect(answered).toBeGreaterThanOrEqual(190);
+    await expect(s.latestRun(keys[0]!.workflowId)).rejects.toThrow(/EIO/); // a known ID: read from disk
   });
 
   it('after a crash (index.json not clean) reads runs/ and rebuilds the journal, losing nothing', async () => {

@@ -37,7 +37,7 @@ import {
   readSegment,
   segmentName,
 } from './closed-journal.js';
-import { checkSequence, decodeEventLine, parseHistoryJsonl } from './codec.js';
+import { checkSequence, crc32Hex, decodeEventLine, parseHistoryJsonl } from './codec.js';
 import { environmentError } from './environment-errors.js';
 import { CLOSING_EVENT_TYPES, type HistoryEvent, statusOfClosingEvent } from './events.js';
 import { matches } from './memory-store.js';
@@ -194,6 +194,8 @@ const INDEX_VERSION = 2;
 const VERIFY_CLOSED_AT_OPEN = 1000;
 /** How long a listing of every closed run stays cached for the next page. */
 const LIST_CACHE_MS = 10_000;
+/** The bitmap of workflow IDs with closed runs: 2^20 bits (128 KB), about 1 % false "maybe" at 10,000 IDs. */
+const ID_BITMAP_BITS_LOG2 = 20;
 const WRITE_CHUNK = 64;
 
 /**
@@ -338,6 +340,12 @@ export class FileHistoryStore implements HistoryStore {
   private journalStale = false;
   /** Closed runs whose file was found missing: left out of listings. */
   private readonly gone = new Set<string>();
+  /**
+   * Workflow IDs that have closed runs in the journal, one bit each by hash (a false "maybe" costs a
+   * segment read, a "no" is always right), for the segments in `idsSeen`: read once, or written here.
+   */
+  private readonly idBitmap = new Uint32Array(2 ** ID_BITMAP_BITS_LOG2 / 32);
+  private readonly idsSeen = new Set<number>();
   /** Bumped on every journal change: the listing cache below is for one version. */
   private journalVersion = 0;
   private listCache: { version: number; entries: ClosedRun[]; timer: NodeJS.Timeout } | undefined;
@@ -602,6 +610,7 @@ export class FileHistoryStore implements HistoryStore {
     if (!index?.clean && !states.some((state) => this.isJournalable(state))) {
       // Nothing to journal, and no index that vouches for anything: nothing to write yet.
       for (const state of states) this.addRun(state);
+      for (let bucket = 0; bucket < JOURNAL_BUCKETS; bucket++) this.idsSeen.add(bucket);
       return;
     }
     await this.ensureJournalDir();
@@ -619,6 +628,7 @@ export class FileHistoryStore implements HistoryStore {
         buckets.set(bucket, lines);
       }
       lines.push(encodeEntry(this.entryOf(state)));
+      this.seeId(state.key.workflowId);
       closedCount++;
       this.countClosed(state);
     }
@@ -634,6 +644,7 @@ export class FileHistoryStore implements HistoryStore {
       this.segmentBytes.set(bucket, text.length);
     }
     await fsyncDir(this.fs, journalDir);
+    for (let bucket = 0; bucket < JOURNAL_BUCKETS; bucket++) this.idsSeen.add(bucket);
     this.closedCount = closedCount;
     this.journalVersion++;
     this.indexDirty = true;
@@ -1207,7 +1218,7 @@ export class FileHistoryStore implements HistoryStore {
   private async closedEntries(filter: ListRunsFilter): Promise<ClosedRun[]> {
     if (!this.useJournal || filter.status === 'RUNNING' || filter.status === 'CORRUPT') return [];
     if (filter.workflowId !== undefined) {
-      return this.readBucket(bucketOf(filter.workflowId), needleFor('workflowId', filter.workflowId));
+      return this.closedOfWorkflow(filter.workflowId, needleFor('workflowId', filter.workflowId));
     }
     if (filter.status === undefined) return this.allClosed();
     const count = this.closedStatuses.get(filter.status) ?? 0;
@@ -1254,8 +1265,39 @@ export class FileHistoryStore implements HistoryStore {
 
   private async findClosed(key: RunKey): Promise<RunEntry | undefined> {
     const file = runFileName(key);
-    const entries = await this.readBucket(bucketOf(key.workflowId), needleFor('file', file));
+    const entries = await this.closedOfWorkflow(key.workflowId, needleFor('file', file));
     return entries.find((entry) => entry.file === file);
+  }
+
+  /**
+   * Journal entries of one workflow ID's segment that may match `needle`. The first read of a segment
+   * notes every workflow ID in it in a bitmap; after that, an ID the bitmap has never seen (a new
+   * workflow ID, as most starts are) is answered without reading the disk.
+   */
+  private async closedOfWorkflow(workflowId: string, needle: string): Promise<ClosedRun[]> {
+    const bucket = bucketOf(workflowId);
+    if (this.idsSeen.has(bucket)) {
+      return this.maySeeId(workflowId) ? this.readBucket(bucket, needle) : [];
+    }
+    const entries = await this.readBucket(bucket);
+    for (const entry of entries) this.seeId(entry.summary.workflowId);
+    this.idsSeen.add(bucket);
+    return entries; // the whole segment: callers check each entry
+  }
+
+  private idBit(workflowId: string): number {
+    return Number.parseInt(crc32Hex(workflowId), 16) >>> (32 - ID_BITMAP_BITS_LOG2);
+  }
+
+  /** Notes a workflow ID with closed runs in the journal (before its entry can be read). */
+  private seeId(workflowId: string): void {
+    const bit = this.idBit(workflowId);
+    this.idBitmap[bit >>> 5]! |= 1 << (bit & 31);
+  }
+
+  private maySeeId(workflowId: string): boolean {
+    const bit = this.idBit(workflowId);
+    return (this.idBitmap[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 
   /** One journal segment, up to what was synced; each run once (the last line of it wins). */
@@ -1392,6 +1434,7 @@ export class FileHistoryStore implements HistoryStore {
       }
       group.runs.push(run);
       group.lines.push(encodeEntry(this.entryOf(run)));
+      this.seeId(run.key.workflowId); // before its entry can be read (a failed write leaves a harmless "maybe")
     }
     if (buckets.size === 0) return;
     const dir = path.join(this.dir, JOURNAL_DIR);
