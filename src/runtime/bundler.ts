@@ -139,6 +139,8 @@ export async function createWorkflowBundler(options: BundleOptions): Promise<Wor
   const projectRoot = resolve(options.projectRoot ?? findProjectRoot(workflowsPath));
   const runtimeDir = dirname(runtimePath);
   const rel = (file: string): string => relativeTo(projectRoot, file);
+  // Bundled meanwhile (once per process): the user's build does not wait for it.
+  runtimeBundle(runtimePath).catch(() => undefined);
 
   const missing = [
     ...(existsSync(workflowsPath) ? [] : [`the workflows entry ${rel(workflowsPath)} does not exist`]),

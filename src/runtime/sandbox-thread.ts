@@ -94,6 +94,11 @@ export class SandboxThread {
     return this.nextId++;
   }
 
+  /** Starts the thread now, so that it boots while the caller does other work (bundling). */
+  warmUp(): void {
+    this.running ??= this.start();
+  }
+
   /** Forget run `id` in the thread once `owner` is garbage-collected. */
   trackRun(owner: object, id: number): void {
     this.runRegistry.register(owner, { id, generation: this.generation });

@@ -3,6 +3,7 @@ import { type BundleOptions, bundleWorkflows, type WorkflowBundle } from './bund
 import type { WorkflowCode } from './engine/index.js';
 import { conventionalActivitiesPath } from './project.js';
 import { type SandboxOptions, WorkflowSandbox } from './sandbox.js';
+import { workflowThread } from './sandbox-thread.js';
 import { relativeTo, resolveCallSite } from './source-map.js';
 
 export interface LoadedWorkflowCode extends WorkflowCode {
@@ -32,6 +33,7 @@ export function workflowCodeFromBundle(
 
 /** Bundles the workflows entry (activities by convention: src/activities next to it) and loads it into a sandbox. */
 export async function loadWorkflowCode(options: BundleOptions & SandboxOptions): Promise<LoadedWorkflowCode> {
+  workflowThread().warmUp();
   const activitiesPath = options.activitiesPath ?? conventionalActivitiesPath(options.workflowsPath);
   const bundle = await bundleWorkflows(activitiesPath ? { ...options, activitiesPath } : options);
   return workflowCodeFromBundle(bundle, options);
