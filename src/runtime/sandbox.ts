@@ -78,11 +78,8 @@ export class WorkflowSandbox {
 
   /** A fresh instance of the workflow code for one run. */
   createRun(info: RunInfoInput): SandboxRun {
-    if (this.generation !== this.thread.generation) this.open();
-    const id = this.thread.newId();
-    this.call({ op: 'createRun', sid: this.id, rid: id, info });
-    const run = new SandboxRun(this, id, this.thread.generation);
-    this.thread.trackRun(run, id);
+    const run = this.newRun();
+    this.call({ op: 'createRun', sid: this.id, rid: run.id, info });
     return run;
   }
 
@@ -95,23 +92,11 @@ export class WorkflowSandbox {
     patchIds: string[],
     activations: Activation[],
   ): { run: SandboxRun; commands: Command[][] } {
-    if (this.generation !== this.thread.generation) this.open();
-    const id = this.thread.newId();
-    const run = new SandboxRun(this, id, this.thread.generation);
-    this.thread.trackRun(run, id);
+    const run = this.newRun();
     const commands: Command[][] = [];
-    let offset = 0;
-    do {
-      const chunk = activations.slice(offset, offset + REPLAY_CHUNK).map((a) => JSON.stringify(a));
-      const replies = this.call({
-        op: 'activateMany',
-        rid: id,
-        ...(offset === 0 ? { create: { sid: this.id, info, patchIds } } : {}),
-        activations: chunk,
-      }) as string[];
-      for (const reply of replies) commands.push(JSON.parse(reply) as Command[]);
-      offset += REPLAY_CHUNK;
-    } while (offset < activations.length);
+    for (const request of this.activationCalls(run, info, patchIds, activations)) {
+      for (const reply of this.call(request) as string[]) commands.push(JSON.parse(reply) as Command[]);
+    }
     return { run, commands };
   }
 
@@ -126,39 +111,44 @@ export class WorkflowSandbox {
   ): Promise<{ run: SandboxRun; commands: Command[][] }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.runWithOnce(info, patchIds, activations);
+        const run = this.newRun();
+        const commands: Command[][] = [];
+        for (const request of this.activationCalls(run, info, patchIds, activations)) {
+          const replies = (await this.callAsync(request)) as string[];
+          for (const reply of replies) commands.push(JSON.parse(reply) as Command[]);
+        }
+        return { run, commands };
       } catch (error) {
         if (!(error instanceof WorkflowThreadStoppedError) || attempt >= 2) throw error;
       }
     }
   }
 
-  private async runWithOnce(
-    info: RunInfoInput,
-    patchIds: string[],
-    activations: Activation[],
-  ): Promise<{ run: SandboxRun; commands: Command[][] }> {
+  private newRun(): SandboxRun {
     if (this.generation !== this.thread.generation) this.open();
     const id = this.thread.newId();
     const run = new SandboxRun(this, id, this.thread.generation);
     this.thread.trackRun(run, id);
-    const commands: Command[][] = [];
+    return run;
+  }
+
+  /** The calls that create `run` and deliver `activations` to it, REPLAY_CHUNK at a time. */
+  private *activationCalls(
+    run: SandboxRun,
+    info: RunInfoInput,
+    patchIds: string[],
+    activations: Activation[],
+  ): Generator<WorkerRequest> {
     let offset = 0;
     do {
-      const chunk = activations.slice(offset, offset + REPLAY_CHUNK).map((a) => JSON.stringify(a));
-      const reply = await this.thread.callAsync(
-        {
-          op: 'activateMany',
-          rid: id,
-          ...(offset === 0 ? { create: { sid: this.id, info, patchIds } } : {}),
-          activations: chunk,
-        },
-        this.timeout,
-      );
-      for (const text of this.unwrap(reply) as string[]) commands.push(JSON.parse(text) as Command[]);
+      yield {
+        op: 'activateMany',
+        rid: run.id,
+        ...(offset === 0 ? { create: { sid: this.id, info, patchIds } } : {}),
+        activations: activations.slice(offset, offset + REPLAY_CHUNK).map((a) => JSON.stringify(a)),
+      };
       offset += REPLAY_CHUNK;
     } while (offset < activations.length);
-    return { run, commands };
   }
 
   /** Whether runs created in `generation` still exist (a deadlock restarts the thread without them). */
@@ -201,7 +191,7 @@ export class WorkflowSandbox {
 export class SandboxRun {
   constructor(
     private readonly sandbox: WorkflowSandbox,
-    private readonly id: number,
+    readonly id: number,
     private readonly generation: number,
   ) {}
 
