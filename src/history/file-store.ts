@@ -54,6 +54,7 @@ import {
 } from './store.js';
 import { nodeFileSystem, type StoreFileSystem } from './store-fs.js';
 import { acquireStoreLock, releaseStoreLock } from './store-lock.js';
+import { type WalRecord, WriteAheadLog } from './write-ahead-log.js';
 
 export { StoreLockedError, type StoreLockInfo } from '../common/errors.js';
 
@@ -96,6 +97,8 @@ export interface FileStoreOpenReport {
   journal: 'used' | 'rebuilt' | 'none';
   /** Run files read in full because the index had no up-to-date entry for them. */
   rescanned: number;
+  /** Run files whose tail the write-ahead log gave back (lost from the disk's cache, e.g. by a power cut). */
+  restoredFromLog: string[];
   readOnly: boolean;
 }
 
@@ -103,10 +106,12 @@ export interface FileStoreOpenReport {
 export interface FileStoreStats {
   appends: number;
   events: number;
-  /** Group commits: each writes and syncs every file with pending appends once. */
+  /** Group commits: each writes every file with pending appends once, and syncs the log once. */
   batches: number;
-  /** Syncs of run files: fdatasync calls, or O_DSYNC batch writes where the platform has O_DSYNC. */
+  /** Syncs that made appends durable: synchronous writes of the write-ahead log (one per 64 runs of a batch). */
   fsyncs: number;
+  /** Checkpoints: run files synced and the write-ahead log emptied. */
+  checkpoints: number;
   /** fsync calls on directories (after creating run files, after writing the index). */
   dirFsyncs: number;
   indexWrites: number;
@@ -178,16 +183,12 @@ interface IndexFile {
 }
 
 /**
- * Run files are opened with O_DSYNC where the platform has it (Linux, macOS): a write returns only
- * once its data (and the file size) is on stable storage, as write + fdatasync would, in one system
- * call. Elsewhere (Windows) each batch write is followed by an explicit datasync.
+ * Run files are written without a sync: a group commit makes its appends durable with one
+ * synchronous write of the write-ahead log (write-ahead-log.ts), and the run files are synced at
+ * checkpoints, when the log has grown past WAL_CHECKPOINT_BYTES and when the store closes.
  */
-const SYNC_ON_WRITE = typeof fsConstants.O_DSYNC === 'number' && fsConstants.O_DSYNC !== 0;
-const APPEND_FLAGS =
-  fsConstants.O_WRONLY |
-  fsConstants.O_APPEND |
-  fsConstants.O_CREAT |
-  (SYNC_ON_WRITE ? fsConstants.O_DSYNC : 0);
+const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT;
+const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 const INDEX_VERSION = 2;
 /** A cleanly closed store with at most this many closed runs has each one's file checked at open. */
@@ -369,7 +370,12 @@ export class FileHistoryStore implements HistoryStore {
     fsyncs: 0,
     dirFsyncs: 0,
     indexWrites: 0,
+    checkpoints: 0,
   };
+  private wal: WriteAheadLog | undefined;
+  /** Run files written since the last checkpoint (their bytes are durable in the log only). */
+  private readonly unsynced = new Set<string>();
+  private createdSinceCheckpoint = false;
 
   private constructor(
     readonly dir: string,
@@ -447,10 +453,18 @@ export class FileHistoryStore implements HistoryStore {
       index: 'missing',
       journal: 'none',
       rescanned: 0,
+      restoredFromLog: [],
       readOnly: this.readOnly,
       ...(takenOver ? { lockTakenOver: takenOver } : {}),
     };
     this.report = report;
+    if (!this.readOnly) {
+      // What the log holds goes back into the run files before anything reads them.
+      const { log, records } = await WriteAheadLog.open(this.fs, this.dir);
+      this.wal = log;
+      report.restoredFromLog = await this.applyLog(records);
+      await log.reset();
+    }
     const index = await this.readIndex(report);
     if (index?.version === INDEX_VERSION && index.clean && (await this.openFromIndex(index))) {
       report.journal = 'used';
@@ -969,6 +983,7 @@ export class FileHistoryStore implements HistoryStore {
     for (let start = 0; start < entries.length; start += WRITE_CHUNK) {
       const chunk = entries.slice(start, start + WRITE_CHUNK);
       const written: [RunState, PendingWrite, number][] = [];
+      const records: WalRecord[] = [];
       let created = false;
       await Promise.all(
         chunk.map(async ([run, p]) => {
@@ -989,11 +1004,9 @@ export class FileHistoryStore implements HistoryStore {
               const { bytesWritten } = await handle.write(data, offset, data.length - offset);
               offset += bytesWritten;
             }
-            // With O_DSYNC each write returned once durable (one thread-pool round trip, not two).
-            if (!SYNC_ON_WRITE) await handle.datasync();
-            this.counters.fsyncs++;
             if (isNew) created = true;
             written.push([run, p, data.length]);
+            records.push({ file: run.file, offset: run.durableBytes, data });
           } catch (error) {
             if (errorCode(error) === 'EEXIST' && !run.exists && (await this.refuseExisting(run, p))) return;
             run.failure = error instanceof Error ? error : new Error(String(error));
@@ -1002,20 +1015,26 @@ export class FileHistoryStore implements HistoryStore {
           }
         }),
       );
-      if (created) {
-        try {
-          await fsyncDir(this.fs, this.runsDir);
-          this.counters.dirFsyncs++;
-        } catch (error) {
-          for (const [run, p] of written) {
-            if (!run.exists) {
-              run.failure = error instanceof Error ? error : new Error(String(error));
-              this.fail(run, p, this.failureError(run));
-            }
-          }
-          written.splice(0, written.length, ...written.filter(([run]) => run.exists));
+      // One synchronous write makes the chunk's appends durable (the run files are synced later).
+      try {
+        await this.wal?.append(records);
+        this.counters.fsyncs++;
+      } catch (error) {
+        // Not durable: the runs stop here, their written tails cut off again (best effort: the
+        // next opening cuts what is left as a torn write) so that nothing refused is kept.
+        for (const [run, p] of written) {
+          await this.handles
+            .get(run.file)
+            ?.truncate(run.durableBytes)
+            .catch(() => {});
+          run.failure = error instanceof Error ? error : new Error(String(error));
+          await this.closeHandle(run.file);
+          this.fail(run, p, this.failureError(run));
         }
+        written.splice(0, written.length);
       }
+      if (created) this.createdSinceCheckpoint = true;
+      for (const [run] of written) this.unsynced.add(run.file);
       await this.trimHandles();
       for (const [run, p, bytes] of written) {
         run.exists = true;
@@ -1026,7 +1045,81 @@ export class FileHistoryStore implements HistoryStore {
         for (const w of p.waiters) w.resolve();
       }
     }
+    if ((this.wal?.size ?? 0) > WAL_CHECKPOINT_BYTES) await this.checkpoint();
     this.markIndexDirty();
+  }
+
+  /**
+   * Syncs the run files written since the last checkpoint (and the runs directory, for new files),
+   * then empties the write-ahead log. A failure leaves the log as it is: it still holds those bytes.
+   */
+  private async checkpoint(): Promise<void> {
+    if (!this.wal || (this.unsynced.size === 0 && this.wal.size === 0)) return;
+    const files = [...this.unsynced];
+    try {
+      for (let i = 0; i < files.length; i += WRITE_CHUNK) {
+        await Promise.all(files.slice(i, i + WRITE_CHUNK).map((file) => this.syncRunFile(file)));
+      }
+      if (this.createdSinceCheckpoint) {
+        await fsyncDir(this.fs, this.runsDir);
+        this.counters.dirFsyncs++;
+      }
+      await this.wal.reset();
+      this.unsynced.clear();
+      this.createdSinceCheckpoint = false;
+      this.counters.checkpoints++;
+    } catch {
+      // Kept for the next checkpoint; until then the log is the durable copy.
+    }
+  }
+
+  private async syncRunFile(file: string): Promise<void> {
+    const open = this.handles.get(file);
+    if (open) {
+      await open.datasync();
+      return;
+    }
+    const handle = await this.fs.open(path.join(this.runsDir, file), 'r');
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Puts the log's records back into the run files: a record whose bytes a file lacks (or holds
+   * otherwise) is written at its offset. Returns the files repaired, after syncing them.
+   */
+  private async applyLog(records: WalRecord[]): Promise<string[]> {
+    const repaired = new Set<string>();
+    let created = false;
+    for (const record of records) {
+      const file = path.join(this.runsDir, record.file);
+      let handle: FileHandle;
+      try {
+        handle = await this.fs.open(file, fsConstants.O_RDWR);
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+        handle = await this.fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT);
+        created = true;
+      }
+      try {
+        const present = Buffer.alloc(record.data.length);
+        const { bytesRead } = await handle.read(present, 0, present.length, record.offset);
+        if (bytesRead === present.length && present.equals(record.data)) continue;
+        const { size } = await handle.stat();
+        // A gap before the record (an earlier one was lost too) cannot be: records come in order.
+        if (size < record.offset) continue;
+        await handle.write(record.data, 0, record.data.length, record.offset);
+        repaired.add(record.file);
+      } finally {
+        await handle.close().catch(() => {});
+      }
+    }
+    for (const name of repaired) await this.syncRunFile(name);
+    if (created) await fsyncDir(this.fs, this.runsDir);
+    return [...repaired].sort();
   }
 
   /**
@@ -1547,6 +1640,7 @@ export class FileHistoryStore implements HistoryStore {
     this.closed = true;
     try {
       while (this.flushing) await this.flushing;
+      await this.checkpoint();
       if (this.indexTimer) clearTimeout(this.indexTimer);
       if (this.listCache) clearTimeout(this.listCache.timer);
       this.listCache = undefined;
@@ -1554,6 +1648,7 @@ export class FileHistoryStore implements HistoryStore {
       await this.writeIndex(true).catch(() => {});
     } finally {
       for (const file of [...this.handles.keys()]) await this.closeHandle(file);
+      await this.wal?.close();
       await this.releaseLock();
     }
   }
