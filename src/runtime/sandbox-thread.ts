@@ -58,6 +58,7 @@ interface Running {
     { resolve(reply: WorkerReply): void; reject(error: Error): void; timer?: NodeJS.Timeout }
   >;
   loadCheckedAt: number;
+  cpuMicrosAtCheck: number;
 }
 
 /** How many reads of the state word take SPIN_MS here (spins are counted: a clock read per turn slows them). */
@@ -203,8 +204,7 @@ export class SandboxThread {
     running.spinLimit ??= calibrateSpins(state);
     const now = performance.now();
     if (now - running.loadCheckedAt > LOAD_CHECK_MS) {
-      running.loadCheckedAt = now;
-      Atomics.store(state, SPIN_ALLOWED, loadavg()[0]! + 1 <= availableParallelism() ? 1 : 0);
+      Atomics.store(state, SPIN_ALLOWED, this.coreToSpare(running, now) ? 1 : 0);
     }
     let spins = 0;
     const spinLimit = wokeIt || Atomics.load(state, SPIN_ALLOWED) === 0 ? 0 : running.spinLimit;
@@ -220,6 +220,21 @@ export class SandboxThread {
       Atomics.wait(state, 0, STATE_REQUEST, left);
     }
     return true;
+  }
+
+  /**
+   * Whether the machine has a core to spare: the load average less this process's own recent use
+   * (its two threads would otherwise count against it) leaves one idle.
+   */
+  private coreToSpare(running: Running, now: number): boolean {
+    const used = process.cpuUsage();
+    const cpuMicros = used.user + used.system;
+    // Over the last interval; at the first look, since the process started (`now` counts from then).
+    const since = Number.isFinite(running.loadCheckedAt) ? running.loadCheckedAt : 0;
+    const own = now > since ? (cpuMicros - running.cpuMicrosAtCheck) / 1000 / (now - since) : 0;
+    running.loadCheckedAt = now;
+    running.cpuMicrosAtCheck = cpuMicros;
+    return loadavg()[0]! - own + 1 <= availableParallelism();
   }
 
   private start(): Running {
@@ -244,6 +259,7 @@ export class SandboxThread {
       state: new Int32Array(shared),
       booted: false,
       loadCheckedAt: Number.NEGATIVE_INFINITY,
+      cpuMicrosAtCheck: 0,
       asyncPort: asyncChannel.port1,
       pending: new Map(),
     };
