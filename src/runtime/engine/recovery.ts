@@ -9,7 +9,7 @@ import { newRunEntry, type RunEntry, runKeyString } from './run-entry.js';
 import type { Starts } from './start.js';
 
 /** How many runs recovery reads and rebuilds at once (their reads overlap the others' replays). */
-const RECOVERY_CONCURRENCY = 8;
+const RECOVERY_CONCURRENCY = 32;
 
 /** The open runs found at start-up, and when the last of them has been brought back. */
 export interface RecoveryProgress {
