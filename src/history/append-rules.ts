@@ -76,9 +76,14 @@ export function prepareAppend(
   let closed = position?.closed ?? false;
   const lines: string[] = [];
   for (const [i, event] of events.entries()) {
-    const checked = checkEvent(event);
-    if ('message' in checked) {
-      throw new InvalidArgumentError(`cannot append to run ${key.runId}: ${checked.message}`);
+    // The line is made and read back first: an event whose line reads back passed the schema there
+    // (checking the event itself too would check it twice). Only a line that fails is explained.
+    const line = readableLine(event);
+    if (line === undefined) {
+      const checked = checkEvent(event);
+      if ('message' in checked) {
+        throw new InvalidArgumentError(`cannot append to run ${key.runId}: ${checked.message}`);
+      }
     }
     if (closed) {
       throw new InvalidArgumentError(
@@ -102,9 +107,19 @@ export function prepareAppend(
       throw new InvalidArgumentError(`event ${event.eventId} is a second WorkflowExecutionStarted`);
     }
     if (CLOSING_EVENT_TYPES.has(event.type)) closed = true;
-    lines.push(recordLine(key, event));
+    lines.push(line ?? recordLine(key, event));
   }
   return { lines, position: { nextEventId: next + events.length, closed } };
+}
+
+/** The event's line when it reads back through the reader's own decoder; undefined otherwise. */
+function readableLine(event: HistoryEvent): string | undefined {
+  try {
+    const line = serializeEventWithCrc(event);
+    return decodeEventLine(line).ok ? line : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The line an event is recorded as, checked to read back through the reader's own decoder. */
