@@ -48,13 +48,8 @@ export class Context {
    * the workflow) or a TimeoutFailure (a timeout fired). Pass it to fetch and other cancellable APIs.
    */
   readonly cancellationSignal: AbortSignal;
-  /**
-   * Rejects with a CancelledFailure once the activity is cancelled or times out (Temporal's
-   * `TIMED_OUT` cancellation, with the TimeoutFailure as its `cause`). Never resolves.
-   */
-  readonly cancelled: Promise<never>;
-  /** The activity's logger: each line carries the workflow and activity IDs, the type and the attempt. */
-  log: Logger;
+  private cancelledPromise: Promise<never> | undefined;
+  private logger: Logger | undefined;
 
   /** Made by the host; activity code gets its context from `Context.current()`. */
   constructor(
@@ -63,13 +58,30 @@ export class Context {
     private readonly host: ActivityHost,
   ) {
     this.cancellationSignal = signal;
-    this.cancelled = new Promise<never>((_, reject) => {
-      const fire = () => reject(asCancellation(signal.reason));
-      if (signal.aborted) fire();
-      else signal.addEventListener('abort', fire, { once: true });
-    });
-    this.cancelled.catch(() => undefined);
-    this.log = activityLogger(
+  }
+
+  /**
+   * Rejects with a CancelledFailure once the activity is cancelled or times out (Temporal's
+   * `TIMED_OUT` cancellation, with the TimeoutFailure as its `cause`). Never resolves.
+   */
+  get cancelled(): Promise<never> {
+    // Made on first use: most activities never look, and every attempt makes a context.
+    if (!this.cancelledPromise) {
+      const signal = this.cancellationSignal;
+      this.cancelledPromise = new Promise<never>((_, reject) => {
+        const fire = () => reject(asCancellation(signal.reason));
+        if (signal.aborted) fire();
+        else signal.addEventListener('abort', fire, { once: true });
+      });
+      this.cancelledPromise.catch(() => undefined);
+    }
+    return this.cancelledPromise;
+  }
+
+  /** The activity's logger: each line carries the workflow and activity IDs, the type and the attempt. */
+  get log(): Logger {
+    const { info, host } = this;
+    this.logger ??= activityLogger(
       {
         workflowId: info.workflowExecution.workflowId,
         runId: info.workflowExecution.runId,
@@ -80,6 +92,11 @@ export class Context {
       },
       (record) => host.log(record),
     );
+    return this.logger;
+  }
+
+  set log(logger: Logger) {
+    this.logger = logger;
   }
 
   /**
