@@ -115,4 +115,27 @@ describe('the file store with its write-ahead log', () => {
     expect((await reopened.readHistory(a)).map((e) => e.eventId)).toEqual([1, 2]);
     expect((await reopened.readHistory(b)).map((e) => e.eventId)).toEqual([1]);
   });
+  it('cuts a log record that a failing disk wrote half of, so the records after it still count', async () => {
+    const faulty = new FaultyFileSystem();
+    const store = await openStore({ fs: faulty.fs });
+    const a = { workflowId: 'a', runId: 'r' };
+    const b = { workflowId: 'b', runId: 'r' };
+    await store.append(a, [started('a', 'r')]);
+    await store.append(b, [started('b', 'r')]);
+    faulty.inject({ call: 'handle.write', code: 'EIO', partial: true, path: (f) => f.endsWith(WAL_FILE) });
+    await expect(store.append(a, [signal(2)])).rejects.toThrow(/EIO/);
+    faulty.heal();
+    await store.append(b, [signal(2)]);
+    // A power cut now: b's run file lost its last append; the log must still give it back.
+    const copy = await crashCopy();
+    const fileB = store.runFilePath(b).replace(dir, copy);
+    const text = await fs.readFile(fileB, 'utf8');
+    await fs.writeFile(fileB, text.slice(0, text.indexOf('\n') + 1));
+    const reopened = await FileHistoryStore.open(copy);
+    open.push(reopened);
+    expect((await reopened.readHistory(b)).map((e) => e.eventId)).toEqual([1, 2]);
+    expect((await reopened.readHistory(a)).map((e) => e.eventId)).toEqual([1]);
+    await reopened.close();
+    await fs.rm(copy, { recursive: true, force: true });
+  });
 });

@@ -67,14 +67,27 @@ export class WriteAheadLog {
       parts.push(Buffer.from(header, 'utf8'), record.data);
     }
     const data = Buffer.concat(parts);
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await this.handle.write(data, written, data.length - written);
-      written += bytesWritten;
+    if (this.broken) throw this.broken;
+    try {
+      let written = 0;
+      while (written < data.length) {
+        const { bytesWritten } = await this.handle.write(data, written, data.length - written);
+        written += bytesWritten;
+      }
+      if (!fsConstants.O_DSYNC) await this.handle.datasync();
+    } catch (error) {
+      // A record cut short would end the log for every record after it: cut the log back to its
+      // last whole record, or take no more records until the store is reopened.
+      await this.handle.truncate(this.bytes).catch(() => {
+        this.broken = error instanceof Error ? error : new Error(String(error));
+      });
+      throw error;
     }
-    if (!fsConstants.O_DSYNC) await this.handle.datasync();
     this.bytes += data.length;
   }
+
+  /** Set when a failed write could not be cut back: the log takes nothing more. */
+  private broken: Error | undefined;
 
   /** Empties the log (everything it held is synced in the run files). */
   async reset(): Promise<void> {
