@@ -69,7 +69,10 @@ export interface FileHistoryStoreOptions {
   lock?: boolean;
   /** Most run files kept open at once (default 256). */
   maxOpenFiles?: number;
-  /** How long after a write the index is rewritten (default 2000 ms). */
+  /**
+   * How long after the last write the index is rewritten and a checkpoint taken (the run files
+   * synced, the write-ahead log emptied). Default 2000 ms.
+   */
   indexDelayMs?: number;
   /** The file system (default node:fs); tests inject faults through it. */
   fs?: StoreFileSystem;
@@ -355,6 +358,7 @@ export class FileHistoryStore implements HistoryStore {
   private flushing: Promise<void> | undefined;
   private readonly handles = new Map<string, FileHandle>();
   private indexTimer: NodeJS.Timeout | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
   private indexDirty = false;
   /** The index.json on disk says the store was closed cleanly. */
   private indexClean = false;
@@ -1046,7 +1050,28 @@ export class FileHistoryStore implements HistoryStore {
       }
     }
     if ((this.wal?.size ?? 0) > WAL_CHECKPOINT_BYTES) await this.checkpoint();
+    else this.checkpointWhenIdle();
     this.markIndexDirty();
+  }
+
+  /**
+   * A checkpoint once appends have paused for a while, so that the run files written meanwhile are
+   * synced (and forgotten here) without waiting for the log to fill. It takes the writer's turn.
+   */
+  private checkpointWhenIdle(): void {
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      if (this.closed) return;
+      if (this.flushing) {
+        this.checkpointWhenIdle();
+        return;
+      }
+      this.flushing = this.checkpoint().finally(() => {
+        this.flushing = this.pending.size > 0 ? this.flushLoop() : undefined;
+      });
+    }, this.indexDelayMs);
+    this.checkpointTimer.unref();
   }
 
   /**
@@ -1642,6 +1667,7 @@ export class FileHistoryStore implements HistoryStore {
       while (this.flushing) await this.flushing;
       await this.checkpoint();
       if (this.indexTimer) clearTimeout(this.indexTimer);
+      if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
       if (this.listCache) clearTimeout(this.listCache.timer);
       this.listCache = undefined;
       this.indexTimer = undefined;

@@ -89,6 +89,18 @@ describe('the file store with its write-ahead log', () => {
     await fs.rm(copy, { recursive: true, force: true });
   });
 
+  it('syncs the run files and empties the log once appends pause, without a close', async () => {
+    const store = await openStore({ indexDelayMs: 50 });
+    await store.append({ workflowId: 'a', runId: 'r' }, [started('a', 'r')]);
+    await store.append({ workflowId: 'a', runId: 'r' }, [signal(2)]);
+    await expect.poll(() => store.stats().checkpoints, { timeout: 5000 }).toBe(1);
+    expect((await fs.stat(path.join(dir, WAL_FILE))).size).toBe(0);
+    await store.append({ workflowId: 'a', runId: 'r' }, [signal(3)]);
+    expect((await store.readHistory({ workflowId: 'a', runId: 'r' })).map((e) => e.eventId)).toEqual([
+      1, 2, 3,
+    ]);
+  });
+
   it('syncs the run files and empties the log at a clean close', async () => {
     const store = await openStore();
     await store.append({ workflowId: 'a', runId: 'r' }, [started('a', 'r')]);
