@@ -110,6 +110,17 @@ async function heapUsed() {
   return process.memoryUsage().heapUsed + workflowThread().heapUsed();
 }
 
+/** The engine of `wf dev` (in this process) on the fixture, with its store in `storeDir`. */
+function openFixtureEngine(storeDir) {
+  return openLocalEngine({
+    root: FIXTURE,
+    workflowsPath: WORKFLOWS,
+    activitiesPath: ACTIVITIES,
+    storeDir,
+    port: 0,
+  });
+}
+
 export const cases = {
   ...devCases,
   ...webUiCases,
@@ -122,13 +133,7 @@ export const cases = {
   /** Heap kept per closed run by the engine of wf dev on the file store (summaries, caches). */
   async 'closed-memory'() {
     const dir = await tempDir('closed');
-    const local = await openLocalEngine({
-      root: FIXTURE,
-      workflowsPath: WORKFLOWS,
-      activitiesPath: ACTIVITIES,
-      storeDir: dir,
-      port: 0,
-    });
+    const local = await openFixtureEngine(dir);
     try {
       for (let i = 0; i < 100; i++) await execute(local.engine, 'empty', `warm-${i}`);
       await new Promise((r) => setTimeout(r, 2500)); // the delayed index rewrite of the warm-up
@@ -163,13 +168,7 @@ export const cases = {
   /** 1. A durable step on the file store (fdatasync, group commit) and the real clock. */
   async 'file-steps'() {
     const dir = await tempDir('file');
-    const local = await openLocalEngine({
-      root: FIXTURE,
-      workflowsPath: WORKFLOWS,
-      activitiesPath: ACTIVITIES,
-      storeDir: dir,
-      port: 0,
-    });
+    const local = await openFixtureEngine(dir);
     try {
       const before = local.store.stats();
       const { serialMs, total, concurrentMs, gaps } = await stepRounds(local.engine, 'file');

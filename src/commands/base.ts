@@ -1,4 +1,5 @@
 import { Command, Flags } from '@oclif/core';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../common/defaults.js';
 import { WfError } from '../common/errors.js';
 import { errorToFailure } from '../common/failure-convert.js';
 import { printableLines, terminalJson } from '../common/printable.js';
@@ -154,4 +155,43 @@ export abstract class LocalCommand extends Command {
     if (err.oclif) throw err;
     reportError(err, this.argv);
   }
+}
+
+/** Flags of the commands that serve a project over HTTP (`wf dev`, `wf serve`). */
+export const serverFlags = {
+  otel: Flags.boolean({
+    description:
+      'Export OpenTelemetry traces over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318). ' +
+      'Also on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or OTEL_TRACES_EXPORTER=otlp is set; OTEL_SDK_DISABLED=true turns it off.',
+  }),
+  'metrics-port': Flags.integer({
+    description:
+      'Also serve GET /metrics (Prometheus) alone on this port, for scrapers. It is always on the API port too.',
+    min: 0,
+    max: 65535,
+  }),
+  'max-cached-runs': Flags.integer({
+    description:
+      'Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default: 1000.',
+  }),
+  'max-concurrent-activities': Flags.integer({
+    description: `Activities running at once in this process; more wait their turn. Default: ${DEFAULT_MAX_CONCURRENT_ACTIVITIES}.`,
+  }),
+};
+
+/** What `serverFlags` ask of the server, as its options (unset flags left out). */
+export function serverOptionsOf(flags: {
+  otel: boolean;
+  'metrics-port'?: number | undefined;
+  'max-cached-runs'?: number | undefined;
+  'max-concurrent-activities'?: number | undefined;
+}): { otel?: true; metricsPort?: number; maxCachedRuns?: number; maxConcurrentActivities?: number } {
+  return {
+    ...(flags.otel ? { otel: true as const } : {}),
+    ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}),
+    ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
+    ...(flags['max-concurrent-activities']
+      ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
+      : {}),
+  };
 }

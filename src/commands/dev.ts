@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../common/defaults.js';
-import { LocalCommand, projectFlags } from './base.js';
+import { LocalCommand, projectFlags, serverFlags, serverOptionsOf } from './base.js';
 
 export class Dev extends LocalCommand {
   static override summary = 'Run the local dev server: workflows run durably, histories kept in .wf/.';
@@ -17,18 +16,8 @@ export class Dev extends LocalCommand {
   ];
   static override flags = {
     ...projectFlags,
+    ...serverFlags,
     port: Flags.integer({ description: 'Port of the HTTP API (on 127.0.0.1). Default: 7466.' }),
-    otel: Flags.boolean({
-      description:
-        'Export OpenTelemetry traces over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318). ' +
-        'Also on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or OTEL_TRACES_EXPORTER=otlp is set; OTEL_SDK_DISABLED=true turns it off.',
-    }),
-    'metrics-port': Flags.integer({
-      description:
-        'Also serve GET /metrics (Prometheus) alone on this port, for scrapers. It is always on the API port too.',
-      min: 0,
-      max: 65535,
-    }),
     plain: Flags.boolean({
       description:
         'Print plain lines instead of the live terminal view (the default when stdout is not a terminal or CI is set).',
@@ -44,13 +33,6 @@ export class Dev extends LocalCommand {
       description: 'Reload the code when files under src/ change (--no-watch to turn off).',
       default: true,
       allowNo: true,
-    }),
-    'max-cached-runs': Flags.integer({
-      description:
-        'Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default: 1000.',
-    }),
-    'max-concurrent-activities': Flags.integer({
-      description: `Activities running at once; more wait their turn. Default: ${DEFAULT_MAX_CONCURRENT_ACTIVITIES}.`,
     }),
     migrate: Flags.boolean({
       description: 'With a postgres:// store: create or upgrade its schema on start.',
@@ -84,14 +66,9 @@ export class Dev extends LocalCommand {
         config,
         watch: flags.watch,
         reporter,
-        ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}),
-        ...(flags.otel ? { otel: true } : {}),
+        ...serverOptionsOf(flags),
         ...(flags.migrate ? { migrate: true } : {}),
         ...(flags.schema ? { schema: flags.schema } : {}),
-        ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
-        ...(flags['max-concurrent-activities']
-          ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
-          : {}),
       });
     } catch (error) {
       view?.close();

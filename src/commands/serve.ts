@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../common/defaults.js';
-import { LocalCommand, projectFlags } from './base.js';
+import { LocalCommand, projectFlags, serverFlags, serverOptionsOf } from './base.js';
 
 export class Serve extends LocalCommand {
   static override summary =
@@ -18,6 +17,7 @@ export class Serve extends LocalCommand {
   ];
   static override flags = {
     ...projectFlags,
+    ...serverFlags,
     store: Flags.string({
       description:
         'Store: a directory, or a postgres:// URL shared by every server of the project. Default: DATABASE_URL, then .wf in the project.',
@@ -26,17 +26,6 @@ export class Serve extends LocalCommand {
     host: Flags.string({
       description: 'Address to listen on. Default: 127.0.0.1. Any other address requires --api-token.',
       default: '127.0.0.1',
-    }),
-    otel: Flags.boolean({
-      description:
-        'Export OpenTelemetry traces over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318). ' +
-        'Also on when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or OTEL_TRACES_EXPORTER=otlp is set; OTEL_SDK_DISABLED=true turns it off.',
-    }),
-    'metrics-port': Flags.integer({
-      description:
-        'Also serve GET /metrics (Prometheus) alone on this port, for scrapers. It is always on the API port too.',
-      min: 0,
-      max: 65535,
     }),
     'api-token': Flags.string({
       description:
@@ -57,13 +46,6 @@ export class Serve extends LocalCommand {
       options: ['json', 'text'] as const,
       default: 'json' as const,
     })(),
-    'max-cached-runs': Flags.integer({
-      description:
-        'Runs kept in memory; idle runs past this are evicted and rebuilt by replay when they wake. Default: 1000.',
-    }),
-    'max-concurrent-activities': Flags.integer({
-      description: `Activities running at once in this process; more wait their turn. Default: ${DEFAULT_MAX_CONCURRENT_ACTIVITIES}.`,
-    }),
   };
 
   async run(): Promise<void> {
@@ -80,17 +62,12 @@ export class Serve extends LocalCommand {
           : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       host: flags.host,
-      ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}),
-      ...(flags.otel ? { otel: true } : {}),
+      ...serverOptionsOf(flags),
       ...(flags['api-token'] ? { apiToken: flags['api-token'] } : {}),
       migrate: flags.migrate,
       ...(flags.schema ? { schema: flags.schema } : {}),
       ...(flags.lease ? { lease: flags.lease } : {}),
       logFormat: flags['log-format'],
-      ...(flags['max-cached-runs'] ? { maxCachedRuns: flags['max-cached-runs'] } : {}),
-      ...(flags['max-concurrent-activities']
-        ? { maxConcurrentActivities: flags['max-concurrent-activities'] }
-        : {}),
     });
   }
 }

@@ -121,9 +121,7 @@ export class SandboxThread {
     const wokeIt = Atomics.load(running.state, WORKER_ASLEEP) === 1;
     ring(running.state);
     if (!this.awaitReply(running, timeoutMs, wokeIt)) {
-      const deadlock = new WorkflowDeadlockError(
-        `workflow code ran for more than ${timeoutMs} ms without awaiting anything: look for an infinite loop or a busy wait`,
-      );
+      const deadlock = deadlockError(timeoutMs);
       // The thread answers calls in order: if an asynchronous call is still unanswered, it is the
       // one that loops (this one waited behind it), and this call is made again by its caller.
       for (let m = receiveMessageOnPort(running.asyncPort); m; m = receiveMessageOnPort(running.asyncPort)) {
@@ -166,11 +164,7 @@ export class SandboxThread {
           () => {
             if (this.running !== running || !running.pending.delete(id)) return;
             this.terminate();
-            reject(
-              new WorkflowDeadlockError(
-                `workflow code ran for more than ${timeoutMs} ms without awaiting anything: look for an infinite loop or a busy wait`,
-              ),
-            );
+            reject(deadlockError(timeoutMs));
           },
           timeoutMs + (running.booted ? 0 : BOOT_ALLOWANCE_MS),
         );
@@ -292,6 +286,12 @@ export class SandboxThread {
     running.pending.clear();
     void running.worker.terminate();
   }
+}
+
+function deadlockError(timeoutMs: number): WorkflowDeadlockError {
+  return new WorkflowDeadlockError(
+    `workflow code ran for more than ${timeoutMs} ms without awaiting anything: look for an infinite loop or a busy wait`,
+  );
 }
 
 /** Tells the thread a call is posted (it sleeps on the doorbell, so no ring is missed). */

@@ -208,9 +208,7 @@ export class SandboxRun {
 
   /** activate() without blocking the host: the thread works while the host goes on. */
   async activateAsync(activation: Activation): Promise<Command[]> {
-    if (this.lost) {
-      throw new WorkflowThreadStoppedError('this run was held by a workflow thread that was stopped');
-    }
+    this.checkHeld();
     const commands = await this.sandbox.callAsync({
       op: 'activate',
       rid: this.id,
@@ -244,18 +242,18 @@ export class SandboxRun {
   }
 
   private call(request: WorkerRequest): unknown {
+    this.checkHeld();
+    return this.sandbox.call(request);
+  }
+
+  /** A run of a stopped thread is gone: its callers rebuild it from its history (and try again). */
+  private checkHeld(): void {
     if (this.lost) {
-      throw new SandboxRunLostError(
+      throw new WorkflowThreadStoppedError(
         'this run was held by a workflow thread that was stopped; it must be rebuilt from its history',
       );
     }
-    return this.sandbox.call(request);
   }
-}
-
-/** A call reached a run whose workflow thread was stopped; callers rebuild the run instead. */
-export class SandboxRunLostError extends Error {
-  override name = 'SandboxRunLostError';
 }
 
 /** An error thrown in the workflow thread, with its name, message and stack as they were there. */

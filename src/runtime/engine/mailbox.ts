@@ -9,7 +9,7 @@ import { applyWork } from './activation.js';
 import type { EngineKernel } from './kernel.js';
 import { RunFencedError } from './ownership.js';
 import type { RunCache } from './run-cache.js';
-import type { RunEntry } from './run-entry.js';
+import { liveExecutor, type RunEntry } from './run-entry.js';
 import type { Work } from './types.js';
 
 /** How long one activation may go on through a run's queued work before other runs get their turn. */
@@ -98,7 +98,7 @@ export class Mailbox {
   /** The run's executor, rebuilt from its history if it was evicted. Call while holding the slot. */
   async load(entry: RunEntry, known?: HistoryEvent[]): Promise<RunExecutor> {
     // Another run's deadlock stopped the workflow thread that held this run's code.
-    if (entry.executor?.sandboxLost) entry.executor = undefined;
+    entry.executor = liveExecutor(entry);
     if (entry.executor) {
       this.cache.touch(entry);
       return entry.executor;
