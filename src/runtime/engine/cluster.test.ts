@@ -200,6 +200,9 @@ describe.runIf(postgresAvailable)('WorkflowEngine on a shared PostgreSQL store',
       expect(await outcome).toEqual({ status: 'COMPLETED', result: 3 });
 
       // Whoever claimed the run after the takeover (a again, or b) rebuilt it from the history.
+      // Its spans are emitted once the last append is durable, which the other engine's result
+      // waiter may learn of first: wait for them.
+      await expect.poll(() => spansA.length + spansB.length, { timeout: 5000 }).toBeGreaterThanOrEqual(7);
       const all = [...spansA, ...spansB];
       expect(all.map((s) => s.name).sort()).toEqual([
         'RunActivity:step',
