@@ -96,8 +96,8 @@ describe('FileHistoryStore', () => {
     expect(await store.readHistory(key)).toHaveLength(4);
   });
 
-  it('makes 200 concurrent runs durable with one sync of the write-ahead log per 64 runs of a batch', async () => {
-    const store = await openStore();
+  it('makes 200 concurrent runs durable with one sync of the write-ahead log per maxOpenFiles runs of a batch', async () => {
+    const store = await openStore({ maxOpenFiles: 64 });
     const keys = Array.from({ length: 200 }, (_, i) => ({ workflowId: `wf-${i}`, runId: `run-${i}` }));
     // five appends per run issued at once: they join one group commit
     const first = keys.flatMap((k) => [

@@ -67,7 +67,7 @@ export interface FileHistoryStoreOptions {
    * `append` is refused.
    */
   lock?: boolean;
-  /** Most run files kept open at once (default 256). */
+  /** Most run files kept open at once (default 256); also the most runs one sync of the write-ahead log covers. */
   maxOpenFiles?: number;
   /**
    * How long after the last write the index is rewritten and a checkpoint taken (the run files
@@ -200,7 +200,6 @@ const VERIFY_CLOSED_AT_OPEN = 1000;
 const LIST_CACHE_MS = 10_000;
 /** The bitmap of workflow IDs with closed runs: 2^20 bits (128 KB), about 1 % false "maybe" at 10,000 IDs. */
 const ID_BITMAP_BITS_LOG2 = 20;
-const WRITE_CHUNK = 64;
 
 /**
  * The file name of a run: a readable prefix of the workflow ID (letters, digits, `-` and `_` only)
@@ -398,7 +397,7 @@ export class FileHistoryStore implements HistoryStore {
     const store = new FileHistoryStore(
       root,
       readOnly,
-      Math.max(WRITE_CHUNK, options.maxOpenFiles ?? 256),
+      Math.max(1, options.maxOpenFiles ?? 256),
       options.indexDelayMs ?? 2000,
       options.fs ?? nodeFileSystem,
     );
@@ -984,12 +983,15 @@ export class FileHistoryStore implements HistoryStore {
   private async writeBatch(batch: Map<RunState, PendingWrite>): Promise<void> {
     this.counters.batches++;
     const entries = [...batch];
-    for (let start = 0; start < entries.length; start += WRITE_CHUNK) {
-      const chunk = entries.slice(start, start + WRITE_CHUNK);
+    // At most maxOpenFiles runs per sync of the log: their files stay open until it is durable.
+    for (let start = 0; start < entries.length; start += this.maxOpenFiles) {
+      const chunk = entries.slice(start, start + this.maxOpenFiles);
       const written: [RunState, PendingWrite, number][] = [];
       const records: WalRecord[] = [];
       let created = false;
-      await Promise.all(
+      // Files are opened concurrently, then written on this thread, unsynced: a write into the page
+      // cache is quicker than a hop through libuv's thread pool, and the log below makes it durable.
+      const handles = await Promise.all(
         chunk.map(async ([run, p]) => {
           if (run.corruption || run.failure) {
             this.fail(
@@ -997,31 +999,41 @@ export class FileHistoryStore implements HistoryStore {
               p,
               run.corruption ? new HistoryCorruptError(run.corruption) : this.failureError(run),
             );
-            return;
+            return undefined;
           }
           try {
-            const isNew = !run.exists;
-            const handle = await this.handleFor(run);
-            const data = Buffer.from(p.text.join(''), 'utf8');
-            let offset = 0;
-            while (offset < data.length) {
-              const { bytesWritten } = await handle.write(data, offset, data.length - offset);
-              offset += bytesWritten;
-            }
-            if (isNew) created = true;
-            written.push([run, p, data.length]);
-            records.push({ file: run.file, offset: run.durableBytes, data });
+            return await this.handleFor(run);
           } catch (error) {
-            if (errorCode(error) === 'EEXIST' && !run.exists && (await this.refuseExisting(run, p))) return;
-            run.failure = error instanceof Error ? error : new Error(String(error));
-            await this.closeHandle(run.file);
-            this.fail(run, p, this.failureError(run));
+            if (errorCode(error) === 'EEXIST' && !run.exists && (await this.refuseExisting(run, p))) {
+              return undefined;
+            }
+            await this.failRun(run, p, error);
+            return undefined;
           }
         }),
       );
+      for (let i = 0; i < chunk.length; i++) {
+        const handle = handles[i];
+        if (!handle) continue;
+        const [run, p] = chunk[i] as [RunState, PendingWrite];
+        const data = Buffer.from(p.text.join(''), 'utf8');
+        try {
+          let offset = 0;
+          while (offset < data.length)
+            offset += this.fs.writeSync(handle, data, offset, data.length - offset);
+        } catch (error) {
+          await this.failRun(run, p, error);
+          continue;
+        }
+        if (!run.exists) created = true;
+        written.push([run, p, data.length]);
+        records.push({ file: run.file, offset: run.durableBytes, data });
+      }
       // One synchronous write makes the chunk's appends durable (the run files are synced later).
       try {
-        await this.wal?.append(records);
+        // A batch of one run (nobody else at work) is written on this thread, a larger one in the
+        // thread pool so that the event loop serves the other runs while the disk syncs.
+        await this.wal?.append(records, batch.size === 1);
         this.counters.fsyncs++;
       } catch (error) {
         // Not durable: the runs stop here, their written tails cut off again (best effort: the
@@ -1031,9 +1043,7 @@ export class FileHistoryStore implements HistoryStore {
             .get(run.file)
             ?.truncate(run.durableBytes)
             .catch(() => {});
-          run.failure = error instanceof Error ? error : new Error(String(error));
-          await this.closeHandle(run.file);
-          this.fail(run, p, this.failureError(run));
+          await this.failRun(run, p, error);
         }
         written.splice(0, written.length);
       }
@@ -1082,8 +1092,8 @@ export class FileHistoryStore implements HistoryStore {
     if (!this.wal || (this.unsynced.size === 0 && this.wal.size === 0)) return;
     const files = [...this.unsynced];
     try {
-      for (let i = 0; i < files.length; i += WRITE_CHUNK) {
-        await Promise.all(files.slice(i, i + WRITE_CHUNK).map((file) => this.syncRunFile(file)));
+      for (let i = 0; i < files.length; i += this.maxOpenFiles) {
+        await Promise.all(files.slice(i, i + this.maxOpenFiles).map((file) => this.syncRunFile(file)));
       }
       if (this.createdSinceCheckpoint) {
         await fsyncDir(this.fs, this.runsDir);
@@ -1188,6 +1198,13 @@ export class FileHistoryStore implements HistoryStore {
     return new WfError('UNAVAILABLE', `${doing} failed: ${run.failure?.message}. ${after}`, {
       cause: run.failure,
     });
+  }
+
+  /** A run whose file could not be opened or written: it takes no more appends. */
+  private async failRun(run: RunState, p: PendingWrite, error: unknown): Promise<void> {
+    run.failure = error instanceof Error ? error : new Error(String(error));
+    await this.closeHandle(run.file);
+    this.fail(run, p, this.failureError(run));
   }
 
   private async handleFor(run: RunState): Promise<FileHandle> {

@@ -114,6 +114,10 @@ export interface RunIdentity {
  * Each input event triggers one activation, and the commands of that activation are recorded right
  * after it; that is the invariant replay relies on.
  */
+
+/** What a new run's WorkflowExecutionStarted records, but its position and time. */
+type NewRunStart = Omit<WorkflowExecutionStarted, 'eventId' | 'eventTime' | 'formatVersion' | 'type'>;
+
 export class RunExecutor {
   readonly identity: RunIdentity;
   readonly started: WorkflowExecutionStarted;
@@ -158,11 +162,47 @@ export class RunExecutor {
 
   /** Starts a new run: returns its first events (started, and the commands of its first activation). */
   static start(
-    started: Omit<WorkflowExecutionStarted, 'eventId' | 'eventTime' | 'formatVersion' | 'type'>,
+    started: NewRunStart,
     now: number,
     options: ExecutorOptions,
     signal?: { name: string; args: unknown[] },
   ): { executor: RunExecutor; events: HistoryEvent[] } {
+    const start = RunExecutor.prepareStart(started, now, options, signal);
+    // The run's code is created and activated in one call into the workflow thread.
+    const { run, commands } = options.sandbox.runWith(runInfoOf(start.event), [], [start.activation]);
+    return RunExecutor.finishStart(start, run, commands, now);
+  }
+
+  /**
+   * start() without blocking the host while the workflow thread works: what a start does when
+   * other runs' calls are in the thread already (a blocking call would wait behind them).
+   */
+  static async startAsync(
+    started: NewRunStart,
+    now: number,
+    options: ExecutorOptions,
+    signal?: { name: string; args: unknown[] },
+  ): Promise<{ executor: RunExecutor; events: HistoryEvent[] }> {
+    const start = RunExecutor.prepareStart(started, now, options, signal);
+    const { run, commands } = await options.sandbox.runWithAsync(
+      runInfoOf(start.event),
+      [],
+      [start.activation],
+    );
+    return RunExecutor.finishStart(start, run, commands, now);
+  }
+
+  private static prepareStart(
+    started: NewRunStart,
+    now: number,
+    options: ExecutorOptions,
+    signal: { name: string; args: unknown[] } | undefined,
+  ): {
+    executor: RunExecutor;
+    event: WorkflowExecutionStarted;
+    first: HistoryEvent[];
+    activation: Activation;
+  } {
     const event: WorkflowExecutionStarted = {
       eventId: 1,
       eventTime: new Date(now).toISOString(),
@@ -184,8 +224,16 @@ export class RunExecutor {
       activation.jobs.push(...jobsFor(signaled, () => 'unknown'));
       activation.historyLength = signaled.eventId;
     }
-    // The run's code is created and activated in one call into the workflow thread.
-    const { run, commands } = options.sandbox.runWith(runInfoOf(event), [], [activation]);
+    return { executor, event, first, activation };
+  }
+
+  private static finishStart(
+    start: { executor: RunExecutor; event: WorkflowExecutionStarted; first: HistoryEvent[] },
+    run: SandboxRun,
+    commands: Command[][],
+    now: number,
+  ): { executor: RunExecutor; events: HistoryEvent[] } {
+    const { executor, event, first } = start;
     executor.run = run;
     const recorded = executor.toEvents(commands[0] ?? [], now);
     event.commandCount = recorded.length;

@@ -91,6 +91,11 @@ export class SandboxThread {
     if (held.generation === this.generation) this.freeContexts.push(held.id);
   });
 
+  /** Whether asynchronous calls are waiting for their answers. */
+  get busy(): boolean {
+    return (this.running?.pending.size ?? 0) > 0;
+  }
+
   newId(): number {
     return this.nextId++;
   }

@@ -72,6 +72,11 @@ export class WorkflowSandbox {
     return types;
   }
 
+  /** Whether calls that do not block the host are in the workflow thread now. */
+  get busy(): boolean {
+    return this.thread.busy;
+  }
+
   hasWorkflow(workflowType: string): boolean {
     return this.workflowTypes.includes(workflowType);
   }

@@ -97,6 +97,15 @@ export class FaultyFileSystem {
       const handle = await (real.open as (...a: unknown[]) => Promise<FileHandle>)(file, ...rest);
       return this.wrapHandle(handle, String(file));
     }) as StoreFileSystem['open'];
+    fs.writeSync = (handle, data, offset, length) => {
+      const file = this.files.get(handle) ?? '';
+      const fault = this.take('handle.write', file);
+      if (fault) {
+        if (fault.partial) real.writeSync(handle, data, offset, Math.floor(length / 2));
+        throw systemError(fault.code, 'write', file);
+      }
+      return real.writeSync(handle, data, offset, length);
+    };
     this.fs = fs;
   }
 
@@ -123,6 +132,9 @@ export class FaultyFileSystem {
     return fault;
   }
 
+  /** The file each handle this layer opened writes to. */
+  private readonly files = new WeakMap<FileHandle, string>();
+
   private wrapHandle(handle: FileHandle, file: string): FileHandle {
     const intercepted: Partial<Record<string | symbol, FaultableCall>> = {
       write: 'handle.write',
@@ -131,7 +143,7 @@ export class FaultyFileSystem {
       sync: 'handle.sync',
       truncate: 'handle.truncate',
     };
-    return new Proxy(handle, {
+    const wrapped = new Proxy(handle, {
       get: (target, prop) => {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== 'function') return value;
@@ -153,5 +165,7 @@ export class FaultyFileSystem {
         };
       },
     });
+    this.files.set(wrapped, file);
+    return wrapped;
   }
 }

@@ -103,12 +103,14 @@ export class Starts {
     return this.kernel.track(async () => {
       const { signal, ...started } = start;
       this.kernel.tracing?.knowRun(started);
-      const { executor, events } = RunExecutor.start(
-        { ...started, randomnessSeed: randomUUID(), attempt: 1 },
-        this.kernel.clock.now(),
-        this.kernel.executorOptions(),
-        signal,
-      );
+      const options = this.kernel.executorOptions();
+      const first = { ...started, randomnessSeed: randomUUID(), attempt: 1 };
+      const now = this.kernel.clock.now();
+      // While other runs' activations are in the workflow thread, a blocking call would wait
+      // behind them with the host stopped: the start goes the asynchronous way then.
+      const { executor, events } = options.sandbox.busy
+        ? await RunExecutor.startAsync(first, now, options, signal)
+        : RunExecutor.start(first, now, options, signal);
       const entry = newRunEntry(executor.started);
       entry.executor = executor;
       entry.processing = true;
