@@ -43,7 +43,6 @@ export class Dev extends LocalCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Dev);
     const { resolveProject } = await import('../devserver/project-config.js');
-    const { startDevServer } = await import('../devserver/dev-server.js');
     const config = await resolveProject({
       ...(flags.project ? { dir: flags.project } : {}),
       ...(flags.workflows ? { workflows: flags.workflows } : {}),
@@ -51,6 +50,12 @@ export class Dev extends LocalCommand {
       ...(flags.store ? { store: flags.store } : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
     });
+    // esbuild and the workflow thread start on the code while the server's modules load.
+    const firstBuild = flags.watch
+      ? import('../devserver/first-build.js').then(({ startFirstBuild }) => startFirstBuild(config))
+      : undefined;
+    firstBuild?.catch(() => undefined); // reported by startDevServer, which awaits it
+    const { startDevServer } = await import('../devserver/dev-server.js');
     const json = flags['log-format'] === 'json';
     const live = process.stdout.isTTY && !flags.plain && !json && !process.env.CI;
     const { jsonReporter, plainReporter } = await import('../devserver/dev-reporter.js');
@@ -65,6 +70,7 @@ export class Dev extends LocalCommand {
       server = await startDevServer({
         config,
         watch: flags.watch,
+        ...(firstBuild ? { firstBuild } : {}),
         reporter,
         ...serverOptionsOf(flags),
         ...(flags.migrate ? { migrate: true } : {}),

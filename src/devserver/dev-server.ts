@@ -4,6 +4,7 @@ import { WfError } from '../common/errors.js';
 import { formatDuration } from '../common/format-duration.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { type DevReporter, plainReporter } from './dev-reporter.js';
+import { type FirstBuild, startFirstBuild } from './first-build.js';
 import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
 import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
@@ -28,6 +29,11 @@ export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChang
   otel?: boolean;
   /** The environment the `OTEL_*` variables are read from. Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The workflows' first build when the caller started it early (first-build.ts) to overlap it with
+   * loading this module; with `watch`, one is started here otherwise.
+   */
+  firstBuild?: Promise<FirstBuild>;
 }
 
 export interface DevServer {
@@ -45,6 +51,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const reporter = options.reporter ?? plainReporter((line) => process.stdout.write(`${line}\n`));
   const out = (line: string) => reporter.message('info', line);
   const { config } = options;
+  const watching = options.watch ?? true;
+  const firstBuild = options.firstBuild ?? (watching ? startFirstBuild(config) : undefined);
   const metrics = new PrometheusMetrics();
   const traces = await startTraceExport(options.otel ?? false, options.env ?? process.env, (message) =>
     reporter.message('warn', message),
@@ -56,9 +64,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const activityLog = (record: ActivityLogRecord) =>
     reporter.activityLog(record, engine?.traceContext(record.activity.runId, record.activity));
   let local: LocalEngine;
+  let first: FirstBuild | undefined;
   try {
+    first = await firstBuild;
     local = await openLocalEngine(config, {
       ...options,
+      ...(first ? { workflowBundle: first.bundle } : {}),
       metrics,
       ...(traces ? { tracing: traces.tracing } : {}),
       logger: options.logger ?? {
@@ -72,6 +83,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       onTimeSkip: (offsetMs) => reporter.timeSkipped(new Date(Date.now() + offsetMs).toISOString(), offsetMs),
     });
   } catch (error) {
+    await first?.bundler.dispose();
     await traces?.shutdown();
     throw error;
   }
@@ -83,7 +95,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // The watcher is ready before the server answers: an edit saved from then on is never missed.
   let reloader: HotReloader | undefined;
   let workflowTypes: readonly string[] = local.code.sandbox.workflowTypes;
-  if (options.watch ?? true) {
+  if (watching) {
     try {
       reloader = await startHotReload({
         config,
@@ -91,11 +103,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         out,
         workflowLog,
         loadedCode: local.code.bundle.code,
+        ...(first
+          ? { first: { bundler: first.bundler, bundle: await first.bundle, startedAt: first.startedAt } }
+          : {}),
         onReloaded: (types) => {
           workflowTypes = types;
         },
       });
     } catch (error) {
+      await first?.bundler.dispose();
       await closeLocal();
       throw error;
     }

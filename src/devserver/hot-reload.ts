@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { watch } from 'chokidar';
 import { codeFrame } from '../replay/code-frame.js';
 import { loadActivities } from '../runtime/activities-loader.js';
-import { createWorkflowBundler, type WorkflowBundler } from '../runtime/bundler.js';
+import { createWorkflowBundler, type WorkflowBundle, type WorkflowBundler } from '../runtime/bundler.js';
 import type { WorkflowEngine } from '../runtime/engine/index.js';
 import { workflowCodeFromBundle } from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
@@ -21,6 +21,8 @@ export interface HotReloadOptions {
    * was built, before the watcher was ready) is caught by comparing it with a fresh build.
    */
   loadedCode?: string;
+  /** The build the engine runs, with its bundler: reused instead of bundling again. */
+  first?: { bundler: WorkflowBundler; bundle: WorkflowBundle; startedAt: number };
   /** Told the workflow types the new code exports, after each reload that swapped it in. */
   onReloaded?: (workflowTypes: readonly string[]) => void;
 }
@@ -38,13 +40,15 @@ export interface HotReloader {
  */
 export async function startHotReload(options: HotReloadOptions): Promise<HotReloader> {
   const { config, engine, out } = options;
-  const bundler: WorkflowBundler = await createWorkflowBundler({
-    workflowsPath: config.workflowsPath,
-    ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
-    projectRoot: config.root,
-  });
-  const buildStartedAt = Date.now();
-  const startBundle = await bundler.build();
+  const bundler: WorkflowBundler =
+    options.first?.bundler ??
+    (await createWorkflowBundler({
+      workflowsPath: config.workflowsPath,
+      ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
+      projectRoot: config.root,
+    }));
+  const buildStartedAt = options.first?.startedAt ?? Date.now();
+  const startBundle = options.first?.bundle ?? (await bundler.build());
   const watcher = watch(watchedDirs(config), {
     ignoreInitial: true,
     // Editors write through temp files; chokidar coalesces them only after the file settles.

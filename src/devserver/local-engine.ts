@@ -5,6 +5,7 @@ import { openStore } from '../history/open-store.js';
 import type { HistoryStore } from '../history/store.js';
 import type { StoreFileSystem } from '../history/store-fs.js';
 import { loadActivities } from '../runtime/activities-loader.js';
+import type { WorkflowBundle } from '../runtime/bundler.js';
 import { OffsetClock } from '../runtime/clock.js';
 import {
   type ClusterOptions,
@@ -14,7 +15,11 @@ import {
   type RecoveryProgress,
   WorkflowEngine,
 } from '../runtime/engine/index.js';
-import { type LoadedWorkflowCode, loadWorkflowCode } from '../runtime/workflow-code.js';
+import {
+  type LoadedWorkflowCode,
+  loadWorkflowCode,
+  workflowCodeFromBundle,
+} from '../runtime/workflow-code.js';
 import type { LogRecord } from '../workflow/protocol.js';
 import { activitiesBuildDir, type ProjectConfig } from './project-config.js';
 import { DevTimeControl, readClockOffset } from './time-control.js';
@@ -40,6 +45,8 @@ export interface LocalEngine {
 }
 
 export interface LocalEngineOptions {
+  /** The workflows' bundle when the caller started building it (first-build.ts); else built here. */
+  workflowBundle?: Promise<WorkflowBundle>;
   maxConcurrentActivities?: number;
   maxCachedRuns?: number;
   logger?: EngineLogger;
@@ -71,23 +78,39 @@ export async function openLocalEngine(
   config: ProjectConfig,
   options: LocalEngineOptions = {},
 ): Promise<LocalEngine> {
-  const code = await loadWorkflowCode({
-    workflowsPath: config.workflowsPath,
-    ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
-    projectRoot: config.root,
-    ...(options.workflowLog ? { log: options.workflowLog } : {}),
-  });
-  const activities = config.activitiesPath
-    ? await loadActivities({
-        activitiesPath: config.activitiesPath,
-        buildDir: activitiesBuildDir(config),
-      })
-    : {};
-  const opened = await openStore(config.storeDir, {
-    ...(options.storeFs ? { fileSystem: options.storeFs } : {}),
-    ...(options.migrate ? { migrate: true } : {}),
-    ...(options.schema ? { schema: options.schema } : {}),
-  });
+  // The code, the activities and the store are loaded at once (esbuild, the workflow thread and
+  // the disk work side by side); when one fails, a store that opened is closed again.
+  const sandboxOptions = options.workflowLog ? { log: options.workflowLog } : {};
+  const [codeLoad, activitiesLoad, storeOpen] = await Promise.allSettled([
+    options.workflowBundle
+      ? options.workflowBundle.then((bundle) => workflowCodeFromBundle(bundle, sandboxOptions))
+      : loadWorkflowCode({
+          workflowsPath: config.workflowsPath,
+          ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
+          projectRoot: config.root,
+          ...sandboxOptions,
+        }),
+    config.activitiesPath
+      ? loadActivities({ activitiesPath: config.activitiesPath, buildDir: activitiesBuildDir(config) })
+      : Promise.resolve({}),
+    openStore(config.storeDir, {
+      ...(options.storeFs ? { fileSystem: options.storeFs } : {}),
+      ...(options.migrate ? { migrate: true } : {}),
+      ...(options.schema ? { schema: options.schema } : {}),
+    }),
+  ]);
+  if (
+    codeLoad.status === 'rejected' ||
+    activitiesLoad.status === 'rejected' ||
+    storeOpen.status === 'rejected'
+  ) {
+    if (storeOpen.status === 'fulfilled') await storeOpen.value.store.close();
+    const failed = [codeLoad, activitiesLoad, storeOpen].find((r) => r.status === 'rejected');
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const code = codeLoad.value;
+  const activities = activitiesLoad.value;
+  const opened = storeOpen.value;
   const store: HistoryStore = opened.store;
   const database = opened.kind === 'postgres';
   let clock: OffsetClock;
