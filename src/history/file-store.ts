@@ -193,6 +193,8 @@ interface IndexFile {
 const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT;
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
+/** A run is taken to append alone when no other run has appended for this long (ms). */
+const ALONE_MS = 1;
 const INDEX_VERSION = 2;
 /** A cleanly closed store with at most this many closed runs has each one's file checked at open. */
 const VERIFY_CLOSED_AT_OPEN = 1000;
@@ -218,6 +220,18 @@ export function runFileName(key: RunKey): string {
     .digest('hex')
     .slice(0, 32);
   return `${prefix}_${hash}.jsonl`;
+}
+
+/** File names of the keys the engine passes again and again (its run entries' keys). */
+const fileNames = new WeakMap<RunKey, { workflowId: string; runId: string; name: string }>();
+
+/** runFileName() remembered per key object: a SHA-256 per append is a cost on every step. */
+function fileNameOf(key: RunKey): string {
+  const known = fileNames.get(key);
+  if (known && known.workflowId === key.workflowId && known.runId === key.runId) return known.name;
+  const name = runFileName(key);
+  fileNames.set(key, { workflowId: key.workflowId, runId: key.runId, name });
+  return name;
 }
 
 /** Reads one history file (an export, a test fixture): every problem is reported with file and line. */
@@ -917,7 +931,7 @@ export class FileHistoryStore implements HistoryStore {
     if (this.readOnly) {
       throw new WfError('UNAVAILABLE', `the store ${this.dir} was opened read-only (without its lock)`);
     }
-    const file = runFileName(key);
+    const file = fileNameOf(key);
     if (events.length === 0) return Promise.resolve();
     let run = this.runs.get(file);
     if (run?.corruption) throw new HistoryCorruptError(run.corruption);
@@ -946,6 +960,11 @@ export class FileHistoryStore implements HistoryStore {
       };
       this.addRun(run);
     }
+    if (run !== this.lastAppended) {
+      // A run that follows a closed one (workflows run one after the other) is still alone.
+      if (this.lastAppended && !this.lastAppended.closed) this.lastRunSwitchAt = performance.now();
+      this.lastAppended = run;
+    }
     run.nextEventId = prepared.position.nextEventId;
     run.closed = prepared.position.closed;
     let pending = this.pending.get(run);
@@ -961,6 +980,10 @@ export class FileHistoryStore implements HistoryStore {
     if (!this.flushing) this.flushing = this.flushLoop();
     return done;
   }
+
+  /** The run of the latest append, and when another open run appended before it (performance.now()). */
+  private lastAppended: RunState | undefined;
+  private lastRunSwitchAt = 0;
 
   private async flushLoop(): Promise<void> {
     await null; // appends issued in the same tick join the first batch
@@ -1031,9 +1054,14 @@ export class FileHistoryStore implements HistoryStore {
       }
       // One synchronous write makes the chunk's appends durable (the run files are synced later).
       try {
-        // A batch of one run (nobody else at work) is written on this thread, a larger one in the
-        // thread pool so that the event loop serves the other runs while the disk syncs.
-        await this.wal?.append(records, batch.size === 1);
+        // While one run alone is appending (a workflow's steps one after the other), its sync is
+        // made on this thread, a hop through the thread pool quicker; with several runs at work it
+        // goes through the pool, so that the event loop serves the others (and their appends
+        // gather into the next batch) while the disk syncs.
+        await this.wal?.append(
+          records,
+          batch.size === 1 && performance.now() - this.lastRunSwitchAt > ALONE_MS,
+        );
         this.counters.fsyncs++;
       } catch (error) {
         // Not durable: the runs stop here, their written tails cut off again (best effort: the
