@@ -8,13 +8,13 @@
 //   dev-startup   start-up with an empty store and with N closed runs in it
 //
 // WF_BENCH_QUICK=1 (`--quick`) uses smaller N; the rows say which N they used.
-import * as nodeFs from 'node:fs/promises';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '../dist/client/connect.js';
 import { openLocalEngine } from '../dist/devserver/local-engine.js';
 import { FileHistoryStore } from '../dist/history/file-store.js';
 import { MemoryHistoryStore } from '../dist/history/memory-store.js';
+import { nodeFileSystem } from '../dist/history/store-fs.js';
 import { WorkflowEngine } from '../dist/runtime/engine/index.js';
 import { loadWorkflowCode } from '../dist/runtime/workflow-code.js';
 import {
@@ -73,9 +73,9 @@ function configOf(dir) {
  * (the files are complete in the page cache; what is measured afterwards reads them back).
  */
 export const unsyncedFs = {
-  ...nodeFs,
+  ...nodeFileSystem,
   async open(...args) {
-    const handle = await nodeFs.open(...args);
+    const handle = await nodeFileSystem.open(...args);
     return new Proxy(handle, {
       get(target, prop) {
         if (prop === 'datasync' || prop === 'sync') return async () => {};

@@ -20,11 +20,14 @@ const COMMANDS = [
 ];
 
 function wf(...args: string[]) {
+  return wfIn('production', ...args);
+}
+
+function wfIn(nodeEnv: string, ...args: string[]) {
   return spawnSync(process.execPath, [`${root}/bin/run.js`, ...args], {
     cwd: root,
     encoding: 'utf8',
-    // Outside production oclif looks for TypeScript sources and warns when it finds none.
-    env: { ...process.env, NO_COLOR: '1', NODE_ENV: 'production' },
+    env: { ...process.env, NO_COLOR: '1', NODE_ENV: nodeEnv },
   });
 }
 
@@ -35,6 +38,13 @@ if (!built) {
 }
 
 describe.skipIf(!built)('wf --help (needs `npm run build`)', () => {
+  it('runs its compiled commands quietly under NODE_ENV=development (no TypeScript source lookup)', () => {
+    const res = wfIn('development', '--help');
+    expect(res.status).toBe(0);
+    expect(res.stderr).not.toMatch(/Warning|tsconfig/);
+    expect(res.stdout).toContain('dev');
+  });
+
   it('lists every command with its summary', () => {
     const res = wf('--help');
     expect(res.status).toBe(0);
