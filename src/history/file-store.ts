@@ -194,7 +194,7 @@ const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 /** A run is taken to append alone when no other run has appended for this long (ms). */
-const ALONE_MS = 1;
+const ALONE_MS = 5;
 const INDEX_VERSION = 2;
 /** A cleanly closed store with at most this many closed runs has each one's file checked at open. */
 const VERIFY_CLOSED_AT_OPEN = 1000;
