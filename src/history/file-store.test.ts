@@ -577,6 +577,23 @@ describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/
     );
   });
 
+  it('a run file that cannot be read fails that read alone, with its cause; the next read works', async () => {
+    const faulty = new FaultyFileSystem();
+    const store = await FileHistoryStore.open(dir, { fs: faulty.fs });
+    const a = { workflowId: 'a', runId: 'r' };
+    const b = { workflowId: 'b', runId: 'r' };
+    await store.append(a, [started('a', 'r'), signal(2)]);
+    await store.append(b, [started('b', 'r')]);
+    const fileA = store.runFilePath(a);
+    faulty.inject({ call: 'readFile', code: 'EIO', path: (f) => f === fileA, times: 1 });
+    await expect(store.readHistory(a)).rejects.toThrow(/EIO/);
+    expect(faulty.failed).toEqual([{ call: 'readFile', path: fileA, code: 'EIO' }]);
+    expect(await store.readHistory(b)).toHaveLength(1);
+    expect((await store.readHistory(a)).map((e) => e.eventId)).toEqual([1, 2]);
+    await store.append(a, [signal(3)]);
+    expect((await store.readHistory(a)).map((e) => e.eventId)).toEqual([1, 2, 3]);
+  });
+
   it('a failed append is never acknowledged, stops the run, and loses nothing acknowledged before', async () => {
     const faulty = new FaultyFileSystem();
     const store = await FileHistoryStore.open(dir, { fs: faulty.fs });

@@ -193,6 +193,8 @@ interface IndexFile {
 const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT;
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
+/** A run file up to this size is read on the host thread (a larger one through the thread pool). */
+const SMALL_FILE_BYTES = 64 * 1024;
 /** A run is taken to append alone when no other run has appended for this long (ms). */
 const ALONE_MS = 5;
 const INDEX_VERSION = 2;
@@ -552,7 +554,7 @@ export class FileHistoryStore implements HistoryStore {
 
   private async entryMatchesFile(entry: IndexEntry): Promise<boolean> {
     try {
-      const stat = await this.fs.stat(path.join(this.runsDir, entry.file));
+      const stat = this.fs.statSync(path.join(this.runsDir, entry.file));
       return stat.isFile() && stat.size === entry.size && stat.mtimeMs === entry.mtimeMs;
     } catch {
       return false;
@@ -1306,7 +1308,10 @@ export class FileHistoryStore implements HistoryStore {
     const key = run.key;
     const file = path.join(this.runsDir, run.file);
     const durable = run.durableBytes;
-    const buf = (await this.fs.readFile(file)).subarray(0, durable);
+    // Most histories are small: read on this thread, without a round trip through the thread pool.
+    const buf = (
+      durable <= SMALL_FILE_BYTES ? this.fs.readFileSync(file) : await this.fs.readFile(file)
+    ).subarray(0, durable);
     const scan = scanRunBuffer(buf);
     let problem = scan.problem;
     if (!problem && buf.length < durable) {

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { readFileSync, type Stats, statSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as nodeFs from 'node:fs/promises';
 
@@ -16,6 +16,13 @@ export type StoreFileSystem = Pick<
    * write only copies into the page cache, quicker than a round trip through libuv's thread pool.
    */
   writeSync(handle: FileHandle, data: Buffer, offset: number, length: number): number;
+  /**
+   * readFile() and stat() on the calling thread, for small files read by the thousand (the open
+   * runs at start-up and recovery): a round trip through libuv's thread pool per call costs more
+   * than the call itself. Faults meant for readFile and stat apply to them too.
+   */
+  readFileSync(file: string): Buffer;
+  statSync(file: string): Stats;
 };
 
 export const nodeFileSystem: StoreFileSystem = {
@@ -30,4 +37,6 @@ export const nodeFileSystem: StoreFileSystem = {
   stat: nodeFs.stat,
   writeFile: nodeFs.writeFile,
   writeSync: (handle, data, offset, length) => writeSync(handle.fd, data, offset, length),
+  readFileSync: (file) => readFileSync(file),
+  statSync: (file) => statSync(file),
 };

@@ -97,6 +97,14 @@ export class FaultyFileSystem {
       const handle = await (real.open as (...a: unknown[]) => Promise<FileHandle>)(file, ...rest);
       return this.wrapHandle(handle, String(file));
     }) as StoreFileSystem['open'];
+    fs.readFileSync = (file) => {
+      this.check('readFile', String(file));
+      return real.readFileSync(file);
+    };
+    fs.statSync = (file) => {
+      this.check('stat', String(file));
+      return real.statSync(file);
+    };
     fs.writeSync = (handle, data, offset, length) => {
       const file = this.files.get(handle) ?? '';
       const fault = this.take('handle.write', file);
