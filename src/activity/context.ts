@@ -43,21 +43,29 @@ export class Context {
     return context;
   }
 
+  private signal: AbortSignal | (() => AbortSignal);
+  private cancelledPromise: Promise<never> | undefined;
+  private logger: Logger | undefined;
+
+  /**
+   * Made by the host; activity code gets its context from `Context.current()`. `signal` may be a
+   * function that makes it on first use.
+   */
+  constructor(
+    readonly info: Info,
+    signal: AbortSignal | (() => AbortSignal),
+    private readonly host: ActivityHost,
+  ) {
+    this.signal = signal;
+  }
+
   /**
    * Aborted when the activity is cancelled or times out; `reason` is a CancelledFailure (cancelled by
    * the workflow) or a TimeoutFailure (a timeout fired). Pass it to fetch and other cancellable APIs.
    */
-  readonly cancellationSignal: AbortSignal;
-  private cancelledPromise: Promise<never> | undefined;
-  private logger: Logger | undefined;
-
-  /** Made by the host; activity code gets its context from `Context.current()`. */
-  constructor(
-    readonly info: Info,
-    signal: AbortSignal,
-    private readonly host: ActivityHost,
-  ) {
-    this.cancellationSignal = signal;
+  get cancellationSignal(): AbortSignal {
+    if (typeof this.signal === 'function') this.signal = this.signal();
+    return this.signal;
   }
 
   /**

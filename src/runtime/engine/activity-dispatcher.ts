@@ -6,6 +6,7 @@ import type { ActivityTaskScheduled, FailureInfo, NewEvent, TimeoutType } from '
 import { CancelledFailure, errorToFailure, TimeoutFailure } from '../../workflow/failures.js';
 import { attemptDeadline, retryDelay, toRecordable } from '../activity-runner.js';
 import type { EngineKernel } from './kernel.js';
+import { LazyAbortController } from './lazy-abort.js';
 import type { Mailbox } from './mailbox.js';
 import type { ActivityAttempt, RunEntry } from './run-entry.js';
 import type { Work } from './types.js';
@@ -206,7 +207,7 @@ export class AttemptRun {
     this.attempt = {
       seq,
       attempt: attemptNo,
-      controller: new AbortController(),
+      controller: new LazyAbortController(),
       finished: false,
       sleeping: 0,
     };
@@ -279,7 +280,7 @@ export class AttemptRun {
 
   private context(): Context {
     const { attempt } = this;
-    return new Context(this.info(), attempt.controller.signal, {
+    return new Context(this.info(), () => attempt.controller.signal, {
       heartbeat: (details) => this.heartbeat(details),
       sleep: (ms, signal) => this.sleep(ms, signal),
       log: (record) => this.kernel.activityLog(record),
@@ -291,18 +292,27 @@ export class AttemptRun {
     const { entry, scheduled, attemptNo } = this;
     const { options } = scheduled;
     const { workflowId, runId } = entry.key;
-    const taskToken = encodeTaskToken({
-      workflowId,
-      runId,
-      activityId: scheduled.activityId,
-      seq: scheduled.seq,
-      attempt: attemptNo,
-    });
+    // The token is made when first read: few activities complete asynchronously.
+    let taskToken: Uint8Array | undefined;
+    const tokenOf = () => {
+      taskToken ??= encodeTaskToken({
+        workflowId,
+        runId,
+        activityId: scheduled.activityId,
+        seq: scheduled.seq,
+        attempt: attemptNo,
+      });
+      return taskToken;
+    };
     const scheduledAt = Date.parse(scheduled.eventTime);
     const retry = options.retry;
     return {
-      taskToken,
-      base64TaskToken: taskTokenBase64(taskToken),
+      get taskToken() {
+        return tokenOf();
+      },
+      get base64TaskToken() {
+        return taskTokenBase64(tokenOf());
+      },
       activityId: scheduled.activityId,
       activityType: scheduled.activityType,
       attempt: attemptNo,
@@ -350,8 +360,8 @@ export class AttemptRun {
   }
 
   private cancelledByWorkflow(): boolean {
-    const { signal } = this.attempt.controller;
-    return signal.aborted && signal.reason instanceof CancelledFailure;
+    const { controller } = this.attempt;
+    return controller.aborted && controller.reason instanceof CancelledFailure;
   }
 
   private onResult(value: unknown): void {
@@ -374,7 +384,7 @@ export class AttemptRun {
 
   private onError(error: unknown): void {
     if (this.attempt.finished) return;
-    if (error instanceof CompleteAsyncError && !this.attempt.controller.signal.aborted) {
+    if (error instanceof CompleteAsyncError && !this.attempt.controller.aborted) {
       this.awaitCompletion();
       return;
     }

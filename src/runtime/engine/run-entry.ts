@@ -4,13 +4,14 @@ import type { RunKey } from '../../history/store.js';
 import type { WorkflowOutcome } from '../../protocol/service.js';
 import type { TimerHandle } from '../clock.js';
 import type { RunExecutor } from '../executor.js';
+import type { LazyAbortController } from './lazy-abort.js';
 import type { UpdateWaiter, Work } from './types.js';
 
 /** One attempt of an activity in flight (or sleeping in `Context.sleep`). */
 export interface ActivityAttempt {
   seq: number;
   attempt: number;
-  controller: AbortController;
+  controller: LazyAbortController;
   finished: boolean;
   sleeping: number;
   heartbeatTimer?: TimerHandle;
