@@ -116,7 +116,7 @@ export function prepareAppend(
 function readableLine(event: HistoryEvent): string | undefined {
   try {
     const line = serializeEventWithCrc(event);
-    return decodeEventLine(line).ok ? line : undefined;
+    return decodeEventLine(line, { crcJustComputed: true }).ok ? line : undefined;
   } catch {
     return undefined;
   }
@@ -132,7 +132,7 @@ function recordLine(key: RunKey, event: HistoryEvent): string {
       `cannot append event ${event.eventId} (${event.type}) to run ${key.runId}: it cannot be written as JSON (${(error as Error).message})`,
     );
   }
-  const decoded = decodeEventLine(line);
+  const decoded = decodeEventLine(line, { crcJustComputed: true });
   if (!decoded.ok) {
     throw new InvalidArgumentError(
       `cannot append event ${event.eventId} (${event.type}) to run ${key.runId}: it would not read back (${decoded.message})`,

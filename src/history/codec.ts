@@ -341,10 +341,11 @@ export type DecodedLine =
   | { ok: false; kind: LineProblemKind; message: string };
 
 /** Decodes one line (without its newline): checksum, JSON (prototype-safe) and schema. Never throws. */
-export function decodeEventLine(line: string): DecodedLine {
+export function decodeEventLine(line: string, options: { crcJustComputed?: boolean } = {}): DecodedLine {
   if (line.endsWith('\r')) line = line.slice(0, -1);
   const suffix = CRC_SUFFIX.exec(line);
-  if (suffix) {
+  // A line serializeEventWithCrc() has just made carries the right checksum: no need to recompute it.
+  if (suffix && !options.crcJustComputed) {
     const body = `${line.slice(0, -CRC_SUFFIX_LENGTH)}}`;
     const actual = crc32Hex(body);
     if (actual !== suffix[1]) {
