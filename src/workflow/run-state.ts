@@ -80,6 +80,14 @@ export interface UpdateHandlerEntry {
  * context and shared by its runs, so it keeps no run's state at module level: the state of the run
  * being activated is `currentRun()`, set on every call the host makes into the run.
  */
+/** A `condition()` waiting for its function to return true. */
+interface PendingCondition {
+  fn: () => boolean;
+  resolve: () => void;
+  stack?: CapturedStack | undefined;
+  since: number;
+}
+
 export class RunState {
   info!: RunInfoInput;
   now = 0;
@@ -90,26 +98,11 @@ export class RunState {
   completed = false;
   random: () => number = () => 0;
   readonly commands: Command[] = [];
-  readonly activities = new Map<number, PendingActivity>();
-  readonly timers = new Map<number, Pending>();
-  readonly children = new Map<number, PendingChild>();
-  readonly externalSignals = new Map<number, Pending>();
-  readonly signalHandlers = new Map<string, Handler>();
   readonly bufferedSignals: { name: string; args: unknown[] }[] = [];
-  readonly queryHandlers = new Map<string, Handler>();
-  readonly updateHandlers = new Map<string, UpdateHandlerEntry>();
   /** Handlers of any signal, query or update without one of its own, called with its name first. */
   defaultSignalHandler?: Handler;
   defaultQueryHandler?: Handler;
   defaultUpdateHandler?: Handler;
-  readonly conditions = new Set<{
-    fn: () => boolean;
-    resolve: () => void;
-    stack?: CapturedStack | undefined;
-    since: number;
-  }>();
-  readonly knownPatches = new Set<string>();
-  readonly patchDecisions = new Map<string, boolean>();
   readonly scopeStorage: ScopeStorage<RunScope>;
   rootScope!: RunScope;
   fatal?: FailureInfo;
@@ -117,8 +110,73 @@ export class RunState {
   failHandler: (error: unknown) => void = () => undefined;
   /** Signal and update handlers that have started and not yet finished (see allHandlersFinished). */
   runningHandlers = 0;
+
+  // The collections below are made on first use: most runs need few of them, and every start and
+  // every cached run pays for each one made.
+  private lazy: {
+    activities?: Map<number, PendingActivity>;
+    timers?: Map<number, Pending>;
+    children?: Map<number, PendingChild>;
+    externalSignals?: Map<number, Pending>;
+    signalHandlers?: Map<string, Handler>;
+    queryHandlers?: Map<string, Handler>;
+    updateHandlers?: Map<string, UpdateHandlerEntry>;
+    conditions?: Set<PendingCondition>;
+    knownPatches?: Set<string>;
+    patchDecisions?: Map<string, boolean>;
+    timeouts?: Map<number, RunScope>;
+  } = {};
+
+  get activities(): Map<number, PendingActivity> {
+    this.lazy.activities ??= new Map();
+    return this.lazy.activities;
+  }
+  get timers(): Map<number, Pending> {
+    this.lazy.timers ??= new Map();
+    return this.lazy.timers;
+  }
+  get children(): Map<number, PendingChild> {
+    this.lazy.children ??= new Map();
+    return this.lazy.children;
+  }
+  get externalSignals(): Map<number, Pending> {
+    this.lazy.externalSignals ??= new Map();
+    return this.lazy.externalSignals;
+  }
+  get signalHandlers(): Map<string, Handler> {
+    this.lazy.signalHandlers ??= new Map();
+    return this.lazy.signalHandlers;
+  }
+  get queryHandlers(): Map<string, Handler> {
+    this.lazy.queryHandlers ??= new Map();
+    return this.lazy.queryHandlers;
+  }
+  get updateHandlers(): Map<string, UpdateHandlerEntry> {
+    this.lazy.updateHandlers ??= new Map();
+    return this.lazy.updateHandlers;
+  }
+  get conditions(): Set<PendingCondition> {
+    this.lazy.conditions ??= new Set();
+    return this.lazy.conditions;
+  }
+  /** Whether any condition() waits (without making the set). */
+  get hasConditions(): boolean {
+    return (this.lazy.conditions?.size ?? 0) > 0;
+  }
+  get knownPatches(): Set<string> {
+    this.lazy.knownPatches ??= new Set();
+    return this.lazy.knownPatches;
+  }
+  get patchDecisions(): Map<string, boolean> {
+    this.lazy.patchDecisions ??= new Map();
+    return this.lazy.patchDecisions;
+  }
   /** The scopes of timers started by `setTimeout`, by handle (see clearTimeout). */
-  readonly timeouts = new Map<number, RunScope>();
+  get timeouts(): Map<number, RunScope> {
+    this.lazy.timeouts ??= new Map();
+    return this.lazy.timeouts;
+  }
+
   private seqs = { activity: 0, timer: 0, child: 0, signal: 0, timeout: 0 };
   private attributes: SearchAttributes | undefined;
 

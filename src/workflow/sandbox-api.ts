@@ -56,6 +56,7 @@ export function createSandboxRun(workflows: WorkflowModule): SandboxRunApi {
       }
     },
     checkConditions() {
+      if (!run.hasConditions) return false;
       let any = false;
       for (const entry of [...run.conditions]) {
         let ready = false;
