@@ -14,7 +14,7 @@ export interface HotReloadOptions {
   engine: WorkflowEngine;
   out: (line: string) => void;
   workflowLog?: (runId: string, record: LogRecord) => void;
-  /** Quiet period after the last change before reloading. Default 40 ms. */
+  /** Quiet period after the last change before reloading. Default 25 ms. */
   debounceMs?: number;
   /**
    * The bundle the engine runs now. An edit saved while the server was starting (after that bundle
@@ -52,7 +52,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
   const watcher = watch(watchedDirs(config), {
     ignoreInitial: true,
     // Editors write through temp files; chokidar coalesces them only after the file settles.
-    awaitWriteFinish: { stabilityThreshold: 20, pollInterval: 10 },
+    awaitWriteFinish: { stabilityThreshold: 10, pollInterval: 5 },
     ignored: (path: string) => path.includes('node_modules') || path.startsWith(config.storeDir),
   });
   let timer: NodeJS.Timeout | undefined;
@@ -105,7 +105,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
         pending = false;
         await reload();
       });
-    }, options.debounceMs ?? 40);
+    }, options.debounceMs ?? 25);
   };
   watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
