@@ -17,6 +17,8 @@ interface StoredRun {
   /** The recorded lines, exactly as the file store writes them: reads decode them afresh. */
   lines: string[];
   closed: boolean;
+  /** Creation order, to list runs that started at the same time newest first. */
+  order: number;
 }
 
 /**
@@ -27,9 +29,11 @@ interface StoredRun {
 export class MemoryHistoryStore implements HistoryStore {
   private readonly runs = new Map<string, StoredRun>();
   private startOrder = 0;
-  private readonly startIndex = new Map<string, number>();
-  /** The runs of each workflow ID (their map keys), so that a look-up by ID is not a scan of every run. */
-  private readonly byWorkflowId = new Map<string, string[]>();
+  /**
+   * The runs of each workflow ID (their map keys), so that a look-up by ID is not a scan of every run:
+   * the key itself while the ID has one run (most IDs), then an array.
+   */
+  private readonly byWorkflowId = new Map<string, string | string[]>();
   private bytes = 0;
 
   /** Bytes of the lines kept, a newline counted after each as a file holds them. */
@@ -55,6 +59,7 @@ export class MemoryHistoryStore implements HistoryStore {
       run = {
         lines: [],
         closed: false,
+        order: this.startOrder++,
         summary: {
           workflowId: key.workflowId,
           runId: key.runId,
@@ -65,10 +70,10 @@ export class MemoryHistoryStore implements HistoryStore {
         },
       };
       this.runs.set(id, run);
-      this.startIndex.set(id, this.startOrder++);
       const ofId = this.byWorkflowId.get(key.workflowId);
-      if (ofId) ofId.push(id);
-      else this.byWorkflowId.set(key.workflowId, [id]);
+      if (ofId === undefined) this.byWorkflowId.set(key.workflowId, id);
+      else if (typeof ofId === 'string') this.byWorkflowId.set(key.workflowId, [ofId, id]);
+      else ofId.push(id);
     }
     run.lines.push(...prepared.lines);
     this.bytes += lineBytes(prepared.lines, 1);
@@ -94,13 +99,14 @@ export class MemoryHistoryStore implements HistoryStore {
     const candidates =
       filter.workflowId === undefined
         ? [...this.runs.entries()]
-        : (this.byWorkflowId.get(filter.workflowId) ?? []).map((id) => [id, this.runs.get(id)!] as const);
+        : [this.byWorkflowId.get(filter.workflowId) ?? []]
+            .flat()
+            .map((id) => [id, this.runs.get(id)!] as const);
     return candidates
       .filter(([, r]) => matches(r.summary, filter))
       .sort(
-        ([a, ra], [b, rb]) =>
-          Date.parse(rb.summary.startTime) - Date.parse(ra.summary.startTime) ||
-          (this.startIndex.get(b) ?? 0) - (this.startIndex.get(a) ?? 0),
+        ([, ra], [, rb]) =>
+          Date.parse(rb.summary.startTime) - Date.parse(ra.summary.startTime) || rb.order - ra.order,
       )
       .map(([, r]) => ({ ...r.summary }));
   }
