@@ -1,4 +1,4 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { WfError } from '../common/errors.js';
 import {
@@ -59,6 +59,8 @@ interface Running {
   >;
   loadCheckedAt: number;
   cpuMicrosAtCheck: number;
+  /** The machine's CPU time at the last look (see coreToSpare). */
+  machineAtCheck?: { busy: number };
 }
 
 /** How many reads of the state word take SPIN_MS here (spins are counted: a clock read per turn slows them). */
@@ -222,18 +224,27 @@ export class SandboxThread {
   }
 
   /**
-   * Whether the machine has a core to spare: the load average less this process's own recent use
-   * (its two threads would otherwise count against it) leaves one idle.
+   * Whether the machine has a core to spare: the other processes' use of the cores over the last
+   * interval (the machine's busy time less this process's own, whose two threads would otherwise
+   * count against it) leaves one idle. At the first look, the load average stands in for it (it
+   * also counts processes waiting for the disk, and lags by a minute: too coarse to keep using).
    */
   private coreToSpare(running: Running, now: number): boolean {
     const used = process.cpuUsage();
     const cpuMicros = used.user + used.system;
+    const machine = machineCpuMs();
     // Over the last interval; at the first look, since the process started (`now` counts from then).
     const since = Number.isFinite(running.loadCheckedAt) ? running.loadCheckedAt : 0;
-    const own = now > since ? (cpuMicros - running.cpuMicrosAtCheck) / 1000 / (now - since) : 0;
+    const elapsed = now - since;
+    const own = elapsed > 0 ? (cpuMicros - running.cpuMicrosAtCheck) / 1000 / elapsed : 0;
+    const previous = running.machineAtCheck;
     running.loadCheckedAt = now;
     running.cpuMicrosAtCheck = cpuMicros;
-    return loadavg()[0]! - own + 1 <= availableParallelism();
+    running.machineAtCheck = machine;
+    const cores = availableParallelism();
+    if (!previous || elapsed <= 0) return loadavg()[0]! - own + 1 <= cores;
+    const busy = (machine.busy - previous.busy) / elapsed;
+    return Math.max(0, busy - own) + 1 <= cores;
   }
 
   private start(): Running {
@@ -299,10 +310,22 @@ function deadlockError(timeoutMs: number): WorkflowDeadlockError {
   );
 }
 
-/** Tells the thread a call is posted (it sleeps on the doorbell, so no ring is missed). */
+/**
+ * Tells the thread a call is posted. The thread waits only while the doorbell still reads what it
+ * read before it last looked for work, and says it sleeps before it waits: a thread that was seen
+ * awake either finds the call or sees the doorbell moved, so only a sleeping one needs the wake-up
+ * (a system call).
+ */
 function ring(state: Int32Array): void {
   Atomics.add(state, DOORBELL, 1);
-  Atomics.notify(state, DOORBELL);
+  if (Atomics.load(state, WORKER_ASLEEP) === 1) Atomics.notify(state, DOORBELL);
+}
+
+/** Milliseconds every core of the machine has been busy (not idle) since boot. */
+function machineCpuMs(): { busy: number } {
+  let busy = 0;
+  for (const { times } of cpus()) busy += times.user + times.nice + times.sys + times.irq;
+  return { busy };
 }
 
 let shared: SandboxThread | undefined;
