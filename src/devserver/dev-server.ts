@@ -53,10 +53,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const { config } = options;
   const watching = options.watch ?? true;
   const firstBuild = options.firstBuild ?? (watching ? startFirstBuild(config) : undefined);
+  // Until the hot reloader owns it, a failure must let the first build's esbuild context go (it
+  // would keep the process alive after the error is printed).
+  const dropFirstBuild = async () => {
+    const first = await firstBuild?.catch(() => undefined);
+    await first?.bundler.dispose();
+  };
   const metrics = new PrometheusMetrics();
-  const traces = await startTraceExport(options.otel ?? false, options.env ?? process.env, (message) =>
-    reporter.message('warn', message),
-  );
+  let traces: Awaited<ReturnType<typeof startTraceExport>>;
+  try {
+    traces = await startTraceExport(options.otel ?? false, options.env ?? process.env, (message) =>
+      reporter.message('warn', message),
+    );
+  } catch (error) {
+    await dropFirstBuild();
+    throw error;
+  }
   // Log lines name the trace and span they belong to when tracing is on (the engine derives them).
   let engine: LocalEngine['engine'] | undefined;
   const workflowLog = (runId: string, record: LogRecord) =>
@@ -83,7 +95,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       onTimeSkip: (offsetMs) => reporter.timeSkipped(new Date(Date.now() + offsetMs).toISOString(), offsetMs),
     });
   } catch (error) {
-    await first?.bundler.dispose();
+    await dropFirstBuild();
     await traces?.shutdown();
     throw error;
   }
@@ -111,7 +123,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         },
       });
     } catch (error) {
-      await first?.bundler.dispose();
+      await dropFirstBuild();
       await closeLocal();
       throw error;
     }

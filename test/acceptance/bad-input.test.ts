@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,20 @@ describe.skipIf(!built)('acceptance: bad input to the CLI and the HTTP API (need
       (await wf(['list', '-o', 'json'], env)).stdout,
     );
     for (const id of ids) expect(list.find((r) => r.workflowId === id)?.status, id).toBe('COMPLETED');
+  });
+
+  it('wf dev refused at start (bad OTEL_* settings, bad workflow code) exits with the error instead of hanging', async () => {
+    const other = await makeProject(crashProject());
+    const otel = await spawnDev(other, {
+      expectExit: true,
+      env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc-please', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' },
+    });
+    expect(await otel.exited).toBe(2);
+    expect(otel.output()).toContain('OTLP protocol "grpc-please" is not supported');
+    await writeFile(path.join(other, 'src', 'workflows', 'index.ts'), 'export const broken = ;\n');
+    const broken = await spawnDev(other, { expectExit: true });
+    expect(await broken.exited).toBe(2);
+    expect(broken.output()).toContain('Cannot bundle the workflows');
   });
 
   it('a client command with no dev server says so and exits 1', async () => {
