@@ -1,4 +1,5 @@
 import { createWorkflowBundler, type WorkflowBundle, type WorkflowBundler } from '../runtime/bundler.js';
+import { conventionalActivitiesPath } from '../runtime/project.js';
 import { workflowThread } from '../runtime/sandbox-thread.js';
 import type { ProjectConfig } from './project-config.js';
 
@@ -19,9 +20,11 @@ export interface FirstBuild {
  */
 export async function startFirstBuild(config: ProjectConfig): Promise<FirstBuild> {
   workflowThread().warmUp();
+  // As loadWorkflowCode does: without an activities entry, src/activities beside the workflows.
+  const activitiesPath = config.activitiesPath ?? conventionalActivitiesPath(config.workflowsPath);
   const bundler = await createWorkflowBundler({
     workflowsPath: config.workflowsPath,
-    ...(config.activitiesPath ? { activitiesPath: config.activitiesPath } : {}),
+    ...(activitiesPath ? { activitiesPath } : {}),
     projectRoot: config.root,
   });
   const startedAt = Date.now();
