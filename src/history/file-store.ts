@@ -1272,7 +1272,7 @@ export class FileHistoryStore implements HistoryStore {
   // Reading
 
   async readHistory(key: RunKey): Promise<HistoryEvent[]> {
-    const file = runFileName(key);
+    const file = fileNameOf(key);
     let run = this.runs.get(file);
     if (!run && this.useJournal && !this.gone.has(file)) {
       const entry = await this.findClosed(key);
@@ -1342,7 +1342,7 @@ export class FileHistoryStore implements HistoryStore {
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
     // Memory first, then the journal: a run journaled in between is in both, and counted once.
-    const result: { summary: RunSummary; startMs: number; seq: number }[] = [];
+    const result: { summary: RunSummary; startMs: number; seq: number; file: string }[] = [];
     const held = new Set<string>();
     for (const run of this.runs.values()) {
       held.add(run.file);
@@ -1355,7 +1355,12 @@ export class FileHistoryStore implements HistoryStore {
     }
     // Two sorted runs when the journal part comes from the listing cache: the sort merges them.
     result.sort((a, b) => b.startMs - a.startMs || b.seq - a.seq);
-    return result.map((r) => copySummary(r.summary));
+    return result.map((r) => {
+      const copy = copySummary(r.summary);
+      // A summary is often passed back as the key of a read (recovery reads every open run).
+      fileNames.set(copy, { workflowId: copy.workflowId, runId: copy.runId, name: r.file });
+      return copy;
+    });
   }
 
   async latestRun(workflowId: string): Promise<RunSummary | undefined> {
