@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -576,6 +577,23 @@ describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/
       ),
     );
   });
+
+  it('creates a store several directories deep', async () => {
+    const deep = path.join(dir, 'a', 'b', 'c', '.wf');
+    const store = await FileHistoryStore.open(deep);
+    await store.append({ workflowId: 'w', runId: 'r' }, [started('w', 'r')]);
+    await store.close();
+    expect((await FileHistoryStore.open(deep, { lock: false }).then((s) => s.listRuns())).length).toBe(1);
+  });
+
+  it.skipIf(!existsSync('/proc/self'))(
+    'refuses a store where no directory can be made (/proc), instead of looping in mkdir',
+    async () => {
+      const error = await FileHistoryStore.open('/proc/wf-nope/.wf').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreEnvironmentError);
+      expect((error as Error).message).toContain('cannot create the directory /proc/wf-nope');
+    },
+  );
 
   it('a run file that cannot be read fails that read alone, with its cause; the next read works', async () => {
     const faulty = new FaultyFileSystem();

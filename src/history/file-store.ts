@@ -22,7 +22,7 @@ import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import secureJson from 'secure-json-parse';
-import { type StoreLockInfo, WfError } from '../common/errors.js';
+import { StoreEnvironmentError, type StoreLockInfo, WfError } from '../common/errors.js';
 import type { StoredSchedule } from '../common/schedules.js';
 import { prepareAppend, validateId } from './append-rules.js';
 import {
@@ -315,6 +315,34 @@ function applyToSummary(summary: RunSummary, events: HistoryEvent[]): void {
   if (last) summary.historyLength = last.eventId;
 }
 
+/**
+ * `mkdir -p`, one level at a time. Node's recursive mkdir never returns for a path under a directory
+ * that refuses new entries with ENOENT (`/proc/x/.wf`): here the refusal is reported.
+ */
+async function makeDirs(fs: StoreFileSystem, dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir);
+    return;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return;
+    const parent = path.dirname(dir);
+    if (errorCode(error) !== 'ENOENT' || parent === dir) throw error;
+    await makeDirs(fs, parent);
+  }
+  try {
+    await fs.mkdir(dir);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return;
+    if (errorCode(error) !== 'ENOENT') throw error;
+    throw new StoreEnvironmentError(
+      `cannot create the directory ${dir}: mkdir failed with ENOENT although ${path.dirname(dir)} exists (that file system takes no new directories there). This is a problem of the machine, not of wf: use --store to pick a directory on a regular disk.`,
+      'ENOENT',
+      dir,
+      { cause: error },
+    );
+  }
+}
+
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -419,7 +447,7 @@ export class FileHistoryStore implements HistoryStore {
     );
     try {
       if (!readOnly) {
-        await store.fs.mkdir(store.runsDir, { recursive: true });
+        await makeDirs(store.fs, store.runsDir);
       }
       const lock = readOnly ? undefined : await acquireStoreLock(root, store.fs);
       store.lockRaw = lock?.raw;
