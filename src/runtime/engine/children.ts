@@ -1,5 +1,5 @@
 import { UnknownWorkflowTypeError } from '../../common/errors.js';
-import type { FailureInfo, NewEvent, WorkflowExecutionStarted } from '../../history/events.js';
+import type { FailureInfo, NewEvent } from '../../history/events.js';
 import type { RunKey, RunSummary } from '../../history/store.js';
 import type { ResultRequest, RunRef, WorkflowOutcome } from '../../protocol/service.js';
 import { errorToFailure } from '../../workflow/failures.js';
@@ -7,7 +7,7 @@ import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
 import type { Outcomes } from './outcomes.js';
 import type { RunCache } from './run-cache.js';
-import type { RunEntry } from './run-entry.js';
+import type { RunEntry, RunStarted } from './run-entry.js';
 import type { Starts } from './start.js';
 import type { Work } from './types.js';
 
@@ -90,7 +90,7 @@ export class Children {
   }
 
   /** A child's run closed: its parent hears (unless it continued as new: its next run will). */
-  async notifyParent(started: WorkflowExecutionStarted, outcome: WorkflowOutcome): Promise<void> {
+  async notifyParent(started: RunStarted, outcome: WorkflowOutcome): Promise<void> {
     if (!started.parent || outcome.status === 'CONTINUED_AS_NEW') return;
     const work = childOutcomeWork(started.parent.seq, started.workflowType, started.workflowId, outcome);
     const parent = await this.cache.getRecovered(started.parent);

@@ -32,11 +32,17 @@ export interface AwaitingCompletion {
 }
 
 /** A run this process holds: its executor (when cached), its mailbox and the effects it has armed. */
+/**
+ * What a held run keeps of its WorkflowExecutionStarted: everything but the input, which only the
+ * executor needs (and the history holds); a waiting run evicted from the cache keeps no payload.
+ */
+export type RunStarted = Omit<WorkflowExecutionStarted, 'args'>;
+
 export interface RunEntry {
   readonly key: RunKey;
   readonly workflowType: string;
   executor?: RunExecutor;
-  started: WorkflowExecutionStarted;
+  started: RunStarted;
   readonly mailbox: Work[];
   /** True while one activation (or a load) holds the run's slot. */
   processing: boolean;
@@ -76,7 +82,7 @@ class HeldRun implements RunEntry {
   readonly key: RunKey;
   readonly workflowType: string;
   executor?: RunExecutor;
-  started: WorkflowExecutionStarted;
+  started: RunStarted;
   processing = false;
   closed = false;
   paused?: string;
@@ -100,7 +106,8 @@ class HeldRun implements RunEntry {
   constructor(started: WorkflowExecutionStarted) {
     this.key = { workflowId: started.workflowId, runId: started.runId };
     this.workflowType = started.workflowType;
-    this.started = started;
+    const { args: _input, ...kept } = started;
+    this.started = kept;
   }
 
   compact(): void {

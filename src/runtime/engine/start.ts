@@ -14,7 +14,7 @@ import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
 import { jsonArgs, jsonMemo, validateStart } from './requests.js';
 import type { RunCache } from './run-cache.js';
-import { newRunEntry, type RunEntry } from './run-entry.js';
+import { newRunEntry, type RunEntry, type RunStarted } from './run-entry.js';
 import type { DurableTimers } from './timers.js';
 
 /** Everything a new run's first history holds. */
@@ -131,7 +131,7 @@ export class Starts {
 
   /** Starts the run a closed run continued as. */
   async continueChain(
-    previous: WorkflowExecutionStarted,
+    previous: RunStarted,
     next: { newRunId: string; workflowType: string; args: unknown[]; searchAttributes?: SearchAttributes },
   ): Promise<void> {
     await this.createRun({

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { formatTraceparent, parseTraceparent, type TraceHeader } from '../../common/trace-header.js';
 import type { FailureInfo, HistoryEvent, WorkflowExecutionStarted } from '../../history/events.js';
 import type { Ownership } from './ownership.js';
-import type { RunEntry } from './run-entry.js';
+import type { RunEntry, RunStarted } from './run-entry.js';
 import type { EngineSpan, EngineTracing, LinkedSpan, SpanAttributes, TraceIds } from './types.js';
 
 /**
@@ -139,18 +139,18 @@ export class Tracing {
   }
 
   /** The header of the run a closed run continues as: a child of the closing run's `RunWorkflow`. */
-  continuedHeader(previous: WorkflowExecutionStarted): { header: TraceHeader } {
+  continuedHeader(previous: RunStarted): { header: TraceHeader } {
     const trace = runTraceOf(previous);
     return { header: headerOf(trace, trace.runSpanId) };
   }
 
   /** The header of a signal a workflow sends: its `SignalExternalWorkflow` span. */
-  signalHeader(sender: WorkflowExecutionStarted, seq: number): TraceHeader {
+  signalHeader(sender: RunStarted, seq: number): TraceHeader {
     return headerOf(runTraceOf(sender), deriveSpanId(sender.runId, `signal/${seq}`));
   }
 
   /** The header of a child run: a child of its parent's `StartChildWorkflowExecution` span. */
-  childHeader(parent: WorkflowExecutionStarted, seq: number): { header: TraceHeader } {
+  childHeader(parent: RunStarted, seq: number): { header: TraceHeader } {
     const trace = runTraceOf(parent);
     return { header: headerOf(trace, deriveSpanId(parent.runId, `child/${seq}`)) };
   }
@@ -180,7 +180,7 @@ export class Tracing {
   }
 
   /** A query was answered (queries are not recorded: the span is emitted as it happens). */
-  queryHandled(started: WorkflowExecutionStarted, name: string, start: Date, failure?: FailureInfo): void {
+  queryHandled(started: RunStarted, name: string, start: Date, failure?: FailureInfo): void {
     const trace = this.runs.get(started.runId)?.trace ?? runTraceOf(started);
     this.emit(started, trace, {
       name: `HandleQuery:${name}`,
@@ -194,7 +194,7 @@ export class Tracing {
     });
   }
 
-  private event(started: WorkflowExecutionStarted, event: HistoryEvent, live: boolean): void {
+  private event(started: RunStarted, event: HistoryEvent, live: boolean): void {
     if (event.type === 'WorkflowExecutionStarted') {
       this.known.delete(event.runId);
       this.runs.set(event.runId, newRunSpans(event));
@@ -384,7 +384,7 @@ export class Tracing {
   }
 
   private emit(
-    started: WorkflowExecutionStarted,
+    started: RunStarted,
     trace: RunTrace,
     span: Omit<EngineSpan, 'traceId' | 'sampled' | 'attributes'> & { attributes: SpanAttributes },
   ): void {
@@ -407,7 +407,7 @@ export class Tracing {
   }
 }
 
-function newRunSpans(started: WorkflowExecutionStarted): RunSpans {
+function newRunSpans(started: RunStarted): RunSpans {
   return {
     trace: runTraceOf(started),
     activities: new Map(),
