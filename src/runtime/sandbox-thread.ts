@@ -42,7 +42,7 @@ const BOOT_ALLOWANCE_MS = 10_000;
  * average leaves a core idle.
  */
 const SPIN_MS = 0.2;
-/** How often the host looks at the load average again. */
+/** How often the host looks again at how busy the cores are (see coreToSpare). */
 const LOAD_CHECK_MS = 1000;
 
 interface Running {
