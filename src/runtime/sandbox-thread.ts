@@ -38,8 +38,8 @@ const BOOT_ALLOWANCE_MS = 10_000;
  * takes 30 µs to several hundred on a virtual machine, more than most activations, so spinning
  * pays on a machine with a core to spare. On a busy one it holds a core the other thread needs:
  * measured at a load of 6.5 on 2 cores, a step took 92-130 µs without spinning, 400-570 µs with
- * 0.2 ms spins and 740-1,220 µs with 0.5-1 ms spins. So both threads spin only while the load
- * average leaves a core idle.
+ * 0.2 ms spins and 740-1,220 µs with 0.5-1 ms spins. So both threads spin only while the other
+ * processes leave a core idle (coreToSpare).
  */
 const SPIN_MS = 0.2;
 /** How often the host looks again at how busy the cores are (see coreToSpare). */
