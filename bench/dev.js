@@ -87,6 +87,37 @@ export const unsyncedFs = {
 };
 
 /**
+ * Seeds N real closed histories (an `empty()` run each, `closed-<i>`) into the store of the project
+ * in `dir`, appended through the file store with its syncs skipped. `spaced`: each run starts one
+ * second after the one before (a list shows them newest first in the reverse seeding order).
+ */
+export async function seedClosedRuns(dir, n, { spaced = false } = {}) {
+  const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
+  const memory = new MemoryHistoryStore();
+  const engine = new WorkflowEngine({ store: memory, code, activities });
+  await execute(engine, 'empty', 'source');
+  const history = await memory.readHistory((await memory.latestRun('source')) ?? {});
+  await engine.shutdown();
+  const store = await FileHistoryStore.open(join(dir, '.wf'), { fs: unsyncedFs });
+  const base = Date.parse(history[0].eventTime);
+  const t0 = base - n * 1000;
+  await pool(n, 256, async (i) => {
+    const workflowId = `closed-${i}`;
+    const runId = `r${i}`;
+    const at = (e) => new Date(t0 + i * 1000 + Date.parse(e.eventTime) - base).toISOString();
+    await store.append(
+      { workflowId, runId },
+      history.map((e, j) => ({
+        ...e,
+        ...(j === 0 ? { workflowId, runId } : {}),
+        ...(spaced ? { eventTime: at(e) } : {}),
+      })),
+    );
+  });
+  await store.close();
+}
+
+/**
  * Spawns `wf dev --plain` on `dir` and notes, from the moment of the spawn, when the HTTP API first
  * answers `GET /api/v1/health` and when each awaited output line appeared.
  */
@@ -282,24 +313,8 @@ export const devCases = {
       };
       const { ms: emptyMs } = await startup(empty);
 
-      // Seed: N real closed histories (an `empty()` run each) appended through the file store.
       const seedStart = now();
-      const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
-      const memory = new MemoryHistoryStore();
-      const engine = new WorkflowEngine({ store: memory, code, activities });
-      await execute(engine, 'empty', 'source');
-      const history = await memory.readHistory((await memory.latestRun('source')) ?? {});
-      await engine.shutdown();
-      const store = await FileHistoryStore.open(join(full, '.wf'), { fs: unsyncedFs });
-      await pool(N, 256, async (i) => {
-        const workflowId = `closed-${i}`;
-        const runId = `r${i}`;
-        await store.append(
-          { workflowId, runId },
-          history.map((e, j) => (j === 0 ? { ...e, workflowId, runId } : e)),
-        );
-      });
-      await store.close();
+      await seedClosedRuns(full, N);
       const seedMs = now() - seedStart;
       const { ms: fullMs, times } = await startup(full);
       return [

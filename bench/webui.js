@@ -7,27 +7,15 @@
 //
 // Without Chromium (/usr/bin/chromium, or WF_CHROMIUM) only the size is measured, with a line on stderr.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { FileHistoryStore } from '../dist/history/file-store.js';
-import { MemoryHistoryStore } from '../dist/history/memory-store.js';
-import { WorkflowEngine } from '../dist/runtime/engine/index.js';
-import { loadWorkflowCode } from '../dist/runtime/workflow-code.js';
-import { copyFixture, pool, startDev, unsyncedFs } from './dev.js';
-import {
-  ACTIVITIES,
-  activities,
-  execute,
-  median,
-  now,
-  percentile,
-  ROOT,
-  removeDir,
-  row,
-  WORKFLOWS,
-} from './lib.js';
+import { copyFixture, seedClosedRuns, startDev } from './dev.js';
+import { median, now, percentile, ROOT, removeDir, row } from './lib.js';
 
 const CHROMIUM = process.env.WF_CHROMIUM ?? '/usr/bin/chromium';
+/** The flags the browser tests launch it with (test/support/browser.ts). */
+const CHROMIUM_FLAGS = createRequire(import.meta.url)('../scripts/chromium-flags.json');
 const RUNS = 10_000;
 const LOADS = 5;
 const LIVE_RUNS = 20;
@@ -45,34 +33,6 @@ function bundleRows() {
   ];
 }
 
-/** N closed runs (an `empty()` history each) written into the copy's store, as dev-startup does. */
-async function seed(dir, n) {
-  const code = await loadWorkflowCode({ workflowsPath: WORKFLOWS, activitiesPath: ACTIVITIES });
-  const memory = new MemoryHistoryStore();
-  const engine = new WorkflowEngine({ store: memory, code, activities });
-  await execute(engine, 'empty', 'source');
-  const history = await memory.readHistory((await memory.latestRun('source')) ?? {});
-  await engine.shutdown();
-  const store = await FileHistoryStore.open(join(dir, '.wf'), { fs: unsyncedFs });
-  const t0 = Date.parse(history[0].eventTime) - n * 1000;
-  await pool(n, 256, async (i) => {
-    const workflowId = `closed-${i}`;
-    const runId = `r${i}`;
-    // One second apart, so the list's order (newest first) is the seeding order reversed.
-    const at = (ms) => new Date(t0 + i * 1000 + ms).toISOString();
-    const base = Date.parse(history[0].eventTime);
-    await store.append(
-      { workflowId, runId },
-      history.map((e, j) => ({
-        ...e,
-        ...(j === 0 ? { workflowId, runId } : {}),
-        eventTime: at(Date.parse(e.eventTime) - base),
-      })),
-    );
-  });
-  await store.close();
-}
-
 export const webUiCases = {
   async webui() {
     const rows = bundleRows();
@@ -85,7 +45,7 @@ export const webUiCases = {
     let dev;
     let browser;
     try {
-      await seed(dir, RUNS);
+      await seedClosedRuns(dir, RUNS, { spaced: true });
       dev = await startDev(dir);
       await dev.healthy();
       await dev.line(/^Press Ctrl\+C to stop/);
@@ -93,16 +53,7 @@ export const webUiCases = {
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: CHROMIUM_FLAGS,
       });
       const viewport = { width: 1280, height: 720 };
       const page = await (await browser.newContext({ viewport })).newPage();

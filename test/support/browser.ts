@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import CHROMIUM_FLAGS from '../../scripts/chromium-flags.json' with { type: 'json' };
 import { root } from '../acceptance/support.js';
 
 export const CHROMIUM = process.env.WF_CHROMIUM ?? '/usr/bin/chromium';
@@ -16,16 +17,8 @@ export const browserRequired = process.env.WF_REQUIRE_BROWSER === '1';
 /** Screenshots of the browser tests (gitignored). */
 export const SCREENSHOTS = path.join(root, 'test-results', 'web-ui');
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** Chromium's flags for headless runs here, shared with bench/webui.js. */
+const ARGS: string[] = CHROMIUM_FLAGS;
 
 export interface Browser {
   context: BrowserContext;

@@ -1,21 +1,12 @@
-import type { NewEvent, TraceHeader } from '../../history/events.js';
-import type { RunRef } from '../../protocol/service.js';
+import type { NewEvent } from '../../history/events.js';
+import type { RunRef, WorkflowService } from '../../protocol/service.js';
 import { errorToFailure } from '../../workflow/failures.js';
 import type { EngineKernel } from './kernel.js';
 import type { Mailbox } from './mailbox.js';
 import type { RunEntry } from './run-entry.js';
 
-/** How a message reaches another workflow (whichever process holds it). */
-export interface MessagePort {
-  signal(
-    ref: RunRef,
-    signalName: string,
-    args: unknown[],
-    requestId?: string,
-    header?: TraceHeader,
-  ): Promise<void>;
-  cancel(ref: RunRef, reason?: string): Promise<void>;
-}
+/** How a message reaches another workflow (whichever process holds it): the service's own calls. */
+export type MessagePort = Pick<WorkflowService, 'signal' | 'cancel'>;
 
 /**
  * Signals and cancel requests a workflow sends to other workflows: delivered, then the outcome is
