@@ -297,7 +297,10 @@ export function hasRunState(): boolean {
 }
 
 /** The stack of the caller, captured (not formatted) for call-site diagnostics. */
-export function captureStack(): CapturedStack {
+export function captureStack(): CapturedStack | undefined {
+  // A replayed command's line is recorded in its event, and a divergence is reported from a second
+  // replay that captures stacks: capturing one here would be a quarter of a replay's work.
+  if (state?.isReplaying && !state.captureStacks) return undefined;
   // The user's frame is within the first few; capturing more costs time on every command.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 8;

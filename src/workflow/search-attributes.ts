@@ -1,6 +1,6 @@
 import { mergeSearchAttributes, searchAttributeValueOf } from '../common/search-attributes.js';
 import type { SearchAttributes, SearchAttributeValue } from '../history/events.js';
-import { type CapturedStack, captureStack, currentRun, type RunState } from './run-state.js';
+import { captureStack, currentRun, type RunState } from './run-state.js';
 
 /** The value types of search attributes (Temporal's names). */
 export const SearchAttributeType = {
@@ -111,12 +111,8 @@ export function typedSearchAttributesOf(attributes: SearchAttributes): TypedSear
 
 function apply(run: RunState, update: SearchAttributes): void {
   if (Object.keys(update).length === 0) return;
-  run.push({ type: 'upsertSearchAttributes', searchAttributes: update, ...stackOf() });
+  run.push({ type: 'upsertSearchAttributes', searchAttributes: update, stack: captureStack() });
   run.setSearchAttributes(mergeSearchAttributes(run.searchAttributes(), update));
-}
-
-function stackOf(): { stack: CapturedStack } {
-  return { stack: captureStack() };
 }
 
 function toValues(key: string, value: unknown): SearchAttributeValue[] {
