@@ -164,6 +164,11 @@ export class Mailbox {
   /** Runs working through their mailboxes now (activating, or waiting for their appends). */
   private draining = 0;
 
+  /** Whether runs are at work: then a call into the workflow thread should not block the host. */
+  get othersAtWork(): boolean {
+    return this.draining > 0;
+  }
+
   /** One activation over a batch of work; false when it paused the run. */
   private async activate(entry: RunEntry, batch: Work[]): Promise<boolean> {
     const events: HistoryEvent[] = [];

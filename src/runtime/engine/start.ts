@@ -106,11 +106,12 @@ export class Starts {
       const options = this.kernel.executorOptions();
       const first = { ...started, randomnessSeed: randomUUID(), attempt: 1 };
       const now = this.kernel.clock.now();
-      // While other runs' activations are in the workflow thread, a blocking call would wait
-      // behind them with the host stopped: the start goes the asynchronous way then.
-      const { executor, events } = options.sandbox.busy
-        ? await RunExecutor.startAsync(first, now, options, signal)
-        : RunExecutor.start(first, now, options, signal);
+      // With other runs at work, the host serves them while the workflow thread starts this one
+      // (and a blocking call would wait behind their calls already in the thread); alone, it waits.
+      const { executor, events } =
+        options.sandbox.busy || this.mailbox.othersAtWork
+          ? await RunExecutor.startAsync(first, now, options, signal)
+          : RunExecutor.start(first, now, options, signal);
       const entry = newRunEntry(executor.started);
       entry.executor = executor;
       entry.processing = true;
