@@ -41,11 +41,21 @@ export async function spawnWf({
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawnedAt = now();
-  const child = spawn(process.execPath, [BIN, ...args, '--port', String(port)], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.WF_BENCH_CHILD_FLAGS ? process.env.WF_BENCH_CHILD_FLAGS.split(' ') : []),
+      BIN,
+      ...args,
+      '--port',
+      String(port),
+    ],
+    {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    },
+  );
   let output = '';
   let outputBytes = 0;
   let partial = '';
