@@ -3,13 +3,13 @@ import type { ActivityLogRecord } from '../activity/log.js';
 import { WfError } from '../common/errors.js';
 import { formatDuration } from '../common/format-duration.js';
 import type { LogRecord } from '../workflow/protocol.js';
+import { DeferredMetrics } from './deferred-metrics.js';
 import { type DevReporter, plainReporter } from './dev-reporter.js';
 import { type FirstBuild, startFirstBuild } from './first-build.js';
 import { type HotReloader, startHotReload } from './hot-reload.js';
 import { type HttpServer, startHttpServer } from './http-server.js';
 import { type LocalEngine, type LocalEngineOptions, openLocalEngine } from './local-engine.js';
 import type { ProjectConfig } from './project-config.js';
-import { PrometheusMetrics } from './prometheus-metrics.js';
 import { startTraceExport } from './trace-export.js';
 
 export interface DevServerOptions extends Omit<LocalEngineOptions, 'onPauseChange' | 'onTimeSkip'> {
@@ -59,7 +59,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const first = await firstBuild?.catch(() => undefined);
     await first?.bundler.dispose();
   };
-  const metrics = new PrometheusMetrics();
+  const metrics = new DeferredMetrics();
   let traces: Awaited<ReturnType<typeof startTraceExport>>;
   try {
     traces = await startTraceExport(options.otel ?? false, options.env ?? process.env, (message) =>
@@ -223,6 +223,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   for (const line of local.storeNotes) out(line);
   if (reloader) out('  watching:   src/ (changes reload the code; open runs are rebuilt by replay)');
+  // The server answers now; the metrics' module loads next, before any scrape is likely.
+  setImmediate(() => void metrics.load());
   return {
     url: http.url,
     local,
