@@ -1,4 +1,5 @@
-import { Command, Flags } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../common/defaults.js';
 import { WfError } from '../common/errors.js';
 import { errorToFailure } from '../common/failure-convert.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { runIdFlag, WfCommand, workflowIdFlag } from './base.js';
 
 export class Cancel extends WfCommand {

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { LocalCommand, projectFlags, serverFlags, serverOptionsOf } from './base.js';
 
 export class Dev extends LocalCommand {

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { HistoryEvent } from '../history/events.js';
 import { runIdFlag, WfCommand, workflowIdFlag } from './base.js';
 

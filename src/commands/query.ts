@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { inputFlag, runIdFlag, WfCommand, workflowIdFlag } from './base.js';
 
 export class Query extends WfCommand {

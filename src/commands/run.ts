@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { printable, terminalJson } from '../common/printable.js';
 import { inputFlag, LocalCommand, projectFlags } from './base.js';
 

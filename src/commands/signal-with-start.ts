@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { WfCommand } from './base.js';
 import { startFlags } from './start.js';
 

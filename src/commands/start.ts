@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { inputFlag, WfCommand, workflowIdFlag } from './base.js';
 
 /** Flags shared by `wf start` and `wf execute`. */

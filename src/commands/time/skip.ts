@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { WfCommand } from '../base.js';
 
 export class TimeSkip extends WfCommand {
