@@ -44,19 +44,27 @@ export class Context {
   }
 
   private signal: AbortSignal | (() => AbortSignal);
+  private attemptInfo: Info | (() => Info);
   private cancelledPromise: Promise<never> | undefined;
   private logger: Logger | undefined;
 
   /**
-   * Made by the host; activity code gets its context from `Context.current()`. `signal` may be a
-   * function that makes it on first use.
+   * Made by the host; activity code gets its context from `Context.current()`. `info` and `signal`
+   * may be functions that make them on first use (most activities read neither).
    */
   constructor(
-    readonly info: Info,
+    info: Info | (() => Info),
     signal: AbortSignal | (() => AbortSignal),
     private readonly host: ActivityHost,
   ) {
+    this.attemptInfo = info;
     this.signal = signal;
+  }
+
+  /** The attempt: its activity, workflow, attempt number, timeouts and task token. */
+  get info(): Info {
+    if (typeof this.attemptInfo === 'function') this.attemptInfo = this.attemptInfo();
+    return this.attemptInfo;
   }
 
   /**

@@ -205,7 +205,7 @@ export class RunExecutor {
   } {
     const event: WorkflowExecutionStarted = {
       eventId: 1,
-      eventTime: new Date(now).toISOString(),
+      eventTime: isoTime(now),
       type: 'WorkflowExecutionStarted',
       formatVersion: HISTORY_FORMAT_VERSION,
       ...started,
@@ -464,7 +464,7 @@ export class RunExecutor {
   private stamp(input: NewEvent, now: number): HistoryEvent {
     const event = {
       eventId: this.nextEventId,
-      eventTime: new Date(now).toISOString(),
+      eventTime: isoTime(now),
       ...input,
     } as HistoryEvent;
     this.nextEventId += 1;
@@ -774,6 +774,18 @@ export class RunExecutor {
     }
     return points;
   }
+}
+
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/** `new Date(ms).toISOString()`, kept for the last time asked: the events of one activation share it. */
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
 
 function hintFor(event: HistoryEvent, command: Command | undefined): string {

@@ -109,6 +109,25 @@ describe('wfkit/activity under wfkit/testing', () => {
     ]);
   });
 
+  it('info.heartbeatDetails is the previous attempt’s, even when read after this attempt heartbeats', async () => {
+    const seen: [number, unknown][] = [];
+    const e = await testEnv({
+      fakeProgress: async () => {
+        const context = Context.current();
+        context.heartbeat(`from attempt ${seen.length + 1}`); // before the info is first read
+        const { attempt, heartbeatDetails } = context.info;
+        seen.push([attempt, heartbeatDetails]);
+        if (attempt === 1) throw ApplicationFailure.retryable('once more', 'Flaky');
+        return attempt;
+      },
+    });
+    expect(await e.client.execute(progress, { workflowId: 'progress-2', args: [1000, 4] })).toBe(2);
+    expect(seen).toEqual([
+      [1, undefined],
+      [2, 'from attempt 1'],
+    ]);
+  });
+
   it('CompleteAsyncError: the attempt waits until client.activity.complete(taskToken, result)', async () => {
     const tokens: Uint8Array[] = [];
     const e = await testEnv({

@@ -280,15 +280,21 @@ export class AttemptRun {
 
   private context(): Context {
     const { attempt } = this;
-    return new Context(this.info(), () => attempt.controller.signal, {
-      heartbeat: (details) => this.heartbeat(details),
-      sleep: (ms, signal) => this.sleep(ms, signal),
-      log: (record) => this.kernel.activityLog(record),
-    });
+    // The info is made when first read; the heartbeat details it gives are the previous attempt's.
+    const heartbeatDetails = this.entry.heartbeats.get(this.scheduled.seq);
+    return new Context(
+      () => this.info(heartbeatDetails),
+      () => attempt.controller.signal,
+      {
+        heartbeat: (details) => this.heartbeat(details),
+        sleep: (ms, signal) => this.sleep(ms, signal),
+        log: (record) => this.kernel.activityLog(record),
+      },
+    );
   }
 
   /** Temporal's activity Info for this attempt, with wf's own fields. */
-  private info(): Info {
+  private info(heartbeatDetails: unknown): Info {
     const { entry, scheduled, attemptNo } = this;
     const { options } = scheduled;
     const { workflowId, runId } = entry.key;
@@ -329,7 +335,7 @@ export class AttemptRun {
       scheduleToCloseTimeoutMs: options.scheduleToCloseTimeoutMs ?? 0,
       startToCloseTimeoutMs: options.startToCloseTimeoutMs ?? options.scheduleToCloseTimeoutMs ?? 0,
       ...(options.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
-      heartbeatDetails: entry.heartbeats.get(scheduled.seq),
+      heartbeatDetails,
       retryPolicy: {
         initialInterval: retry.initialIntervalMs,
         backoffCoefficient: retry.backoffCoefficient,
