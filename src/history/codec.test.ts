@@ -33,6 +33,19 @@ describe('codec', () => {
     expect(serializeEvent(events[0]!)).not.toContain('\n');
   });
 
+  it('computes the CRC-32 of the UTF-8 bytes that stores written by every earlier wf carry', () => {
+    // Values from an independent CRC-32 (IEEE) implementation: the format must never change them.
+    expect(crc32Hex('héllo wörld ✓ 𝄞')).toBe('d170c432');
+    expect(crc32Hex('{"eventId":1}')).toBe('38ee0ad4');
+    expect(crc32Hex('')).toBe('00000000');
+    const written = '{"eventId":1,"crc":"38ee0ad4"}';
+    expect(decodeEventLine(written)).toMatchObject({ ok: false, kind: 'schema' }); // crc fine, no type
+    expect(decodeEventLine(written.replace('38ee0ad4', '38ee0ad5'))).toMatchObject({
+      ok: false,
+      kind: 'crc',
+    });
+  });
+
   it('puts the crc last and verifies it', () => {
     const e = sampleHistory()[7]!;
     const line = serializeEventWithCrc(e);

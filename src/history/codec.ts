@@ -6,7 +6,7 @@
  * one as the last key); it is verified when present and removed from the parsed event.
  */
 
-import CRC32 from 'crc-32';
+import { crc32 } from 'node:zlib';
 import { jsonTextDepth, MAX_EVENT_DEPTH } from '../common/json-payload.js';
 import { CLOSING_EVENT_TYPES, type EventType, HISTORY_FORMAT_VERSION, type HistoryEvent } from './events.js';
 import { HistoryCorruptError } from './store.js';
@@ -26,7 +26,10 @@ interface FieldProblem {
   problem: string;
 }
 
-type Check = (value: unknown, path: string) => FieldProblem | undefined;
+type Check = ((value: unknown, path: string) => FieldProblem | undefined) & {
+  /** A check of the value alone (no nested fields): checkShape builds a field's path only when it fails. */
+  test?: (value: unknown) => boolean;
+};
 
 interface Field {
   check: Check;
@@ -34,6 +37,18 @@ interface Field {
 }
 
 type Shape = Record<string, Field>;
+
+/** A shape's fields as a list, made once per shape (every event is checked against one). */
+const fieldLists = new WeakMap<Shape, [string, Field][]>();
+
+function fieldsOf(shape: Shape): [string, Field][] {
+  let fields = fieldLists.get(shape);
+  if (!fields) {
+    fields = Object.entries(shape);
+    fieldLists.set(shape, fields);
+  }
+  return fields;
+}
 
 const MAX_FAILURE_DEPTH = 64;
 
@@ -56,8 +71,10 @@ function describe(value: unknown): string {
 }
 
 function expect(what: string, test: (v: unknown) => boolean): Check {
-  return (value, path) =>
+  const check: Check = (value, path) =>
     test(value) ? undefined : { path, problem: `must be ${what}, got ${describe(value)}` };
+  check.test = test;
+  return check;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -80,6 +97,7 @@ const time = expect(
   (v) => typeof v === 'string' && v.length > 0 && !Number.isNaN(Date.parse(v)),
 );
 const anyValue: Check = () => undefined;
+anyValue.test = () => true;
 
 function oneOf(values: readonly string[]): Check {
   const list = values.map((v) => JSON.stringify(v)).join(', ');
@@ -90,14 +108,14 @@ const req = (check: Check): Field => ({ check, required: true });
 const opt = (check: Check): Field => ({ check, required: false });
 
 function checkShape(value: Record<string, unknown>, shape: Shape, prefix: string): FieldProblem | undefined {
-  for (const [name, field] of Object.entries(shape)) {
-    const path = prefix ? `${prefix}.${name}` : name;
+  for (const [name, field] of fieldsOf(shape)) {
     const v = Object.hasOwn(value, name) ? value[name] : undefined;
     if (v === undefined) {
-      if (field.required) return { path, problem: 'missing' };
+      if (field.required) return { path: prefix ? `${prefix}.${name}` : name, problem: 'missing' };
       continue;
     }
-    const problem = field.check(v, path);
+    if (field.check.test?.(v)) continue;
+    const problem = field.check(v, prefix ? `${prefix}.${name}` : name);
     if (problem) return problem;
   }
   return undefined;
@@ -257,6 +275,9 @@ const EVENT_SHAPES: Record<EventType, Shape> = {
   WorkflowExecutionContinuedAsNew: { newRunId: req(str), workflowType: req(str), args: req(array) },
 };
 
+/** The fields every event has. */
+const EVENT_HEADER: Shape = { eventId: req(posInt), eventTime: req(time), commandCount: opt(nonNegInt) };
+
 /** Every event type format v1 knows. */
 export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_SHAPES) as EventType[];
 
@@ -278,11 +299,10 @@ export function checkEvent(value: unknown): { event: HistoryEvent } | { message:
       message: `${idText} has unknown type ${describe(type)}: this wf reads history format ${HISTORY_FORMAT_VERSION}, whose event types are ${EVENT_TYPES.join(', ')}`,
     };
   }
-  const name = `${idText} (${type})`;
   const problem =
-    checkShape(value, { eventId: req(posInt), eventTime: req(time), commandCount: opt(nonNegInt) }, '') ??
-    checkShape(value, EVENT_SHAPES[type as EventType], '');
+    checkShape(value, EVENT_HEADER, '') ?? checkShape(value, EVENT_SHAPES[type as EventType], '');
   if (problem) {
+    const name = `${idText} (${type})`;
     return {
       message:
         problem.problem === 'missing'
@@ -314,12 +334,21 @@ export function parseEvent(value: unknown, where: EventLocation): HistoryEvent {
 // ---------------------------------------------------------------------------------------------------
 // Lines and checksums
 
+const CRC_PREFIX = ',"crc":"';
 const CRC_SUFFIX_LENGTH = ',"crc":"00000000"}'.length;
-const CRC_SUFFIX = /,"crc":"([0-9a-f]{8})"\}$/;
+const CRC_HEX = /^[0-9a-f]{8}$/;
 
 /** CRC-32 of a string's UTF-8 bytes, as 8 lowercase hex digits. */
 export function crc32Hex(text: string): string {
-  return (CRC32.str(text) >>> 0).toString(16).padStart(8, '0');
+  return crc32(text).toString(16).padStart(8, '0');
+}
+
+/** The checksum a line ends with (`,"crc":"xxxxxxxx"}`), or undefined. */
+function crcSuffixOf(line: string): string | undefined {
+  const start = line.length - CRC_SUFFIX_LENGTH;
+  if (start < 0 || !line.startsWith(CRC_PREFIX, start) || !line.endsWith('"}')) return undefined;
+  const crc = line.slice(start + CRC_PREFIX.length, start + CRC_PREFIX.length + 8);
+  return CRC_HEX.test(crc) ? crc : undefined;
 }
 
 /** One event as one JSON line (no newline, no crc). */
@@ -343,16 +372,17 @@ export type DecodedLine =
 /** Decodes one line (without its newline): checksum, JSON (prototype-safe) and schema. Never throws. */
 export function decodeEventLine(line: string, options: { crcJustComputed?: boolean } = {}): DecodedLine {
   if (line.endsWith('\r')) line = line.slice(0, -1);
-  const suffix = CRC_SUFFIX.exec(line);
+  const suffix = crcSuffixOf(line);
+  // The line without its checksum: what the checksum covers, and what is parsed (no crc to remove).
+  const body = suffix === undefined ? line : `${line.slice(0, -CRC_SUFFIX_LENGTH)}}`;
   // A line serializeEventWithCrc() has just made carries the right checksum: no need to recompute it.
-  if (suffix && !options.crcJustComputed) {
-    const body = `${line.slice(0, -CRC_SUFFIX_LENGTH)}}`;
+  if (suffix !== undefined && !options.crcJustComputed) {
     const actual = crc32Hex(body);
-    if (actual !== suffix[1]) {
+    if (actual !== suffix) {
       return {
         ok: false,
         kind: 'crc',
-        message: `checksum mismatch: the line's "crc" is ${suffix[1]} but its content gives ${actual}, so it was damaged or edited after it was written (if you edited it by hand, delete its "crc" field)`,
+        message: `checksum mismatch: the line's "crc" is ${suffix} but its content gives ${actual}, so it was damaged or edited after it was written (if you edited it by hand, delete its "crc" field)`,
       };
     }
   }
@@ -360,7 +390,7 @@ export function decodeEventLine(line: string, options: { crcJustComputed?: boole
   // prototype, so payloads read back exactly as they were written (see docs/history-format.md).
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(body);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {

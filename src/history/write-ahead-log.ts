@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import CRC32 from 'crc-32';
+import { crc32 } from 'node:zlib';
 import type { StoreFileSystem } from './store-fs.js';
 
 /** Bytes appended to a run file at `offset`, as the write-ahead log records them. */
@@ -136,5 +136,5 @@ export function parseWal(raw: Buffer): { records: WalRecord[]; valid: number } {
 }
 
 function crcOf(data: Buffer): string {
-  return (CRC32.buf(data) >>> 0).toString(16).padStart(8, '0');
+  return crc32(data).toString(16).padStart(8, '0');
 }
