@@ -1372,7 +1372,11 @@ export class FileHistoryStore implements HistoryStore {
     // Memory first, then the journal: a run journaled in between is in both, and counted once.
     const result: { summary: RunSummary; startMs: number; seq: number; file: string }[] = [];
     const held = new Set<string>();
-    for (const run of this.runs.values()) {
+    // One workflow ID's runs are indexed: a look-up by ID (a result, a describe) does not scan them all.
+    const candidates = filter.workflowId
+      ? (this.byWorkflowId.get(filter.workflowId) ?? [])
+      : this.runs.values();
+    for (const run of candidates) {
       held.add(run.file);
       if (run.summary.historyLength === 0 && !run.corruption) continue;
       if (matches(run.summary, filter)) result.push(run);
