@@ -14,6 +14,11 @@ import type { Work } from './types.js';
 
 /** How long one activation may go on through a run's queued work before other runs get their turn. */
 const BATCH_WINDOW_MS = 50;
+/**
+ * A run that finished an activation this recently, and stayed open, counts as at work: with runs
+ * taking turns between their activities, a new run's start should not block the host.
+ */
+const ALONE_MS = 5;
 
 export interface MailboxOptions {
   kernel: EngineKernel;
@@ -166,8 +171,11 @@ export class Mailbox {
 
   /** Whether runs are at work: then a call into the workflow thread should not block the host. */
   get othersAtWork(): boolean {
-    return this.draining > 0;
+    return this.draining > 0 || performance.now() - this.openRunActivatedAt < ALONE_MS;
   }
+
+  /** When a run last finished an activation and stayed open (performance.now()). */
+  private openRunActivatedAt = Number.NEGATIVE_INFINITY;
 
   /** One activation over a batch of work; false when it paused the run. */
   private async activate(entry: RunEntry, batch: Work[]): Promise<boolean> {
@@ -231,6 +239,8 @@ export class Mailbox {
     }
     if (events.length > 0) await this.afterAppend(entry, events);
     for (const fn of after) fn();
+    // Runs at work take turns between their activities: one that stays open is still at work.
+    if (!entry.closed) this.openRunActivatedAt = performance.now();
     return true;
   }
 }
