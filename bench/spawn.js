@@ -44,7 +44,7 @@ export async function spawnWf({
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.WF_BENCH_CHILD_FLAGS ? process.env.WF_BENCH_CHILD_FLAGS.split(' ') : []),
+      ...(process.env.WF_BENCH_CHILD_FLAGS ?? '').split(/\s+/).filter(Boolean),
       BIN,
       ...args,
       '--port',

@@ -19,6 +19,16 @@ describe('DeferredMetrics', () => {
     expect(text).toContain('wf_workflow_runs_open 3');
   });
 
+  it('drops reports and answers scrapes with the reason when prom-client cannot be set up', async () => {
+    const metrics = new DeferredMetrics(() => Promise.reject(new Error('Cannot find module prom-client')));
+    metrics.workflowStarted('order');
+    await expect(metrics.load()).rejects.toThrow(
+      'the Prometheus metrics could not be set up: Cannot find module prom-client',
+    );
+    metrics.workflowStarted('order'); // dropped, not kept for ever
+    await expect(metrics.render()).rejects.toThrow(/could not be set up/);
+  });
+
   it('reports straight through once loaded, with prom-client’s content type', async () => {
     const metrics = new DeferredMetrics();
     const loaded = await metrics.load();

@@ -20,18 +20,35 @@ export class DeferredMetrics implements EngineMetrics, MetricsEndpoint {
   private target: PrometheusMetrics | undefined;
   private waiting: ((metrics: PrometheusMetrics) => void)[] = [];
   private loading: Promise<PrometheusMetrics> | undefined;
+  private failed = false;
   private gauges: (() => EngineGauges) | undefined;
 
-  /** Loads prom-client (once) and replays what was reported until then. */
+  constructor(
+    private readonly make: () => Promise<PrometheusMetrics> = async () =>
+      new (await import('./prometheus-metrics.js')).PrometheusMetrics(),
+  ) {}
+
+  /**
+   * Loads prom-client (once) and replays what was reported until then. If that fails, reports are
+   * dropped from then on and every scrape answers with the reason.
+   */
   load(): Promise<PrometheusMetrics> {
-    this.loading ??= import('./prometheus-metrics.js').then(({ PrometheusMetrics }) => {
-      const metrics = new PrometheusMetrics();
-      if (this.gauges) metrics.observe(this.gauges);
-      for (const report of this.waiting) report(metrics);
-      this.waiting = [];
-      this.target = metrics;
-      return metrics;
-    });
+    this.loading ??= this.make().then(
+      (metrics) => {
+        if (this.gauges) metrics.observe(this.gauges);
+        for (const report of this.waiting) report(metrics);
+        this.waiting = [];
+        this.target = metrics;
+        return metrics;
+      },
+      (error: unknown) => {
+        this.failed = true;
+        this.waiting = [];
+        throw new Error(`the Prometheus metrics could not be set up: ${(error as Error).message}`, {
+          cause: error,
+        });
+      },
+    );
     return this.loading;
   }
 
@@ -47,7 +64,7 @@ export class DeferredMetrics implements EngineMetrics, MetricsEndpoint {
 
   private report(fn: (metrics: PrometheusMetrics) => void): void {
     if (this.target) fn(this.target);
-    else this.waiting.push(fn);
+    else if (!this.failed) this.waiting.push(fn);
   }
 
   workflowStarted(workflowType: string): void {

@@ -224,7 +224,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   for (const line of local.storeNotes) out(line);
   if (reloader) out('  watching:   src/ (changes reload the code; open runs are rebuilt by replay)');
   // The server answers now; the metrics' module loads next, before any scrape is likely.
-  setImmediate(() => void metrics.load());
+  setImmediate(() => {
+    metrics.load().catch((error: Error) => reporter.message('warn', error.message));
+  });
   return {
     url: http.url,
     local,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleHistory, T } from '../../test/support/history-samples.js';
 import {
+  checkEvent,
   crc32Hex,
   decodeEventLine,
   parseEvent,
@@ -44,6 +45,29 @@ describe('codec', () => {
       ok: false,
       kind: 'crc',
     });
+  });
+
+  it('names the field at fault through nested failure causes, and refuses causes nested too deeply', () => {
+    const failed = (failure: unknown) =>
+      checkEvent({
+        eventId: 3,
+        eventTime: '2026-01-01T00:00:00.000Z',
+        type: 'WorkflowExecutionFailed',
+        failure,
+      });
+    expect(
+      failed({
+        name: 'E',
+        message: 'm',
+        cause: { name: 'E', message: 'm', cause: { name: 5, message: 'x' } },
+      }),
+    ).toEqual({
+      message: 'event 3 (WorkflowExecutionFailed): "failure.cause.cause.name" must be a string, got 5',
+    });
+    let deep: Record<string, unknown> = { name: 'E', message: 'm' };
+    for (let i = 0; i < 70; i++) deep = { name: 'E', message: 'm', cause: deep };
+    expect(failed(deep)).toMatchObject({ message: expect.stringMatching(/nests causes deeper than 64$/) });
+    expect(failed({ name: 'E', message: 'm', cause: { name: 'E', message: 'm' } })).toHaveProperty('event');
   });
 
   it('puts the crc last and verifies it', () => {

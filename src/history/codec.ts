@@ -130,10 +130,16 @@ function shaped(shape: Shape): Check {
 
 const timeoutType = oneOf(['START_TO_CLOSE', 'SCHEDULE_TO_CLOSE', 'HEARTBEAT', 'WORKFLOW_RUN']);
 
+/** The check of a failure at each depth of causes, made once per depth (and when first needed). */
+const failureChecks: Check[] = [];
+
 function failureCheck(depth: number): Check {
-  return (value, path) => {
+  const made = failureChecks[depth];
+  if (made) return made;
+  let shape: Check | undefined;
+  const check: Check = (value, path) => {
     if (depth > MAX_FAILURE_DEPTH) return { path, problem: `nests causes deeper than ${MAX_FAILURE_DEPTH}` };
-    return shaped({
+    shape ??= shaped({
       message: req(str),
       name: req(str),
       type: opt(str),
@@ -144,9 +150,12 @@ function failureCheck(depth: number): Check {
       timeoutType: opt(timeoutType),
       activityType: opt(str),
       workflowType: opt(str),
-      cause: opt(failureCheck(depth + 1)),
-    })(value, path);
+      cause: opt((cause, causePath) => failureCheck(depth + 1)(cause, causePath)),
+    });
+    return shape(value, path);
   };
+  failureChecks[depth] = check;
+  return check;
 }
 
 const failure = failureCheck(0);

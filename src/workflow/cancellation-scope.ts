@@ -33,7 +33,8 @@ export class CancellationScope {
   constructor(options: CancellationScopeOptions = {}) {
     this.cancellable = options.cancellable ?? true;
     this.timeout = options.timeout;
-    if (options.timeout !== undefined) this.timeoutStack = captureStack();
+    // Kept even while replaying: run() may start the timer in a later, new activation.
+    if (options.timeout !== undefined) this.timeoutStack = captureStack(true);
     this.cancelRequested = new Promise<never>((_, reject) => {
       this.rejectCancel = reject;
     });

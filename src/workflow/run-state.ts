@@ -216,7 +216,7 @@ export class RunState {
     if (this.completed) return;
     const wire = command as { stack?: CapturedStack | string | undefined };
     if (typeof wire.stack === 'object') {
-      // A replayed command's line is in its recorded event already: formatting it is wasted work.
+      // A replayed command's line is in its recorded event already (see captureStack).
       if (this.isReplaying && !this.captureStacks) delete wire.stack;
       else wire.stack = wire.stack.stack;
     }
@@ -296,11 +296,14 @@ export function hasRunState(): boolean {
   return state !== undefined;
 }
 
-/** The stack of the caller, captured (not formatted) for call-site diagnostics. */
-export function captureStack(): CapturedStack | undefined {
-  // A replayed command's line is recorded in its event, and a divergence is reported from a second
-  // replay that captures stacks: capturing one here would be a quarter of a replay's work.
-  if (state?.isReplaying && !state.captureStacks) return undefined;
+/**
+ * The stack of the caller, captured (not formatted) for call-site diagnostics. Not while a run
+ * replays (a replayed command's line is recorded in its event, and a divergence is reported from a
+ * second replay that captures stacks: capturing here was a quarter of a replay's work), unless
+ * `always`: for a stack kept past its activation (a scope's timeout may start its timer later).
+ */
+export function captureStack(always = false): CapturedStack | undefined {
+  if (!always && state?.isReplaying && !state.captureStacks) return undefined;
   // The user's frame is within the first few; capturing more costs time on every command.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 8;

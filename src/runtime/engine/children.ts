@@ -77,15 +77,18 @@ export class Children {
       return;
     }
     await this.starts.serialize(child.workflowId, () =>
-      this.starts.createRun({
-        workflowType: child.workflowType,
-        workflowId: child.workflowId,
-        runId: child.runId,
-        args: child.args,
-        firstRunId: child.runId,
-        parent: { workflowId: parent.key.workflowId, runId: parent.key.runId, seq },
-        ...this.kernel.tracing?.childHeader(parent.started, seq),
-      }),
+      this.starts.createRun(
+        {
+          workflowType: child.workflowType,
+          workflowId: child.workflowId,
+          runId: child.runId,
+          args: child.args,
+          firstRunId: child.runId,
+          parent: { workflowId: parent.key.workflowId, runId: parent.key.runId, seq },
+          ...this.kernel.tracing?.childHeader(parent.started, seq),
+        },
+        parent,
+      ),
     );
   }
 

@@ -283,6 +283,24 @@ describe('WorkflowEngine', () => {
     ]);
   });
 
+  it("names a scope timeout's line when the scope was made in an activation the run replayed", async () => {
+    const store = new MemoryHistoryStore();
+    const hang = { step: () => new Promise<string>(() => undefined) };
+    const first = await makeEngine({ store, activities: hang });
+    await first.engine.startWorkflow({ workflowType: 'scopeAfterWait', workflowId: 'scoped' });
+    await first.engine.waitForIdle();
+    // A restart: the run is rebuilt by replaying the activation that made the scope, then woken.
+    const second = await makeEngine({ store, activities: hang });
+    await second.engine.recover();
+    await second.engine.signal({ workflowId: 'scoped' }, 'go', ['x']);
+    const timerStarted = async () =>
+      (await second.engine.history({ workflowId: 'scoped' })).find((e) => e.type === 'TimerStarted');
+    await expect.poll(timerStarted).toBeDefined();
+    expect(await timerStarted()).toMatchObject({
+      callSite: { file: expect.stringMatching(/index\.ts$/) },
+    });
+  });
+
   it('cancels another workflow through its external handle, and reports a target that does not exist', async () => {
     const { engine } = await makeEngine({});
     await engine.startWorkflow({ workflowType: 'sleepy', workflowId: 'victim' });

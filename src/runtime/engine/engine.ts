@@ -144,10 +144,14 @@ export class WorkflowEngine implements WorkflowService, ActivityCompletionServic
       },
       closeChildren: (entry) => children.closeAll(entry),
       continueChain: (entry, event) =>
-        this.starts.continueChain(entry.started, {
-          ...event,
-          searchAttributes: entry.executor?.searchAttributes ?? entry.started.searchAttributes ?? {},
-        }),
+        this.starts.continueChain(
+          entry.started,
+          {
+            ...event,
+            searchAttributes: entry.executor?.searchAttributes ?? entry.started.searchAttributes ?? {},
+          },
+          entry,
+        ),
       notifyParent: (entry, outcome) => children.notifyParent(entry.started, outcome),
     });
     this.effects = new Effects(kernel, { activities, timers, children, external, outcomes: this.outcomes });

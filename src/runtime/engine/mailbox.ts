@@ -14,11 +14,8 @@ import type { Work } from './types.js';
 
 /** How long one activation may go on through a run's queued work before other runs get their turn. */
 const BATCH_WINDOW_MS = 50;
-/**
- * A run that finished an activation this recently, and stayed open, counts as at work: with runs
- * taking turns between their activities, a new run's start should not block the host.
- */
-const ALONE_MS = 5;
+/** How recently a run that stayed open must have finished an activation to count as at work. */
+const AT_WORK_MS = 5;
 
 export interface MailboxOptions {
   kernel: EngineKernel;
@@ -154,28 +151,34 @@ export class Mailbox {
   }
 
   private async drain(entry: RunEntry): Promise<void> {
-    this.draining++;
+    this.draining.add(entry);
     try {
       while (entry.mailbox.length > 0 && !entry.paused && !entry.dropped) {
         const batch = entry.mailbox.splice(0);
         if (!(await this.activate(entry, batch))) return;
       }
     } finally {
-      this.draining--;
+      this.draining.delete(entry);
       this.releaseSlot(entry);
     }
   }
 
   /** Runs working through their mailboxes now (activating, or waiting for their appends). */
-  private draining = 0;
+  private readonly draining = new Set<RunEntry>();
+  /** The last run that finished an activation and stayed open, and when (performance.now()). */
+  private lastAtWork: { entry: RunEntry; at: number } | undefined;
 
-  /** Whether runs are at work: then a call into the workflow thread should not block the host. */
-  get othersAtWork(): boolean {
-    return this.draining > 0 || performance.now() - this.openRunActivatedAt < ALONE_MS;
+  /**
+   * Whether runs other than `caller` (the run whose activation asks, if any) are at work: one is
+   * activating or waiting for its append, or one finished an activation and stayed open within the
+   * last few milliseconds (runs at work take turns between their activities). Then a call into the
+   * workflow thread should not block the host.
+   */
+  othersAtWork(caller?: RunEntry): boolean {
+    if (this.draining.size > (caller && this.draining.has(caller) ? 1 : 0)) return true;
+    const last = this.lastAtWork;
+    return last !== undefined && last.entry !== caller && performance.now() - last.at < AT_WORK_MS;
   }
-
-  /** When a run last finished an activation and stayed open (performance.now()). */
-  private openRunActivatedAt = Number.NEGATIVE_INFINITY;
 
   /** One activation over a batch of work; false when it paused the run. */
   private async activate(entry: RunEntry, batch: Work[]): Promise<boolean> {
@@ -197,7 +200,7 @@ export class Mailbox {
         const work = batch[i]!;
         // With other runs at work, the host serves them while the workflow thread activates this
         // one; alone, it waits for the answer (no turn of the event loop between).
-        await applyWork(entry, executor, work, now, events, after, this.draining > 1);
+        await applyWork(entry, executor, work, now, events, after, this.othersAtWork(entry));
         if (work.inboxId !== undefined) consumed.push(work.inboxId);
       }
       this.kernel.metering?.sink.workflowActivated(
@@ -240,7 +243,8 @@ export class Mailbox {
     if (events.length > 0) await this.afterAppend(entry, events);
     for (const fn of after) fn();
     // Runs at work take turns between their activities: one that stays open is still at work.
-    if (!entry.closed) this.openRunActivatedAt = performance.now();
+    if (!entry.closed) this.lastAtWork = { entry, at: performance.now() };
+    else if (this.lastAtWork?.entry === entry) this.lastAtWork = undefined;
     return true;
   }
 }

@@ -98,8 +98,11 @@ export class Starts {
     }
   }
 
-  /** Records a new run's first events and carries out its first commands. */
-  async createRun(start: NewRun): Promise<RunEntry> {
+  /**
+   * Records a new run's first events and carries out its first commands. `from`: the run whose
+   * activation starts this one (a parent's child, a run that continued as new), if any.
+   */
+  async createRun(start: NewRun, from?: RunEntry): Promise<RunEntry> {
     return this.kernel.track(async () => {
       const { signal, ...started } = start;
       this.kernel.tracing?.knowRun(started);
@@ -109,7 +112,7 @@ export class Starts {
       // With other runs at work, the host serves them while the workflow thread starts this one
       // (and a blocking call would wait behind their calls already in the thread); alone, it waits.
       const { executor, events } =
-        options.sandbox.busy || this.mailbox.othersAtWork
+        options.sandbox.busy || this.mailbox.othersAtWork(from)
           ? await RunExecutor.startAsync(first, now, options, signal)
           : RunExecutor.start(first, now, options, signal);
       const entry = newRunEntry(executor.started);
@@ -130,27 +133,31 @@ export class Starts {
     });
   }
 
-  /** Starts the run a closed run continued as. */
+  /** Starts the run a closed run continued as (`from`: that run, when its activation closed it here). */
   async continueChain(
     previous: RunStarted,
     next: { newRunId: string; workflowType: string; args: unknown[]; searchAttributes?: SearchAttributes },
+    from?: RunEntry,
   ): Promise<void> {
-    await this.createRun({
-      workflowType: next.workflowType,
-      workflowId: previous.workflowId,
-      runId: next.newRunId,
-      args: next.args,
-      firstRunId: previous.firstRunId,
-      continuedFromRunId: previous.runId,
-      ...(previous.runTimeoutMs === undefined ? {} : { runTimeoutMs: previous.runTimeoutMs }),
-      ...(previous.memo === undefined ? {} : { memo: previous.memo }),
-      // Search attributes carry over to the next run of the chain, as in Temporal.
-      ...(next.searchAttributes && Object.keys(next.searchAttributes).length
-        ? { searchAttributes: next.searchAttributes }
-        : {}),
-      ...(previous.parent === undefined ? {} : { parent: previous.parent }),
-      ...this.kernel.tracing?.continuedHeader(previous),
-    });
+    await this.createRun(
+      {
+        workflowType: next.workflowType,
+        workflowId: previous.workflowId,
+        runId: next.newRunId,
+        args: next.args,
+        firstRunId: previous.firstRunId,
+        continuedFromRunId: previous.runId,
+        ...(previous.runTimeoutMs === undefined ? {} : { runTimeoutMs: previous.runTimeoutMs }),
+        ...(previous.memo === undefined ? {} : { memo: previous.memo }),
+        // Search attributes carry over to the next run of the chain, as in Temporal.
+        ...(next.searchAttributes && Object.keys(next.searchAttributes).length
+          ? { searchAttributes: next.searchAttributes }
+          : {}),
+        ...(previous.parent === undefined ? {} : { parent: previous.parent }),
+        ...this.kernel.tracing?.continuedHeader(previous),
+      },
+      from,
+    );
   }
 
   private async startLocked(
