@@ -378,13 +378,20 @@ export function temporalImportMessage(specifier: string): string {
  * stray assignment would create a global on the shared context and leak state between runs.
  */
 function wrapFactory(code: string): string {
-  return `globalThis.${BUNDLE_FACTORY_GLOBAL} = function (module, exports, require) { 'use strict';\n${code}\n};\n`;
+  // The builtins as locals of an enclosing function (see RUNTIME_BUILTINS): the user's modules,
+  // evaluated afresh for every run, read them without the context's interceptor, and may still
+  // declare names of their own that shadow them.
+  return `globalThis.${BUNDLE_FACTORY_GLOBAL} = (function (${RUNTIME_BUILTINS.join(', ')}) { return function (module, exports, require) { 'use strict';\n${code}\n}; })(${builtinValues()});\n`;
+}
+
+function builtinValues(): string {
+  return RUNTIME_BUILTINS.map((name) => `globalThis.${name}`).join(', ');
 }
 
 /**
- * Builtins the workflow runtime reads as locals. None of them is replaced by the sandbox's global
- * overrides (which run after the runtime is instantiated): Date, timers, crypto and the like stay
- * global reads, so the runtime sees the deterministic ones.
+ * Builtins the workflow runtime and the user's modules read as locals. None of them is replaced by
+ * the sandbox's global overrides (which run after both scripts are evaluated): Date, timers, crypto
+ * and the like stay global reads, so the code sees the deterministic ones.
  */
 const RUNTIME_BUILTINS = [
   'Object',
@@ -432,7 +439,7 @@ function runtimeBundle(runtimePath: string): Promise<RuntimeBundle> {
         // The factory's body sees the builtins as parameters: a global read in a vm context goes
         // through the context's interceptor (50x slower than a local), on every use in a hot loop.
         return {
-          code: `globalThis.${RUNTIME_FACTORY_GLOBAL} = function (module, exports) { 'use strict'; (function (${RUNTIME_BUILTINS.join(', ')}) {\n${js.text}\n})(${RUNTIME_BUILTINS.map((name) => `globalThis.${name}`).join(', ')}); };\n`,
+          code: `globalThis.${RUNTIME_FACTORY_GLOBAL} = function (module, exports) { 'use strict'; (function (${RUNTIME_BUILTINS.join(', ')}) {\n${js.text}\n})(${builtinValues()}); };\n`,
           filename: RUNTIME_FILENAME,
         };
       });

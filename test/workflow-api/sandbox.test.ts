@@ -48,6 +48,26 @@ describe('the sandbox refuses what would break determinism, saying why and what 
   });
 });
 
+describe('workflow modules', () => {
+  it('may declare names the builtins have (Map, Symbol) and still use the builtins', async () => {
+    const workflowsPath = fileURLToPath(
+      new URL('./fixtures/shadowing/src/workflows/index.ts', import.meta.url),
+    );
+    const env = await TestWorkflowEnvironment.createTimeSkipping({ workflowsPath });
+    try {
+      expect(await env.client.execute('shadows', { workflowId: 'shadows' })).toEqual([
+        'own Map',
+        'own Symbol',
+        '{"builtin":true}',
+        '1',
+        '2',
+      ]);
+    } finally {
+      await env.teardown();
+    }
+  });
+});
+
 describe('an infinite loop in workflow code', () => {
   // The loop runs in a child process (deadlock-child.ts, 200 ms activation timeout), so that a
   // regression that aborts the host cannot take the test worker down with it.
