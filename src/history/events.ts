@@ -7,6 +7,7 @@
  */
 
 import type { FailureInfo, TimeoutType } from '../common/failure-info.js';
+import { CLOSING_STATUS, type RunStatus } from '../common/run-status.js';
 import type { TraceHeader } from '../common/trace-header.js';
 
 export const HISTORY_FORMAT_VERSION = 1;
@@ -396,34 +397,8 @@ export const CLOSING_EVENT_TYPES = new Set<EventType>([
   'WorkflowExecutionContinuedAsNew',
 ]);
 
-/** Every status a listed run can have: the statuses of runs, and CORRUPT for an unreadable history. */
-export const RUN_STATUSES = [
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELED',
-  'TERMINATED',
-  'TIMED_OUT',
-  'CONTINUED_AS_NEW',
-  'CORRUPT',
-] as const;
-export type RunStatus = Exclude<(typeof RUN_STATUSES)[number], 'CORRUPT'>;
+export { RUN_STATUSES, type RunStatus } from '../common/run-status.js';
 
 export function statusOfClosingEvent(type: EventType): RunStatus | undefined {
-  switch (type) {
-    case 'WorkflowExecutionCompleted':
-      return 'COMPLETED';
-    case 'WorkflowExecutionFailed':
-      return 'FAILED';
-    case 'WorkflowExecutionCanceled':
-      return 'CANCELED';
-    case 'WorkflowExecutionTerminated':
-      return 'TERMINATED';
-    case 'WorkflowExecutionTimedOut':
-      return 'TIMED_OUT';
-    case 'WorkflowExecutionContinuedAsNew':
-      return 'CONTINUED_AS_NEW';
-    default:
-      return undefined;
-  }
+  return Object.hasOwn(CLOSING_STATUS, type) ? CLOSING_STATUS[type] : undefined;
 }

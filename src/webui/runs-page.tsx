@@ -4,6 +4,7 @@
  * Keys: j/k or arrows move, Enter opens, / searches, n/p page.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { CLOSING_STATUS, RUN_STATUSES } from '../common/run-status.js';
 import type { EventNotice, RunSummary } from '../protocol/service.js';
 import { ApiError, api } from './api.js';
 import { formatTime, runDuration, shownStatus } from './format.js';
@@ -11,26 +12,9 @@ import { useNotices, useNow, useReconnect } from './live.js';
 import { navigate, type Route, rememberRunsHref, runHref, runsHref } from './routes.js';
 import { StartWorkflow } from './start-workflow.js';
 
-const STATUSES = [
-  'RUNNING',
-  'PAUSED',
-  'COMPLETED',
-  'FAILED',
-  'CANCELED',
-  'TERMINATED',
-  'TIMED_OUT',
-  'CONTINUED_AS_NEW',
-  'CORRUPT',
-];
+/** The status filter's choices: the run statuses, with PAUSED (a running run stopped on its code) after RUNNING. */
+const STATUSES = [RUN_STATUSES[0], 'PAUSED', ...RUN_STATUSES.slice(1)];
 const PAGE_SIZE = 50;
-const CLOSING: Record<string, RunSummary['status']> = {
-  WorkflowExecutionCompleted: 'COMPLETED',
-  WorkflowExecutionFailed: 'FAILED',
-  WorkflowExecutionCanceled: 'CANCELED',
-  WorkflowExecutionTerminated: 'TERMINATED',
-  WorkflowExecutionTimedOut: 'TIMED_OUT',
-  WorkflowExecutionContinuedAsNew: 'CONTINUED_AS_NEW',
-};
 
 type RunsRoute = Extract<Route, { page: 'runs' }>;
 
@@ -127,7 +111,7 @@ export function RunsPage({
       const i = rows.findIndex((r) => r.runId === notice.runId && r.workflowId === notice.workflowId);
       if (i === -1) return rows;
       const row = rows[i]!;
-      const status = CLOSING[notice.event.type];
+      const status = CLOSING_STATUS[notice.event.type];
       const updated: RunSummary = {
         ...row,
         historyLength: Math.max(row.historyLength, notice.event.eventId),
