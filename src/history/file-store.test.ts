@@ -441,6 +441,37 @@ describe('FileHistoryStore', () => {
     expect(await holderState({ ...holder, hostname: 'elsewhere' })).toEqual({ alive: 'unknown' });
   });
 
+  it.runIf(process.platform === 'linux')(
+    'takes over the lock of a holder killed and not yet reaped (a zombie, as under a PID 1 that does not reap)',
+    async () => {
+      // bash starts a child that exits shortly, then becomes `sleep`, which never reaps it.
+      const parent = spawn('bash', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      children.push(parent);
+      const pid = Number(
+        await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d)))),
+      );
+      await expect
+        .poll(async () => (await fs.readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.[0])
+        .toBe('Z');
+      const holder = {
+        pid,
+        hostname: os.hostname(),
+        startedAt: T,
+        token: 'killed',
+        processStart: (await processStartTime(pid))!,
+      };
+      expect(await holderState(holder)).toMatchObject({
+        alive: false,
+        reason: expect.stringMatching(/reaped/),
+      });
+      await fs.writeFile(path.join(dir, 'LOCK'), JSON.stringify(holder));
+      const store = await openStore();
+      expect(store.openReport().lockTakenOver?.previous?.pid).toBe(pid);
+    },
+  );
+
   it('sets aside a takeover marker left by a process killed in the middle of a takeover', async () => {
     const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
     await new Promise((resolve) => dead.on('exit', resolve));

@@ -113,6 +113,11 @@ export async function holderState(
     return { alive: false, reason: 'the machine has restarted since' };
   }
   if (!pidExists(holder.pid)) return { alive: false, reason: 'no longer running' };
+  if (source === 'proc' && (await isZombie(holder.pid))) {
+    // Killed (kill -9), and its parent has not collected its exit status yet: a PID 1 that does not
+    // reap (a container's init, some supervisors) can leave it so for ever. It holds nothing.
+    return { alive: false, reason: 'no longer running (killed; its parent has not reaped it yet)' };
+  }
   if (holder.processStart) {
     const now = await processStartTime(holder.pid, source);
     if (now === undefined) {
@@ -125,6 +130,17 @@ export async function holderState(
     }
   }
   return { alive: true };
+}
+
+/** Whether the process is a zombie (exited, not yet reaped) by /proc/<pid>/stat's state field. */
+async function isZombie(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
 }
 
 function pidExists(pid: number): boolean {
