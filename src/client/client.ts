@@ -20,6 +20,7 @@ import type {
   StartWorkflowResponse,
   TimeControl,
   TimeInfo,
+  WorkflowOutcome,
   WorkflowService,
 } from '../protocol/service.js';
 import type {
@@ -226,8 +227,10 @@ export class WorkflowClient {
     workflow: W | string,
     options: WorkflowStartOptions<W>,
   ): Promise<WorkflowResultType<W>> {
-    const handle = await this.start(workflow, options);
-    return handle.result();
+    const req = toStartRequest(workflow, options);
+    const res = await startTraced('StartWorkflow', this.service, req, true);
+    const handle = new Handle<W>(this.service, res.workflowId, res.runId, res.runId);
+    return res.outcome ? handle.resultFrom(res.outcome) : handle.result();
   }
 
   /** A handle on an existing workflow: its latest run, or the given run. Makes no call. */
@@ -389,16 +392,26 @@ function timeControlOf<K extends keyof TimeControl>(
 }
 
 /** A start in a client span (`StartWorkflow:<type>`) whose W3C context travels with the request. */
+/**
+ * Starts a run inside the client's span. `andWait`: also wait for the outcome in the same call where
+ * the service can (one request instead of two), unless the span is recorded: its duration is the
+ * start's alone.
+ */
 function startTraced(
   what: 'StartWorkflow' | 'SignalWithStartWorkflow',
   service: WorkflowService,
   req: StartWorkflowRequest,
-): Promise<StartWorkflowResponse> {
+  andWait = false,
+): Promise<StartWorkflowResponse & { outcome?: WorkflowOutcome }> {
   return clientSpan(
     `${what}:${req.workflowType}`,
     { 'wf.workflow.type': req.workflowType, 'wf.workflow.id': req.workflowId },
     async (header, span) => {
-      const res = await service.startWorkflow(header ? { ...req, header } : req);
+      const traced = header ? { ...req, header } : req;
+      const res =
+        andWait && service.startWorkflowAndWait && !span.isRecording()
+          ? await service.startWorkflowAndWait(traced)
+          : await service.startWorkflow(traced);
       span.setAttribute('wf.run.id', res.runId);
       return res;
     },
@@ -432,13 +445,22 @@ class Handle<W extends Workflow> implements WorkflowHandle<W> {
   }
 
   async result(): Promise<WorkflowResultType<W>> {
+    return this.resultFrom(undefined);
+  }
+
+  /** The result, from `known` (the run's outcome, had with its start) or else asked of the service. */
+  async resultFrom(known: WorkflowOutcome | undefined): Promise<WorkflowResultType<W>> {
     let runId = this.runId;
+    let next = known;
     for (;;) {
-      const outcome = await this.service.result({
-        workflowId: this.workflowId,
-        ...(runId === undefined ? {} : { runId }),
-        followRuns: true,
-      });
+      const outcome =
+        next ??
+        (await this.service.result({
+          workflowId: this.workflowId,
+          ...(runId === undefined ? {} : { runId }),
+          followRuns: true,
+        }));
+      next = undefined;
       if (outcome.status === 'COMPLETED') return outcome.result as WorkflowResultType<W>;
       // A service that did not follow the chain itself: follow it here.
       if (outcome.status === 'CONTINUED_AS_NEW') {

@@ -94,6 +94,15 @@ export class HttpWorkflowService
     return (await this.call('POST', `${API}/workflows`, req)) as StartWorkflowResponse;
   }
 
+  async startWorkflowAndWait(
+    req: StartWorkflowRequest,
+  ): Promise<StartWorkflowResponse & { outcome?: WorkflowOutcome }> {
+    const wait = new URLSearchParams({ wait: `${POLL_WAIT_MS}ms` });
+    return (await this.call('POST', `${API}/workflows?${wait}`, req)) as StartWorkflowResponse & {
+      outcome?: WorkflowOutcome;
+    };
+  }
+
   async describe(ref: RunRef): Promise<RunDescription> {
     return (await this.call('GET', runPath(ref))) as RunDescription;
   }

@@ -111,6 +111,34 @@ describe('HTTP server and HTTP transport', () => {
     expect(history.map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
   });
 
+  it('starts and, with ?wait, answers with the outcome of a run that closes within the wait', async () => {
+    const body = JSON.stringify({ workflowType: 'greet', workflowId: 'quick' });
+    const res = raw(server.port, 'POST', '/api/v1/workflows?wait=5s', { body });
+    await expect.poll(() => service.runs.length).toBe(1);
+    service.complete('quick', 'hello');
+    expect(await res).toMatchObject({ status: 201 });
+    expect((await res).json()).toEqual({
+      workflowId: 'quick',
+      runId: 'run-1',
+      started: true,
+      outcome: { status: 'COMPLETED', result: 'hello' },
+    });
+    // Still running when the wait ends: the start alone (the client then asks for the result).
+    const slow = await raw(server.port, 'POST', '/api/v1/workflows?wait=20ms', {
+      body: JSON.stringify({ workflowType: 'greet', workflowId: 'slow' }),
+    });
+    expect(slow.json()).toEqual({ workflowId: 'slow', runId: 'run-2', started: true });
+    // The transport's startWorkflowAndWait is that call.
+    const waiting = client.startWorkflowAndWait({ workflowType: 'greet', workflowId: 'third' });
+    await expect.poll(() => service.runs.length).toBe(3);
+    service.fail('third', { name: 'ApplicationFailure', message: 'no' });
+    expect(await waiting).toMatchObject({ started: true, outcome: { status: 'FAILED' } });
+    const bad = await raw(server.port, 'POST', '/api/v1/workflows?wait=soon', {
+      body: JSON.stringify({ workflowType: 'greet', workflowId: 'fourth' }),
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('answers 201 for a new run and 200 when USE_EXISTING returns the open one', async () => {
     const body = JSON.stringify({ workflowType: 'greet', workflowId: 'g' });
     expect((await raw(server.port, 'POST', '/api/v1/workflows', { body })).status).toBe(201);

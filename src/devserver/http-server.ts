@@ -22,6 +22,7 @@ import type {
   RunRef,
   ScheduleService,
   TimeControl,
+  WorkflowOutcome,
   WorkflowService,
 } from '../protocol/service.js';
 import type { MetricsEndpoint } from './prometheus-metrics.js';
@@ -299,9 +300,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       pattern: ['workflows'],
       methods: {
         get: async ({ res, query }) => sendJson(res, 200, await service.list(listRequestOf(query))),
-        post: async ({ req, res }) => {
+        post: async ({ req, res, query }) => {
           const started = await service.startWorkflow(parseStartBody(await readJsonBody(req, bodyLimit)));
-          sendJson(res, started.started ? 201 : 200, started);
+          // `?wait=30s`: also the run's outcome, if it closes within the wait (a client's execute
+          // saves its second request); without it, or while the run still runs, the start alone.
+          const wait = query.get('wait');
+          const outcome =
+            wait === null
+              ? undefined
+              : await awaitOutcome(
+                  res,
+                  { workflowId: started.workflowId, runId: started.runId },
+                  waitOf(wait),
+                  true,
+                ).catch(() => undefined); // started all the same: the client asks for the result
+          sendJson(res, started.started ? 201 : 200, outcome ? { ...started, outcome } : started);
         },
       },
     },
@@ -429,14 +442,29 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   }
 
   async function longPollResult({ res, params, query }: Ctx): Promise<void> {
-    const ref = runRef(params, query);
     const wait = query.get('wait');
-    const waitMs = Math.min(
-      wait === null ? DEFAULT_RESULT_WAIT_MS : parseDuration(wait, 'wait'),
-      MAX_RESULT_WAIT_MS,
+    const outcome = await awaitOutcome(
+      res,
+      runRef(params, query),
+      wait === null ? DEFAULT_RESULT_WAIT_MS : waitOf(wait),
+      query.get('followRuns') !== 'false',
     );
-    const followRuns = query.get('followRuns') !== 'false';
-    // The service's own deadline comes after ours, so it only cleans up its waiter; we answer 202.
+    if (outcome) sendJson(res, 200, outcome);
+    else sendJson(res, 202, { status: 'RUNNING' });
+  }
+
+  function waitOf(wait: string): number {
+    return Math.min(parseDuration(wait, 'wait'), MAX_RESULT_WAIT_MS);
+  }
+
+  /** How the run closes, if it does within `waitMs`; undefined while it still runs. */
+  async function awaitOutcome(
+    res: ServerResponse,
+    ref: RunRef,
+    waitMs: number,
+    followRuns: boolean,
+  ): Promise<WorkflowOutcome | undefined> {
+    // The service's own deadline comes after ours, so it only cleans up its waiter.
     const outcome = service.result({ ...ref, followRuns, waitTimeoutMs: waitMs + 1000 });
     outcome.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
@@ -453,8 +481,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         const settled = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 50));
         first = await Promise.race([outcome, settled]);
       }
-      if (first === 'timeout') sendJson(res, 202, { status: 'RUNNING' });
-      else sendJson(res, 200, first);
+      return first === 'timeout' ? undefined : first;
     } finally {
       cleanup();
       cleanups.delete(cleanup);

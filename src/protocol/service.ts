@@ -169,6 +169,14 @@ export interface RunRef {
  */
 export interface WorkflowService {
   startWorkflow(req: StartWorkflowRequest): Promise<StartWorkflowResponse>;
+  /**
+   * Starts the workflow and, in the same call, waits a while for the run to close (a transport's
+   * way to save `execute` a second round trip). `outcome` is absent while the run still runs.
+   * Optional: without it, a client starts and then waits for the result.
+   */
+  startWorkflowAndWait?(
+    req: StartWorkflowRequest,
+  ): Promise<StartWorkflowResponse & { outcome?: WorkflowOutcome }>;
   describe(ref: RunRef): Promise<RunDescription>;
   list(req?: ListRequest): Promise<ListResponse>;
   history(ref: RunRef): Promise<HistoryEvent[]>;
