@@ -137,6 +137,7 @@ describe('HTTP server and HTTP transport', () => {
       body: JSON.stringify({ workflowType: 'greet', workflowId: 'fourth' }),
     });
     expect(bad.status).toBe(400);
+    expect(service.runs).toHaveLength(3); // refused before starting anything
   });
 
   it('answers 201 for a new run and 200 when USE_EXISTING returns the open one', async () => {

@@ -301,17 +301,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       methods: {
         get: async ({ res, query }) => sendJson(res, 200, await service.list(listRequestOf(query))),
         post: async ({ req, res, query }) => {
-          const started = await service.startWorkflow(parseStartBody(await readJsonBody(req, bodyLimit)));
           // `?wait=30s`: also the run's outcome, if it closes within the wait (a client's execute
           // saves its second request); without it, or while the run still runs, the start alone.
+          // Checked before the start: a refused request starts nothing.
           const wait = query.get('wait');
+          const waitMs = wait === null ? undefined : waitOf(wait);
+          const started = await service.startWorkflow(parseStartBody(await readJsonBody(req, bodyLimit)));
           const outcome =
-            wait === null
+            waitMs === undefined
               ? undefined
               : await awaitOutcome(
                   res,
                   { workflowId: started.workflowId, runId: started.runId },
-                  waitOf(wait),
+                  waitMs,
                   true,
                 ).catch(() => undefined); // started all the same: the client asks for the result
           sendJson(res, started.started ? 201 : 200, outcome ? { ...started, outcome } : started);
@@ -468,10 +470,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const outcome = service.result({ ...ref, followRuns, waitTimeoutMs: waitMs + 1000 });
     outcome.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
+    let stopWaiting = () => {};
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), waitMs);
+      stopWaiting = () => resolve('timeout');
     });
-    const cleanup = () => clearTimeout(timer);
+    // The caller went away or the server closes: stop waiting now.
+    const cleanup = () => {
+      clearTimeout(timer);
+      stopWaiting();
+    };
     cleanups.add(cleanup);
     res.once('close', cleanup);
     try {

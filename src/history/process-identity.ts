@@ -132,12 +132,17 @@ export async function holderState(
   return { alive: true };
 }
 
-/** Whether the process is a zombie (exited, not yet reaped) by /proc/<pid>/stat's state field. */
+/**
+ * Whether the process has exited and awaits only its reaping: its state is Z (or X) and no thread
+ * of it runs (a leader that exited before its other threads shows Z too, while they may still write).
+ */
 async function isZombie(pid: number): Promise<boolean> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    if (state !== 'Z' && state !== 'X') return false;
+    const threads = /^Threads:\s*(\d+)$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return threads === undefined || Number(threads) <= 1;
   } catch {
     return false;
   }
