@@ -33,6 +33,17 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
+/** A store on a file system that fails on demand, holding run a (two events) and run b (one). */
+async function faultyStoreWithTwoRuns() {
+  const faulty = new FaultyFileSystem();
+  const store = await FileHistoryStore.open(dir, { fs: faulty.fs });
+  const a = { workflowId: 'a', runId: 'r' };
+  const b = { workflowId: 'b', runId: 'r' };
+  await store.append(a, [started('a', 'r'), signal(2)]);
+  await store.append(b, [started('b', 'r')]);
+  return { faulty, store, a, b, fileA: store.runFilePath(a) };
+}
+
 function started(workflowId: string, runId: string, eventTime = T): HistoryEvent {
   return { ...sampleHistory(workflowId, runId)[0]!, eventTime } as HistoryEvent;
 }
@@ -627,13 +638,7 @@ describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/
   );
 
   it('a run file that cannot be read fails that read alone, with its cause; the next read works', async () => {
-    const faulty = new FaultyFileSystem();
-    const store = await FileHistoryStore.open(dir, { fs: faulty.fs });
-    const a = { workflowId: 'a', runId: 'r' };
-    const b = { workflowId: 'b', runId: 'r' };
-    await store.append(a, [started('a', 'r'), signal(2)]);
-    await store.append(b, [started('b', 'r')]);
-    const fileA = store.runFilePath(a);
+    const { faulty, store, a, b, fileA } = await faultyStoreWithTwoRuns();
     faulty.inject({ call: 'readFile', code: 'EIO', path: (f) => f === fileA, times: 1 });
     await expect(store.readHistory(a)).rejects.toThrow(/EIO/);
     expect(faulty.failed).toEqual([{ call: 'readFile', path: fileA, code: 'EIO' }]);
@@ -644,13 +649,7 @@ describe('FileHistoryStore on a machine that refuses (full disk, permissions, I/
   });
 
   it('a failed append is never acknowledged, stops the run, and loses nothing acknowledged before', async () => {
-    const faulty = new FaultyFileSystem();
-    const store = await FileHistoryStore.open(dir, { fs: faulty.fs });
-    const a = { workflowId: 'a', runId: 'r' };
-    const b = { workflowId: 'b', runId: 'r' };
-    await store.append(a, [started('a', 'r'), signal(2)]);
-    await store.append(b, [started('b', 'r')]);
-    const fileA = store.runFilePath(a);
+    const { faulty, store, a, b, fileA } = await faultyStoreWithTwoRuns();
     faulty.inject({ call: 'handle.write', code: 'ENOSPC', path: (f) => f === fileA, partial: true });
     const error = await store.append(a, [signal(3)]).catch((e: unknown) => e);
     expect((error as Error).message).toContain('failed with ENOSPC (the disk is full)');

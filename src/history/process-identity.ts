@@ -39,15 +39,8 @@ export async function processStartTime(
   source: StartTimeSource = defaultSource(),
 ): Promise<string | undefined> {
   if (source === 'proc') {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      // Field 2 (the command name, in parentheses) may hold spaces and parentheses: count from the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const start = fields[19]; // field 22 (starttime); fields[0] is field 3
-      return start && /^\d+$/.test(start) ? `proc:${start}` : undefined;
-    } catch {
-      return undefined;
-    }
+    const start = (await procStat(pid))?.start;
+    return start === undefined ? undefined : `proc:${start}`;
   }
   if (source === 'ps') {
     return new Promise((resolve) => {
@@ -58,6 +51,19 @@ export async function processStartTime(
     });
   }
   return undefined;
+}
+
+/** A process's state (field 3) and start time (field 22) from /proc/<pid>/stat; undefined when gone. */
+async function procStat(pid: number): Promise<{ state: string; start?: string } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (the command name, in parentheses) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = fields[19]; // field 22 (starttime); fields[0] is field 3
+    return { state: fields[0] ?? '', ...(start && /^\d+$/.test(start) ? { start } : {}) };
+  } catch {
+    return undefined;
+  }
 }
 
 async function bootId(): Promise<string | undefined> {
@@ -113,13 +119,19 @@ export async function holderState(
     return { alive: false, reason: 'the machine has restarted since' };
   }
   if (!pidExists(holder.pid)) return { alive: false, reason: 'no longer running' };
-  if (source === 'proc' && (await isZombie(holder.pid))) {
+  const stat = source === 'proc' ? await procStat(holder.pid) : undefined;
+  if (stat && (await exitedUnreaped(holder.pid, stat.state))) {
     // Killed (kill -9), and its parent has not collected its exit status yet: a PID 1 that does not
     // reap (a container's init, some supervisors) can leave it so for ever. It holds nothing.
     return { alive: false, reason: 'no longer running (killed; its parent has not reaped it yet)' };
   }
   if (holder.processStart) {
-    const now = await processStartTime(holder.pid, source);
+    const now =
+      source === 'proc'
+        ? stat?.start === undefined
+          ? undefined
+          : `proc:${stat.start}`
+        : await processStartTime(holder.pid, source);
     if (now === undefined) {
       // Gone since the check above, or its start time cannot be read from here: only the former
       // is certain to be safe.
@@ -136,11 +148,9 @@ export async function holderState(
  * Whether the process has exited and awaits only its reaping: its state is Z (or X) and no thread
  * of it runs (a leader that exited before its other threads shows Z too, while they may still write).
  */
-async function isZombie(pid: number): Promise<boolean> {
+async function exitedUnreaped(pid: number, state: string): Promise<boolean> {
+  if (state !== 'Z' && state !== 'X') return false;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state !== 'Z' && state !== 'X') return false;
     const threads = /^Threads:\s*(\d+)$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
     return threads === undefined || Number(threads) <= 1;
   } catch {
@@ -148,7 +158,8 @@ async function isZombie(pid: number): Promise<boolean> {
   }
 }
 
-function pidExists(pid: number): boolean {
+/** Whether a process with this pid exists (a zombie included), owned by any user. */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

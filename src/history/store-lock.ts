@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import secureJson from 'secure-json-parse';
 import { StoreLockedError, type StoreLockInfo, WfError } from '../common/errors.js';
-import { currentProcess, type HolderState, holderState } from './process-identity.js';
+import { currentProcess, type HolderState, holderState, pidExists } from './process-identity.js';
 import type { StoreFileSystem } from './store-fs.js';
 
 export interface AcquiredLock {
@@ -210,15 +210,6 @@ async function removeStaleTemporaries(dir: string, fs: StoreFileSystem): Promise
     const pid = Number(/^LOCK\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name)?.[1]);
     if (!Number.isSafeInteger(pid) || pid === process.pid || pidExists(pid)) continue;
     await fs.rm(file, { force: true }).catch(() => {});
-  }
-}
-
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
   }
 }
 

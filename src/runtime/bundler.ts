@@ -378,14 +378,7 @@ export function temporalImportMessage(specifier: string): string {
  * stray assignment would create a global on the shared context and leak state between runs.
  */
 function wrapFactory(code: string): string {
-  // The builtins as locals of an enclosing function (see RUNTIME_BUILTINS): the user's modules,
-  // evaluated afresh for every run, read them without the context's interceptor, and may still
-  // declare names of their own that shadow them.
-  return `globalThis.${BUNDLE_FACTORY_GLOBAL} = (function (${RUNTIME_BUILTINS.join(', ')}) { return function (module, exports, require) { 'use strict';\n${code}\n}; })(${builtinValues()});\n`;
-}
-
-function builtinValues(): string {
-  return RUNTIME_BUILTINS.map((name) => `globalThis.${name}`).join(', ');
+  return defineFactory(BUNDLE_FACTORY_GLOBAL, 'module, exports, require', code);
 }
 
 /**
@@ -393,7 +386,7 @@ function builtinValues(): string {
  * the sandbox's global overrides (which run after both scripts are evaluated): Date, timers, crypto
  * and the like stay global reads, so the code sees the deterministic ones.
  */
-const RUNTIME_BUILTINS = [
+const SANDBOX_BUILTINS = [
   'Object',
   'Array',
   'Map',
@@ -412,6 +405,18 @@ const RUNTIME_BUILTINS = [
   'RangeError',
   'Reflect',
 ] as const;
+
+/**
+ * `globalThis[name] = function (params) { body }` on one line before the body, with the builtins as
+ * locals of an enclosing function: a global read in a vm context goes through the context's
+ * interceptor, about 50 times slower than a local, and the body may still declare names of its own
+ * that shadow them.
+ */
+function defineFactory(name: string, params: string, body: string): string {
+  const builtins = SANDBOX_BUILTINS.join(', ');
+  const values = SANDBOX_BUILTINS.map((builtin) => `globalThis.${builtin}`).join(', ');
+  return `globalThis.${name} = (function (${builtins}) { return function (${params}) { 'use strict';\n${body}\n}; })(${values});\n`;
+}
 
 const runtimeBundles = new Map<string, Promise<RuntimeBundle>>();
 
@@ -436,10 +441,8 @@ function runtimeBundle(runtimePath: string): Promise<RuntimeBundle> {
         const js = result.outputFiles[0];
         if (!js)
           throw new WfError('INTERNAL', 'esbuild returned no workflow runtime bundle: please report this');
-        // The factory's body sees the builtins as parameters: a global read in a vm context goes
-        // through the context's interceptor (50x slower than a local), on every use in a hot loop.
         return {
-          code: `globalThis.${RUNTIME_FACTORY_GLOBAL} = (function (${RUNTIME_BUILTINS.join(', ')}) { return function (module, exports) { 'use strict';\n${js.text}\n}; })(${builtinValues()});\n`,
+          code: defineFactory(RUNTIME_FACTORY_GLOBAL, 'module, exports', js.text),
           filename: RUNTIME_FILENAME,
         };
       });

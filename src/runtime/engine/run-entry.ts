@@ -31,13 +31,13 @@ export interface AwaitingCompletion {
   heartbeat(details: unknown): void;
 }
 
-/** A run this process holds: its executor (when cached), its mailbox and the effects it has armed. */
 /**
  * What a held run keeps of its WorkflowExecutionStarted: everything but the input, which only the
  * executor needs (and the history holds); a waiting run evicted from the cache keeps no payload.
  */
 export type RunStarted = Omit<WorkflowExecutionStarted, 'args'>;
 
+/** A run this process holds: its executor (when cached), its mailbox and the effects it has armed. */
 export interface RunEntry {
   readonly key: RunKey;
   readonly workflowType: string;
